@@ -1,1 +1,29 @@
-export default function setup() {}
+import "./context.ts";
+import type { TestProject } from "vitest/node";
+import { dockerReachable, infraScript, readInfraEnv, type InfraEndpoints } from "./infra.ts";
+
+/**
+ * Starts the real broker and PostgreSQL once per test run: endpoints from KAFKA_BROKERS/DATABASE_URL
+ * when both are set, containers when a Docker engine is reachable, else the local infra scripts.
+ * Whatever this run started, it stops.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  let endpoints: InfraEndpoints;
+  let teardown = async () => {};
+  if (process.env.KAFKA_BROKERS && process.env.DATABASE_URL) {
+    endpoints = { kafkaBrokers: process.env.KAFKA_BROKERS.split(","), databaseUrl: process.env.DATABASE_URL };
+  } else if (dockerReachable() && process.env.VOD_TEST_INFRA !== "local") {
+    const { startContainers } = await import("./containers.ts");
+    const started = await startContainers();
+    endpoints = started.endpoints;
+    teardown = started.stop;
+  } else {
+    const wasUp = await infraScript("status");
+    if (!wasUp) await infraScript("up");
+    endpoints = readInfraEnv();
+    if (!wasUp && process.env.VOD_KEEP_INFRA !== "1") teardown = async () => void (await infraScript("down"));
+  }
+  project.provide("kafkaBrokers", endpoints.kafkaBrokers);
+  project.provide("databaseUrl", endpoints.databaseUrl);
+  return teardown;
+}

@@ -1,0 +1,50 @@
+import { sql } from "drizzle-orm";
+import { bigint, bigserial, boolean, customType, index, integer, pgTable, real, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
+
+/** One row per VOD, identified by (stream_id, start_time): a stream id alone can carry two VODs after a restart. */
+export const vods = pgTable(
+  "vods",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    streamId: bigint("stream_id", { mode: "number" }).notNull(),
+    startTime: timestamp("start_time", { withTimezone: true, precision: 3 }).notNull(),
+    streamerId: bigint("streamer_id", { mode: "number" }).notNull(),
+    login: text("login").notNull(),
+    // Fields "at start" keep the first value seen.
+    title: text("title"),
+    gameId: text("game_id"),
+    gameName: text("game_name"),
+    language: text("language"),
+    mature: boolean("mature"),
+    maxViewers: integer("max_viewers").notNull().default(0),
+    firstSeen: timestamp("first_seen", { withTimezone: true, precision: 3 }).notNull(),
+    lastSeen: timestamp("last_seen", { withTimezone: true, precision: 3 }).notNull(),
+    // The archive outcome; a found outcome is never replaced by a later failure.
+    outcome: text("outcome", { enum: ["found", "not_found", "failed"] }),
+    fetchedAt: timestamp("fetched_at", { withTimezone: true, precision: 3 }),
+    fetchRequests: integer("fetch_requests"),
+    domain: text("domain"),
+    url: text("url"),
+    tsVariant: text("ts_variant"),
+    durationSeconds: real("duration_seconds"),
+    segmentCount: integer("segment_count"),
+    mutedCount: integer("muted_count"),
+    playlistGz: bytea("playlist_gz"),
+    fetchError: text("fetch_error"),
+    public: boolean("public"),
+    subOnly: boolean("sub_only"),
+    updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("vods_stream_start_uq").on(t.streamId, t.startTime),
+    index("vods_found_fetched_idx").on(t.fetchedAt, t.id).where(sql`${t.outcome} = 'found'`),
+    index("vods_login_idx").on(t.login, t.startTime),
+    index("vods_game_idx").on(t.gameId, t.startTime),
+    index("vods_language_idx").on(t.language, t.startTime),
+  ],
+);
+
+export type Vod = typeof vods.$inferSelect;
+export type NewVod = typeof vods.$inferInsert;

@@ -1,0 +1,41 @@
+import type { Kafka } from "kafkajs";
+import type { Logger } from "@vod/log";
+import { dlqName, type TopicDef } from "./topic.ts";
+
+function topicConfig(t: TopicDef) {
+  return [
+    { name: "cleanup.policy", value: t.compacted ? "compact" : "delete" },
+    { name: "retention.ms", value: String(t.retentionMs) },
+  ];
+}
+
+/**
+ * Creates each topic and its DLQ with the catalog's partitions and retention; topics that exist are
+ * left alone, but a partition count below the catalog's is reported (it would break key ordering to fix silently).
+ */
+export async function createTopics(kafka: Kafka, topics: TopicDef[], log: Logger): Promise<{ created: string[] }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const wanted = topics.flatMap((t) => [
+      { topic: t.name, numPartitions: t.partitions, replicationFactor: -1, configEntries: topicConfig(t) },
+      { topic: dlqName(t.name), numPartitions: 1, replicationFactor: -1, configEntries: [{ name: "retention.ms", value: String(30 * 86_400_000) }] },
+    ]);
+    const existing = new Set(await admin.listTopics());
+    const missing = wanted.filter((t) => !existing.has(t.topic));
+    if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+    const present = wanted.filter((t) => existing.has(t.topic));
+    if (present.length > 0) {
+      const meta = await admin.fetchTopicMetadata({ topics: present.map((t) => t.topic) });
+      for (const t of meta.topics) {
+        const want = present.find((p) => p.topic === t.name)!.numPartitions;
+        if (t.partitions.length < want) log.warn({ topic: t.name, has: t.partitions.length, want }, "topic has fewer partitions than the catalog says");
+      }
+    }
+    const created = missing.map((t) => t.topic);
+    log.info({ created, existing: present.map((t) => t.topic) }, "topics ready");
+    return { created };
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,96 @@
+import { z } from "zod";
+import { defineTopic, type TopicDef } from "./topic.ts";
+
+const DAY = 86_400_000;
+const isoTime = z.iso.datetime({ offset: true });
+const id = z.string().regex(/^\d+$/, "expected a numeric id");
+
+/** One live stream as seen by one sweep. */
+export const streamSnapshot = z.object({
+  v: z.literal(1),
+  sweepId: z.string().min(1),
+  observedAt: isoTime,
+  streamId: id,
+  /** Start time with millisecond precision; with streamId it identifies the VOD. */
+  startTime: isoTime,
+  streamerId: id,
+  login: z.string().min(1),
+  viewers: z.number().int().nonnegative(),
+  title: z.string().nullable(),
+  gameId: z.string().nullable(),
+  gameName: z.string().nullable(),
+  language: z.string().nullable(),
+  mature: z.boolean().nullable(),
+});
+export type StreamSnapshot = z.output<typeof streamSnapshot>;
+
+/** Sent after a sweep's snapshots: only a complete sweep counts as evidence that a stream is gone. */
+export const sweepMarker = z.object({
+  v: z.literal(1),
+  sweepId: z.string().min(1),
+  startedAt: isoTime,
+  finishedAt: isoTime,
+  complete: z.boolean(),
+  /** Why the sweep is incomplete (null when complete). */
+  reason: z.string().nullable(),
+  /** Snapshots published by this sweep. */
+  count: z.number().int().nonnegative(),
+});
+export type SweepMarker = z.output<typeof sweepMarker>;
+
+/** An ended VOD whose mute window has passed: fetch its playlist now. */
+export const vodFetchRequest = z.object({
+  v: z.literal(1),
+  streamId: id,
+  startTime: isoTime,
+  streamerId: id,
+  login: z.string().min(1),
+  firstSeen: isoTime,
+  lastSeen: isoTime,
+  maxViewers: z.number().int().nonnegative(),
+  releaseAt: isoTime,
+});
+export type VodFetchRequest = z.output<typeof vodFetchRequest>;
+
+const found = z.object({
+  domain: z.string().min(1),
+  url: z.url(),
+  /** Which timestamp form the path used: the start time, one second less, or the seconds field. */
+  variant: z.enum(["start", "minus1", "seconds"]),
+  ts: z.number().int().nonnegative(),
+  durationSeconds: z.number().nonnegative(),
+  segments: z.number().int().nonnegative(),
+  mutedSegments: z.number().int().nonnegative(),
+  /** The post-processed playlist, gzipped, base64: one field that keeps the line readable in kcat. */
+  playlistGzipBase64: z.string().min(1),
+});
+
+/** The outcome of one fetch request. */
+export const vodFetchResult = z.object({
+  v: z.literal(1),
+  streamId: id,
+  startTime: isoTime,
+  streamerId: id,
+  login: z.string().min(1),
+  outcome: z.enum(["found", "not_found", "failed"]),
+  fetchedAt: isoTime,
+  /** HTTP requests this VOD cost. */
+  requests: z.number().int().nonnegative(),
+  found: found.nullable(),
+  /** For failed: what went wrong, e.g. "d1m7jfoe9zdc1j.cloudfront.net: timeout". */
+  error: z.string().nullable(),
+});
+export type VodFetchResult = z.output<typeof vodFetchResult>;
+
+/** The pipeline's topics. A prefix namespaces them (tests, or several deployments on one cluster). */
+export function createCatalog(prefix = "") {
+  const name = (n: string) => `${prefix}${n}`;
+  return {
+    streamSnapshots: defineTopic({ name: name("twitch.stream-snapshots"), schema: streamSnapshot, key: (v) => v.streamerId, partitions: 6, retentionMs: 7 * DAY }),
+    sweeps: defineTopic({ name: name("twitch.sweeps"), schema: sweepMarker, key: (v) => v.sweepId, partitions: 1, retentionMs: 7 * DAY }),
+    vodFetchRequests: defineTopic({ name: name("twitch.vod-fetch-requests"), schema: vodFetchRequest, key: (v) => v.streamerId, partitions: 3, retentionMs: 14 * DAY }),
+    vodFetchResults: defineTopic({ name: name("twitch.vod-fetch-results"), schema: vodFetchResult, key: (v) => v.streamerId, partitions: 3, retentionMs: 14 * DAY }),
+  } satisfies Record<string, TopicDef>;
+}
+
+export type Catalog = ReturnType<typeof createCatalog>;

@@ -1,0 +1,18 @@
+export { createKafka, type KafkaOptions } from "./client.ts";
+export { createProducer, type TypedProducer } from "./producer.ts";
+export {
+  runConsumer,
+  subscribe,
+  PermanentError,
+  type ConsumerOptions,
+  type RunningConsumer,
+  type Message,
+  type HandlerContext,
+  type Rejection,
+  type BatchReport,
+  type Subscription,
+} from "./consumer.ts";
+export { createTopics } from "./admin.ts";
+export { defineTopic, dlqName, type TopicDef, type ValueOf } from "./topic.ts";
+export { backoffDelay, sleep, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";
+export * from "./catalog.ts";

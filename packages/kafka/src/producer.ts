@@ -1,0 +1,44 @@
+import { CompressionTypes, Partitioners, type Kafka, type Producer, type IHeaders } from "kafkajs";
+import type { Logger } from "@vod/log";
+import type { TopicDef, ValueOf } from "./topic.ts";
+
+export interface TypedProducer {
+  /** Validates every value against the topic's schema, then sends and waits for all in-sync replicas. */
+  send<T extends TopicDef>(topic: T, values: ValueOf<T>[], headers?: IHeaders): Promise<void>;
+  /** Sends already-serialized messages (the DLQ path), without validation. */
+  sendRaw(topic: string, messages: { key: Buffer | string | null; value: Buffer | string | null; headers?: IHeaders }[]): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+/** A connected idempotent producer: retries cannot duplicate or reorder what one producer wrote to a partition. */
+export async function createProducer(kafka: Kafka, log: Logger): Promise<TypedProducer> {
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    // kafkajs keeps ordering under idempotence only with one request in flight.
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  let open = true;
+  return {
+    async send(topic, values, headers) {
+      if (values.length === 0) return;
+      const messages = values.map((value) => {
+        const parsed = topic.schema.parse(value);
+        return { key: topic.key(parsed), value: JSON.stringify(parsed), ...(headers ? { headers } : {}) };
+      });
+      await producer.send({ topic: topic.name, messages, acks: -1, compression: CompressionTypes.None });
+    },
+    async sendRaw(topic, messages) {
+      if (messages.length === 0) return;
+      await producer.send({ topic, messages, acks: -1 });
+    },
+    async disconnect() {
+      if (!open) return;
+      open = false;
+      // kafkajs sends synchronously per call, so every awaited send is already acknowledged here.
+      await producer.disconnect();
+      log.debug("producer disconnected");
+    },
+  };
+}

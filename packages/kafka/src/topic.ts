@@ -1,0 +1,23 @@
+import type { z } from "zod";
+
+/** One topic: its name, the zod schema of its JSON values, how a value is keyed, and how it is stored. */
+export interface TopicDef<S extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  readonly schema: S;
+  /** The partition key of a value (for stream messages: the streamer id). */
+  readonly key: (value: z.output<S>) => string;
+  readonly partitions: number;
+  /** Retention in milliseconds; -1 keeps messages forever. */
+  readonly retentionMs: number;
+  /** Compacted topics keep the last value per key (used for state). */
+  readonly compacted?: boolean;
+}
+
+export type ValueOf<T extends TopicDef> = z.output<T["schema"]>;
+
+export function defineTopic<S extends z.ZodType>(def: TopicDef<S>): TopicDef<S> {
+  return def;
+}
+
+/** Every topic has a dead-letter topic named `<topic>.dlq` holding the raw messages that failed validation. */
+export const dlqName = (topic: string) => `${topic}.dlq`;

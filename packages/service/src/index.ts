@@ -1,0 +1,1 @@
+export { onShutdown, type Shutdown, type ShutdownOptions } from "./shutdown.ts";

@@ -1,0 +1,40 @@
+import { GenericContainer, Wait } from "testcontainers";
+import type { InfraEndpoints } from "./infra.ts";
+
+/** Kafka (KRaft) and PostgreSQL in containers, for machines with a Docker engine. */
+export async function startContainers(): Promise<{ endpoints: InfraEndpoints; stop: () => Promise<void> }> {
+  const kafkaPort = 19092;
+  const [kafka, postgres] = await Promise.all([
+    new GenericContainer("apache/kafka:3.9.1")
+      .withExposedPorts({ container: kafkaPort, host: kafkaPort })
+      .withEnvironment({
+        KAFKA_NODE_ID: "1",
+        KAFKA_PROCESS_ROLES: "broker,controller",
+        KAFKA_LISTENERS: `PLAINTEXT://:${kafkaPort},CONTROLLER://:9093`,
+        KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://127.0.0.1:${kafkaPort}`,
+        KAFKA_CONTROLLER_LISTENER_NAMES: "CONTROLLER",
+        KAFKA_CONTROLLER_QUORUM_VOTERS: "1@localhost:9093",
+        KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: "1",
+        KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: "1",
+        KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: "1",
+        KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: "0",
+        KAFKA_AUTO_CREATE_TOPICS_ENABLE: "false",
+      })
+      .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
+      .start(),
+    new GenericContainer("postgres:15")
+      .withExposedPorts(5432)
+      .withEnvironment({ POSTGRES_USER: "vod", POSTGRES_PASSWORD: "vod", POSTGRES_DB: "vod" })
+      .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
+      .start(),
+  ]);
+  return {
+    endpoints: {
+      kafkaBrokers: [`127.0.0.1:${kafkaPort}`],
+      databaseUrl: `postgres://vod:vod@127.0.0.1:${postgres.getMappedPort(5432)}/vod`,
+    },
+    stop: async () => {
+      await Promise.all([kafka.stop(), postgres.stop()]);
+    },
+  };
+}

@@ -1,0 +1,8 @@
+// What the global setup hands to every test file through vitest's provide/inject.
+declare module "vitest" {
+  export interface ProvidedContext {
+    kafkaBrokers: string[];
+    databaseUrl: string;
+  }
+}
+export {};

@@ -1,0 +1,46 @@
+import "./context.ts";
+import { inject } from "vitest";
+import pg from "pg";
+import { createDb, createPool, runMigrations, type Db } from "@vod/db";
+import { uniqueName } from "./names.ts";
+
+export interface TestDatabase {
+  url: string;
+  pool: pg.Pool;
+  db: Db;
+  /** Closes the pool and drops the database. */
+  drop(): Promise<void>;
+}
+
+/** A new, migrated database on the test PostgreSQL, for one test file. */
+export async function freshDatabase(): Promise<TestDatabase> {
+  const adminUrl = inject("databaseUrl");
+  const name = uniqueName("test").replace(/-/g, "_");
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const pool = createPool({ url: url.toString(), max: 4 });
+  const db = createDb(pool);
+  await runMigrations(db);
+  return {
+    url: url.toString(),
+    pool,
+    db,
+    async drop() {
+      await pool.end();
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+
+export interface InfraEndpoints {
+  kafkaBrokers: string[];
+  databaseUrl: string;
+}
+
+/** Reads the endpoints that `infra/up.sh` wrote to `.infra/env`. */
+export function readInfraEnv(): InfraEndpoints {
+  const file = join(repoRoot, ".infra/env");
+  const vars = Object.fromEntries(
+    readFileSync(file, "utf8")
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith("#") && line.includes("="))
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
+  if (!vars.KAFKA_BROKERS || !vars.DATABASE_URL) throw new Error(`${file} lacks KAFKA_BROKERS or DATABASE_URL`);
+  return { kafkaBrokers: vars.KAFKA_BROKERS.split(","), databaseUrl: vars.DATABASE_URL };
+}
+
+export async function infraScript(name: "up" | "down" | "status"): Promise<boolean> {
+  try {
+    await run("bash", [join(repoRoot, `infra/${name}.sh`)], { cwd: repoRoot, maxBuffer: 16 << 20, timeout: 30 * 60_000 });
+    return true;
+  } catch (err) {
+    if (name === "status") return false;
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`infra/${name}.sh failed: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
+  }
+}
+
+export function dockerReachable(): boolean {
+  return existsSync("/var/run/docker.sock");
+}

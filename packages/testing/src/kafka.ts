@@ -1,0 +1,69 @@
+import "./context.ts";
+import { inject } from "vitest";
+import type { Kafka } from "kafkajs";
+import { createKafka, createTopics, type TopicDef } from "@vod/kafka";
+import { createLogger, type Logger } from "@vod/log";
+
+export const testLog: Logger = createLogger({ service: "test", level: process.env.TEST_LOG_LEVEL ?? "silent" });
+
+export function testKafka(clientId = "test"): Kafka {
+  return createKafka({ brokers: inject("kafkaBrokers"), clientId, log: testLog });
+}
+
+export async function createTestTopics(kafka: Kafka, topics: TopicDef[]): Promise<void> {
+  await createTopics(kafka, topics, testLog);
+}
+
+export interface RawRecord {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+}
+
+/**
+ * Reads a topic from the beginning until `count` records arrived (or `timeoutMs` passed) with a
+ * throwaway group, and returns what it saw. For asserting on what a stage wrote.
+ */
+export async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs = 20_000): Promise<RawRecord[]> {
+  const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}-${Math.random()}`, maxWaitTimeInMs: 100 });
+  const records: RawRecord[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      void consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          records.push({
+            partition,
+            offset: message.offset,
+            key: message.key?.toString() ?? null,
+            value: message.value?.toString() ?? null,
+            headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+          });
+          if (records.length >= count) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
+}
+
+/** The committed offset of a group on each partition of a topic (-1 when nothing was committed). */
+export async function committedOffsets(kafka: Kafka, groupId: string, topic: string): Promise<Map<number, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return new Map((entry?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
