@@ -1,1 +1,3 @@
 export { onShutdown, type Shutdown, type ShutdownOptions } from "./shutdown.ts";
+export { startOpsServer, createRegistry, type OpsServer, type OpsServerOptions } from "./http.ts";
+export { consumerMetrics } from "./consumer-metrics.ts";
