@@ -18,6 +18,8 @@ export const vods = pgTable(
     gameName: text("game_name"),
     language: text("language"),
     mature: boolean("mature"),
+    // observedAt of the snapshot the at-start fields came from: the earliest one wins, whatever the delivery order.
+    startFieldsSeenAt: timestamp("start_fields_seen_at", { withTimezone: true, precision: 3 }),
     maxViewers: integer("max_viewers").notNull().default(0),
     firstSeen: timestamp("first_seen", { withTimezone: true, precision: 3 }).notNull(),
     lastSeen: timestamp("last_seen", { withTimezone: true, precision: 3 }).notNull(),
@@ -48,3 +50,21 @@ export const vods = pgTable(
 
 export type Vod = typeof vods.$inferSelect;
 export type NewVod = typeof vods.$inferInsert;
+
+/** Which CDN domain last served each streamer's VOD: the fetcher tries it first. */
+export const cdnStreamerDomains = pgTable("cdn_streamer_domains", {
+  streamerId: bigint("streamer_id", { mode: "number" }).primaryKey(),
+  domain: text("domain").notNull(),
+  foundAt: timestamp("found_at", { withTimezone: true, precision: 3 }).notNull(),
+});
+
+/** The fetcher's view of each CDN domain's health; survives restarts so ordering does not start cold. */
+export const cdnDomainHealth = pgTable("cdn_domain_health", {
+  domain: text("domain").primaryKey(),
+  // Hits, decayed exponentially by age: recent successes rank a domain first.
+  score: real("score").notNull().default(0),
+  scoredAt: timestamp("scored_at", { withTimezone: true, precision: 3 }).notNull(),
+  consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+  lastSuccessAt: timestamp("last_success_at", { withTimezone: true, precision: 3 }),
+  lastFailureAt: timestamp("last_failure_at", { withTimezone: true, precision: 3 }),
+});

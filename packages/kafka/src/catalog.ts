@@ -72,6 +72,10 @@ export const vodFetchResult = z.object({
   startTime: isoTime,
   streamerId: id,
   login: z.string().min(1),
+  /** Copied from the request, so the writer can create the row even when no snapshot reached it first. */
+  firstSeen: isoTime,
+  lastSeen: isoTime,
+  maxViewers: z.number().int().nonnegative(),
   outcome: z.enum(["found", "not_found", "failed"]),
   fetchedAt: isoTime,
   /** HTTP requests this VOD cost. */
