@@ -1,0 +1,10 @@
+import { z } from "zod";
+import { list, parseEnv } from "@vod/config";
+
+export const cliEnvSchema = z.object({
+  KAFKA_BROKERS: list(["127.0.0.1:19092"]),
+  DATABASE_URL: z.string().default("postgres://vod:vod@127.0.0.1:15432/vod"),
+  LOG_LEVEL: z.string().default("warn"),
+});
+
+export const loadEnv = () => parseEnv(cliEnvSchema);

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { committedOffsets, createTestTopics, readTopic, testKafka, testLog, uniqueName } from "@vod/testing";
+import { createProducer, defineTopic, runConsumer, subscribe, type TypedProducer } from "@vod/kafka";
+import { ReplayRefused, UsageError, parseReplayArgs, replay } from "./index.ts";
+
+const kafka = testKafka();
+let producer: TypedProducer;
+beforeAll(async () => {
+  producer = await createProducer(kafka, testLog);
+});
+afterAll(async () => producer.disconnect());
+
+const T0 = Date.parse("2026-11-01T10:00:00Z");
+const minute = 60_000;
+
+/** A one-partition topic with 10 messages, one a minute from T0, all consumed and committed by `group`. */
+async function consumedTopic() {
+  const topic = defineTopic({ name: uniqueName("replay"), schema: z.object({ n: z.number() }), key: (v) => String(v.n), partitions: 1, retentionMs: -1 });
+  await createTestTopics(kafka, [topic]);
+  await producer.sendRaw(
+    topic.name,
+    Array.from({ length: 10 }, (_, n) => ({ key: String(n), value: JSON.stringify({ n }), timestamp: String(T0 + n * minute) })),
+  );
+  const group = uniqueName("g");
+  const seen: number[] = [];
+  const c = await runConsumer({ kafka, producer, log: testLog, groupId: group, subscriptions: [subscribe(topic, { eachMessage: async (m) => void seen.push(m.value.n) })] });
+  while (seen.length < 10) await new Promise((r) => setTimeout(r, 50));
+  return { topic: topic.name, group, consumer: c };
+}
+
+describe("replay", () => {
+  it("refuses to move offsets while the group has running members", async () => {
+    const { topic, group, consumer } = await consumedTopic();
+    await expect(replay(kafka, undefined, { group, topic, from: new Date(T0) })).rejects.toThrow(ReplayRefused);
+    await expect(replay(kafka, undefined, { group, topic, from: new Date(T0) })).rejects.toThrow(/running member/);
+    await consumer.stop();
+  });
+
+  it("dry run prints the plan and changes nothing; a real run resets to the first message at or after --from", async () => {
+    const { topic, group, consumer } = await consumedTopic();
+    await consumer.stop();
+    const from = new Date(T0 + 4 * minute + 30_000);
+    const dry = await replay(kafka, undefined, { group, topic, from, dryRun: true });
+    expect(dry.partitions).toEqual([{ partition: 0, current: "10", target: "5" }]);
+    expect((await committedOffsets(kafka, group, topic)).get(0)).toBe(10n);
+
+    const done = await replay(kafka, undefined, { group, topic, from });
+    expect(done.applied).toBe(true);
+    expect((await committedOffsets(kafka, group, topic)).get(0)).toBe(5n);
+  });
+
+  it("with --to, re-publishes exactly the window and leaves the group's offsets alone", async () => {
+    const { topic, group, consumer } = await consumedTopic();
+    const r = await replay(kafka, producer, { group, topic, from: new Date(T0 + 2 * minute), to: new Date(T0 + 5 * minute) });
+    await consumer.stop();
+    expect(r).toMatchObject({ mode: "window", applied: true, republished: 3, partitions: [{ partition: 0, target: "2", end: "5" }] });
+    const all = await readTopic(kafka, topic, 13);
+    expect(all.slice(10).map((m) => [m.value, m.headers["replay-of"]])).toEqual([
+      ['{"n":2}', "0/2"],
+      ['{"n":3}', "0/3"],
+      ['{"n":4}', "0/4"],
+    ]);
+    expect((await committedOffsets(kafka, group, topic)).get(0)).toBe(13n);
+  });
+
+  it("rejects bad arguments with a message that says what is wrong", () => {
+    expect(() => parseReplayArgs(["--group", "g", "--topic", "t"])).toThrow(UsageError);
+    expect(() => parseReplayArgs(["--group", "g", "--topic", "t", "--from", "yesterday"])).toThrow(/--from must be an ISO time/);
+    expect(() => parseReplayArgs(["--bogus"])).toThrow(/Unknown option/);
+    expect(parseReplayArgs(["--group", "g", "--topic", "t", "--from", "2026-11-01T10:00:00Z", "--dry-run"])).toEqual({
+      group: "g", topic: "t", from: new Date("2026-11-01T10:00:00Z"), dryRun: true,
+    });
+  });
+});

@@ -1,0 +1,132 @@
+import type { Admin, Kafka } from "kafkajs";
+import type { TypedProducer } from "@vod/kafka";
+
+export interface ReplayOptions {
+  group: string;
+  topic: string;
+  from: Date;
+  /** With an end, only the window [from, to) is replayed; the group's offsets stay where they are. */
+  to?: Date;
+  dryRun?: boolean;
+}
+
+export interface PartitionPlan {
+  partition: number;
+  /** Where the group is now (-1: nothing committed). */
+  current: string;
+  /** The first offset at or after `from` (the end of the partition when nothing is that recent). */
+  target: string;
+  /** With `to`: the first offset at or after `to`; the window is [target, end). */
+  end?: string;
+}
+
+export interface ReplayResult {
+  mode: "reset" | "window";
+  applied: boolean;
+  partitions: PartitionPlan[];
+  /** Messages re-published in window mode. */
+  republished: number;
+}
+
+export class ReplayRefused extends Error {
+  override name = "ReplayRefused";
+}
+
+/** Offsets at or after `at` for each partition; a partition with nothing that recent gets its end offset. */
+async function offsetsAt(admin: Admin, topic: string, at: Date): Promise<Map<number, string>> {
+  const [byTime, ends] = await Promise.all([admin.fetchTopicOffsetsByTimestamp(topic, at.getTime()), admin.fetchTopicOffsets(topic)]);
+  const high = new Map(ends.map((e) => [e.partition, e.high]));
+  return new Map(byTime.map((e) => [e.partition, e.offset === "-1" ? (high.get(e.partition) ?? "0") : e.offset]));
+}
+
+/**
+ * Replays a window of a topic for one consumer group. Without `to`: moves the group's offsets back
+ * to the first message at or after `from` (the group must have no running members), so it handles
+ * everything since again. With `to`: re-publishes the messages of [from, to) to the topic, marked
+ * with replay headers, so the group handles exactly that window again while it keeps running.
+ * Either way the stages' idempotent effects make a replay safe.
+ */
+export async function replay(kafka: Kafka, producer: TypedProducer | undefined, opts: ReplayOptions): Promise<ReplayResult> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = await admin.listTopics();
+    if (!topics.includes(opts.topic)) throw new ReplayRefused(`topic ${opts.topic} does not exist`);
+    const starts = await offsetsAt(admin, opts.topic, opts.from);
+    const ends = opts.to ? await offsetsAt(admin, opts.topic, opts.to) : undefined;
+    const [committed] = await admin.fetchOffsets({ groupId: opts.group, topics: [opts.topic] });
+    const current = new Map((committed?.partitions ?? []).map((p) => [p.partition, p.offset]));
+    const partitions: PartitionPlan[] = [...starts.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([partition, target]) => ({
+        partition,
+        current: current.get(partition) ?? "-1",
+        target,
+        ...(ends ? { end: ends.get(partition) ?? target } : {}),
+      }));
+
+    if (opts.to) {
+      if (opts.to <= opts.from) throw new ReplayRefused("--to must be after --from");
+      if (opts.dryRun || !producer) return { mode: "window", applied: false, partitions, republished: 0 };
+      const republished = await republishWindow(kafka, producer, opts, partitions);
+      return { mode: "window", applied: true, partitions, republished };
+    }
+
+    const { groups } = await admin.describeGroups([opts.group]);
+    const members = groups[0]?.members ?? [];
+    if (members.length > 0) {
+      const who = members.map((m) => `${m.clientId}@${m.clientHost}`).join(", ");
+      throw new ReplayRefused(
+        `group ${opts.group} has ${members.length} running member(s) (${who}); stop them first, or pass --to to replay a window while it runs`,
+      );
+    }
+    if (!opts.dryRun) {
+      await admin.setOffsets({ groupId: opts.group, topic: opts.topic, partitions: partitions.map((p) => ({ partition: p.partition, offset: p.target })) });
+    }
+    return { mode: "reset", applied: !opts.dryRun, partitions, republished: 0 };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function republishWindow(kafka: Kafka, producer: TypedProducer, opts: ReplayOptions, plan: PartitionPlan[]): Promise<number> {
+  const todo = plan.filter((p) => BigInt(p.end!) > BigInt(p.target));
+  if (todo.length === 0) return 0;
+  const remaining = new Map(todo.map((p) => [p.partition, BigInt(p.end!)]));
+  const consumer = kafka.consumer({ groupId: `replay-${opts.group}-${Date.now()}`, maxWaitTimeInMs: 200 });
+  let count = 0;
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: opts.topic });
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            const end = remaining.get(batch.partition);
+            if (end === undefined) return;
+            const inWindow = batch.messages.filter((m) => BigInt(m.offset) < end);
+            await producer.sendRaw(
+              opts.topic,
+              inWindow.map((m) => ({
+                key: m.key,
+                value: m.value,
+                headers: { ...(m.headers ?? {}), "replay-of": `${batch.partition}/${m.offset}`, "replay-at": new Date().toISOString() },
+              })),
+            );
+            count += inWindow.length;
+            const last = batch.messages[batch.messages.length - 1];
+            if (last && BigInt(last.offset) + 1n >= end) remaining.delete(batch.partition);
+            if (remaining.size === 0) resolve();
+          },
+        })
+        .catch(reject);
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        for (const p of todo) consumer.seek({ topic: opts.topic, partition: p.partition, offset: p.target });
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return count;
+}
