@@ -1,0 +1,125 @@
+import { VOD_QUALITIES, parseVodPath } from "@vod/twitch";
+import type { PathKind } from "./stats.ts";
+import { SEGMENT_MS, type Vod, type World } from "./world.ts";
+
+export interface CdnResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string | Buffer;
+  kind: PathKind;
+}
+
+export interface CdnOptions {
+  /** Hosts that no longer serve VODs: every key is missing. */
+  deadDomains: ReadonlySet<string>;
+  /** Dead hosts that answer 200 with an unrelated bucket listing (FACTS.md). */
+  listingDomains: ReadonlySet<string>;
+  /** A deleted VOD's playlist lingers this long after its segments are gone. */
+  playlistGraceMs: number;
+}
+
+const QUALITIES = new Set(VOD_QUALITIES);
+const SEGMENT = /^(\d+)(-muted)?\.ts$/;
+// A fixed MPEG-TS packet: clients only need a body, and tiny bodies keep benchmarks about requests.
+const TS_PACKET = Buffer.alloc(188, 0xff);
+TS_PACKET[0] = 0x47;
+
+export function kindOf(path: string): PathKind {
+  if (path.endsWith(".m3u8")) return "playlist";
+  if (path.endsWith(".ts") || path.endsWith(".mp4")) return "segment";
+  return "other";
+}
+
+/** S3 behind CloudFront answers a missing key with 403 AccessDenied, never 404. */
+export function accessDenied(kind: PathKind): CdnResponse {
+  return {
+    status: 403,
+    kind,
+    headers: { "content-type": "application/xml", server: "AmazonS3", "x-cache": "Error from cloudfront" },
+    body:
+      '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message>' +
+      "<RequestId>0000000000000000</RequestId><HostId>sim</HostId></Error>",
+  };
+}
+
+function bucketListing(): CdnResponse {
+  return {
+    status: 200,
+    kind: "other",
+    headers: { "content-type": "application/xml", server: "AmazonS3" },
+    body:
+      '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+      "<Name>unrelated-assets</Name><Prefix></Prefix><Marker></Marker><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>" +
+      "<Contents><Key>favicon.ico</Key><Size>1150</Size><StorageClass>STANDARD</StorageClass></Contents></ListBucketResult>",
+  };
+}
+
+/** Answers one CDN request for `path` (relative to the domain root) on `domain`. */
+export function serveCdn(world: World, options: CdnOptions, domain: string, path: string): CdnResponse {
+  const kind = kindOf(path);
+  if (options.listingDomains.has(domain)) return bucketListing();
+  if (options.deadDomains.has(domain)) return accessDenied(kind);
+  const parsed = parseVodPath(path);
+  if (!parsed || parsed.quality === undefined || parsed.file === undefined || !QUALITIES.has(parsed.quality)) {
+    return accessDenied(kind);
+  }
+  const vod = world.vodByKey(`${parsed.hash}_${parsed.login}_${parsed.streamId}_${parsed.ts}`);
+  if (!vod || vod.domain !== domain || !vod.saved) return accessDenied(kind);
+  const now = world.now;
+  const deletedAt = vod.deletedAtMs;
+  if (parsed.file === "index-dvr.m3u8") {
+    if (deletedAt !== null && now >= deletedAt + options.playlistGraceMs) return accessDenied(kind);
+    return {
+      status: 200,
+      kind,
+      headers: { "content-type": "application/vnd.apple.mpegurl", "x-cache": "Miss from cloudfront" },
+      body: renderPlaylist(world, vod, now),
+    };
+  }
+  const seg = SEGMENT.exec(parsed.file);
+  if (!seg || (deletedAt !== null && now >= deletedAt)) return accessDenied(kind);
+  const n = Number(seg[1]);
+  if (n >= segmentCount(world, vod, now)) return accessDenied(kind);
+  // After the mute run a muted segment exists only under its -muted name, and before it only under its plain name.
+  const renamed = world.isMuteApplied(vod, now) && isMuted(vod, n);
+  if (renamed !== (seg[2] === "-muted")) return accessDenied(kind);
+  return { status: 200, kind, headers: { "content-type": "video/mp2t" }, body: TS_PACKET };
+}
+
+export function isMuted(vod: Vod, segment: number): boolean {
+  const m = vod.muted;
+  for (let i = 0; i + 1 < m.length; i += 2) if (segment >= (m[i] as number) && segment < (m[i + 1] as number)) return true;
+  return false;
+}
+
+/** Segments listed now: only whole ones while live, plus the final partial one once ended. */
+export function segmentCount(world: World, vod: Vod, now: number): number {
+  const ms = world.durationMs(vod, now);
+  return vod.ended ? Math.ceil(ms / SEGMENT_MS) : Math.floor(ms / SEGMENT_MS);
+}
+
+const tdtg = (ms: number): string => new Date(ms).toISOString().slice(0, 19);
+
+/** The playlist in Twitch's format (FACTS.md): EVENT type, no ENDLIST while live. */
+export function renderPlaylist(world: World, vod: Vod, now: number): string {
+  const count = segmentCount(world, vod, now);
+  const totalMs = vod.ended ? world.durationMs(vod, now) : count * SEGMENT_MS;
+  const muteApplied = world.isMuteApplied(vod, now);
+  const written = muteApplied ? (world.muteRunAt(vod) as number) : vod.ended ? vod.endMs : now;
+  const lines = [
+    "#EXTM3U",
+    "#EXT-X-VERSION:3",
+    "#EXT-X-TARGETDURATION:10",
+    `#ID3-EQUIV-TDTG:${tdtg(written)}`,
+    "#EXT-X-PLAYLIST-TYPE:EVENT",
+    "#EXT-X-MEDIA-SEQUENCE:0",
+    "#EXT-X-TWITCH-ELAPSED-SECS:0.000",
+    `#EXT-X-TWITCH-TOTAL-SECS:${(Math.floor(totalMs / 1000)).toFixed(3)}`,
+  ];
+  for (let i = 0; i < count; i++) {
+    const len = Math.min(SEGMENT_MS, totalMs - i * SEGMENT_MS) / 1000;
+    lines.push(`#EXTINF:${len.toFixed(3)},`, muteApplied && isMuted(vod, i) ? `${i}-muted.ts` : `${i}.ts`);
+  }
+  if (vod.ended) lines.push("#EXT-X-ENDLIST");
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,239 @@
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import {
+  GraphQLError,
+  buildSchema,
+  execute,
+  parse,
+  validate,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from "graphql";
+import type { FaultSet } from "./faults.ts";
+import { iso } from "./times.ts";
+import { GAMES, type Streamer, type Vod, type World } from "./world.ts";
+
+let cachedSchema: GraphQLSchema | undefined;
+
+/** The committed subset of Twitch's schema that the simulator serves. */
+export function subsetSchema(): GraphQLSchema {
+  cachedSchema ??= buildSchema(readFileSync(new URL("../schema/twitch-subset.graphql", import.meta.url), "utf8"));
+  return cachedSchema;
+}
+
+export const MAX_STREAMS_PAGE = 30;
+const MAX_VIDEOS_PAGE = 100;
+
+export function encodeCursor(offset: number): string {
+  return Buffer.from(JSON.stringify({ s: offset })).toString("base64");
+}
+
+export function decodeCursor(cursor: string): number {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, "base64").toString("utf8")) as { s?: unknown };
+    if (typeof value.s === "number" && Number.isInteger(value.s) && value.s >= 0) return value.s;
+  } catch {
+    // fall through
+  }
+  throw new GraphQLError(`invalid cursor "${cursor}"`);
+}
+
+interface Ctx {
+  world: World;
+  faults: FaultSet;
+}
+
+function failIfFaulted(ctx: Ctx, field: string): void {
+  const message = ctx.faults.gqlError(field);
+  if (message !== null) throw new GraphQLError(message);
+}
+
+function gameView(idx: number) {
+  const game = GAMES[idx] ?? GAMES[0];
+  return {
+    id: game?.id,
+    name: game?.name,
+    displayName: game?.name,
+    boxArtURL: ({ width, height }: { width?: number; height?: number }) =>
+      `https://static-cdn.jtvnw.net/ttv-boxart/${game?.id}-${width ?? "{width}"}x${height ?? "{height}"}.jpg`,
+  };
+}
+
+function userView(world: World, s: Streamer) {
+  return {
+    id: s.id,
+    login: s.login,
+    displayName: s.displayName,
+    createdAt: iso(s.createdAtMs),
+    profileImageURL: ({ width }: { width: number }) =>
+      `https://static-cdn.jtvnw.net/jtv_user_pictures/${s.login}-profile_image-${width}x${width}.png`,
+    broadcastSettings: () => ({
+      id: s.id,
+      title: s.live?.title ?? s.vods.at(-1)?.title ?? "",
+      language: s.language,
+      isMature: s.isMature,
+      game: gameView(s.gameIdx),
+    }),
+    stream: () => (s.live ? streamView(world, s, s.live, world.viewersOf(s)) : null),
+    subscriptionProducts: () =>
+      ["1000", "2000", "3000"].map((tier) => ({
+        id: `${s.id}${tier}`,
+        displayName: `Tier ${tier[0]} sub to ${s.displayName}`,
+        hasSubonlyVideoArchive: s.subOnly,
+      })),
+    videos: (args: { first?: number; after?: string; type?: string; types?: string[]; sort?: string }) => {
+      const wantsArchive = (args.type ?? "ARCHIVE") === "ARCHIVE" && (args.types?.includes("ARCHIVE") ?? true);
+      let list = wantsArchive ? world.listedVods(s) : [];
+      if (args.sort === "TIME_ASC") list = list.reverse();
+      const offset = args.after ? decodeCursor(args.after) : 0;
+      const first = Math.max(0, Math.min(args.first ?? 10, MAX_VIDEOS_PAGE));
+      const page = list.slice(offset, offset + first);
+      return {
+        totalCount: list.length,
+        edges: page.map((vod, i) => ({ cursor: encodeCursor(offset + i + 1), node: videoView(world, vod) })),
+        pageInfo: { hasNextPage: offset + first < list.length, hasPreviousPage: offset > 0 },
+      };
+    },
+  };
+}
+
+function videoView(world: World, vod: Vod) {
+  const storyboards = `https://${vod.domain}/${vod.key}/storyboards/${vod.videoId}`;
+  return {
+    id: vod.videoId,
+    title: vod.title,
+    createdAt: iso(vod.startMs),
+    publishedAt: iso(vod.startMs),
+    lengthSeconds: Math.floor(world.durationMs(vod) / 1000),
+    status: vod.ended ? "RECORDED" : "RECORDING",
+    broadcastType: "ARCHIVE",
+    // Like Twitch's, this URL names the CDN host and the VOD's path key.
+    seekPreviewsURL: `${storyboards}-strip-0.jpg`,
+    animatedPreviewURL: `${storyboards}-animated-preview.mp4`,
+    previewThumbnailURL: ({ width, height }: { width?: number; height?: number }) =>
+      `https://static-cdn.jtvnw.net/cf_vods/${vod.domain.split(".")[0]}/${vod.key}//thumb/thumb0-${width ?? "{width}"}x${height ?? "{height}"}.jpg`,
+    viewCount: (Number(vod.videoId.slice(-4)) * 7) % 5000,
+    game: gameView(vod.gameIdx),
+    owner: () => userView(world, world.streamerOf(vod)),
+  };
+}
+
+function streamView(world: World, s: Streamer, vod: Vod, viewers: number) {
+  return {
+    id: vod.streamId,
+    viewersCount: viewers,
+    createdAt: iso(vod.startMs),
+    type: "live",
+    title: vod.title,
+    broadcastLanguage: vod.language,
+    language: vod.language,
+    isMature: s.isMature,
+    game: gameView(vod.gameIdx),
+    broadcaster: () => userView(world, s),
+    previewImageURL: ({ width, height }: { width?: number; height?: number }) =>
+      `https://static-cdn.jtvnw.net/previews-ttv/live_user_${s.login}-${width ?? "{width}"}x${height ?? "{height}"}.jpg`,
+    archiveVideo: () => (world.isListed(vod) ? videoView(world, vod) : null),
+  };
+}
+
+const root = {
+  streams(
+    args: { first?: number; after?: string; options?: { sort?: string; languages?: string[]; tags?: string[] } },
+    ctx: Ctx,
+  ) {
+    failIfFaulted(ctx, "streams");
+    const sort = args.options?.sort ?? "VIEWER_COUNT";
+    if (sort !== "VIEWER_COUNT" && sort !== "VIEWER_COUNT_ASC") throw new GraphQLError(`sort ${sort} is not simulated`);
+    if (args.options?.languages?.length || args.options?.tags?.length) {
+      throw new GraphQLError("language and tag filters are not simulated");
+    }
+    const offset = args.after ? decodeCursor(args.after) : 0;
+    // Twitch quietly caps pages at 30 whatever `first` asks for.
+    const first = Math.max(0, Math.min(args.first ?? 10, MAX_STREAMS_PAGE));
+    const page = ctx.world.page(offset, first, sort === "VIEWER_COUNT_ASC");
+    return {
+      edges: page.items.map((item) => ({
+        cursor: encodeCursor(item.position + 1),
+        node: streamView(ctx.world, item.streamer, item.vod, item.viewers),
+      })),
+      pageInfo: { hasNextPage: page.hasNextPage, hasPreviousPage: offset > 0 },
+    };
+  },
+  user(args: { id?: string; login?: string }, ctx: Ctx) {
+    failIfFaulted(ctx, "user");
+    const s = args.id ? ctx.world.streamerById(args.id) : args.login ? ctx.world.streamerByLogin(args.login) : undefined;
+    return s ? userView(ctx.world, s) : null;
+  },
+  users(args: { ids?: string[]; logins?: string[] }, ctx: Ctx) {
+    failIfFaulted(ctx, "users");
+    if (args.ids) return args.ids.map((id) => ctx.world.streamerById(id)).map((s) => (s ? userView(ctx.world, s) : null));
+    return (args.logins ?? []).map((l) => ctx.world.streamerByLogin(l)).map((s) => (s ? userView(ctx.world, s) : null));
+  },
+  video(args: { id?: string }, ctx: Ctx) {
+    failIfFaulted(ctx, "video");
+    const vod = args.id ? ctx.world.vodByVideoId(args.id) : undefined;
+    return vod && ctx.world.isListed(vod) ? videoView(ctx.world, vod) : null;
+  },
+};
+
+export interface GqlRequest {
+  query?: unknown;
+  variables?: unknown;
+  operationName?: unknown;
+  extensions?: unknown;
+}
+
+/** Executes GQL operations against the world, caching parsed and validated documents by text. */
+export class GqlService {
+  readonly #documents = new Map<string, DocumentNode | readonly GraphQLError[]>();
+  readonly #schema = subsetSchema();
+
+  constructor(
+    private readonly world: World,
+    private readonly faults: FaultSet,
+  ) {}
+
+  async run(request: GqlRequest): Promise<ExecutionResult & { extensions?: Record<string, unknown> }> {
+    const started = performance.now();
+    const operationName = typeof request.operationName === "string" ? request.operationName : undefined;
+    const extensions = () => ({
+      durationMilliseconds: Math.round(performance.now() - started),
+      ...(operationName ? { operationName } : {}),
+      requestID: randomUUID().replaceAll("-", "").slice(0, 26).toUpperCase(),
+    });
+    if (typeof request.query !== "string") {
+      // Twitch's own client sends persisted-query hashes; the simulator knows none of them.
+      const persisted = request.extensions && typeof request.extensions === "object" && "persistedQuery" in request.extensions;
+      return { errors: [new GraphQLError(persisted ? "PersistedQueryNotFound" : "No query provided")], extensions: extensions() };
+    }
+    const document = this.#document(request.query);
+    if (!("kind" in document)) return { errors: document, extensions: extensions() };
+    const variables =
+      request.variables && typeof request.variables === "object" ? (request.variables as Record<string, unknown>) : undefined;
+    const result = await execute({
+      schema: this.#schema,
+      document,
+      rootValue: root,
+      contextValue: { world: this.world, faults: this.faults } satisfies Ctx,
+      variableValues: variables,
+      operationName,
+    });
+    return { ...result, extensions: extensions() };
+  }
+
+  #document(query: string): DocumentNode | readonly GraphQLError[] {
+    let doc = this.#documents.get(query);
+    if (doc) return doc;
+    try {
+      const parsed = parse(query);
+      const errors = validate(this.#schema, parsed);
+      doc = errors.length > 0 ? errors : parsed;
+    } catch (err) {
+      doc = [err instanceof GraphQLError ? err : new GraphQLError(String(err))];
+    }
+    if (this.#documents.size >= 500) this.#documents.clear();
+    this.#documents.set(query, doc);
+    return doc;
+  }
+}

@@ -1,0 +1,13 @@
+export { startSimulator, optionsFromScenario, CLIENT_ID_MISSING, DEFAULT_START } from "./server.ts";
+export type { Simulator, SimulatorOptions } from "./server.ts";
+export { VirtualClock, RealClock, nextBoundaryAfter } from "./clock.ts";
+export type { Clock } from "./clock.ts";
+export { FaultSet, faultSpecSchema } from "./faults.ts";
+export type { FaultSpec, FaultSpecInput } from "./faults.ts";
+export type { StatsSnapshot } from "./stats.ts";
+export type { VodTruth, VodFilter } from "./truth.ts";
+export { World, DEFAULT_RATES, pathOf } from "./world.ts";
+export type { WorldRates, StreamerSpec, SessionSpec, Vod, Streamer } from "./world.ts";
+export { scenarioSchema } from "./scenario.ts";
+export type { StreamerInput } from "./scenario.ts";
+export { subsetSchema, encodeCursor, decodeCursor, MAX_STREAMS_PAGE } from "./gql.ts";
