@@ -1,3 +1,7 @@
 export { parseVodPath, timestampCandidates, vodHash, vodKey, vodPath } from "./vod-path.ts";
 export type { ParsedVodPath, TimestampCandidate, TimestampVariant } from "./vod-path.ts";
 export { DEAD_VOD_DOMAINS, LIVE_VOD_DOMAINS, VOD_QUALITIES } from "./domains.ts";
+export { createGqlClient, GqlError, TWITCH_GQL_ENDPOINT, TWITCH_WEB_CLIENT_ID } from "./gql/client.ts";
+export type { GqlAnswer, GqlClient, GqlClientOptions } from "./gql/client.ts";
+export { LIVE_STREAMS_QUERY, liveStreamsVariables, parseLiveStreamsPage } from "./gql/live-streams.ts";
+export type { LiveStream, LiveStreamsPage, PageParse } from "./gql/live-streams.ts";

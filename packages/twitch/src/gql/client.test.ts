@@ -1,0 +1,81 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { createGqlClient, GqlError } from "./client.ts";
+
+let server: Server | undefined;
+afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+
+async function serve(handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<string> {
+  server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => handler(req, res, body));
+  });
+  await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/gql`;
+}
+
+const json = (res: ServerResponse, status: number, value: unknown) => {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(value));
+};
+
+describe("GQL client", () => {
+  it("sends the Client-ID and extra headers and returns data with partial errors", async () => {
+    const seen: (string | undefined)[] = [];
+    const endpoint = await serve((req, res, body) => {
+      seen.push(req.headers["client-id"] as string, req.headers["x-extra"] as string, JSON.parse(body).variables.first);
+      json(res, 200, { data: { ok: 1 }, errors: [{ message: "resolver down" }] });
+    });
+    const client = createGqlClient({ endpoint, clientId: "abc", headers: { "X-Extra": "1" } });
+    expect(await client.query("query { ok }", { first: 3 })).toEqual({ data: { ok: 1 }, errors: ["resolver down"] });
+    expect(seen).toEqual(["abc", "1", 3]);
+  });
+
+  it("retries 5xx and errors without data, then succeeds", async () => {
+    let calls = 0;
+    const endpoint = await serve((_req, res) => {
+      calls++;
+      if (calls === 1) return json(res, 503, { error: "unavailable" });
+      if (calls === 2) return json(res, 200, { data: null, errors: [{ message: "service timeout" }] });
+      json(res, 200, { data: { ok: 2 } });
+    });
+    const retries: string[] = [];
+    const client = createGqlClient({ endpoint, retries: 3, backoffInitialMs: 1, onRetry: (i) => retries.push(i.error.kind) });
+    expect((await client.query("query { ok }", {})).data).toEqual({ ok: 2 });
+    expect(retries).toEqual(["http", "graphql"]);
+  });
+
+  it("times out a server that never answers, retries, then fails with a timeout", async () => {
+    let calls = 0;
+    const endpoint = await serve(() => void calls++);
+    const client = createGqlClient({ endpoint, timeoutMs: 100, retries: 1, backoffInitialMs: 1 });
+    const err = await client.query("query { ok }", {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GqlError);
+    expect((err as GqlError).kind).toBe("timeout");
+    expect(calls).toBe(2);
+    server?.closeAllConnections();
+  });
+
+  it("does not retry a 400 (missing Client-ID is our fault)", async () => {
+    let calls = 0;
+    const endpoint = await serve((_req, res) => {
+      calls++;
+      json(res, 400, { error: "Bad Request", status: 400, message: 'The "Client-ID" header is missing from the request.' });
+    });
+    const err = await createGqlClient({ endpoint, retries: 3, backoffInitialMs: 1 }).query("query { ok }", {}).catch((e: unknown) => e);
+    expect((err as GqlError).kind).toBe("http");
+    expect((err as GqlError).message).toMatch(/Client-ID/);
+    expect(calls).toBe(1);
+  });
+
+  it("stops at once when the caller aborts", async () => {
+    const endpoint = await serve(() => undefined);
+    const ctrl = new AbortController();
+    const p = createGqlClient({ endpoint, timeoutMs: 60_000, retries: 5 }).query("query { ok }", {}, ctrl.signal).catch((e: unknown) => e);
+    setTimeout(() => ctrl.abort(), 50);
+    expect(((await p) as GqlError).kind).toBe("aborted");
+    server?.closeAllConnections();
+  });
+});

@@ -1,0 +1,145 @@
+import { gql } from "graphql-request";
+import { z } from "zod";
+
+/** One page of live streams, most viewers first (StreamOptions.sort defaults to VIEWER_COUNT). */
+export const LIVE_STREAMS_QUERY = gql`
+  query LiveStreams($first: Int!, $after: Cursor, $options: StreamOptions) {
+    streams(first: $first, after: $after, options: $options) {
+      edges {
+        cursor
+        node {
+          id
+          viewersCount
+          createdAt
+          type
+          broadcaster {
+            id
+            login
+            displayName
+            broadcastSettings {
+              title
+              language
+              isMature
+            }
+          }
+          game {
+            id
+            name
+            displayName
+          }
+        }
+      }
+      pageInfo {
+        hasNextPage
+      }
+    }
+  }
+`;
+
+export interface LiveStreamsVariables {
+  first: number;
+  after?: string | null;
+  options?: { sort?: "VIEWER_COUNT" };
+}
+
+export function liveStreamsVariables(first: number, after: string | null): Record<string, unknown> {
+  return { first, after, options: { sort: "VIEWER_COUNT" } } satisfies LiveStreamsVariables;
+}
+
+const numericId = z.string().regex(/^\d+$/);
+
+const node = z.object({
+  id: numericId,
+  viewersCount: z.number().int().nonnegative(),
+  createdAt: z.iso.datetime({ offset: true }),
+  type: z.string().nullish(),
+  broadcaster: z.object({
+    id: numericId,
+    login: z.string().min(1),
+    displayName: z.string().nullish(),
+    broadcastSettings: z
+      .object({
+        title: z.string().nullish(),
+        language: z.string().nullish(),
+        isMature: z.boolean().nullish(),
+      })
+      .nullish(),
+  }),
+  game: z.object({ id: z.string().nullish(), name: z.string().nullish(), displayName: z.string().nullish() }).nullish(),
+});
+
+const page = z.object({
+  streams: z.object({
+    edges: z.array(z.unknown()).nullish(),
+    pageInfo: z.object({ hasNextPage: z.boolean() }).nullish(),
+  }),
+});
+
+/** A live stream as the sweep needs it; startTime is normalized to ISO with milliseconds. */
+export interface LiveStream {
+  streamId: string;
+  startTime: string;
+  streamerId: string;
+  login: string;
+  viewers: number;
+  title: string | null;
+  gameId: string | null;
+  gameName: string | null;
+  language: string | null;
+  mature: boolean | null;
+  /** "live", or e.g. "rerun"/"watch_party" on the real site. */
+  type: string | null;
+}
+
+export interface LiveStreamsPage {
+  streams: LiveStream[];
+  /** Cursor of each edge, aligned with the raw edges; null where the edge had none. */
+  cursors: (string | null)[];
+  /** Viewers of each raw edge (null where unreadable): the sweep stops on these, valid or not. */
+  viewers: (number | null)[];
+  hasNextPage: boolean;
+  /** Edges that were null or failed validation, with why. */
+  dropped: string[];
+}
+
+export type PageParse = { ok: true; page: LiveStreamsPage } | { ok: false; reason: string };
+
+/** Validates an answer edge by edge: one odd stream is dropped and counted, not the whole page. */
+export function parseLiveStreamsPage(data: unknown): PageParse {
+  const parsed = page.safeParse(data);
+  if (!parsed.success) return { ok: false, reason: `unexpected answer shape: ${parsed.error.issues[0]?.message ?? "?"} at ${parsed.error.issues[0]?.path.join(".") ?? ""}` };
+  const edges = parsed.data.streams.edges ?? [];
+  const result: LiveStreamsPage = { streams: [], cursors: [], viewers: [], hasNextPage: parsed.data.streams.pageInfo?.hasNextPage ?? false, dropped: [] };
+  for (const edge of edges) {
+    const e = (edge ?? {}) as { cursor?: unknown; node?: unknown };
+    result.cursors.push(typeof e.cursor === "string" && e.cursor.length > 0 ? e.cursor : null);
+    const v = (e.node as { viewersCount?: unknown } | null | undefined)?.viewersCount;
+    result.viewers.push(typeof v === "number" ? v : null);
+    if (e.node === null || e.node === undefined) {
+      result.dropped.push("edge without a stream");
+      continue;
+    }
+    const n = node.safeParse(e.node);
+    if (!n.success) {
+      const issue = n.error.issues[0];
+      result.dropped.push(`invalid stream: ${issue?.path.join(".") ?? ""}: ${issue?.message ?? "?"}`);
+      continue;
+    }
+    const s = n.data;
+    const settings = s.broadcaster.broadcastSettings;
+    result.streams.push({
+      streamId: s.id,
+      startTime: new Date(s.createdAt).toISOString(),
+      streamerId: s.broadcaster.id,
+      login: s.broadcaster.login,
+      viewers: s.viewersCount,
+      title: settings?.title ?? null,
+      gameId: s.game?.id ?? null,
+      gameName: s.game?.name ?? null,
+      language: settings?.language ?? null,
+      mature: settings?.isMature ?? null,
+      type: s.type ?? null,
+    });
+  }
+  return { ok: true, page: result };
+}
