@@ -1,0 +1,422 @@
+# Shared by infra/up.sh, down.sh, status.sh and the kafka/bin wrappers: local Apache Kafka
+# (KRaft, one node) and PostgreSQL 15 as plain processes, state under <repo>/.infra/.
+# Sourcing only defines variables and functions; callers decide what to run.
+set -euo pipefail
+
+INFRA_DIR="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+REPO_ROOT="$(dirname "$INFRA_DIR")"
+STATE_DIR="$REPO_ROOT/.infra"
+ENV_FILE="$STATE_DIR/env"
+LOCK_FILE="$STATE_DIR/.lock"
+HOST=127.0.0.1
+
+KAFKA_PORT="${KAFKA_PORT:-19092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
+KAFKA_HOME="$INFRA_DIR/kafka"
+KAFKA_LIB="$KAFKA_HOME/lib"
+KAFKA_POM="$KAFKA_HOME/pom.xml"
+KAFKA_JARS_STAMP="$KAFKA_LIB/.pom.sha256"
+KAFKA_STATE="$STATE_DIR/kafka"
+KAFKA_DATA="$KAFKA_STATE/data"
+KAFKA_PROPS="$KAFKA_STATE/server.properties"
+KAFKA_LOG="$KAFKA_STATE/server.log"
+KAFKA_OUT="$KAFKA_STATE/kafka.out"
+KAFKA_PID_FILE="$KAFKA_STATE/kafka.pid"
+KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
+KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
+KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
+
+PGPORT="${PGPORT:-15432}"
+PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+PG_STATE="$STATE_DIR/postgres"
+PG_DATA="$PG_STATE/data"
+PG_LOG="$PG_STATE/postgres.log"
+PG_SOCKET_DIR="$PG_STATE"
+PG_START_TIMEOUT="${PG_START_TIMEOUT:-60}"
+
+KAFKA_BROKERS="$HOST:$KAFKA_PORT"
+DATABASE_URL="postgres://vod:vod@$HOST:$PGPORT/vod"
+
+log() { printf '[infra] %s\n' "$*" >&2; }
+
+# die MESSAGE [LOGFILE...]: explain, show the end of the relevant logs, exit 1.
+die() {
+  local msg="$1" f
+  shift
+  printf '[infra] ERROR: %s\n' "$msg" >&2
+  for f in "$@"; do
+    if [[ -s "$f" ]]; then
+      printf '[infra] --- last lines of %s ---\n' "$f" >&2
+      tail -n 40 "$f" >&2
+      printf '[infra] ---\n' >&2
+    fi
+  done
+  exit 1
+}
+
+# One up/down at a time: parallel test runs all call `npm run infra:up`.
+take_lock() {
+  mkdir -p "$STATE_DIR"
+  exec 9>"$LOCK_FILE"
+  flock -w 600 9 || die "another infra script holds $LOCK_FILE for over 10 minutes"
+}
+
+port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+# ---------------------------------------------------------------- packages
+
+APT_UPDATED=0
+apt_install() {
+  local -a sudo=()
+  if [[ $EUID -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      sudo=(sudo -n)
+    else
+      die "need root to run 'apt-get install $*'; install it and re-run"
+    fi
+  fi
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install $* by hand"
+  local -a apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300)
+  local apt_log="$STATE_DIR/apt.log"
+  mkdir -p "$STATE_DIR"
+  if [[ $APT_UPDATED -eq 0 ]]; then
+    log "apt-get update"
+    "${apt[@]}" update -qq </dev/null >>"$apt_log" 2>&1 || die "apt-get update failed" "$apt_log"
+    APT_UPDATED=1
+  fi
+  log "apt-get install $* (output in $apt_log)"
+  "${apt[@]}" install -y -qq --no-install-recommends "$@" </dev/null >>"$apt_log" 2>&1 \
+    || die "apt-get install $* failed" "$apt_log"
+}
+
+ensure_tools() {
+  command -v java >/dev/null 2>&1 || apt_install openjdk-17-jre-headless
+  command -v mvn >/dev/null 2>&1 || apt_install maven
+  command -v kcat >/dev/null 2>&1 || apt_install kcat
+  [[ -x "$PG_BIN/initdb" && -x "$PG_BIN/psql" ]] || apt_install postgresql-15
+  command -v flock >/dev/null 2>&1 || apt_install util-linux
+}
+
+# ---------------------------------------------------------------- kafka jars
+
+pom_sha() { sha256sum "$KAFKA_POM" | cut -d' ' -f1; }
+
+kafka_jars_fresh() {
+  [[ -f "$KAFKA_JARS_STAMP" && "$(cat "$KAFKA_JARS_STAMP")" == "$(pom_sha)" ]]
+}
+
+# Resolve Kafka from Maven Central into infra/kafka/lib/ unless the stamp says lib/ already
+# matches this pom.xml. The stamp is written last, so an interrupted copy is redone.
+ensure_kafka_jars() {
+  kafka_jars_fresh && return 0
+  mkdir -p "$STATE_DIR"
+  local lock_fd
+  exec {lock_fd}>"$STATE_DIR/.jars.lock"
+  flock -w 900 "$lock_fd" || die "timed out waiting for another Kafka jar download"
+  if ! kafka_jars_fresh; then
+    command -v mvn >/dev/null 2>&1 || apt_install maven
+    log "resolving Kafka jars from Maven Central (first run can take a few minutes)"
+    local sha started=$SECONDS
+    sha="$(pom_sha)"
+    rm -rf "$KAFKA_LIB"
+    local mvn_log="$STATE_DIR/maven.log"
+    if ! mvn -B -q -f "$KAFKA_POM" package >"$mvn_log" 2>&1 </dev/null; then
+      die "Maven could not resolve Kafka's jars (see $mvn_log)" "$mvn_log"
+    fi
+    compgen -G "$KAFKA_LIB/kafka_2.13-*.jar" >/dev/null || die "Maven finished but $KAFKA_LIB has no kafka jar" "$mvn_log"
+    printf '%s\n' "$sha" >"$KAFKA_JARS_STAMP"
+    log "Kafka jars ready in $((SECONDS - started))s"
+  fi
+  exec {lock_fd}>&-
+}
+
+# kafka_cli MAIN_CLASS ARGS...: one of Apache's CLIs, quiet logging, small heap.
+kafka_cli() {
+  ensure_kafka_jars
+  local main="$1"
+  shift
+  # shellcheck disable=SC2086 # KAFKA_TOOLS_JVM_OPTS is a list of flags
+  exec java ${KAFKA_TOOLS_JVM_OPTS:--Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1} \
+    -Djava.awt.headless=true \
+    -Dlog4j.configuration="file:$KAFKA_HOME/config/tools-log4j.properties" \
+    -cp "$KAFKA_LIB/*" "$main" "$@"
+}
+
+# ---------------------------------------------------------------- kafka broker
+
+# Prints the broker's pid when the pid file points at a live kafka.Kafka process.
+kafka_pid() {
+  [[ -f "$KAFKA_PID_FILE" ]] || return 1
+  local pid
+  pid="$(cat "$KAFKA_PID_FILE")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  # Guards against a recycled pid belonging to something else.
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'kafka\.Kafka' || return 1
+  printf '%s\n' "$pid"
+}
+
+# Healthy = the broker answers a metadata request and lists itself.
+kafka_healthy() {
+  if command -v kcat >/dev/null 2>&1; then
+    kcat -b "$KAFKA_BROKERS" -L -m 3 2>/dev/null | grep -Eq '^ *[1-9][0-9]* brokers:'
+  else
+    port_open "$KAFKA_PORT"
+  fi
+}
+
+kafka_write_config() {
+  mkdir -p "$KAFKA_DATA"
+  cat >"$KAFKA_PROPS" <<EOF
+# Generated by infra/lib.sh on every start; edit there.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$KAFKA_DATA
+
+# One node: every internal topic must live with a single replica.
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+default.replication.factor=1
+min.insync.replicas=1
+
+# Topics are created explicitly (npm run topics:create); a typo must fail, not create a topic.
+auto.create.topics.enable=false
+num.partitions=3
+delete.topic.enable=true
+# Consumers in tests should get partitions at once, not after the 3 s default delay.
+group.initial.rebalance.delay.ms=0
+
+# Small machine.
+num.network.threads=2
+num.io.threads=4
+num.recovery.threads.per.data.dir=1
+EOF
+}
+
+# Storage must be formatted once (KRaft) before the first start; meta.properties marks it.
+kafka_format_once() {
+  [[ -f "$KAFKA_DATA/meta.properties" ]] && return 0
+  local cluster_id
+  # Kafka cluster ids are 16 random bytes in URL-safe base64; one starting with '-' would read
+  # as a flag.
+  while :; do
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    [[ "$cluster_id" != -* ]] && break
+  done
+  log "formatting Kafka storage (cluster id $cluster_id)"
+  java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -Dlog4j.configuration="file:$KAFKA_HOME/config/tools-log4j.properties" \
+    -cp "$KAFKA_LIB/*" kafka.tools.StorageTool format \
+    -t "$cluster_id" -c "$KAFKA_PROPS" >"$KAFKA_STATE/format.log" 2>&1 </dev/null \
+    || die "formatting Kafka storage failed" "$KAFKA_STATE/format.log"
+}
+
+# The listener a running broker was started with (its generated config is rewritten per start).
+kafka_running_brokers() { sed -n 's/^advertised.listeners=PLAINTEXT:\/\///p' "$KAFKA_PROPS" 2>/dev/null; }
+
+# die with the JVM's own output and only the server.log lines written since this start.
+kafka_die() {
+  local excerpt="$KAFKA_STATE/startup-failure.log"
+  tail -c +"$((${KAFKA_LOG_OFFSET:-0} + 1))" "$KAFKA_LOG" 2>/dev/null >"$excerpt" || true
+  die "$1" "$excerpt" "$KAFKA_OUT"
+}
+
+kafka_start() {
+  local pid running
+  if pid="$(kafka_pid)"; then
+    running="$(kafka_running_brokers)"
+    [[ "$running" == "$KAFKA_BROKERS" ]] \
+      || die "kafka is already running on $running, not $KAFKA_BROKERS; run infra/down.sh first"
+    log "kafka already running (pid $pid)"
+  else
+    rm -f "$KAFKA_PID_FILE"
+    if port_open "$KAFKA_PORT" || port_open "$KAFKA_CONTROLLER_PORT"; then
+      die "port $KAFKA_PORT or $KAFKA_CONTROLLER_PORT is taken by a process infra/up.sh did not start; stop it or set KAFKA_PORT/KAFKA_CONTROLLER_PORT"
+    fi
+    kafka_write_config
+    kafka_format_once
+    log "starting kafka on $KAFKA_BROKERS"
+    KAFKA_LOG_OFFSET="$(stat -c %s "$KAFKA_LOG" 2>/dev/null || echo 0)"
+    # setsid: a Ctrl-C on the calling terminal must not take the broker down with it.
+    # 9>&-: the broker must not inherit the infra lock.
+    # shellcheck disable=SC2086 # KAFKA_HEAP_OPTS is a list of flags
+    setsid java $KAFKA_HEAP_OPTS \
+      -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExplicitGCInvokesConcurrent \
+      -XX:MaxInlineLevel=15 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+      -Dkafka.logs.dir="$KAFKA_STATE" \
+      -Dlog4j.configuration="file:$KAFKA_HOME/config/log4j.properties" \
+      -cp "$KAFKA_LIB/*" kafka.Kafka "$KAFKA_PROPS" \
+      </dev/null >"$KAFKA_OUT" 2>&1 9>&- &
+    printf '%s\n' "$!" >"$KAFKA_PID_FILE"
+  fi
+}
+
+kafka_wait_ready() {
+  local deadline=$((SECONDS + KAFKA_START_TIMEOUT))
+  until kafka_healthy; do
+    kafka_pid >/dev/null || kafka_die "kafka exited during startup"
+    ((SECONDS < deadline)) || kafka_die "kafka not ready on $KAFKA_BROKERS after ${KAFKA_START_TIMEOUT}s"
+    sleep 0.5
+  done
+  log "kafka ready on $KAFKA_BROKERS"
+}
+
+# SIGTERM lets the broker flush and close its logs cleanly; SIGKILL only after a timeout.
+kafka_stop() {
+  local pid
+  if ! pid="$(kafka_pid)"; then
+    rm -f "$KAFKA_PID_FILE"
+    log "kafka not running"
+    return 0
+  fi
+  log "stopping kafka (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + KAFKA_STOP_TIMEOUT))
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then
+      log "kafka still running after ${KAFKA_STOP_TIMEOUT}s; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  rm -f "$KAFKA_PID_FILE"
+  log "kafka stopped"
+}
+
+# ---------------------------------------------------------------- postgres
+
+# PostgreSQL refuses to run as root, so root runs it as the postgres system user.
+# Run from / so tools started as postgres are not left in a cwd they cannot read.
+pg_as_owner() {
+  if [[ $EUID -eq 0 ]]; then
+    (cd / && runuser -u postgres -- "$@")
+  else
+    (cd / && "$@")
+  fi
+}
+
+pg_running() { pg_as_owner "$PG_BIN/pg_ctl" status -D "$PG_DATA" >/dev/null 2>&1; }
+
+pg_healthy() { "$PG_BIN/pg_isready" -q -h "$HOST" -p "$PGPORT" -d vod -U vod -t 3 >/dev/null 2>&1; }
+
+# Line 4 of postmaster.pid is the port the running server listens on.
+pg_running_port() { sed -n 4p "$PG_DATA/postmaster.pid" 2>/dev/null; }
+
+pg_psql_super() {
+  pg_as_owner "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKET_DIR" -p "$PGPORT" -U postgres -d postgres
+}
+
+# As root, the postgres user needs to traverse every directory above .infra/postgres; a clone
+# under /root (mode 700) would otherwise be unreachable. Only the search bit is added.
+pg_prepare_dirs() {
+  mkdir -p "$PG_STATE"
+  local sock="$PG_SOCKET_DIR/.s.PGSQL.$PGPORT"
+  ((${#sock} < 100)) || die "unix socket path $sock is too long for PostgreSQL; clone the repo to a shorter path"
+  [[ $EUID -eq 0 ]] || return 0
+  id postgres >/dev/null 2>&1 || die "system user 'postgres' is missing (reinstall postgresql-15)"
+  # Top-down, so each test only fails on that directory's own mode.
+  local dir="$STATE_DIR"
+  local -a dirs=()
+  while [[ "$dir" != / ]]; do
+    dirs=("$dir" "${dirs[@]}")
+    dir="$(dirname "$dir")"
+  done
+  for dir in "${dirs[@]}"; do
+    if ! runuser -u postgres -- test -x "$dir"; then
+      log "granting search (o+x) on $dir so the postgres user can reach $PG_STATE"
+      chmod o+x "$dir"
+    fi
+  done
+  chown postgres:postgres "$PG_STATE"
+}
+
+pg_init_once() {
+  [[ -f "$PG_DATA/PG_VERSION" ]] && return 0
+  local locale=C
+  locale -a 2>/dev/null | grep -qix 'c.utf-\?8' && locale=C.UTF-8
+  log "initdb $PG_DATA"
+  # initdb into a scratch dir and rename, so an interrupted run leaves nothing half-made.
+  local tmp="$PG_STATE/data.initdb"
+  rm -rf "$tmp"
+  # Superuser "postgres" over the unix socket only; the app role authenticates with a password.
+  pg_as_owner "$PG_BIN/initdb" -D "$tmp" -U postgres -E UTF8 --locale="$locale" \
+    --auth-local=trust --auth-host=scram-sha-256 >"$PG_STATE/initdb.log" 2>&1 </dev/null \
+    || die "initdb failed" "$PG_STATE/initdb.log"
+  mv "$tmp" "$PG_DATA"
+}
+
+pg_start() {
+  if pg_running; then
+    local running_port
+    running_port="$(pg_running_port)"
+    [[ "$running_port" == "$PGPORT" ]] \
+      || die "postgres is already running on port $running_port, not PGPORT=$PGPORT; run infra/down.sh first"
+    log "postgres already running on port $PGPORT"
+    return 0
+  fi
+  if port_open "$PGPORT"; then
+    die "port $PGPORT is taken by a process infra/up.sh did not start; stop it or set PGPORT"
+  fi
+  log "starting postgres on $HOST:$PGPORT"
+  # Settings that depend on the environment go on the command line, so changing PGPORT needs
+  # no config edit. 9>&-: the postmaster must not inherit the infra lock.
+  pg_as_owner "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t "$PG_START_TIMEOUT" \
+    -o "-c port=$PGPORT -c listen_addresses=$HOST -c unix_socket_directories='$PG_SOCKET_DIR'" \
+    </dev/null >/dev/null 9>&- || die "postgres did not start" "$PG_LOG"
+}
+
+# Role and database for the app; safe to run on every up.
+pg_bootstrap() {
+  pg_psql_super <<'SQL' >/dev/null || die "creating role/database vod failed" "$PG_LOG"
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'vod') THEN
+    CREATE ROLE vod LOGIN CREATEDB PASSWORD 'vod';
+  ELSE
+    ALTER ROLE vod LOGIN CREATEDB PASSWORD 'vod';
+  END IF;
+END
+$$;
+SELECT 'CREATE DATABASE vod OWNER vod' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'vod')
+\gexec
+SQL
+}
+
+pg_wait_ready() {
+  local deadline=$((SECONDS + PG_START_TIMEOUT))
+  until pg_healthy; do
+    ((SECONDS < deadline)) || die "postgres not accepting connections on $HOST:$PGPORT" "$PG_LOG"
+    sleep 0.3
+  done
+  log "postgres ready on $HOST:$PGPORT"
+}
+
+pg_stop() {
+  if [[ ! -f "$PG_DATA/PG_VERSION" ]] || ! pg_running; then
+    log "postgres not running"
+    return 0
+  fi
+  log "stopping postgres"
+  if ! pg_as_owner "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m fast -w -t 60 >/dev/null; then
+    log "fast shutdown timed out; using immediate"
+    pg_as_owner "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m immediate -w -t 30 >/dev/null \
+      || die "postgres would not stop" "$PG_LOG"
+  fi
+  log "postgres stopped"
+}
+
+# ---------------------------------------------------------------- env file
+
+write_env_file() {
+  local tmp="$ENV_FILE.tmp"
+  printf 'KAFKA_BROKERS=%s\nDATABASE_URL=%s\n' "$KAFKA_BROKERS" "$DATABASE_URL" >"$tmp"
+  mv "$tmp" "$ENV_FILE"
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# One line per component; exits non-zero when any is down.
+set -euo pipefail
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
+
+rc=0
+if kafka_healthy; then
+  printf '%-9s %-8s %s\n' kafka healthy "$KAFKA_BROKERS"
+else
+  printf '%-9s %-8s %s\n' kafka down "$KAFKA_BROKERS"
+  rc=1
+fi
+if pg_healthy; then
+  printf '%-9s %-8s %s\n' postgres healthy "$HOST:$PGPORT"
+else
+  printf '%-9s %-8s %s\n' postgres down "$HOST:$PGPORT"
+  rc=1
+fi
+exit "$rc"
