@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { duration, list, parseEnv, port } from "@vod/config";
+
+const schema = z.object({
+  KAFKA_BROKERS: list(["127.0.0.1:19092"]),
+  TOPIC_PREFIX: z.string().default(""),
+  DATABASE_URL: z.string().url().default("postgres://vod:vod@127.0.0.1:15432/vod"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  GROUP_ID: z.string().min(1).default("writer"),
+  /** Largest batch handed to one upsert transaction. */
+  BATCH_MAX_MESSAGES: z.coerce.number().int().positive().default(5_000),
+  /** How long the broker may hold a fetch to fill a batch. */
+  BATCH_MAX_WAIT: duration("250ms"),
+  /** Partitions handled at the same time; each holds one pool connection while it writes. */
+  PARTITIONS_CONCURRENTLY: z.coerce.number().int().positive().default(2),
+  DB_POOL_MAX: z.coerce.number().int().positive().default(4),
+  /** Retry backoff while Postgres is unreachable: it never gives up, it never skips. */
+  RETRY_INITIAL: duration("200ms"),
+  RETRY_MAX: duration("10s"),
+  OPS_PORT: port(9104),
+});
+
+export type WriterEnv = z.output<typeof schema>;
+
+export function readEnv(env: Record<string, string | undefined> = process.env): WriterEnv {
+  return parseEnv(schema, env);
+}

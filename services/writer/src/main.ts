@@ -1,0 +1,28 @@
+import { createDb, createPool, runMigrations } from "@vod/db";
+import { createKafka, createProducer } from "@vod/kafka";
+import { createLogger, redactUrl } from "@vod/log";
+import { createRegistry, onShutdown, startOpsServer } from "@vod/service";
+import { readEnv } from "./env.ts";
+import { startWriter } from "./writer.ts";
+
+const env = readEnv();
+const log = createLogger({ service: "writer", level: env.LOG_LEVEL });
+const shutdown = onShutdown({ log });
+const pool = createPool({ url: env.DATABASE_URL, max: env.DB_POOL_MAX, applicationName: "writer" });
+const db = createDb(pool);
+log.info({ db: redactUrl(env.DATABASE_URL), brokers: env.KAFKA_BROKERS, prefix: env.TOPIC_PREFIX }, "starting writer");
+await runMigrations(db);
+const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: "writer", log });
+const producer = await createProducer(kafka, log);
+const registry = createRegistry("writer");
+const consumer = await startWriter(env, { kafka, producer, db, log, registry });
+const ops = await startOpsServer({
+  port: env.OPS_PORT,
+  log,
+  registry,
+  checks: { postgres: async () => (await pool.query("select 1")).rowCount === 1 },
+});
+shutdown.add("consumer", () => consumer.stop());
+shutdown.add("producer", () => producer.disconnect());
+shutdown.add("ops", () => ops.close());
+shutdown.add("postgres", () => pool.end());

@@ -1,0 +1,130 @@
+import type { StreamSnapshot, VodFetchResult } from "@vod/kafka";
+
+/** A VOD's identity: (stream id, start time to the millisecond). */
+export function vodKeyOf(streamId: string, startTime: string): string {
+  return `${streamId}@${Date.parse(startTime)}`;
+}
+
+export interface SnapshotRow {
+  streamId: string;
+  startTime: string;
+  streamerId: string;
+  login: string;
+  title: string | null;
+  gameId: string | null;
+  gameName: string | null;
+  language: string | null;
+  mature: boolean | null;
+  /** observedAt of the snapshot the at-start fields came from. */
+  startFieldsSeenAt: string;
+  maxViewers: number;
+  firstSeen: string;
+  lastSeen: string;
+  /** Indices (into the input) of the messages folded into this row. */
+  sources: number[];
+}
+
+const earlier = (a: string, b: string) => Date.parse(a) < Date.parse(b);
+
+/**
+ * Folds a batch of snapshots into one row per VOD with the same rules the upsert applies, so
+ * the result does not depend on how messages were split into batches: max viewers and last
+ * seen only grow, first seen only shrinks, at-start fields come from the earliest observation
+ * (the first in order among equals).
+ */
+export function mergeSnapshots(snapshots: readonly StreamSnapshot[]): SnapshotRow[] {
+  const rows = new Map<string, SnapshotRow>();
+  snapshots.forEach((s, i) => {
+    const key = vodKeyOf(s.streamId, s.startTime);
+    const row = rows.get(key);
+    if (!row) {
+      rows.set(key, {
+        streamId: s.streamId,
+        startTime: new Date(s.startTime).toISOString(),
+        streamerId: s.streamerId,
+        login: s.login,
+        title: s.title,
+        gameId: s.gameId,
+        gameName: s.gameName,
+        language: s.language,
+        mature: s.mature,
+        startFieldsSeenAt: s.observedAt,
+        maxViewers: s.viewers,
+        firstSeen: s.observedAt,
+        lastSeen: s.observedAt,
+        sources: [i],
+      });
+      return;
+    }
+    row.sources.push(i);
+    row.maxViewers = Math.max(row.maxViewers, s.viewers);
+    if (earlier(s.observedAt, row.firstSeen)) row.firstSeen = s.observedAt;
+    if (earlier(row.lastSeen, s.observedAt)) row.lastSeen = s.observedAt;
+    if (earlier(s.observedAt, row.startFieldsSeenAt)) {
+      Object.assign(row, { login: s.login, title: s.title, gameId: s.gameId, gameName: s.gameName, language: s.language, mature: s.mature, startFieldsSeenAt: s.observedAt });
+    }
+  });
+  return [...rows.values()].sort(byKey);
+}
+
+export interface ResultRow {
+  streamId: string;
+  startTime: string;
+  streamerId: string;
+  login: string;
+  firstSeen: string;
+  lastSeen: string;
+  maxViewers: number;
+  /** The outcome that wins (see `outcomeBeats`). */
+  result: VodFetchResult;
+  sources: number[];
+}
+
+export const OUTCOME_RANK = { failed: 1, not_found: 2, found: 3 } as const;
+
+/**
+ * Whether outcome `a` replaces an outcome `b` already stored: a better outcome always does
+ * (found > not_found > failed, so a found is never lost to a later failure), and among equals
+ * the later fetch does. A total order, so any delivery order ends in the same row.
+ */
+export function outcomeBeats(a: Pick<VodFetchResult, "outcome" | "fetchedAt">, b: Pick<VodFetchResult, "outcome" | "fetchedAt">): boolean {
+  const ra = OUTCOME_RANK[a.outcome];
+  const rb = OUTCOME_RANK[b.outcome];
+  return ra > rb || (ra === rb && earlier(b.fetchedAt, a.fetchedAt));
+}
+
+export function mergeResults(results: readonly VodFetchResult[]): ResultRow[] {
+  const rows = new Map<string, ResultRow>();
+  results.forEach((r, i) => {
+    const key = vodKeyOf(r.streamId, r.startTime);
+    const row = rows.get(key);
+    if (!row) {
+      rows.set(key, {
+        streamId: r.streamId,
+        startTime: new Date(r.startTime).toISOString(),
+        streamerId: r.streamerId,
+        login: r.login,
+        firstSeen: r.firstSeen,
+        lastSeen: r.lastSeen,
+        maxViewers: r.maxViewers,
+        result: r,
+        sources: [i],
+      });
+      return;
+    }
+    row.sources.push(i);
+    row.maxViewers = Math.max(row.maxViewers, r.maxViewers);
+    if (earlier(r.firstSeen, row.firstSeen)) row.firstSeen = r.firstSeen;
+    if (earlier(row.lastSeen, r.lastSeen)) row.lastSeen = r.lastSeen;
+    if (outcomeBeats(r, row.result)) row.result = r;
+  });
+  return [...rows.values()].sort(byKey);
+}
+
+// One lock order for every statement, so concurrent batches touching the same VODs do not deadlock.
+function byKey(a: { streamId: string; startTime: string }, b: { streamId: string; startTime: string }): number {
+  const ia = BigInt(a.streamId);
+  const ib = BigInt(b.streamId);
+  if (ia !== ib) return ia < ib ? -1 : 1;
+  return Date.parse(a.startTime) - Date.parse(b.startTime);
+}

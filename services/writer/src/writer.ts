@@ -1,0 +1,89 @@
+import type { Kafka } from "kafkajs";
+import { Counter, type Registry } from "prom-client";
+import { createCatalog, runConsumer, subscribe, type Message, type Rejection, type RunningConsumer, type TypedProducer } from "@vod/kafka";
+import { withTransaction, type Db, type Tx } from "@vod/db";
+import type { Logger } from "@vod/log";
+import { consumerMetrics } from "@vod/service";
+import { mergeResults, mergeSnapshots } from "./merge.ts";
+import { upsertResults, upsertSnapshots } from "./upsert.ts";
+import type { WriterEnv } from "./env.ts";
+
+export interface WriterDeps {
+  kafka: Kafka;
+  producer: TypedProducer;
+  db: Db;
+  log: Logger;
+  registry?: Registry;
+}
+
+/**
+ * Consumes snapshots and fetch results and upserts them. Each handler call is one Postgres
+ * transaction; the consumer runtime commits the offsets only after it resolved, and retries
+ * (with backoff, for as long as the process runs) while Postgres is away.
+ */
+export async function startWriter(env: WriterEnv, { kafka, producer, db, log, registry }: WriterDeps): Promise<RunningConsumer> {
+  const catalog = createCatalog(env.TOPIC_PREFIX);
+  const rowsWritten = registry && new Counter({ name: "writer_rows_changed_total", help: "Rows inserted or changed, by topic", labelNames: ["topic"], registers: [registry] });
+
+  async function write<V, R extends { sources: number[] }>(
+    messages: Message<V>[],
+    merge: (values: V[]) => R[],
+    upsert: (tx: Tx, rows: readonly R[]) => Promise<number>,
+  ): Promise<Rejection[]> {
+    const rows = merge(messages.map((m) => m.value));
+    const topic = messages[0]?.topic ?? "";
+    try {
+      const changed = await withTransaction(db, (tx) => upsert(tx, rows));
+      rowsWritten?.inc({ topic }, changed);
+      return [];
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      log.warn({ err, topic }, "Postgres refused a value in the batch; writing row by row to isolate it");
+    }
+    // A value Postgres can never take must not hold the partition: reject only its messages.
+    const rejections: Rejection[] = [];
+    for (const row of rows) {
+      try {
+        rowsWritten?.inc({ topic }, await withTransaction(db, (tx) => upsert(tx, [row])));
+      } catch (err) {
+        if (!isDataError(err)) throw err;
+        const reason = `postgres refused the row: ${describe(err)}`;
+        for (const i of row.sources) rejections.push({ offset: messages[i]!.offset, reason });
+      }
+    }
+    return rejections;
+  }
+
+  return runConsumer({
+    kafka,
+    producer,
+    log,
+    groupId: env.GROUP_ID,
+    maxBatchSize: env.BATCH_MAX_MESSAGES,
+    maxWaitMs: env.BATCH_MAX_WAIT,
+    partitionsConsumedConcurrently: env.PARTITIONS_CONCURRENTLY,
+    retry: { initialMs: env.RETRY_INITIAL, maxMs: env.RETRY_MAX },
+    ...(registry ? { onBatch: consumerMetrics(registry) } : {}),
+    subscriptions: [
+      subscribe(catalog.streamSnapshots, { eachBatch: (messages) => write(messages, mergeSnapshots, upsertSnapshots) }),
+      subscribe(catalog.vodFetchResults, { eachBatch: (messages) => write(messages, mergeResults, upsertResults) }),
+    ],
+  });
+}
+
+function sqlState(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } };
+  const code = typeof e.code === "string" ? e.code : typeof e.cause?.code === "string" ? e.cause.code : undefined;
+  return code && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** Data exceptions and integrity violations: the same row will fail every time. */
+export function isDataError(err: unknown): boolean {
+  const code = sqlState(err);
+  return code !== undefined && (code.startsWith("22") || code.startsWith("23"));
+}
+
+function describe(err: unknown): string {
+  const e = err as { message?: string; cause?: { message?: string } };
+  return e.cause?.message ?? e.message ?? String(err);
+}
