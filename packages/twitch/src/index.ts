@@ -5,3 +5,5 @@ export { createGqlClient, GqlError, TWITCH_GQL_ENDPOINT, TWITCH_WEB_CLIENT_ID } 
 export type { GqlAnswer, GqlClient, GqlClientOptions } from "./gql/client.ts";
 export { LIVE_STREAMS_QUERY, liveStreamsVariables, parseLiveStreamsPage } from "./gql/live-streams.ts";
 export type { LiveStream, LiveStreamsPage, PageParse } from "./gql/live-streams.ts";
+export { isPlaylist, processPlaylist } from "./cdn/playlist.ts";
+export type { ProcessedPlaylist } from "./cdn/playlist.ts";
