@@ -49,6 +49,8 @@ export interface SimulatorOptions {
   streamers?: StreamerInput[];
   faults?: FaultSpecInput[];
   logger?: Logger;
+  /** Runs `fn` after `ms` of wall time, for latency faults; tests pass their own to avoid waiting. */
+  schedule?: (ms: number, fn: () => void) => void;
 }
 
 export interface Simulator {
@@ -139,6 +141,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const later = (ms: number, fn: () => void) => {
     if (ms <= 0) return fn();
+    if (options.schedule) return options.schedule(ms, fn);
     const t = setTimeout(() => {
       timers.delete(t);
       fn();

@@ -318,7 +318,7 @@ export class World {
     const now = this.sync();
     const vod = streamer.live;
     if (!vod) return 0;
-    return this.#viewers(streamer, vod, Math.floor(now / this.options.viewerTickMs), now);
+    return this.#viewers(streamer, vod, Math.floor(now / this.options.viewerTickMs));
   }
 
   isDeleted(vod: Vod, now = this.#now): boolean {
@@ -643,9 +643,10 @@ export class World {
     }
   }
 
-  #viewers(s: Streamer, vod: Vod, tick: number, now: number): number {
+  /** Viewers during a tick; a function of the tick alone, so it does not matter when the index is built. */
+  #viewers(s: Streamer, vod: Vod, tick: number): number {
     if (s.fixedViewers !== null) return s.fixedViewers;
-    const age = now - vod.startMs;
+    const age = Math.max(0, tick * this.options.viewerTickMs - vod.startMs);
     const ramp = age >= 900_000 ? 1 : 0.25 + (0.75 * age) / 900_000;
     const u = hashUnit(this.options.seed, s.idx, tick) + hashUnit(s.idx, tick, 0x7e57) - 1; // triangular in (-1, 1)
     return Math.max(0, Math.round(s.popularity * ramp * Math.exp(this.options.rates.viewerNoise * 2 * u)));
@@ -659,7 +660,7 @@ export class World {
     const keys = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const s = live[i] as Streamer;
-      const v = Math.min(this.#viewers(s, s.live as Vod, tick, now), 1 << 30);
+      const v = Math.min(this.#viewers(s, s.live as Vod, tick), 1 << 30);
       keys[i] = v * IDX_SPAN + s.idx;
     }
     keys.sort();

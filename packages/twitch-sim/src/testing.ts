@@ -1,0 +1,53 @@
+import { request } from "node:http";
+import type { Simulator } from "./server.ts";
+
+export const CLIENT_ID = "kimne78kx3ncx6brgo4mv6wki5h1ko";
+
+export async function gqlPost(sim: Simulator, body: unknown, headers: Record<string, string> = { "Client-ID": CLIENT_ID }) {
+  const res = await fetch(sim.gqlUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as unknown };
+}
+
+export interface GqlResult<T> {
+  data?: T;
+  errors?: { message: string; path?: string[] }[];
+}
+
+export async function query<T>(sim: Simulator, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> {
+  const { status, body } = await gqlPost(sim, { query, variables });
+  if (status !== 200) throw new Error(`GQL answered ${status}`);
+  return body as GqlResult<T>;
+}
+
+export async function get(url: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(url);
+  return { status: res.status, text: await res.text() };
+}
+
+/** GET with an explicit Host header (fetch does not let callers set one). */
+export function getWithHost(sim: Simulator, host: string, path: string): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(sim.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ hostname, port, path, headers: { host } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+export async function admin<T>(sim: Simulator, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${sim.url}${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+}
