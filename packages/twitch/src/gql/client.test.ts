@@ -79,3 +79,17 @@ describe("GQL client", () => {
     server?.closeAllConnections();
   });
 });
+
+describe("GQL client, failed resolvers", () => {
+  it("retries an answer whose root field was nulled by an error, and keeps partial answers", async () => {
+    let calls = 0;
+    const endpoint = await serve((_req, res) => {
+      calls++;
+      if (calls === 1) return json(res, 200, { data: { streams: null }, errors: [{ message: "service timeout", path: ["streams"] }] });
+      json(res, 200, { data: { streams: { edges: [null] } }, errors: [{ message: "node failed", path: ["streams", "edges", 0] }] });
+    });
+    const answer = await createGqlClient({ endpoint, retries: 1, backoffInitialMs: 1 }).query("query { streams }", {});
+    expect(answer).toEqual({ data: { streams: { edges: [null] } }, errors: ["node failed"] });
+    expect(calls).toBe(2);
+  });
+});

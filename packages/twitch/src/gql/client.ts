@@ -76,6 +76,10 @@ export function createGqlClient(options: GqlClientOptions = {}): GqlClient {
       if (res.data === undefined || res.data === null) {
         throw new GqlError("graphql", errors.length > 0 ? errors.join("; ") : "answer without data");
       }
+      // A root field nulled by an error is a failed resolver (Twitch's come back): worth a retry.
+      if (errors.length > 0 && Object.values(res.data as object).some((v) => v === null)) {
+        throw new GqlError("graphql", errors.join("; "));
+      }
       return { data: res.data, errors };
     } catch (err) {
       if (err instanceof GqlError) throw err;

@@ -1,0 +1,51 @@
+import { z } from "zod";
+import { clockEnv } from "@vod/clock";
+import { duration, list, parseEnv, port } from "@vod/config";
+import { TWITCH_GQL_ENDPOINT, TWITCH_WEB_CLIENT_ID } from "@vod/twitch";
+
+const headers = z
+  .string()
+  .default("{}")
+  .transform((raw, ctx) => {
+    try {
+      return z.record(z.string(), z.string()).parse(JSON.parse(raw));
+    } catch {
+      ctx.addIssue({ code: "custom", message: 'expected a JSON object of strings, e.g. {"User-Agent":"vod-archiver"}' });
+      return z.NEVER;
+    }
+  });
+
+const schema = z.object({
+  KAFKA_BROKERS: list(["127.0.0.1:19092"]),
+  TOPIC_PREFIX: z.string().default(""),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  GQL_ENDPOINT: z.url().default(TWITCH_GQL_ENDPOINT),
+  GQL_CLIENT_ID: z.string().min(1).default(TWITCH_WEB_CLIENT_ID),
+  /** Extra request headers as a JSON object (may carry secrets: never logged). */
+  GQL_HEADERS: headers,
+  GQL_TIMEOUT: duration("10s"),
+  GQL_RETRIES: z.coerce.number().int().nonnegative().default(3),
+  GQL_BACKOFF_INITIAL: duration("500ms"),
+  GQL_BACKOFF_MAX: duration("10s"),
+  /** Requests in flight toward GQL, and requests per second (real time). */
+  GQL_CONCURRENCY: z.coerce.number().int().positive().default(2),
+  GQL_RATE: z.coerce.number().positive().default(3),
+  PAGE_SIZE: z.coerce.number().int().min(1).max(30).default(30),
+  /** Share of a page to read again on the next one; viewer-ordered pages drift while we page. */
+  PAGE_OVERLAP: z.coerce.number().min(0).max(0.9).default(0.2),
+  MIN_VIEWERS: z.coerce.number().int().nonnegative().default(10),
+  MAX_PAGES: z.coerce.number().int().positive().default(5_000),
+  SWEEP_INTERVAL: duration("5m"),
+  /** A sweep still running after this much clock time is cut short and marked incomplete. */
+  SWEEP_TIMEOUT: duration("5m"),
+  /** Share of streams that may be dropped as invalid before a sweep stops counting as complete. */
+  DROP_TOLERANCE: z.coerce.number().min(0).max(1).default(0.01),
+  OPS_PORT: port(9101),
+  ...clockEnv,
+});
+
+export type PollerEnv = z.output<typeof schema>;
+
+export function readEnv(env: Record<string, string | undefined> = process.env): PollerEnv {
+  return parseEnv(schema, env);
+}

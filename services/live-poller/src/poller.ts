@@ -1,0 +1,121 @@
+import Bottleneck from "bottleneck";
+import { Counter, Histogram, type Registry } from "prom-client";
+import type { Clock } from "@vod/clock";
+import { createCatalog, type TypedProducer } from "@vod/kafka";
+import type { Logger } from "@vod/log";
+import { createGqlClient, type GqlClient } from "@vod/twitch";
+import type { PollerEnv } from "./env.ts";
+import { newSweepId, runSweep } from "./sweep.ts";
+
+export interface PollerDeps {
+  producer: TypedProducer;
+  clock: Clock;
+  log: Logger;
+  registry: Registry;
+  /** Replaces the GQL client built from the environment (tests). */
+  gql?: GqlClient;
+}
+
+export interface RunningPoller {
+  /** Ends the sweep in hand (marked incomplete if cut short) and stops. */
+  stop(): Promise<void>;
+  /** Resolves after the next sweep marker was published (tests, demo). */
+  sweeps: number;
+}
+
+/** Sweeps every SWEEP_INTERVAL of clock time; a sweep that overruns is followed by the next at once. */
+export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
+  const { producer, clock, log, registry } = deps;
+  const catalog = createCatalog(env.TOPIC_PREFIX);
+  const metrics = {
+    sweeps: new Counter({ name: "poller_sweeps_total", help: "Sweeps by outcome", labelNames: ["complete"], registers: [registry] }),
+    snapshots: new Counter({ name: "poller_snapshots_total", help: "Snapshots published", registers: [registry] }),
+    dropped: new Counter({ name: "poller_streams_dropped_total", help: "Streams dropped from GQL answers as invalid", registers: [registry] }),
+    pages: new Counter({ name: "poller_pages_total", help: "Pages of live streams read", registers: [registry] }),
+    retries: new Counter({ name: "poller_gql_retries_total", help: "GQL requests retried, by kind of failure", labelNames: ["kind"], registers: [registry] }),
+    duration: new Histogram({ name: "poller_sweep_duration_seconds", help: "Real seconds per sweep", buckets: [0.1, 1, 5, 30, 60, 180, 300], registers: [registry] }),
+  };
+  const limiter = new Bottleneck({ maxConcurrent: env.GQL_CONCURRENCY, minTime: Math.ceil(1000 / env.GQL_RATE) });
+  const gql =
+    deps.gql ??
+    createGqlClient({
+      endpoint: env.GQL_ENDPOINT,
+      clientId: env.GQL_CLIENT_ID,
+      headers: env.GQL_HEADERS,
+      timeoutMs: env.GQL_TIMEOUT,
+      retries: env.GQL_RETRIES,
+      backoffInitialMs: env.GQL_BACKOFF_INITIAL,
+      backoffMaxMs: env.GQL_BACKOFF_MAX,
+      schedule: (attempt) => limiter.schedule(attempt),
+      onRetry: ({ attempt, delayMs, error }) => {
+        metrics.retries.inc({ kind: error.kind });
+        log.warn({ attempt, delayMs, kind: error.kind, err: error.message }, "gql request failed; retrying");
+      },
+    });
+
+  const stopping = new AbortController();
+  const state: RunningPoller & { loop?: Promise<void> } = { stop, sweeps: 0 };
+
+  async function loop(): Promise<void> {
+    while (!stopping.signal.aborted) {
+      const begin = clock.now();
+      const sweepId = newSweepId(begin);
+      const sweepLog = log.child({ sweepId });
+      const timeout = AbortSignal.timeout(Math.max(1, clock.realDelay(env.SWEEP_TIMEOUT)));
+      const signal = AbortSignal.any([stopping.signal, timeout]);
+      const realStart = performance.now();
+      const marker = await runSweep(
+        sweepId,
+        { pageSize: env.PAGE_SIZE, overlap: env.PAGE_OVERLAP, minViewers: env.MIN_VIEWERS, maxPages: env.MAX_PAGES, dropTolerance: env.DROP_TOLERANCE },
+        {
+          gql,
+          clock,
+          publish: async (snapshots) => {
+            await producer.send(catalog.streamSnapshots, snapshots);
+            metrics.snapshots.inc(snapshots.length);
+          },
+          onDropped: (reasons) => {
+            metrics.dropped.inc(reasons.length);
+            sweepLog.warn({ dropped: reasons.length, reasons: reasons.slice(0, 3) }, "dropped invalid streams from a GQL answer");
+          },
+          onPage: () => metrics.pages.inc(),
+        },
+        signal,
+      );
+      metrics.duration.observe((performance.now() - realStart) / 1000);
+      try {
+        await producer.send(catalog.sweeps, [marker]);
+        metrics.sweeps.inc({ complete: String(marker.complete) });
+        state.sweeps++;
+        sweepLog[marker.complete ? "info" : "warn"]({ count: marker.count, complete: marker.complete, reason: marker.reason }, "sweep done");
+      } catch (err) {
+        // Without a marker the sweep is never taken as complete, which is the safe side.
+        sweepLog.error({ err }, "could not publish the sweep marker");
+      }
+      const wait = begin + env.SWEEP_INTERVAL - clock.now();
+      if (wait > 0) await sleep(clock.realDelay(wait), stopping.signal);
+    }
+  }
+
+  async function stop(): Promise<void> {
+    stopping.abort(new Error("shutdown"));
+    await state.loop;
+    await limiter.stop({ dropWaitingJobs: true }).catch(() => undefined);
+  }
+
+  state.loop = loop().catch((err: unknown) => log.fatal({ err }, "poller loop crashed"));
+  return state;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,30 @@
+import { clockFromEnv, type Clock } from "@vod/clock";
+import { createCatalog, createKafka, createProducer, createTopics } from "@vod/kafka";
+import type { Logger } from "@vod/log";
+import { createRegistry, startOpsServer } from "@vod/service";
+import type { PollerEnv } from "./env.ts";
+import { startPoller } from "./poller.ts";
+
+export interface StartedPoller {
+  stopPolling(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Wires the poller: topics, producer, ops server, sweep loop. Shared by main.ts and tests. */
+export async function start(env: PollerEnv, log: Logger, clock: Clock = clockFromEnv(env)): Promise<StartedPoller> {
+  const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: "live-poller", log });
+  const catalog = createCatalog(env.TOPIC_PREFIX);
+  await createTopics(kafka, [catalog.streamSnapshots, catalog.sweeps], log);
+  const producer = await createProducer(kafka, log);
+  const registry = createRegistry("live-poller");
+  const poller = startPoller(env, { producer, clock, log, registry });
+  const ops = await startOpsServer({ port: env.OPS_PORT, log, registry });
+  return {
+    stopPolling: () => poller.stop(),
+    close: async () => {
+      await poller.stop();
+      await producer.disconnect();
+      await ops.close();
+    },
+  };
+}
