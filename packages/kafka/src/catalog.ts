@@ -86,6 +86,41 @@ export const vodFetchResult = z.object({
 });
 export type VodFetchResult = z.output<typeof vodFetchResult>;
 
+/** The delay stage's record of one VOD it tracks; the compacted state topic keeps the last per VOD. */
+export const delayVod = z.object({
+  v: z.literal(1),
+  kind: z.literal("vod"),
+  streamId: id,
+  startTime: isoTime,
+  streamerId: id,
+  login: z.string().min(1),
+  firstSeen: isoTime,
+  lastSeen: isoTime,
+  maxViewers: z.number().int().nonnegative(),
+  /** The latest sweeps that saw this VOD: they tell delay when all of a sweep's snapshots are in. */
+  sweeps: z.array(z.string().min(1)),
+  status: z.enum(["live", "ended", "released"]),
+  endedAt: isoTime.nullable(),
+  endReason: z.enum(["absent", "restart"]).nullable(),
+  releaseAt: isoTime.nullable(),
+  releasedAt: isoTime.nullable(),
+});
+export type DelayVod = z.output<typeof delayVod>;
+
+/** A complete sweep whose marker arrived before all its snapshots were handled (other partitions). */
+export const delayPendingSweep = z.object({
+  v: z.literal(1),
+  kind: z.literal("sweep"),
+  marker: sweepMarker,
+  receivedAt: isoTime,
+});
+
+export const delayState = z.discriminatedUnion("kind", [delayVod, delayPendingSweep]);
+export type DelayState = z.output<typeof delayState>;
+
+/** Key of a delay state record: one per VOD (stream id and start time), one per pending sweep. */
+export const delayStateKey = (v: DelayState) => (v.kind === "vod" ? `vod:${v.streamId}:${v.startTime}` : `sweep:${v.marker.sweepId}`);
+
 /** The pipeline's topics. A prefix namespaces them (tests, or several deployments on one cluster). */
 export function createCatalog(prefix = "") {
   const name = (n: string) => `${prefix}${n}`;
@@ -94,6 +129,7 @@ export function createCatalog(prefix = "") {
     sweeps: defineTopic({ name: name("twitch.sweeps"), schema: sweepMarker, key: (v) => v.sweepId, partitions: 1, retentionMs: 7 * DAY }),
     vodFetchRequests: defineTopic({ name: name("twitch.vod-fetch-requests"), schema: vodFetchRequest, key: (v) => v.streamerId, partitions: 3, retentionMs: 14 * DAY }),
     vodFetchResults: defineTopic({ name: name("twitch.vod-fetch-results"), schema: vodFetchResult, key: (v) => v.streamerId, partitions: 3, retentionMs: 14 * DAY }),
+    delayState: defineTopic({ name: name("delay.state"), schema: delayState, key: delayStateKey, partitions: 3, retentionMs: -1, compacted: true }),
   } satisfies Record<string, TopicDef>;
 }
 
