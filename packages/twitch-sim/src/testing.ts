@@ -9,7 +9,14 @@ export async function gqlPost(sim: Simulator, body: unknown, headers: Record<str
     headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as unknown };
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // fault answers are plain text
+  }
+  return { status: res.status, body: parsed };
 }
 
 export interface GqlResult<T> {
