@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { vodPath } from "@vod/twitch";
+import { orderCandidates } from "./candidates.ts";
+
+const domains = ["a.example", "b.example", "c.example", "d.example"];
+const start = new Date("2024-12-28T17:05:54.000Z");
+const none = { start: 0, minus1: 0, seconds: 0 };
+const key = (c: { domain: string; variant: string }) => `${c.domain}/${c.variant}`;
+
+describe("orderCandidates", () => {
+  it("offers every domain × timestamp once, with the sha1 path of that timestamp", () => {
+    const all = orderCandidates("lirik", "52800169245", start, { domains, streamerDomain: undefined, score: () => 0, variantHits: none });
+    expect(all).toHaveLength(12);
+    expect(new Set(all.map(key)).size).toBe(12);
+    expect(all.find((c) => c.domain === "b.example" && c.variant === "start")!.path).toBe(vodPath("lirik", "52800169245", 1735405554));
+    expect(all.find((c) => c.variant === "seconds")!.ts).toBe(54);
+  });
+
+  it("cold: the plain start time on every domain (in configured order) before any variant", () => {
+    const all = orderCandidates("x", "1", start, { domains, streamerDomain: undefined, score: () => 0, variantHits: none });
+    expect(all.slice(0, 4).map(key)).toEqual(["a.example/start", "b.example/start", "c.example/start", "d.example/start"]);
+    expect(all.slice(4, 8).every((c) => c.variant === "minus1")).toBe(true);
+  });
+
+  it("the streamer's own domain first with all its variants, then domains by recent success", () => {
+    const score = (d: string) => ({ "c.example": 40, "d.example": 5 })[d] ?? 0;
+    const all = orderCandidates("x", "1", start, { domains, streamerDomain: "b.example", score, variantHits: none });
+    // The rare seconds-field variant comes after the likeliest other domain's plain start time.
+    expect(all.slice(0, 5).map(key)).toEqual(["b.example/start", "b.example/minus1", "c.example/start", "b.example/seconds", "d.example/start"]);
+  });
+
+  it("a streamer domain that is no longer configured is ignored", () => {
+    const all = orderCandidates("x", "1", start, { domains, streamerDomain: "gone.example", score: () => 0, variantHits: none });
+    expect(all[0]!.domain).toBe("a.example");
+    expect(all.some((c) => c.domain === "gone.example")).toBe(false);
+  });
+});

@@ -1,0 +1,48 @@
+import { z } from "zod";
+import { clockEnv } from "@vod/clock";
+import { duration, list, parseEnv, port } from "@vod/config";
+import { LIVE_VOD_DOMAINS } from "@vod/twitch";
+
+const schema = z.object({
+  KAFKA_BROKERS: list(["127.0.0.1:19092"]),
+  TOPIC_PREFIX: z.string().default(""),
+  DATABASE_URL: z.string().url().default("postgres://vod:vod@127.0.0.1:15432/vod"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  GROUP_ID: z.string().min(1).default("hls-fetcher"),
+  /** CDN hosts to try, in the order used before anything is learned. */
+  CDN_DOMAINS: list(LIVE_VOD_DOMAINS).refine((d) => d.length > 0, "at least one domain"),
+  /** Root URL of a domain; `{domain}` is replaced. The simulator: http://127.0.0.1:8900/cdn/{domain}/ */
+  CDN_URL_TEMPLATE: z
+    .string()
+    .default("https://{domain}/")
+    .refine((t) => t.includes("{domain}") && /^https?:\/\/.+\/$/.test(t), "expected an http(s) URL ending in / with {domain}, e.g. https://{domain}/"),
+  /** HTTP requests per second to the CDN, all domains together. */
+  RATE_PER_SECOND: z.coerce.number().positive().default(3),
+  /** Slowest rate a run of 429s can push the limiter to. */
+  RATE_FLOOR_PER_SECOND: z.coerce.number().positive().default(0.2),
+  CONNECT_TIMEOUT: duration("3s"),
+  HEADERS_TIMEOUT: duration("5s"),
+  BODY_TIMEOUT: duration("10s"),
+  /** Whole request, from start to the last body byte. */
+  REQUEST_TIMEOUT: duration("15s"),
+  /** Retries of one URL after a timeout, reset, 5xx or 429, before its domain counts as failed for this VOD. */
+  REQUEST_RETRIES: z.coerce.number().int().nonnegative().default(2),
+  RETRY_BACKOFF: duration("500ms"),
+  /** After this many failures in a row a domain is skipped (its VODs come out failed) until the cooldown passes. */
+  DOMAIN_FAILURE_THRESHOLD: z.coerce.number().int().positive().default(3),
+  /** Clock time a failing domain is skipped before one probe is let through. */
+  DOMAIN_COOLDOWN: duration("2m"),
+  /** Half-life of a domain's success score (clock time). */
+  DOMAIN_SCORE_HALF_LIFE: duration("6h"),
+  /** VODs fetched at the same time; they share the one limiter. */
+  CONCURRENCY: z.coerce.number().int().positive().default(8),
+  BATCH_MAX_MESSAGES: z.coerce.number().int().positive().default(32),
+  OPS_PORT: port(9103),
+  ...clockEnv,
+});
+
+export type FetcherEnv = z.output<typeof schema>;
+
+export function readEnv(env: Record<string, string | undefined> = process.env): FetcherEnv {
+  return parseEnv(schema, env);
+}

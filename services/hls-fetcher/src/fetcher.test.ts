@@ -1,0 +1,143 @@
+import { gunzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Clock } from "@vod/clock";
+import type { VodFetchRequest } from "@vod/kafka";
+import { LIVE_VOD_DOMAINS } from "@vod/twitch";
+import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
+import { testLog } from "@vod/testing";
+import { VodFetcher } from "./fetcher.ts";
+import { CdnHttp } from "./http.ts";
+import { DomainKnowledge } from "./knowledge.ts";
+import { RateLimiter } from "./limiter.ts";
+
+const DOMAINS = LIVE_VOD_DOMAINS.slice(0, 4);
+const [D0, D1, D2, D3] = DOMAINS as [string, string, string, string];
+let sim: Simulator;
+let clock: Clock;
+
+beforeAll(async () => {
+  sim = await startSimulator({
+    seed: 11,
+    streams: 0,
+    domains: DOMAINS,
+    streamers: [
+      { login: "plain_one", id: "1001", viewers: 100, domain: D1, sessions: [{ start: "-4h", duration: "1h", muted: [[2, 4]] }, { start: "-150m", duration: "20m" }] },
+      { login: "minus_one", id: "1002", viewers: 100, domain: D2, sessions: [{ start: "-4h", duration: "30m", variant: "minus1" }] },
+      { login: "restarter", id: "1003", viewers: 100, domain: D3, sessions: [{ start: "-5h", duration: "20m" }, { start: "-4h", duration: "20m", sameStreamId: true }] },
+      { login: "never_saved", id: "1004", viewers: 10, domain: D0, sessions: [{ start: "-4h", duration: "20m", saved: false }] },
+      { login: "on_blackhole", id: "1005", viewers: 10, domain: D0, sessions: [{ start: "-4h", duration: "20m" }] },
+    ],
+  });
+  clock = { now: () => sim.clock.now(), realDelay: (ms) => ms };
+});
+afterAll(async () => {
+  await sim.close();
+});
+
+function setup(overrides: { perSecond?: number; headersTimeoutMs?: number; retries?: number } = {}) {
+  const limiter = new RateLimiter({ perSecond: overrides.perSecond ?? 50, floorPerSecond: 1 });
+  const t = overrides.headersTimeoutMs ?? 2_000;
+  const http = new CdnHttp(limiter, { connectTimeoutMs: t, headersTimeoutMs: t, bodyTimeoutMs: t, requestTimeoutMs: t * 2 });
+  const knowledge = new DomainKnowledge({ halfLifeMs: 6 * 3_600_000, failureThreshold: 3, cooldownMs: 120_000 });
+  const fetcher = new VodFetcher(http, knowledge, clock, { domains: DOMAINS, urlTemplate: sim.cdnUrlTemplate, retries: overrides.retries ?? 1, backoffMs: 20 }, testLog);
+  return { limiter, http, knowledge, fetcher, close: async () => (await limiter.stop(), await http.close()) };
+}
+
+const truth = (login: string, i = 0): VodTruth => sim.vods({ login })[i]!;
+const request = (v: VodTruth): VodFetchRequest => ({
+  v: 1, streamId: v.streamId, startTime: v.startTime, streamerId: v.streamerId, login: v.login,
+  firstSeen: v.startTime, lastSeen: v.endedAt ?? v.startTime, maxViewers: 10, releaseAt: v.startTime,
+});
+const never = new AbortController().signal;
+
+/** What the stored playlist must be: the simulator's own body, segment URIs resolved against its URL. */
+async function expectedPlaylist(v: VodTruth): Promise<string> {
+  const url = sim.playlistUrl(v);
+  const body = await (await fetch(url)).text();
+  const base = url.slice(0, url.lastIndexOf("/") + 1);
+  return body.split("\n").map((l) => (l === "" || l.startsWith("#") ? l : base + l)).join("\n");
+}
+
+describe("VodFetcher against the simulator's CDN", () => {
+  it("finds the plain, the −1 s and the seconds-field VODs; the playlist gunzips to the simulator's body with absolute URIs and muted names", async () => {
+    const f = setup();
+    const cases = [truth("plain_one"), truth("minus_one"), truth("restarter", 1)];
+    expect(cases.map((c) => c.variant)).toEqual(["start", "minus1", "seconds"]);
+    for (const v of cases) {
+      const r = await f.fetcher.fetch(request(v), never);
+      expect(r, v.login).toMatchObject({ outcome: "found", error: null, found: { domain: v.domain, variant: v.variant, ts: v.ts, url: sim.playlistUrl(v) } });
+      const stored = gunzipSync(Buffer.from(r.found!.playlistGzipBase64, "base64")).toString("utf8");
+      expect(stored).toBe(await expectedPlaylist(v));
+      expect(r.found!.segments).toBe(v.segments);
+      expect(r.found!.mutedSegments).toBe(v.mutedSegmentsNow);
+    }
+    const plain = truth("plain_one");
+    expect(plain.mutedSegmentsNow).toBe(2);
+    await f.close();
+  });
+
+  it("not_found only after every candidate answered 403; a known streamer's next VOD costs one request", async () => {
+    const f = setup();
+    const missing = await f.fetcher.fetch(request(truth("never_saved")), never);
+    expect(missing).toMatchObject({ outcome: "not_found", requests: DOMAINS.length * 3, found: null, error: null });
+
+    const first = await f.fetcher.fetch(request(truth("plain_one", 0)), never);
+    expect(first.outcome).toBe("found");
+    const second = await f.fetcher.fetch(request(truth("plain_one", 1)), never);
+    expect(second).toMatchObject({ outcome: "found", requests: 1 });
+    expect(f.knowledge.streamerDomain("1001")).toBe(D1);
+    await f.close();
+  });
+
+  it("a blackholed domain fails within the timeouts, costs its VODs a failed outcome, and is then skipped", async () => {
+    sim.faults.add({ id: "bh", kind: "blackhole", domains: [D0] });
+    try {
+      const f = setup({ headersTimeoutMs: 300, retries: 1 });
+      const r = await f.fetcher.fetch(request(truth("on_blackhole")), never);
+      expect(r.outcome).toBe("failed");
+      // Ended by our timeouts (undici's headers timer or the whole-request one), not by the server.
+      expect(r.error).toMatch(new RegExp(`${D0.replaceAll(".", "\\.")}: (headers|request) timeout`));
+      // Two attempts on D0 (each ended by the timeout), then clean 403s everywhere else.
+      expect(r.requests).toBe(2 + 3 * 3);
+      // Other VODs keep flowing while D0 is down.
+      expect((await f.fetcher.fetch(request(truth("minus_one")), never)).outcome).toBe("found");
+      // After enough failures in a row the domain is skipped without a request until its cooldown passes.
+      await f.fetcher.fetch(request(truth("on_blackhole")), never);
+      expect(f.knowledge.state(D0, clock.now())).toBe("open");
+      const skipped = await f.fetcher.fetch(request(truth("on_blackhole")), never);
+      expect(skipped).toMatchObject({ outcome: "failed", requests: 9 });
+      expect(skipped.error).toContain(`${D0}: skipped, failing`);
+      await f.close();
+    } finally {
+      sim.faults.clear(["bh"]);
+    }
+  });
+
+  it("a 429 slows the limiter down and the request is retried, not ignored", async () => {
+    sim.faults.add({ id: "rl", kind: "rateLimit", limit: 1, windowMs: 400 });
+    try {
+      const f = setup({ perSecond: 50, retries: 4 });
+      const r = await f.fetcher.fetch(request(truth("plain_one")), never);
+      expect(f.limiter.minTimeMs).toBeGreaterThan(30);
+      expect(r.outcome).toBe("found");
+      expect(r.requests).toBeGreaterThan(1);
+      await f.close();
+    } finally {
+      sim.faults.clear(["rl"]);
+    }
+  });
+
+  it("shutdown aborts a request in flight: the fetch rejects instead of reporting an outcome", async () => {
+    sim.faults.add({ id: "bh2", kind: "blackhole" });
+    try {
+      const f = setup({ headersTimeoutMs: 30_000 });
+      const stop = new AbortController();
+      const pending = f.fetcher.fetch(request(truth("plain_one")), stop.signal);
+      setTimeout(() => stop.abort(new Error("shutting down")), 100);
+      await expect(pending).rejects.toThrow("shutting down");
+      await f.close();
+    } finally {
+      sim.faults.clear(["bh2"]);
+    }
+  });
+});

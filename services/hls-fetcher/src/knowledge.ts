@@ -1,0 +1,167 @@
+import { sql } from "drizzle-orm";
+import { cdnDomainHealth, cdnStreamerDomains, withTransaction, type Db } from "@vod/db";
+import type { TimestampVariant } from "@vod/twitch";
+
+export interface KnowledgeOptions {
+  /** Clock-time half-life of a domain's success score. */
+  halfLifeMs: number;
+  failureThreshold: number;
+  cooldownMs: number;
+}
+
+interface Health {
+  score: number;
+  scoredAt: number;
+  consecutiveFailures: number;
+  lastSuccessAt: number | null;
+  lastFailureAt: number | null;
+}
+
+export type DomainState = "closed" | "open" | "probe";
+
+/**
+ * What the fetcher learns: which domain last served each streamer, and each domain's health
+ * (a decaying success score, failures in a row). Kept in memory, written to Postgres after each
+ * batch (before its results are published), and loaded at start, so a restart does not begin cold.
+ */
+export class DomainKnowledge {
+  readonly #streamers = new Map<string, { domain: string; foundAt: number }>();
+  readonly #health = new Map<string, Health>();
+  readonly #dirtyStreamers = new Set<string>();
+  readonly #dirtyDomains = new Set<string>();
+  readonly #probing = new Map<string, number>();
+  readonly #variantHits: Record<TimestampVariant, number> = { start: 0, minus1: 0, seconds: 0 };
+
+  constructor(private readonly options: KnowledgeOptions) {}
+
+  static async load(db: Db, options: KnowledgeOptions): Promise<DomainKnowledge> {
+    const k = new DomainKnowledge(options);
+    for (const r of await db.select().from(cdnStreamerDomains)) k.#streamers.set(String(r.streamerId), { domain: r.domain, foundAt: r.foundAt.getTime() });
+    for (const r of await db.select().from(cdnDomainHealth)) {
+      k.#health.set(r.domain, {
+        score: r.score,
+        scoredAt: r.scoredAt.getTime(),
+        consecutiveFailures: r.consecutiveFailures,
+        lastSuccessAt: r.lastSuccessAt?.getTime() ?? null,
+        lastFailureAt: r.lastFailureAt?.getTime() ?? null,
+      });
+    }
+    return k;
+  }
+
+  get streamersKnown(): number {
+    return this.#streamers.size;
+  }
+
+  streamerDomain(streamerId: string): string | undefined {
+    return this.#streamers.get(streamerId)?.domain;
+  }
+
+  /** The success score decayed to `now`. */
+  score(domain: string, now: number): number {
+    const h = this.#health.get(domain);
+    if (!h) return 0;
+    return h.score * 2 ** (-Math.max(0, now - h.scoredAt) / this.options.halfLifeMs);
+  }
+
+  /** Hits per timestamp variant seen by this process, for ordering the variants. */
+  variantHits(): Readonly<Record<TimestampVariant, number>> {
+    return this.#variantHits;
+  }
+
+  /**
+   * closed: use it. open: failing; skip it until the cooldown passes. probe: the cooldown passed and
+   * one request may test it (the first caller gets "probe", others see "open" until it answers).
+   */
+  state(domain: string, now: number): DomainState {
+    const h = this.#health.get(domain);
+    if (!h || h.consecutiveFailures < this.options.failureThreshold) return "closed";
+    if (h.lastFailureAt !== null && now - h.lastFailureAt < this.options.cooldownMs) return "open";
+    // One probe at a time; a probe that never reported back (shutdown) expires after a cooldown.
+    const probeAt = this.#probing.get(domain);
+    if (probeAt !== undefined && now - probeAt < this.options.cooldownMs) return "open";
+    this.#probing.set(domain, now);
+    return "probe";
+  }
+
+  found(streamerId: string, domain: string, variant: TimestampVariant, now: number): void {
+    this.#streamers.set(streamerId, { domain, foundAt: now });
+    this.#dirtyStreamers.add(streamerId);
+    this.#variantHits[variant]++;
+    const h = this.#healthOf(domain, now);
+    h.score = this.score(domain, now) + 1;
+    h.scoredAt = now;
+    this.answered(domain, now);
+  }
+
+  /** The domain answered (a hit or a clean 403/404): it is healthy. */
+  answered(domain: string, now: number): void {
+    const h = this.#healthOf(domain, now);
+    this.#probing.delete(domain);
+    if (h.consecutiveFailures === 0 && h.lastSuccessAt !== null && now - h.lastSuccessAt < 60_000) return;
+    h.consecutiveFailures = 0;
+    h.lastSuccessAt = now;
+    this.#dirtyDomains.add(domain);
+  }
+
+  failed(domain: string, now: number): void {
+    const h = this.#healthOf(domain, now);
+    this.#probing.delete(domain);
+    h.consecutiveFailures++;
+    h.lastFailureAt = now;
+    this.#dirtyDomains.add(domain);
+  }
+
+  #healthOf(domain: string, now: number): Health {
+    let h = this.#health.get(domain);
+    if (!h) this.#health.set(domain, (h = { score: 0, scoredAt: now, consecutiveFailures: 0, lastSuccessAt: null, lastFailureAt: null }));
+    return h;
+  }
+
+  /** Writes what changed since the last flush; on failure it stays dirty for the next one. */
+  async flush(db: Db): Promise<void> {
+    const streamers = [...this.#dirtyStreamers];
+    const domains = [...this.#dirtyDomains];
+    if (streamers.length === 0 && domains.length === 0) return;
+    this.#dirtyStreamers.clear();
+    this.#dirtyDomains.clear();
+    try {
+      await withTransaction(db, async (tx) => {
+        if (streamers.length > 0) {
+          const rows = streamers.map((id) => {
+            const s = this.#streamers.get(id)!;
+            return { streamerId: Number(id), domain: s.domain, foundAt: new Date(s.foundAt) };
+          });
+          await tx
+            .insert(cdnStreamerDomains)
+            .values(rows)
+            .onConflictDoUpdate({ target: cdnStreamerDomains.streamerId, set: { domain: sql`excluded.domain`, foundAt: sql`excluded.found_at` } });
+        }
+        if (domains.length > 0) {
+          const rows = domains.map((domain) => {
+            const h = this.#health.get(domain)!;
+            const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+            return { domain, score: h.score, scoredAt: new Date(h.scoredAt), consecutiveFailures: h.consecutiveFailures, lastSuccessAt: date(h.lastSuccessAt), lastFailureAt: date(h.lastFailureAt) };
+          });
+          await tx
+            .insert(cdnDomainHealth)
+            .values(rows)
+            .onConflictDoUpdate({
+              target: cdnDomainHealth.domain,
+              set: {
+                score: sql`excluded.score`,
+                scoredAt: sql`excluded.scored_at`,
+                consecutiveFailures: sql`excluded.consecutive_failures`,
+                lastSuccessAt: sql`excluded.last_success_at`,
+                lastFailureAt: sql`excluded.last_failure_at`,
+              },
+            });
+        }
+      });
+    } catch (err) {
+      for (const s of streamers) this.#dirtyStreamers.add(s);
+      for (const d of domains) this.#dirtyDomains.add(d);
+      throw err;
+    }
+  }
+}

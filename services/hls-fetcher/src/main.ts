@@ -1,0 +1,24 @@
+import { clockFromEnv } from "@vod/clock";
+import { createDb, createPool, runMigrations } from "@vod/db";
+import { createKafka, createProducer } from "@vod/kafka";
+import { createLogger, redactUrl } from "@vod/log";
+import { createRegistry, onShutdown, startOpsServer } from "@vod/service";
+import { readEnv } from "./env.ts";
+import { startFetcher } from "./service.ts";
+
+const env = readEnv();
+const log = createLogger({ service: "hls-fetcher", level: env.LOG_LEVEL });
+const shutdown = onShutdown({ log });
+const pool = createPool({ url: env.DATABASE_URL, max: 2, applicationName: "hls-fetcher" });
+const db = createDb(pool);
+log.info({ db: redactUrl(env.DATABASE_URL), brokers: env.KAFKA_BROKERS, prefix: env.TOPIC_PREFIX, cdn: env.CDN_URL_TEMPLATE }, "starting hls-fetcher");
+await runMigrations(db);
+const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: "hls-fetcher", log });
+const producer = await createProducer(kafka, log);
+const registry = createRegistry("hls-fetcher");
+const fetcher = await startFetcher(env, { kafka, producer, db, clock: clockFromEnv(env), log, registry });
+const ops = await startOpsServer({ port: env.OPS_PORT, log, registry });
+shutdown.add("fetcher", () => fetcher.stop());
+shutdown.add("producer", () => producer.disconnect());
+shutdown.add("ops", () => ops.close());
+shutdown.add("postgres", () => pool.end());
