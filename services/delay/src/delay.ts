@@ -1,0 +1,214 @@
+import type { Kafka } from "kafkajs";
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { Clock } from "@vod/clock";
+import { createCatalog, delayState, runConsumer, subscribe, vodFetchRequest, type RunningConsumer, type TypedProducer } from "@vod/kafka";
+import type { Logger } from "@vod/log";
+import { consumerMetrics } from "@vod/service";
+import type { DelayEnv } from "./env.ts";
+import { readRange } from "./read-range.ts";
+import { Tracker, vodKeyOf } from "./tracker.ts";
+
+export interface DelayDeps {
+  kafka: Kafka;
+  producer: TypedProducer;
+  clock: Clock;
+  log: Logger;
+  registry: Registry;
+}
+
+export interface RunningDelay {
+  stop(): Promise<void>;
+  tracker: Tracker;
+}
+
+/**
+ * Restores the tracker from the state topic, then consumes snapshots and sweep markers and releases
+ * ended VODs when due. Every state change is in the state topic before the input offsets that caused
+ * it are committed; a release is marked in the state topic right after its fetch request is acknowledged.
+ */
+export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<RunningDelay> {
+  const { kafka, producer, clock, log, registry } = deps;
+  const catalog = createCatalog(env.TOPIC_PREFIX);
+  const tracker = new Tracker({
+    endAfterMs: env.END_AFTER,
+    muteIntervalMs: env.MUTE_INTERVAL,
+    muteMinGapMs: env.MUTE_MIN_GAP,
+    muteMarginMs: env.MUTE_MARGIN,
+    recentSweeps: env.RECENT_SWEEPS,
+    releasedRetentionMs: env.RELEASED_RETENTION,
+  });
+  const metrics = {
+    released: new Counter({ name: "delay_releases_total", help: "Fetch requests published", registers: [registry] }),
+    reconciled: new Counter({ name: "delay_releases_recovered_total", help: "Releases found already sent at start (a crash came between send and state)", registers: [registry] }),
+    lateness: new Gauge({ name: "delay_last_release_lateness_seconds", help: "Clock seconds between release time and publication, last batch", registers: [registry] }),
+    tracked: new Gauge({ name: "delay_vods", help: "Tracked VODs by status", labelNames: ["status"], registers: [registry] }),
+    events: new Gauge({ name: "delay_events", help: "Tracker counters since start (stale, revived, ended, sweeps)", labelNames: ["event"], registers: [registry] }),
+  };
+
+  // 1. State: the last record of every key in the compacted topic.
+  const restored = await readRange(
+    { kafka, topic: catalog.delayState.name, groupId: `${env.GROUP_ID}.restore`, from: (_p, low) => low, log },
+    (m) => {
+      const key = m.key?.toString() ?? "";
+      if (m.value === null) return tracker.restore(key, null);
+      const parsed = delayState.safeParse(JSON.parse(m.value.toString("utf8")));
+      if (parsed.success) tracker.restore(key, parsed.data);
+      else log.error({ key, err: parsed.error.message }, "unreadable state record ignored");
+    },
+  );
+
+  // 2. Releases sent just before a crash, whose state record did not make it.
+  let recovered = 0;
+  if (env.RECONCILE_LAST > 0) {
+    await readRange(
+      { kafka, topic: catalog.vodFetchRequests.name, groupId: `${env.GROUP_ID}.reconcile`, from: (_p, _low, high) => high - BigInt(env.RECONCILE_LAST), log },
+      (m) => {
+        if (m.value === null) return;
+        const parsed = vodFetchRequest.safeParse(JSON.parse(m.value.toString("utf8")));
+        if (!parsed.success) return;
+        const key = vodKeyOf(parsed.data.streamId, parsed.data.startTime);
+        if (tracker.vods.get(key)?.status === "ended") {
+          tracker.markReleased(key, clock.now());
+          recovered++;
+        }
+      },
+    );
+  }
+  metrics.reconciled.inc(recovered);
+  log.info({ records: restored, vods: tracker.vods.size, pendingSweeps: tracker.pendingSweeps, recovered }, "state restored");
+
+  // One change at a time: consumer handlers and the release loop share the tracker.
+  let chain: Promise<unknown> = Promise.resolve();
+  const locked = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = chain.then(work);
+    chain = next.catch(() => undefined);
+    return next;
+  };
+
+  async function flush(): Promise<void> {
+    const changes = tracker.changes();
+    if (changes.records.length > 0) await producer.send(catalog.delayState, changes.records);
+    if (changes.tombstones.length > 0) await producer.sendRaw(catalog.delayState.name, changes.tombstones.map((key) => ({ key, value: null })));
+    tracker.flushed(changes);
+  }
+  await locked(flush);
+
+  const consumer: RunningConsumer = await runConsumer({
+    kafka,
+    producer,
+    log,
+    groupId: env.GROUP_ID,
+    maxBatchSize: env.BATCH_MAX_MESSAGES,
+    maxWaitMs: env.BATCH_MAX_WAIT,
+    onBatch: consumerMetrics(registry),
+    subscriptions: [
+      subscribe(catalog.streamSnapshots, {
+        eachBatch: (messages) =>
+          locked(async () => {
+            for (const m of messages) tracker.applySnapshot(m.value);
+            tracker.evaluate(false);
+            await flush();
+          }),
+      }),
+      subscribe(catalog.sweeps, {
+        eachBatch: (messages) =>
+          locked(async () => {
+            for (const m of messages) tracker.addMarker(m.value, clock.now());
+            tracker.evaluate(false);
+            await flush();
+          }),
+      }),
+    ],
+  });
+
+  const admin = kafka.admin();
+  await admin.connect();
+  /** True when this group has committed everything the input topics held a moment ago. */
+  async function caughtUp(): Promise<boolean> {
+    const topics = [catalog.streamSnapshots.name, catalog.sweeps.name];
+    const highs = await Promise.all(topics.map((t) => admin.fetchTopicOffsets(t)));
+    const committed = await admin.fetchOffsets({ groupId: env.GROUP_ID, topics });
+    return topics.every((topic, i) => {
+      const done = new Map((committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+      return (highs[i] ?? []).every((p) => BigInt(p.high) <= BigInt(p.low) || (done.get(p.partition) ?? -1n) >= BigInt(p.high));
+    });
+  }
+
+  const stopping = new AbortController();
+  let lastCaughtUpCheck = 0;
+  let lastPrune = 0;
+
+  async function releaseTick(): Promise<void> {
+    const now = clock.now();
+    const next = tracker.nextReleaseAt();
+    const dueNow = next !== undefined && next <= now;
+    const checkPending = tracker.pendingSweeps > 0 && performance.now() - lastCaughtUpCheck > 1_000;
+    if (!dueNow && !checkPending) return;
+    lastCaughtUpCheck = performance.now();
+    const upToDate = await caughtUp();
+    tracker.evaluate(upToDate);
+    // Releases wait until the inputs are handled, so one due earlier but not yet seen ended goes first.
+    const head = tracker.nextReleaseAt();
+    if (head !== undefined && head <= now && (upToDate || now - head >= env.MAX_ORDER_WAIT)) {
+      const due = tracker.due(now);
+      await producer.send(catalog.vodFetchRequests, due.map((d) => d.request));
+      for (const d of due) tracker.markReleased(d.key, now);
+      metrics.released.inc(due.length);
+      const last = due.at(-1);
+      if (last) metrics.lateness.set((now - Date.parse(last.request.releaseAt)) / 1000);
+      log.info({ count: due.length, first: due[0]?.request.releaseAt, last: last?.request.releaseAt }, "released VODs");
+    }
+    await flush();
+  }
+
+  function updateGauges(): void {
+    const by = { live: 0, ended: 0, released: 0 };
+    for (const v of tracker.vods.values()) by[v.status]++;
+    for (const [status, n] of Object.entries(by)) metrics.tracked.set({ status }, n);
+    for (const [event, n] of Object.entries(tracker.counters)) metrics.events.set({ event }, n);
+  }
+
+  const loop = (async () => {
+    while (!stopping.signal.aborted) {
+      try {
+        await locked(async () => {
+          if (performance.now() - lastPrune > 60_000) {
+            lastPrune = performance.now();
+            tracker.prune(clock.now());
+            updateGauges();
+          }
+          await releaseTick();
+        });
+      } catch (err) {
+        log.error({ err }, "release tick failed; retrying");
+      }
+      const next = tracker.nextReleaseAt();
+      const untilNext = next === undefined ? Infinity : clock.realDelay(next - clock.now());
+      await sleep(Math.max(5, Math.min(env.RELEASE_POLL, untilNext)), stopping.signal);
+    }
+  })();
+
+  return {
+    tracker,
+    async stop() {
+      stopping.abort();
+      await loop;
+      await consumer.stop();
+      await locked(flush).catch((err: unknown) => log.error({ err }, "final state flush failed"));
+      await admin.disconnect();
+    },
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,35 @@
+import { z } from "zod";
+import { clockEnv } from "@vod/clock";
+import { duration, list, parseEnv, port } from "@vod/config";
+
+const schema = z.object({
+  KAFKA_BROKERS: list(["127.0.0.1:19092"]),
+  TOPIC_PREFIX: z.string().default(""),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Run one instance per group: every sweep marker must reach the instance that holds the state. */
+  GROUP_ID: z.string().min(1).default("delay"),
+  END_AFTER: duration("15m"),
+  MUTE_INTERVAL: duration("1h"),
+  MUTE_MIN_GAP: duration("5m"),
+  MUTE_MARGIN: duration("10m"),
+  /** Released VODs are remembered this long, so late sightings cannot release them twice. */
+  RELEASED_RETENTION: duration("24h"),
+  /** Sweeps remembered per VOD when matching a sweep marker with its snapshots. */
+  RECENT_SWEEPS: z.coerce.number().int().min(2).default(8),
+  /** Due releases wait for the inputs to catch up (release-time order); never longer than this clock time. */
+  MAX_ORDER_WAIT: duration("2m"),
+  /** How often (real time) the release loop looks at the head of the queue. */
+  RELEASE_POLL: duration("100ms"),
+  /** Recent fetch requests read at start, to recognise releases sent just before a crash. */
+  RECONCILE_LAST: z.coerce.number().int().nonnegative().default(2_000),
+  BATCH_MAX_MESSAGES: z.coerce.number().int().positive().default(5_000),
+  BATCH_MAX_WAIT: duration("250ms"),
+  OPS_PORT: port(9102),
+  ...clockEnv,
+});
+
+export type DelayEnv = z.output<typeof schema>;
+
+export function readEnv(env: Record<string, string | undefined> = process.env): DelayEnv {
+  return parseEnv(schema, env);
+}

@@ -1,0 +1,78 @@
+import type { Kafka, KafkaMessage } from "kafkajs";
+import type { Logger } from "@vod/log";
+
+export interface RangeOptions {
+  kafka: Kafka;
+  topic: string;
+  /** A group used only for reading; it never commits, so every read starts where `from` says. */
+  groupId: string;
+  /** First offset to read per partition, given its low and high watermarks. */
+  from: (partition: number, low: bigint, high: bigint) => bigint;
+  log: Logger;
+  timeoutMs?: number;
+}
+
+/**
+ * Reads every partition of a topic from `from` up to the high watermark it had when the read began,
+ * then stops. For rebuilding state from a compacted topic and looking back over recent output.
+ */
+export async function readRange(options: RangeOptions, onMessage: (m: KafkaMessage, partition: number) => void): Promise<number> {
+  const { kafka, topic, groupId, from, log, timeoutMs = 120_000 } = options;
+  const admin = kafka.admin();
+  await admin.connect();
+  let offsets: { partition: number; offset: string; high: string; low: string }[];
+  try {
+    offsets = await admin.fetchTopicOffsets(topic);
+  } finally {
+    await admin.disconnect();
+  }
+  const targets = new Map<number, { start: bigint; high: bigint }>();
+  for (const o of offsets) {
+    const low = BigInt(o.low);
+    const high = BigInt(o.high);
+    const start = from(o.partition, low, high);
+    const clamped = start < low ? low : start;
+    if (clamped < high) targets.set(o.partition, { start: clamped, high });
+  }
+  if (targets.size === 0) return 0;
+
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+  const remaining = new Set(targets.keys());
+  let count = 0;
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const done = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`reading ${topic} did not finish within ${timeoutMs} ms`)), timeoutMs);
+      void consumer
+        .run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          eachBatch: async ({ batch }) => {
+            const target = targets.get(batch.partition);
+            if (!target) return;
+            for (const m of batch.messages) {
+              const offset = BigInt(m.offset);
+              if (offset < target.start || offset >= target.high) continue;
+              onMessage(m, batch.partition);
+              count++;
+            }
+            const last = batch.messages.at(-1);
+            if (last && BigInt(last.offset) + 1n >= target.high) remaining.delete(batch.partition);
+            if (remaining.size === 0) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .then(() => {
+          for (const [partition, t] of targets) consumer.seek({ topic, partition, offset: t.start.toString() });
+        }, reject);
+    });
+    await done;
+  } finally {
+    await consumer.disconnect();
+  }
+  log.info({ topic, messages: count }, "read topic range");
+  return count;
+}

@@ -1,0 +1,30 @@
+import { clockFromEnv, type Clock } from "@vod/clock";
+import { createCatalog, createKafka, createProducer, createTopics } from "@vod/kafka";
+import type { Logger } from "@vod/log";
+import { createRegistry, startOpsServer } from "@vod/service";
+import { startDelay, type RunningDelay } from "./delay.ts";
+import type { DelayEnv } from "./env.ts";
+
+export interface StartedDelay {
+  delay: RunningDelay;
+  close(): Promise<void>;
+}
+
+/** Wires delay: topics, producer, state restore, consumer, release loop, ops server. Shared by main.ts and tests. */
+export async function start(env: DelayEnv, log: Logger, clock: Clock = clockFromEnv(env)): Promise<StartedDelay> {
+  const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: "delay", log });
+  const catalog = createCatalog(env.TOPIC_PREFIX);
+  await createTopics(kafka, [catalog.streamSnapshots, catalog.sweeps, catalog.vodFetchRequests, catalog.delayState], log);
+  const producer = await createProducer(kafka, log);
+  const registry = createRegistry("delay");
+  const delay = await startDelay(env, { kafka, producer, clock, log, registry });
+  const ops = await startOpsServer({ port: env.OPS_PORT, log, registry });
+  return {
+    delay,
+    close: async () => {
+      await delay.stop();
+      await producer.disconnect();
+      await ops.close();
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import { describe, expect, it } from "vitest";
+import type { StreamSnapshot, SweepMarker } from "@vod/kafka";
+import { Tracker, vodKeyOf } from "./tracker.ts";
+
+const MIN = 60_000;
+const T0 = Date.parse("2025-01-06T12:00:00.000Z");
+const iso = (t: number) => new Date(t).toISOString();
+const options = { endAfterMs: 15 * MIN, muteIntervalMs: 60 * MIN, muteMinGapMs: 5 * MIN, muteMarginMs: 10 * MIN, recentSweeps: 8, releasedRetentionMs: 24 * 60 * MIN };
+
+const snap = (sweep: number, streamer: string, start = T0 - 60 * MIN, viewers = 100): StreamSnapshot => ({
+  v: 1, sweepId: `s${sweep}`, observedAt: iso(T0 + sweep * 5 * MIN + 1000), streamId: `9${streamer}`, startTime: iso(start),
+  streamerId: streamer, login: `l${streamer}`, viewers, title: null, gameId: null, gameName: null, language: null, mature: null,
+});
+const marker = (sweep: number, count: number, complete = true): SweepMarker => ({
+  v: 1, sweepId: `s${sweep}`, startedAt: iso(T0 + sweep * 5 * MIN), finishedAt: iso(T0 + sweep * 5 * MIN + 2000), complete, reason: complete ? null : "gql", count,
+});
+
+/** Runs sweeps: `live[i]` lists the streamers seen in sweep i. */
+function run(t: Tracker, live: string[][], opts: { complete?: (i: number) => boolean; markerFirst?: boolean } = {}) {
+  live.forEach((streamers, i) => {
+    const m = marker(i, streamers.length, opts.complete?.(i) ?? true);
+    if (opts.markerFirst) t.addMarker(m, T0);
+    for (const s of streamers) t.applySnapshot(snap(i, s));
+    if (!opts.markerFirst) t.addMarker(m, T0);
+    t.evaluate(false);
+  });
+}
+
+describe("tracker", () => {
+  it("ends a VOD absent from complete sweeps for END_AFTER and schedules it at the first mute boundary + margin", () => {
+    const t = new Tracker(options);
+    run(t, [["1", "2"], ["1", "2"], ["2"], ["2"], ["2"], ["2"]]);
+    const vod = t.vods.get(vodKeyOf("91", iso(T0 - 60 * MIN)))!;
+    // Last seen in sweep 1 (12:05:01); sweep 5 starts 12:25, the first at least 15 min later.
+    expect(vod).toMatchObject({ status: "ended", endReason: "absent", lastSeen: iso(T0 + 5 * MIN + 1000), releaseAt: "2025-01-06T13:10:00.000Z" });
+    expect(t.vods.get(vodKeyOf("92", iso(T0 - 60 * MIN)))!.status).toBe("live");
+    expect(t.due(Date.parse("2025-01-06T13:09:59.999Z"))).toEqual([]);
+    expect(t.due(Date.parse("2025-01-06T13:10:00.000Z")).map((d) => d.request.streamerId)).toEqual(["1"]);
+  });
+
+  it("never counts incomplete sweeps as absence", () => {
+    const t = new Tracker(options);
+    run(t, [["1"], [], [], [], [], []], { complete: (i) => i === 0 });
+    expect([...t.vods.values()][0]!.status).toBe("live");
+  });
+
+  it("waits for a marker's snapshots when the marker comes first", () => {
+    const t = new Tracker(options);
+    run(t, [["1", "2"], ["2"], ["2"], ["2"]]);
+    // Sweep 4's marker arrives before its snapshots: 1 is in it, so it must not end.
+    t.addMarker(marker(4, 2), T0);
+    t.evaluate(false);
+    expect(t.pendingSweeps).toBe(1);
+    t.applySnapshot(snap(4, "2"));
+    t.applySnapshot(snap(4, "1"));
+    t.evaluate(false);
+    expect(t.pendingSweeps).toBe(0);
+    expect([...t.vods.values()].every((v) => v.status === "live")).toBe(true);
+  });
+
+  it("abandons a sweep that will never be whole once the inputs are caught up", () => {
+    const t = new Tracker(options);
+    run(t, [["1"], [], [], [], []], { markerFirst: true });
+    t.addMarker(marker(5, 3), T0);
+    t.evaluate(true);
+    expect(t.counters.sweepsAbandoned).toBe(1);
+    expect(t.pendingSweeps).toBe(0);
+  });
+
+  it("ends the old VOD at once when the streamer shows up with another start time; both VODs exist", () => {
+    const t = new Tracker(options);
+    t.applySnapshot(snap(0, "1", T0 - 60 * MIN));
+    t.applySnapshot(snap(1, "1", T0 + 4 * MIN));
+    const [old, fresh] = [...t.vods.values()];
+    expect(old).toMatchObject({ status: "ended", endReason: "restart", streamId: "91" });
+    expect(fresh).toMatchObject({ status: "live", streamId: "91", startTime: iso(T0 + 4 * MIN) });
+    // A late snapshot of the old VOD does not revive it.
+    t.applySnapshot(snap(2, "1", T0 - 60 * MIN));
+    expect(old!.status).toBe("ended");
+    expect(t.counters.staleSnapshots).toBe(1);
+  });
+
+  it("brings an ended VOD back to live when it is seen again before release", () => {
+    const t = new Tracker(options);
+    run(t, [["1"], [], [], [], []]);
+    expect([...t.vods.values()][0]!.status).toBe("ended");
+    t.applySnapshot(snap(5, "1"));
+    expect([...t.vods.values()][0]!.status).toBe("live");
+    expect(t.nextReleaseAt()).toBeUndefined();
+    expect(t.due(T0 + 10 * 60 * MIN)).toEqual([]);
+  });
+
+  it("releases in release-time order, each once, and ignores sightings after release", () => {
+    const t = new Tracker(options);
+    t.applySnapshot(snap(0, "1", T0 - 60 * MIN));
+    t.applySnapshot(snap(0, "2", T0 - 60 * MIN));
+    t.applySnapshot(snap(11, "2", T0 - 60 * MIN)); // last seen 12:55:01: due 14:10
+    t.applySnapshot(snap(12, "2", T0 + 59 * MIN)); // 2 restarts: its old VOD ends first, though due later
+    t.addMarker(marker(3, 0), T0);
+    t.evaluate(false); // 1 absent since 12:00: ends now, due 13:10
+    const due = t.due(T0 + 3 * 60 * MIN);
+    expect(due.map((d) => d.request.releaseAt)).toEqual(["2025-01-06T13:10:00.000Z", "2025-01-06T14:10:00.000Z"]);
+    for (const d of due) t.markReleased(d.key, T0 + 3 * 60 * MIN);
+    expect(t.due(T0 + 4 * 60 * MIN)).toEqual([]);
+    t.applySnapshot(snap(40, "1", T0 - 60 * MIN));
+    expect(t.counters.afterRelease).toBe(1);
+  });
+
+  it("rebuilds the same state from its own records", () => {
+    const a = new Tracker(options);
+    run(a, [["1", "2"], ["2"], ["2"], ["2"], ["2"]]);
+    a.addMarker(marker(5, 1), T0);
+    const { records } = a.changes();
+    const b = new Tracker(options);
+    for (const r of records) b.restore(r.kind === "vod" ? vodKeyOf(r.streamId, r.startTime) : `sweep:${r.marker.sweepId}`, r);
+    expect([...b.vods.entries()]).toEqual([...a.vods.entries()]);
+    expect(b.pendingSweeps).toBe(1);
+    expect(b.nextReleaseAt()).toBe(a.nextReleaseAt());
+    b.applySnapshot(snap(5, "2"));
+    b.evaluate(false);
+    expect(b.pendingSweeps).toBe(0);
+  });
+});
