@@ -96,7 +96,7 @@ describe("tracker", () => {
     t.applySnapshot(snap(0, "2", T0 - 60 * MIN));
     t.applySnapshot(snap(11, "2", T0 - 60 * MIN)); // last seen 12:55:01: due 14:10
     t.applySnapshot(snap(12, "2", T0 + 59 * MIN)); // 2 restarts: its old VOD ends first, though due later
-    t.addMarker(marker(3, 0), T0);
+    t.addMarker(marker(4, 0), T0);
     t.evaluate(false); // 1 absent since 12:00: ends now, due 13:10
     const due = t.due(T0 + 3 * 60 * MIN);
     expect(due.map((d) => d.request.releaseAt)).toEqual(["2025-01-06T13:10:00.000Z", "2025-01-06T14:10:00.000Z"]);
