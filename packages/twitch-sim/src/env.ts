@@ -1,5 +1,19 @@
-import { duration, parseEnv } from "@vod/config";
+import { parseDuration, parseEnv } from "@vod/config";
 import { z } from "zod";
+
+/** Unset stays unset, so a scenario file can still decide. */
+const optionalDuration = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined) return undefined;
+    const ms = parseDuration(raw);
+    if (ms === undefined) {
+      ctx.addIssue({ code: "custom", message: `expected a duration like 10m or 1h, got "${raw}"` });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 /** Environment defaults for the CLI; command-line flags override them. */
 const schema = z.object({
@@ -8,7 +22,7 @@ const schema = z.object({
   SIM_SEED: z.coerce.number().int().optional(),
   SIM_STREAMS: z.coerce.number().int().min(0).optional(),
   SIM_SPEED: z.coerce.number().positive().optional(),
-  SIM_MUTE_INTERVAL: duration("1h").optional(),
+  SIM_MUTE_INTERVAL: optionalDuration,
   SIM_SCENARIO: z.string().min(1).optional(),
   LOG_LEVEL: z.string().default("info"),
 });
@@ -16,6 +30,5 @@ const schema = z.object({
 export type SimEnv = z.output<typeof schema>;
 
 export function loadEnv(env: Record<string, string | undefined> = process.env): SimEnv {
-  // duration() has a default, so an unset SIM_MUTE_INTERVAL must stay unset to let a scenario decide.
-  return parseEnv(schema, env.SIM_MUTE_INTERVAL === undefined ? { ...env, SIM_MUTE_INTERVAL: undefined } : env);
+  return parseEnv(schema, env);
 }

@@ -12,7 +12,7 @@ import {
 } from "graphql";
 import type { FaultSet } from "./faults.ts";
 import { iso } from "./times.ts";
-import { GAMES, type Streamer, type Vod, type World } from "./world.ts";
+import { GAMES, titleOf, type Streamer, type Vod, type World } from "./world.ts";
 
 let cachedSchema: GraphQLSchema | undefined;
 
@@ -60,6 +60,11 @@ function gameView(idx: number) {
   };
 }
 
+function lastTitle(s: Streamer): string {
+  const vod = s.live ?? s.vods.at(-1);
+  return vod ? titleOf(vod, s) : "";
+}
+
 function userView(world: World, s: Streamer) {
   return {
     id: s.id,
@@ -70,7 +75,7 @@ function userView(world: World, s: Streamer) {
       `https://static-cdn.jtvnw.net/jtv_user_pictures/${s.login}-profile_image-${width}x${width}.png`,
     broadcastSettings: () => ({
       id: s.id,
-      title: s.live?.title ?? s.vods.at(-1)?.title ?? "",
+      title: lastTitle(s),
       language: s.language,
       isMature: s.isMature,
       game: gameView(s.gameIdx),
@@ -102,7 +107,7 @@ function videoView(world: World, vod: Vod) {
   const storyboards = `https://${vod.domain}/${vod.key}/storyboards/${vod.videoId}`;
   return {
     id: vod.videoId,
-    title: vod.title,
+    title: titleOf(vod, world.streamerOf(vod)),
     createdAt: iso(vod.startMs),
     publishedAt: iso(vod.startMs),
     lengthSeconds: Math.floor(world.durationMs(vod) / 1000),
@@ -125,7 +130,7 @@ function streamView(world: World, s: Streamer, vod: Vod, viewers: number) {
     viewersCount: viewers,
     createdAt: iso(vod.startMs),
     type: "live",
-    title: vod.title,
+    title: titleOf(vod, s),
     broadcastLanguage: vod.language,
     language: vod.language,
     isMature: s.isMature,

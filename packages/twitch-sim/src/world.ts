@@ -119,7 +119,7 @@ export interface WorldOptions {
 export const DEFAULT_WORLD: Omit<WorldOptions, "seed" | "streams"> = {
   muteIntervalMs: 3_600_000,
   viewerTickMs: 60_000,
-  retainMs: 48 * 3_600_000,
+  retainMs: 12 * 3_600_000,
   domains: LIVE_VOD_DOMAINS,
   rates: DEFAULT_RATES,
   streamers: [],
@@ -175,7 +175,9 @@ export interface Vod {
   readonly subOnly: boolean;
   /** Flattened half-open ranges: from0, to0, from1, to1, ... */
   readonly muted: readonly number[];
-  readonly title: string;
+  /** Set for scripted titles only; others are derived (see titleOf) to keep VODs small. */
+  readonly title: string | null;
+  readonly session: number;
   readonly gameIdx: number;
   readonly language: string;
 }
@@ -212,6 +214,8 @@ export interface StreamPage {
   items: { vod: Vod; streamer: Streamer; viewers: number; position: number }[];
   hasNextPage: boolean;
 }
+
+const NO_MUTES: readonly number[] = Object.freeze([]);
 
 const IDX_SPAN = 4_194_304; // 2^22: packs (viewers, streamer idx) into one float64 sort key
 
@@ -547,14 +551,16 @@ export class World {
     const drawnDelete = rng.chance(rates.deleted)
       ? Math.round((rates.deleteAfterMinMs + rng.next() * (rates.deleteAfterMaxMs - rates.deleteAfterMinMs)) / 1000) * 1000
       : null;
-    const muted: number[] = [];
-    if (scripted?.muted) for (const [a, b] of scripted.muted) muted.push(a, b);
+    let muted: readonly number[] = NO_MUTES;
+    if (scripted?.muted) muted = scripted.muted.flat();
     else if (!scripted && rng.chance(rates.muted)) {
+      const ranges: number[] = [];
+      muted = ranges;
       const segments = Math.max(1, Math.floor((durationMs ?? 0) / SEGMENT_MS));
-      const ranges = rng.int(1, 3);
-      for (let i = 0; i < ranges; i++) {
+      const count = rng.int(1, 3);
+      for (let i = 0; i < count; i++) {
         const from = Math.floor(rng.next() * segments);
-        muted.push(from, Math.min(segments, from + rng.int(3, 36)));
+        ranges.push(from, Math.min(segments, from + rng.int(3, 36)));
       }
     }
     const vod: Vod = {
@@ -576,7 +582,8 @@ export class World {
       hidden: s.hidden,
       subOnly: s.subOnly,
       muted,
-      title: scripted?.title ?? `${GAMES[s.gameIdx]?.name ?? "stream"} with ${s.displayName} #${s.sessions + 1}`,
+      title: scripted?.title ?? null,
+      session: s.sessions + 1,
       gameIdx: s.gameIdx,
       language: s.language,
     };
@@ -678,6 +685,10 @@ export class World {
     this.#snapDirty = false;
     this.#snapBuilds++;
   }
+}
+
+export function titleOf(vod: Vod, streamer: Streamer): string {
+  return vod.title ?? `${GAMES[vod.gameIdx]?.name ?? "stream"} with ${streamer.displayName} #${vod.session}`;
 }
 
 /** Where a VOD's playlist lives, relative to its domain's root. */
