@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshDatabase, type TestDatabase } from "@vod/testing";
+import { DomainKnowledge } from "./knowledge.ts";
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await freshDatabase();
+});
+afterAll(async () => {
+  await t.drop();
+});
+
+const options = { halfLifeMs: 3_600_000, failureThreshold: 2, cooldownMs: 60_000 };
+const T0 = Date.UTC(2025, 0, 6, 12);
+
+describe("DomainKnowledge", () => {
+  it("survives a restart: streamer domains, scores and failure counts are loaded back from Postgres", async () => {
+    const k = new DomainKnowledge(options);
+    k.found("42", "a.example", "minus1", T0);
+    k.found("43", "a.example", "start", T0);
+    k.failed("b.example", T0);
+    k.failed("b.example", T0 + 1_000);
+    await k.flush(t.db);
+
+    const loaded = await DomainKnowledge.load(t.db, options);
+    expect(loaded.streamerDomain("42")).toBe("a.example");
+    expect(loaded.streamersKnown).toBe(2);
+    expect(loaded.score("a.example", T0)).toBeCloseTo(2, 5);
+    expect(loaded.score("a.example", T0 + 3_600_000)).toBeCloseTo(1, 5);
+    expect(loaded.state("b.example", T0 + 2_000)).toBe("open");
+  });
+
+  it("a failing domain opens after the threshold, lets one probe through after the cooldown, closes on an answer", () => {
+    const k = new DomainKnowledge(options);
+    k.failed("c.example", T0);
+    expect(k.state("c.example", T0)).toBe("closed");
+    k.failed("c.example", T0);
+    expect(k.state("c.example", T0 + 59_000)).toBe("open");
+    expect(k.state("c.example", T0 + 61_000)).toBe("probe");
+    expect(k.state("c.example", T0 + 61_500)).toBe("open");
+    k.answered("c.example", T0 + 62_000);
+    expect(k.state("c.example", T0 + 62_000)).toBe("closed");
+  });
+
+  it("a streamer moving to another domain is remembered there", async () => {
+    const k = await DomainKnowledge.load(t.db, options);
+    k.found("42", "d.example", "start", T0 + 5_000);
+    await k.flush(t.db);
+    expect((await DomainKnowledge.load(t.db, options)).streamerDomain("42")).toBe("d.example");
+  });
+});
