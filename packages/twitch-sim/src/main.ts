@@ -40,7 +40,9 @@ async function main(): Promise<void> {
   const env = loadEnv();
   const logger = createLogger({ service: "twitch-sim", level: values["log-level"] ?? env.LOG_LEVEL });
   const scenarioPath = values.scenario ?? env.SIM_SCENARIO;
-  const scenario: SimulatorOptions = scenarioPath ? optionsFromScenario(JSON.parse(readFileSync(scenarioPath, "utf8"))) : {};
+  const scenarioRaw: unknown = scenarioPath ? JSON.parse(readFileSync(scenarioPath, "utf8")) : {};
+  const scenario: SimulatorOptions = optionsFromScenario(scenarioRaw);
+  const scenarioVirtual = (scenarioRaw as { clock?: unknown }).clock === "virtual";
   const num = (flag: string | undefined, name: string): number | undefined => {
     if (flag === undefined) return undefined;
     const n = Number(flag);
@@ -48,7 +50,8 @@ async function main(): Promise<void> {
     return n;
   };
   const span = (flag: string | undefined): number | undefined => (flag === undefined ? undefined : parseSpan(flag));
-  const virtual = values.virtual === true;
+  const speedGiven = values.speed !== undefined || env.SIM_SPEED !== undefined;
+  const virtual = values.virtual === true || (scenarioVirtual && !speedGiven);
   const speed = virtual ? undefined : (num(values.speed, "speed") ?? env.SIM_SPEED ?? scenario.speed ?? 1);
   const options: SimulatorOptions = {
     ...scenario,
