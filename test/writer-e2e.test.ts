@@ -158,12 +158,13 @@ describe("writer end to end (broker, Postgres)", () => {
     expect(reference.rows).toBe(distinct.size);
 
     // Spot-check the rules against the generated data.
-    const { rows } = await referenceDb.pool.query(`select stream_id::text, start_time, max_viewers, title, outcome from vods`);
-    const byKey = new Map(rows.map((r: { stream_id: string; start_time: Date }) => [`${r.stream_id}@${r.start_time.toISOString()}`, r]));
+    type Row = { stream_id: string; start_time: Date; max_viewers: number; title: string; outcome: string | null };
+    const { rows } = await referenceDb.pool.query<Row>(`select stream_id::text, start_time, max_viewers, title, outcome from vods`);
+    const byKey = new Map(rows.map((r) => [`${r.stream_id}@${r.start_time.toISOString()}`, r]));
     for (const key of distinct) {
       const sightings = data.snapshots.filter((s) => `${s.streamId}@${s.startTime}` === key);
       const fetches = data.results.filter((s) => `${s.streamId}@${s.startTime}` === key);
-      const row = byKey.get(key) as { max_viewers: number; title: string; outcome: string | null };
+      const row = byKey.get(key)!;
       expect(row.max_viewers).toBe(Math.max(...sightings.map((s) => s.viewers), ...fetches.map((f) => f.maxViewers)));
       const earliest = Math.min(...sightings.map((s) => Date.parse(s.observedAt)));
       expect(sightings.filter((s) => Date.parse(s.observedAt) === earliest).map((s) => s.title)).toContain(row.title);
