@@ -50,6 +50,8 @@ describe("CDN", () => {
     expect((await get(sim.playlistUrl(vod).replace("/chunked/", "/720p60/"))).status).toBe(200);
     expect((await get(`${sim.cdnBaseUrl(vod.domain)}nothing/here`)).status).toBe(403);
     expect((await get(`${sim.url}/cdn/not-a-cdn.example/${vod.path}`)).status).toBe(404);
+    expect((await get(`${sim.cdnBaseUrl(vod.domain)}%E0%A4%A`)).status).toBe(400); // undecodable path
+    expect((await get(sim.playlistUrl(vod))).status).toBe(200); // and the server is still up
   });
 
   it("addresses domains by Host header as well as by path prefix", async () => {

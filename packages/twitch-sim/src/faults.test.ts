@@ -65,7 +65,7 @@ describe("faults", () => {
       req.on("error", (err) => resolve(`error: ${err.message}`));
       req.end();
     });
-    await vi.waitFor(() => expect(s.stats().byStatus.blackhole).toBe(1));
+    await vi.waitFor(() => expect(s.stats().byStatus.blackhole).toBe(1), { timeout: 10_000 });
     expect((await get(playlist(s, "b_two"))).status).toBe(200); // other domains unaffected
     await s.close(); // the only way the held request ends
     expect(await outcome).toMatch(/^error/);
@@ -87,7 +87,7 @@ describe("faults", () => {
       done = true;
       return r;
     });
-    await vi.waitFor(() => expect(pending).toHaveLength(1));
+    await vi.waitFor(() => expect(pending).toHaveLength(1), { timeout: 10_000 });
     expect(done).toBe(false);
     expect(delays).toEqual([1500]);
     expect((await get(playlist(s, "a_one"))).status).toBe(200); // CDN not slowed

@@ -263,6 +263,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const admin = adminRoutes(sim, world, stats, faults);
 
   const server = createServer((req, res) => {
+    try {
+      route(req, res);
+    } catch (err) {
+      log?.warn({ err, url: req.url }, "bad request");
+      if (!res.headersSent) send(res, 400, { "content-type": "text/plain" }, "bad request", false);
+    }
+  });
+  server.keepAliveTimeout = 30_000;
+
+  function route(req: IncomingMessage, res: ServerResponse): void {
     const host = (req.headers.host ?? "").replace(/:\d+$/, "").toLowerCase();
     const url = new URL(req.url ?? "/", "http://sim");
     const path = url.pathname;
@@ -294,8 +304,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     stats.record("sim", "other", 404);
     send(res, 404, { "content-type": "text/plain" }, "not found", false);
-  });
-  server.keepAliveTimeout = 30_000;
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -80,6 +80,13 @@ describe("world", () => {
     expect(new Set(vods.map((v) => v.domain)).size).toBeGreaterThan(5);
   });
 
+  it("starts an added streamer's past-due session without waiting for the clock to move", async () => {
+    const s = await sim({ seed: 1, streams: 0 });
+    s.addStreamer({ login: "late", viewers: 3, sessions: [{ start: "-10m", duration: "1h" }] });
+    expect(s.vods({ login: "late" })).toEqual([expect.objectContaining({ live: true })]);
+    expect(s.world.page(0, 30).items.map((i) => i.streamer.login)).toEqual(["late"]);
+  });
+
   it("forgets VODs once the retention period after their end has passed", async () => {
     const s = await sim({
       seed: 1,

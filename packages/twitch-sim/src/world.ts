@@ -261,7 +261,8 @@ export class World {
   /** Brings the world up to the clock; every read goes through here. */
   sync(): number {
     const now = this.clock.now();
-    if (now > this.#now) this.#advance(now);
+    // Also at an unchanged time: an admin change may have scheduled something already due.
+    if (now >= this.#now) this.#advance(now);
     return this.#now;
   }
 
