@@ -1,5 +1,6 @@
-import type { Admin, Kafka } from "kafkajs";
+import type { Kafka } from "kafkajs";
 import type { TypedProducer } from "@vod/kafka";
+import { offsetsAt, readRanges } from "./window-reader.ts";
 
 export interface ReplayOptions {
   group: string;
@@ -30,13 +31,6 @@ export interface ReplayResult {
 
 export class ReplayRefused extends Error {
   override name = "ReplayRefused";
-}
-
-/** Offsets at or after `at` for each partition; a partition with nothing that recent gets its end offset. */
-async function offsetsAt(admin: Admin, topic: string, at: Date): Promise<Map<number, string>> {
-  const [byTime, ends] = await Promise.all([admin.fetchTopicOffsetsByTimestamp(topic, at.getTime()), admin.fetchTopicOffsets(topic)]);
-  const high = new Map(ends.map((e) => [e.partition, e.high]));
-  return new Map(byTime.map((e) => [e.partition, e.offset === "-1" ? (high.get(e.partition) ?? "0") : e.offset]));
 }
 
 /**
@@ -90,43 +84,18 @@ export async function replay(kafka: Kafka, producer: TypedProducer | undefined, 
 }
 
 async function republishWindow(kafka: Kafka, producer: TypedProducer, opts: ReplayOptions, plan: PartitionPlan[]): Promise<number> {
-  const todo = plan.filter((p) => BigInt(p.end!) > BigInt(p.target));
-  if (todo.length === 0) return 0;
-  const remaining = new Map(todo.map((p) => [p.partition, BigInt(p.end!)]));
-  const consumer = kafka.consumer({ groupId: `replay-${opts.group}-${Date.now()}`, maxWaitTimeInMs: 200 });
   let count = 0;
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic: opts.topic });
-    await new Promise<void>((resolve, reject) => {
-      consumer
-        .run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            const end = remaining.get(batch.partition);
-            if (end === undefined) return;
-            const inWindow = batch.messages.filter((m) => BigInt(m.offset) < end);
-            await producer.sendRaw(
-              opts.topic,
-              inWindow.map((m) => ({
-                key: m.key,
-                value: m.value,
-                headers: { ...(m.headers ?? {}), "replay-of": `${batch.partition}/${m.offset}`, "replay-at": new Date().toISOString() },
-              })),
-            );
-            count += inWindow.length;
-            const last = batch.messages[batch.messages.length - 1];
-            if (last && BigInt(last.offset) + 1n >= end) remaining.delete(batch.partition);
-            if (remaining.size === 0) resolve();
-          },
-        })
-        .catch(reject);
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        for (const p of todo) consumer.seek({ topic: opts.topic, partition: p.partition, offset: p.target });
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
+  const ranges = plan.map((p) => ({ partition: p.partition, start: p.target, end: p.end! }));
+  await readRanges(kafka, opts.topic, ranges, async (partition, messages) => {
+    await producer.sendRaw(
+      opts.topic,
+      messages.map((m) => ({
+        key: m.key,
+        value: m.value,
+        headers: { ...(m.headers ?? {}), "replay-of": `${partition}/${m.offset}`, "replay-at": new Date().toISOString() },
+      })),
+    );
+    count += messages.length;
+  });
   return count;
 }
