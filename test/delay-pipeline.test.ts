@@ -1,0 +1,136 @@
+// The live-poller and delay against the simulator and the real broker, on a clock 30 times faster than
+// real time and shorter periods (sweep 1m, end after 3m, mute runs every 10m, gap 1m, margin 2m).
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createKafka, type StreamSnapshot, type SweepMarker, type VodFetchRequest } from "@vod/kafka";
+import { testLog, uniqueName } from "@vod/testing";
+import type { Simulator } from "@vod/twitch-sim";
+import { start as startDelay, readEnv as delayEnv, releaseTime, type StartedDelay } from "../services/delay/src/index.ts";
+import { readAll, sharedClock, simulatorOn, untilClock, type SharedClock } from "../services/delay/src/__fixtures__/harness.ts";
+import { start as startPoller, readEnv as pollerEnv, type StartedPoller } from "../services/live-poller/src/index.ts";
+
+const MIN = 60_000;
+const timing = { muteIntervalMs: 10 * MIN, muteMinGapMs: 1 * MIN, muteMarginMs: 2 * MIN };
+const SPEED = 30;
+
+let shared: SharedClock;
+let sim: Simulator;
+let poller: StartedPoller;
+let delay: StartedDelay;
+const prefix = `${uniqueName("dp")}.`;
+const kafka = () => createKafka({ brokers: inject("kafkaBrokers"), clientId: "delay-pipeline-test", log: testLog });
+
+let snapshots: StreamSnapshot[] = [];
+let markers: SweepMarker[] = [];
+let releases: { value: VodFetchRequest; at: number; partition: number }[] = [];
+let stoppedAt = 0;
+
+const streamers = [
+  { login: "ends_early", id: "101", viewers: 500, sessions: [{ start: "+0s", duration: "1m30s" }] },
+  { login: "ends_in_outage", id: "102", viewers: 400, sessions: [{ start: "+0s", duration: "4m" }] },
+  {
+    login: "restarts", id: "103", viewers: 300,
+    sessions: [{ start: "+0s", duration: "1m20s" }, { start: "+1m40s", duration: "6m", sameStreamId: true }],
+  },
+  { login: "stays_live", id: "104", viewers: 200, sessions: [{ start: "+0s" }] },
+  { login: "few_viewers", id: "105", viewers: 5, sessions: [{ start: "+0s", duration: "2m" }] },
+  { login: "late_start", id: "106", viewers: 150, sessions: [{ start: "+30s", duration: "7m50s" }] },
+  { login: "ends_near_boundary", id: "107", viewers: 120, sessions: [{ start: "+0s", duration: "9m30s" }] },
+];
+
+beforeAll(async () => {
+  shared = sharedClock(SPEED);
+  const t0 = shared.clock.now();
+  // Three sweeps and more without GQL, while some streams are live and one ends.
+  sim = await simulatorOn(shared, { streams: 0, streamers, faults: [{ kind: "down", target: "gql", from: "+2m30s", until: "+6m", status: 503 }] });
+  const common = { KAFKA_BROKERS: inject("kafkaBrokers").join(","), TOPIC_PREFIX: prefix, OPS_PORT: "0", LOG_LEVEL: "silent", ...shared.env };
+  delay = await startDelay(
+    delayEnv({ ...common, GROUP_ID: uniqueName("delay"), END_AFTER: "3m", MUTE_INTERVAL: "10m", MUTE_MIN_GAP: "1m", MUTE_MARGIN: "2m", RELEASE_POLL: "50ms" }),
+    testLog, shared.clock,
+  );
+  poller = await startPoller(
+    pollerEnv({ ...common, GQL_ENDPOINT: sim.gqlUrl, SWEEP_INTERVAL: "1m", GQL_RETRIES: "1", GQL_BACKOFF_INITIAL: "20ms", GQL_TIMEOUT: "2s", GQL_RATE: "50" }),
+    testLog, shared.clock,
+  );
+  await untilClock(shared, t0 + 14 * MIN);
+  stoppedAt = shared.clock.now();
+  await poller.close();
+  await delay.close();
+  const k = kafka();
+  snapshots = (await readAll(k, `${prefix}twitch.stream-snapshots`, testLog)).map((r) => r.value as StreamSnapshot);
+  markers = (await readAll(k, `${prefix}twitch.sweeps`, testLog)).map((r) => r.value as SweepMarker);
+  releases = (await readAll(k, `${prefix}twitch.vod-fetch-requests`, testLog)).map((r) => ({ value: r.value as VodFetchRequest, at: shared.at(r.timestamp), partition: r.partition }));
+}, 120_000);
+
+afterAll(async () => {
+  await sim?.close();
+});
+
+const keyOf = (v: { streamId: string; startTime: string }) => `${v.streamId}@${v.startTime}`;
+
+describe("live-poller → delay on the simulator", () => {
+  it("swept every minute, and the GQL outage gave three or more incomplete sweeps in a row", () => {
+    expect(markers.length).toBeGreaterThanOrEqual(12);
+    const flags = markers.map((m) => (m.complete ? "C" : "i")).join("");
+    expect(flags).toMatch(/iii/);
+    expect(markers.filter((m) => !m.complete).every((m) => /503/.test(m.reason ?? ""))).toBe(true);
+    expect(snapshots.some((s) => s.login === "few_viewers")).toBe(false);
+  });
+
+  it("releases no VOD before its computed release time (every release checked)", () => {
+    expect(releases.length).toBeGreaterThan(0);
+    for (const { value, at } of releases) {
+      const computed = releaseTime(Date.parse(value.lastSeen), timing);
+      expect(Date.parse(value.releaseAt)).toBeGreaterThanOrEqual(computed);
+      expect(at).toBeGreaterThanOrEqual(computed);
+    }
+  });
+
+  it("releases every VOD that ended exactly once, within release time + 30 s, and none still live", () => {
+    const truth = new Map(sim.vods().map((v) => [`${v.streamId}@${new Date(v.startTime).toISOString()}`, v]));
+    const seen = new Set(snapshots.map(keyOf));
+    const lastSeen = new Map<string, number>();
+    for (const s of snapshots) lastSeen.set(keyOf(s), Math.max(lastSeen.get(keyOf(s)) ?? 0, Date.parse(s.observedAt)));
+    // Ended, and due early enough to be out before the run stopped (one VOD is due only at 12:22).
+    const ended = [...seen].filter((k) => truth.get(k)?.endedAt != null && releaseTime(lastSeen.get(k)!, timing) <= stoppedAt - MIN);
+    expect([...seen].filter((k) => truth.get(k)?.endedAt != null).length).toBe(6);
+    const counts = new Map<string, number>();
+    for (const r of releases) counts.set(keyOf(r.value), (counts.get(keyOf(r.value)) ?? 0) + 1);
+    const duplicates = [...counts.values()].reduce((n, c) => n + c - 1, 0);
+    expect(duplicates).toBe(0);
+    expect([...counts.keys()].sort()).toEqual(ended.sort());
+    expect(ended).toHaveLength(5);
+    for (const { value, at } of releases) {
+      expect(at).toBeLessThanOrEqual(Date.parse(value.releaseAt) + 30_000);
+      const vod = truth.get(keyOf(value))!;
+      expect(vod.endedAt).not.toBeNull();
+      expect(Date.parse(vod.endedAt!)).toBeLessThanOrEqual(at);
+    }
+  });
+
+  it("a GQL outage of three sweeps ended no VOD that was still live", () => {
+    expect(releases.some((r) => r.value.login === "stays_live")).toBe(false);
+    expect(snapshots.filter((s) => s.login === "stays_live").length).toBeGreaterThanOrEqual(9);
+    // The stream that ended during the outage was released for its true end, once.
+    expect(releases.filter((r) => r.value.login === "ends_in_outage")).toHaveLength(1);
+  });
+
+  it("a restart under the same stream id yields two VODs with their own start times", () => {
+    const restarts = releases.filter((r) => r.value.login === "restarts").map((r) => r.value);
+    expect(restarts).toHaveLength(2);
+    expect(restarts[0]!.streamId).toBe(restarts[1]!.streamId);
+    expect(restarts[0]!.startTime).not.toBe(restarts[1]!.startTime);
+  });
+
+  it("goes out in release-time order", () => {
+    // Publication order: by broker time; one batch shares a timestamp across partitions.
+    const batches = new Map<number, number[]>();
+    for (const r of releases) batches.set(r.at, [...(batches.get(r.at) ?? []), Date.parse(r.value.releaseAt)]);
+    const ordered = [...batches.entries()].sort((a, b) => a[0] - b[0]).map(([, times]) => times);
+    for (let i = 1; i < ordered.length; i++) expect(Math.min(...ordered[i]!)).toBeGreaterThanOrEqual(Math.max(...ordered[i - 1]!));
+    // Within a partition, offsets follow release times too.
+    for (const p of new Set(releases.map((r) => r.partition))) {
+      const times = releases.filter((r) => r.partition === p).map((r) => Date.parse(r.value.releaseAt));
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+    }
+  });
+});
