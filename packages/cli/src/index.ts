@@ -1,2 +1,4 @@
 export { replay, ReplayRefused, type ReplayOptions, type ReplayResult, type PartitionPlan } from "./replay.ts";
-export { parseReplayArgs, formatReplay, UsageError } from "./replay-command.ts";
+export { parseReplayArgs, formatReplay } from "./replay-command.ts";
+export { CommandError, UsageError } from "./errors.ts";
+export { doctor, formatDoctor, failureWindows, type DoctorReport, type DoctorOptions } from "./doctor.ts";

@@ -1,15 +1,20 @@
 // `vods <command>`: operator commands against the running system.
 import { ConfigError } from "@vod/config";
+import { CommandError } from "./errors.ts";
 import { createLogger } from "@vod/log";
 import { loadEnv } from "./env.ts";
-import { ReplayRefused } from "./replay.ts";
-import { UsageError, replayCommand } from "./replay-command.ts";
+import { replayCommand } from "./replay-command.ts";
+import { doctorCommand } from "./doctor-command.ts";
 
 const [command, ...rest] = process.argv.slice(2);
 const commands: Record<string, (argv: string[]) => Promise<string>> = {
   replay: async (argv) => {
     const env = loadEnv();
     return replayCommand(argv, env, createLogger({ service: "vods", level: env.LOG_LEVEL }));
+  },
+  doctor: async (argv) => {
+    const env = loadEnv();
+    return doctorCommand(argv, env, createLogger({ service: "vods", level: env.LOG_LEVEL }));
   },
 };
 
@@ -21,7 +26,7 @@ if (!run) {
 try {
   console.log(await run(rest));
 } catch (err) {
-  if (err instanceof UsageError || err instanceof ReplayRefused || err instanceof ConfigError) {
+  if (err instanceof CommandError || err instanceof ConfigError) {
     console.error(err.message);
     process.exit(2);
   }

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { createKafka, createProducer } from "@vod/kafka";
 import type { Logger } from "@vod/log";
+import { UsageError } from "./errors.ts";
 import { replay, type ReplayResult } from "./replay.ts";
 
 const USAGE = "usage: vods replay --group <consumer group> --topic <topic> --from <ISO time> [--to <ISO time>] [--dry-run]";
@@ -14,9 +15,6 @@ const argsSchema = z.object({
   "dry-run": z.boolean().default(false),
 });
 
-export class UsageError extends Error {
-  override name = "UsageError";
-}
 
 export function parseReplayArgs(argv: string[]) {
   let values: Record<string, unknown>;

@@ -1,5 +1,6 @@
 import type { Kafka } from "kafkajs";
 import type { TypedProducer } from "@vod/kafka";
+import { CommandError } from "./errors.ts";
 import { offsetsAt, readRanges } from "./window-reader.ts";
 
 export interface ReplayOptions {
@@ -29,7 +30,7 @@ export interface ReplayResult {
   republished: number;
 }
 
-export class ReplayRefused extends Error {
+export class ReplayRefused extends CommandError {
   override name = "ReplayRefused";
 }
 
