@@ -98,6 +98,27 @@ describe("consumer runtime against the real broker", () => {
     expect((await committedOffsets(kafka, groupId, topic.name)).get(0)).toBe(1n);
   });
 
+  it("hands over batches beyond kafkajs's 1 MB per partition when maxBytesPerPartition allows it", async () => {
+    const topic = orderTopic();
+    await createTestTopics(kafka, [topic]);
+    const total = 3_000;
+    // About 730 bytes each: 2.2 MB on one partition.
+    const values = Array.from({ length: total }, (_, i) => ({ id: `${"x".repeat(720)}${i}`, qty: 1 }));
+    for (let i = 0; i < total; i += 500) await producer.send(topic, values.slice(i, i + 500));
+    const firstBatch = async (extra: { maxBytesPerPartition?: number; minBytes?: number }) => {
+      const sizes: number[] = [];
+      const consumer = await runConsumer({
+        kafka, producer, log: testLog, groupId: uniqueName("g"), maxBatchSize: 5_000, maxWaitMs: 500, ...extra,
+        subscriptions: [subscribe(topic, { eachBatch: async (msgs) => void sizes.push(msgs.length) })],
+      });
+      await until(() => sizes.reduce((a, b) => a + b, 0) >= total);
+      await consumer.stop();
+      return sizes[0]!;
+    };
+    expect(await firstBatch({})).toBeLessThan(total);
+    expect(await firstBatch({ maxBytesPerPartition: 8 << 20, minBytes: 4 << 20 })).toBe(total);
+  });
+
   it("finishes the batch in hand on SIGTERM, commits it, and a restart picks up the rest: nothing lost, nothing twice", async () => {
     const topic = orderTopic();
     await createTestTopics(kafka, [topic]);

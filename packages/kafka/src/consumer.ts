@@ -74,6 +74,13 @@ export interface ConsumerOptions {
   maxBatchSize?: number;
   /** How long the broker may hold a fetch to fill a batch. */
   maxWaitMs?: number;
+  /**
+   * The broker holds a fetch until this many bytes are there or maxWaitMs passed: with both, batches
+   * fill by size and time instead of trickling in one message at a time. Default 1 (answer at once).
+   */
+  minBytes?: number;
+  /** Bytes one fetch may bring per partition (kafkajs default 1 MB); raise it for batches larger than that. */
+  maxBytesPerPartition?: number;
   retry?: BackoffOptions;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
@@ -104,6 +111,8 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
     fromBeginning = true,
     maxBatchSize = 1_000,
     maxWaitMs = 250,
+    minBytes = 1,
+    maxBytesPerPartition = 1_048_576,
     retry = DEFAULT_BACKOFF,
     sessionTimeoutMs = 30_000,
     heartbeatIntervalMs = 3_000,
@@ -112,7 +121,7 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
   } = options;
   const byTopic = new Map(subscriptions.map((s) => [s.topic.name, s]));
   const stopping = new AbortController();
-  const consumer = kafka.consumer({ groupId, sessionTimeout: sessionTimeoutMs, heartbeatInterval: heartbeatIntervalMs, maxWaitTimeInMs: maxWaitMs });
+  const consumer = kafka.consumer({ groupId, sessionTimeout: sessionTimeoutMs, heartbeatInterval: heartbeatIntervalMs, maxWaitTimeInMs: maxWaitMs, minBytes, maxBytesPerPartition });
   const groupLog = log.child({ group: groupId });
 
   await consumer.connect();
