@@ -61,6 +61,8 @@ export async function startWriter(env: WriterEnv, { kafka, producer, db, log, re
     groupId: env.GROUP_ID,
     maxBatchSize: env.BATCH_MAX_MESSAGES,
     maxWaitMs: env.BATCH_MAX_WAIT,
+    minBytes: env.BATCH_MIN_BYTES,
+    maxBytesPerPartition: env.BATCH_MAX_BYTES_PER_PARTITION,
     partitionsConsumedConcurrently: env.PARTITIONS_CONCURRENTLY,
     retry: { initialMs: env.RETRY_INITIAL, maxMs: env.RETRY_MAX },
     ...(registry ? { onBatch: consumerMetrics(registry) } : {}),
