@@ -44,7 +44,8 @@ export async function startWriter(env: WriterEnv, { kafka, producer, db, log, re
     const rejections: Rejection[] = [];
     for (const row of rows) {
       try {
-        rowsWritten?.inc({ topic }, await withTransaction(db, (tx) => upsert(tx, [row])));
+        const changed = await withTransaction(db, (tx) => upsert(tx, [row]));
+        rowsWritten?.inc({ topic }, changed);
       } catch (err) {
         if (!isDataError(err)) throw err;
         const reason = `postgres refused the row: ${describe(err)}`;

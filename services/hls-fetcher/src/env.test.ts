@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { LIVE_VOD_DOMAINS } from "@vod/twitch";
+import { readEnv } from "./env.ts";
+
+describe("hls-fetcher env", () => {
+  it("defaults work against real Twitch: every live domain over https, 3 requests per second", () => {
+    const env = readEnv({});
+    expect(env.CDN_DOMAINS).toEqual(LIVE_VOD_DOMAINS);
+    expect(env.CDN_URL_TEMPLATE).toBe("https://{domain}/");
+    expect(env.RATE_PER_SECOND).toBe(3);
+    expect(env.HEADERS_TIMEOUT).toBe(5_000);
+  });
+
+  it("points at the simulator through configuration alone", () => {
+    const env = readEnv({ CDN_DOMAINS: "a.example, b.example", CDN_URL_TEMPLATE: "http://127.0.0.1:8900/cdn/{domain}/", RATE_PER_SECOND: "1.5" });
+    expect(env).toMatchObject({ CDN_DOMAINS: ["a.example", "b.example"], RATE_PER_SECOND: 1.5 });
+  });
+
+  it("names each bad field", () => {
+    expect(() => readEnv({ CDN_URL_TEMPLATE: "http://127.0.0.1:8900/cdn/", RATE_PER_SECOND: "-1", CDN_DOMAINS: " , " })).toThrow(
+      /CDN_DOMAINS[\s\S]*CDN_URL_TEMPLATE[\s\S]*RATE_PER_SECOND|CDN_URL_TEMPLATE/,
+    );
+    try {
+      readEnv({ CDN_URL_TEMPLATE: "http://127.0.0.1:8900/cdn/", RATE_PER_SECOND: "-1", CDN_DOMAINS: " , " });
+    } catch (err) {
+      expect((err as { problems: { field: string }[] }).problems.map((p) => p.field).sort()).toEqual(["CDN_DOMAINS", "CDN_URL_TEMPLATE", "RATE_PER_SECOND"]);
+    }
+  });
+});
