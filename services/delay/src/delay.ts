@@ -51,7 +51,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     (m) => {
       const key = m.key?.toString() ?? "";
       if (m.value === null) return tracker.restore(key, null);
-      const parsed = delayState.safeParse(JSON.parse(m.value.toString("utf8")));
+      const parsed = delayState.safeParse(parseJson(m.value.toString("utf8")));
       if (parsed.success) tracker.restore(key, parsed.data);
       else log.error({ key, err: parsed.error.message }, "unreadable state record ignored");
     },
@@ -64,7 +64,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
       { kafka, topic: catalog.vodFetchRequests.name, groupId: `${env.GROUP_ID}.reconcile`, from: (_p, _low, high) => high - BigInt(env.RECONCILE_LAST), log },
       (m) => {
         if (m.value === null) return;
-        const parsed = vodFetchRequest.safeParse(JSON.parse(m.value.toString("utf8")));
+        const parsed = vodFetchRequest.safeParse(parseJson(m.value.toString("utf8")));
         if (!parsed.success) return;
         const key = vodKeyOf(parsed.data.streamId, parsed.data.startTime);
         if (tracker.vods.get(key)?.status === "ended") {
@@ -198,6 +198,14 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
       await admin.disconnect();
     },
   };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -54,7 +54,13 @@ export async function readRange(options: RangeOptions, onMessage: (m: KafkaMessa
             for (const m of batch.messages) {
               const offset = BigInt(m.offset);
               if (offset < target.start || offset >= target.high) continue;
-              onMessage(m, batch.partition);
+              try {
+                onMessage(m, batch.partition);
+              } catch (err) {
+                clearTimeout(timer);
+                reject(err as Error);
+                return;
+              }
               count++;
             }
             const last = batch.messages.at(-1);
