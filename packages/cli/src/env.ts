@@ -11,3 +11,6 @@ export const cliEnvSchema = z.object({
 });
 
 export const loadEnv = () => parseEnv(cliEnvSchema);
+
+/** The environment the demo hands down to the processes it starts (PATH, locale, and so on). */
+export const inheritedEnv = (): Record<string, string | undefined> => ({ ...process.env });

@@ -5,6 +5,7 @@ import { createLogger } from "@vod/log";
 import { loadEnv } from "./env.ts";
 import { replayCommand } from "./replay-command.ts";
 import { doctorCommand } from "./doctor-command.ts";
+import { demoCommand } from "./demo-command.ts";
 
 const [command, ...rest] = process.argv.slice(2);
 const commands: Record<string, (argv: string[]) => Promise<string>> = {
@@ -12,6 +13,7 @@ const commands: Record<string, (argv: string[]) => Promise<string>> = {
     const env = loadEnv();
     return replayCommand(argv, env, createLogger({ service: "vods", level: env.LOG_LEVEL }));
   },
+  demo: async (argv) => demoCommand(argv, createLogger({ service: "vods-demo", level: loadEnv().LOG_LEVEL })),
   doctor: async (argv) => {
     const env = loadEnv();
     return doctorCommand(argv, env, createLogger({ service: "vods", level: env.LOG_LEVEL }));

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The demo on a fresh clone: installs the npm dependencies when missing, then runs `vods demo`,
+# which starts the infra, the simulator and the four services, and stops them all on Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
+[ -d node_modules/tsx ] || npm ci --no-audit --no-fund
+exec node --import tsx packages/cli/src/main.ts demo "$@"

@@ -1,0 +1,193 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { createDb, createPool, runMigrations } from "@vod/db";
+import { createCatalog, createKafka, createTopics } from "@vod/kafka";
+import type { Logger } from "@vod/log";
+
+export interface DemoOptions {
+  root: string;
+  log: Logger;
+  /** Stop by itself after this long (real ms); otherwise run until Ctrl-C. */
+  forMs?: number;
+  simPort: number;
+  /** Simulated clock speed: 60 runs one simulated hour (one mute run) per real minute. */
+  speed: number;
+  streams: number;
+  seed: number;
+  print: (line: string) => void;
+  /** Environment handed to the processes it starts. */
+  env: Record<string, string | undefined>;
+}
+
+export interface DemoResult {
+  vods: number;
+  found: number;
+  notFound: number;
+  failed: number;
+}
+
+const SERVICES = ["writer", "hls-fetcher", "delay", "live-poller"] as const;
+
+function readInfraEnv(root: string): { brokers: string; databaseUrl: string } {
+  const vars = Object.fromEntries(
+    readFileSync(join(root, ".infra/env"), "utf8")
+      .split("\n")
+      .filter((l) => l.includes("="))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).trim()]),
+  );
+  return { brokers: vars.KAFKA_BROKERS ?? "127.0.0.1:19092", databaseUrl: vars.DATABASE_URL ?? "postgres://vod:vod@127.0.0.1:15432/vod" };
+}
+
+function infra(root: string, script: "up" | "down" | "status"): boolean {
+  const r = spawnSync("bash", [join(root, `infra/${script}.sh`)], { stdio: script === "status" ? "ignore" : "inherit" });
+  return r.status === 0;
+}
+
+/** A fresh database for each demo run, so the counts shown are this run's alone. */
+async function freshDemoDatabase(adminUrl: string): Promise<string> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query("DROP DATABASE IF EXISTS vod_demo WITH (FORCE)");
+    await client.query("CREATE DATABASE vod_demo");
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = "/vod_demo";
+  return url.toString();
+}
+
+async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * The whole system against the simulator on this machine: local Kafka and PostgreSQL, migrations,
+ * topics, the simulator at `speed`, and the four services, with a progress line until stopped.
+ * Everything it started, it stops (the infra too, when it was not running before).
+ */
+export async function runDemo(o: DemoOptions): Promise<DemoResult> {
+  const children: { name: string; child: ChildProcess }[] = [];
+  const wasUp = infra(o.root, "status");
+  if (!wasUp && !infra(o.root, "up")) throw new Error("infra/up.sh failed; see .infra/ logs");
+  const logDir = join(o.root, ".infra/demo");
+  mkdirSync(logDir, { recursive: true });
+  const { brokers, databaseUrl: adminUrl } = readInfraEnv(o.root);
+  const databaseUrl = await freshDemoDatabase(adminUrl);
+  const pool = createPool({ url: databaseUrl, max: 2, applicationName: "vods-demo" });
+
+  const startChild = (name: string, script: string, args: string[], env: Record<string, string>) => {
+    const out = createWriteStream(join(logDir, `${name}.log`));
+    const child = spawn(process.execPath, ["--import", "tsx", join(o.root, script), ...args], {
+      cwd: o.root,
+      env: { ...o.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group: Ctrl-C reaches the demo alone, which then stops each child in order.
+      detached: true,
+    });
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+    child.on("exit", (code, signal) => {
+      if (!stopping) o.print(`${name} exited (${signal ?? code}); its log: .infra/demo/${name}.log`);
+    });
+    children.push({ name, child });
+  };
+
+  let stopping = false;
+  const stopAll = async () => {
+    stopping = true;
+    // Upstream first, so downstream stages can drain what was handed to them.
+    for (const { name, child } of [...children].reverse()) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      child.kill("SIGTERM");
+      let timer: NodeJS.Timeout | undefined;
+      const exited = await Promise.race([
+        new Promise<boolean>((r) => child.once("exit", () => r(true))),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 15_000))),
+      ]);
+      clearTimeout(timer);
+      if (!exited) {
+        o.print(`${name} did not stop in 15 s; killing it`);
+        child.kill("SIGKILL");
+      }
+    }
+    await pool.end().catch(() => undefined);
+    if (!wasUp) infra(o.root, "down");
+  };
+
+  try {
+    const db = createDb(pool);
+    await runMigrations(db);
+    const kafka = createKafka({ brokers: brokers.split(","), clientId: "vods-demo", log: o.log });
+    // A topic prefix per run: a new simulated world must not meet the previous run's state.
+    const prefix = `demo.${Date.now()}.`;
+    await createTopics(kafka, Object.values(createCatalog(prefix)), o.log);
+
+    const simUrl = `http://127.0.0.1:${o.simPort}`;
+    startChild("twitch-sim", "packages/twitch-sim/src/main.ts", ["--port", String(o.simPort), "--seed", String(o.seed), "--streams", String(o.streams), "--speed", String(o.speed), "--log-level", "warn"], {});
+    await waitForHttp(`${simUrl}/healthz`, 60_000);
+    const clock = (await (await fetch(`${simUrl}/admin/clock`)).json()) as { now: string };
+    const common = {
+      KAFKA_BROKERS: brokers,
+      DATABASE_URL: databaseUrl,
+      TOPIC_PREFIX: prefix,
+      LOG_LEVEL: "info",
+      CLOCK_SPEED: String(o.speed),
+      CLOCK_ORIGIN: clock.now,
+      CLOCK_REAL_ORIGIN: new Date().toISOString(),
+    };
+    const perService: Record<(typeof SERVICES)[number], Record<string, string>> = {
+      writer: {},
+      "hls-fetcher": { CDN_URL_TEMPLATE: `${simUrl}/cdn/{domain}/` },
+      delay: {},
+      "live-poller": { GQL_ENDPOINT: `${simUrl}/gql` },
+    };
+    for (const name of SERVICES) startChild(name, `services/${name}/src/main.ts`, [], { ...common, ...perService[name] });
+    o.print(`demo running: simulator ${simUrl} at ${o.speed}x (one mute run per ${60 / o.speed} real min), topics ${prefix}*, database vod_demo; logs in .infra/demo/`);
+    o.print("Ctrl-C stops everything.");
+
+    let interrupted = false;
+    const onSignal = () => void (interrupted = true);
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    const started = Date.now();
+    let last: DemoResult = { vods: 0, found: 0, notFound: 0, failed: 0 };
+    while (!interrupted && (o.forMs === undefined || Date.now() - started < o.forMs)) {
+      await new Promise((r) => setTimeout(r, 5_000));
+      last = await progress(pool);
+      const sim = (await fetch(`${simUrl}/admin/clock`).then((r) => r.json()).catch(() => ({ now: "?" }))) as { now: string };
+      o.print(
+        `[${Math.round((Date.now() - started) / 1000)}s, simulated ${sim.now}] VODs seen ${last.vods}, live or waiting ${last.vods - last.found - last.notFound - last.failed}, archived ${last.found}, not found ${last.notFound}, failed ${last.failed}`,
+      );
+    }
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    o.print("stopping…");
+    return last;
+  } finally {
+    await stopAll();
+  }
+}
+
+async function progress(pool: pg.Pool): Promise<DemoResult> {
+  const { rows } = await pool.query<{ vods: number; found: number; not_found: number; failed: number }>(`
+    select count(*)::int as vods,
+           count(*) filter (where outcome = 'found')::int as found,
+           count(*) filter (where outcome = 'not_found')::int as not_found,
+           count(*) filter (where outcome = 'failed')::int as failed
+    from vods`);
+  const r = rows[0]!;
+  return { vods: r.vods, found: r.found, notFound: r.not_found, failed: r.failed };
+}
