@@ -5,7 +5,7 @@ import type { InfraEndpoints } from "./infra.ts";
 export async function startContainers(): Promise<{ endpoints: InfraEndpoints; stop: () => Promise<void> }> {
   const kafkaPort = 19092;
   const [kafka, postgres] = await Promise.all([
-    new GenericContainer("apache/kafka:3.9.1")
+    new GenericContainer("apache/kafka:3.9.2")
       .withExposedPorts({ container: kafkaPort, host: kafkaPort })
       .withEnvironment({
         KAFKA_NODE_ID: "1",
