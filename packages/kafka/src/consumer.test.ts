@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
 import { committedOffsets, createTestTopics, readTopic, testKafka, testLog, uniqueName } from "@vod/testing";
-import { createProducer, defineTopic, dlqName, runConsumer, subscribe, type Message, type TypedProducer } from "./index.ts";
+import { createProducer, defineTopic, type BatchReport, dlqName, runConsumer, subscribe, type Message, type TypedProducer } from "./index.ts";
 
 const kafka = testKafka();
 let producer: TypedProducer;
@@ -38,13 +38,17 @@ describe("consumer runtime against the real broker", () => {
     await expect(producer.send(topic, [{ id: "", qty: -1 }])).rejects.toThrow();
 
     const seen: Message<z.output<typeof order>>[] = [];
+    const reports: BatchReport[] = [];
     const consumer = await runConsumer({
       kafka, producer, log: testLog, groupId: uniqueName("g"),
       subscriptions: [subscribe(topic, { eachBatch: async (msgs) => void seen.push(...msgs) })],
+      onBatch: (r) => void reports.push(r),
     });
     await until(() => seen.length >= 2);
     await consumer.stop();
     expect(seen.map((m) => [m.key, m.value])).toEqual([["a", { id: "a", qty: 1 }], ["b", { id: "b", qty: 2 }]]);
+    expect(reports.reduce((n, r) => n + r.size, 0)).toBe(2);
+    expect(reports.at(-1)).toMatchObject({ topic: topic.name, partition: 0, outcome: "committed", lag: 0 });
   });
 
   it("sends an invalid message to the DLQ with the reason, and still handles the next valid one", async () => {

@@ -59,6 +59,8 @@ export interface BatchReport {
   durationMs: number;
   attempts: number;
   outcome: "committed" | "abandoned";
+  /** Messages on the partition after this batch, as of the fetch: the group's lag there. */
+  lag: number;
 }
 
 export interface ConsumerOptions {
@@ -146,11 +148,12 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
         const last = chunk[chunk.length - 1]!.offset;
         payload.resolveOffset(last);
         await commit(payload, last);
-        onBatch?.({ ...report, durationMs: Date.now() - started, outcome: "committed" });
+        const lag = Number(BigInt(batch.highWatermark) - BigInt(last) - 1n);
+        onBatch?.({ ...report, durationMs: Date.now() - started, outcome: "committed", lag });
       } catch (err) {
         if (err instanceof Abandoned) {
           partLog.warn({ size: chunk.length }, "batch abandoned on shutdown; it will be redelivered");
-          onBatch?.({ ...report, durationMs: Date.now() - started, outcome: "abandoned" });
+          onBatch?.({ ...report, durationMs: Date.now() - started, outcome: "abandoned", lag: Number(BigInt(batch.highWatermark) - BigInt(chunk[0]!.offset)) });
           return;
         }
         throw err;

@@ -38,6 +38,8 @@ const schema = z.object({
   CONCURRENCY: z.coerce.number().int().positive().default(8),
   BATCH_MAX_MESSAGES: z.coerce.number().int().positive().default(32),
   OPS_PORT: port(9103),
+  /** Where /healthz and /metrics listen; 0.0.0.0 in containers, so Prometheus can scrape them. */
+  OPS_HOST: z.string().min(1).default("127.0.0.1"),
   ...clockEnv,
 });
 

@@ -22,6 +22,8 @@ const schema = z.object({
   RETRY_INITIAL: duration("200ms"),
   RETRY_MAX: duration("10s"),
   OPS_PORT: port(9104),
+  /** Where /healthz and /metrics listen; 0.0.0.0 in containers, so Prometheus can scrape them. */
+  OPS_HOST: z.string().min(1).default("127.0.0.1"),
 });
 
 export type WriterEnv = z.output<typeof schema>;

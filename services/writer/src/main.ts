@@ -26,6 +26,7 @@ const registry = createRegistry("writer");
 const consumer = await startWriter(env, { kafka, producer, db, log, registry });
 const ops = await startOpsServer({
   port: env.OPS_PORT,
+  host: env.OPS_HOST,
   log,
   registry,
   checks: { postgres: async () => (await pool.query("select 1")).rowCount === 1 },
