@@ -51,7 +51,7 @@ beforeAll(async () => {
   const common = { KAFKA_BROKERS: inject("kafkaBrokers").join(","), OPS_PORT: "0", LOG_LEVEL: "silent", ...shared.env };
   const pollerCommon = { ...common, GQL_ENDPOINT: sim.gqlUrl, SWEEP_INTERVAL: "1m", GQL_RATE: "50" };
   delayA = await startDelay(delayEnv({ ...common, ...periods, TOPIC_PREFIX: prefixA, GROUP_ID: uniqueName("delay-a") }), testLog, shared.clock);
-  const envB = { ...common, ...periods, TOPIC_PREFIX: prefixB, GROUP_ID: groupB, LOG_LEVEL: "warn" };
+  const envB = { ...common, ...periods, TOPIC_PREFIX: prefixB, GROUP_ID: groupB, LOG_LEVEL: "warn", SESSION_TIMEOUT: "6s" };
   delayB = spawnService("delay", envB);
   pollers.push(await startPoller(pollerEnv({ ...pollerCommon, TOPIC_PREFIX: prefixA }), testLog, shared.clock));
   pollers.push(await startPoller(pollerEnv({ ...pollerCommon, TOPIC_PREFIX: prefixB }), testLog, shared.clock));
@@ -71,7 +71,7 @@ beforeAll(async () => {
   await untilClock(shared, t0 + 14 * MIN);
   for (const p of pollers) await p.close();
   a = await releasesOf(prefixA);
-  await until(async () => (b = await releasesOf(prefixB)).length >= a.length, 30_000, "B catching up");
+  await until(async () => (b = await releasesOf(prefixB)).length >= a.length, 30_000, "B catching up").catch((e: unknown) => { console.log(JSON.stringify({ a: a.map((r) => [r.value.login, r.value.startTime, r.value.releaseAt]), b: b.map((r) => [r.value.login, r.value.startTime, r.value.releaseAt]) })); throw e; });
 }, 150_000);
 
 afterAll(async () => {

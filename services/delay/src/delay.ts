@@ -100,6 +100,8 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     groupId: env.GROUP_ID,
     maxBatchSize: env.BATCH_MAX_MESSAGES,
     maxWaitMs: env.BATCH_MAX_WAIT,
+    sessionTimeoutMs: env.SESSION_TIMEOUT,
+    heartbeatIntervalMs: Math.max(500, Math.floor(env.SESSION_TIMEOUT / 5)),
     onBatch: consumerMetrics(registry),
     subscriptions: [
       subscribe(catalog.streamSnapshots, {

@@ -24,6 +24,8 @@ const schema = z.object({
   RECONCILE_LAST: z.coerce.number().int().nonnegative().default(2_000),
   BATCH_MAX_MESSAGES: z.coerce.number().int().positive().default(5_000),
   BATCH_MAX_WAIT: duration("250ms"),
+  /** After a crash, the group waits this long for the dead member before a restart gets the partitions. */
+  SESSION_TIMEOUT: duration("10s"),
   OPS_PORT: port(9102),
   ...clockEnv,
 });

@@ -22,7 +22,16 @@ export async function readRange(options: RangeOptions, onMessage: (m: KafkaMessa
   await admin.connect();
   let offsets: { partition: number; offset: string; high: string; low: string }[];
   try {
-    offsets = await admin.fetchTopicOffsets(topic);
+    // A topic created a moment ago may not have its leaders known yet everywhere.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        offsets = await admin.fetchTopicOffsets(topic);
+        break;
+      } catch (err) {
+        if (attempt >= 20 || (err as { retriable?: boolean }).retriable === false) throw err;
+        await new Promise((r) => setTimeout(r, 100 * Math.min(attempt + 1, 10)));
+      }
+    }
   } finally {
     await admin.disconnect();
   }
