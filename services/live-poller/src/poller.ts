@@ -19,7 +19,7 @@ export interface PollerDeps {
 export interface RunningPoller {
   /** Ends the sweep in hand (marked incomplete if cut short) and stops. */
   stop(): Promise<void>;
-  /** Resolves after the next sweep marker was published (tests, demo). */
+  /** Sweep markers published so far. */
   sweeps: number;
 }
 
