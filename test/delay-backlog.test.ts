@@ -55,7 +55,7 @@ beforeAll(async () => {
   await producer.send(catalog.streamSnapshots, snapshots);
 
   const clock = scaledClock({ originMs: Date.parse("2025-01-06T15:00:00.000Z"), realOriginMs: Date.now(), speed: 1 });
-  const env = delayEnv({ KAFKA_BROKERS: inject("kafkaBrokers").join(","), TOPIC_PREFIX: prefix, GROUP_ID: uniqueName("delay"), OPS_PORT: "0", LOG_LEVEL: "silent" });
+  const env = delayEnv({ KAFKA_BROKERS: inject("kafkaBrokers").join(","), TOPIC_PREFIX: prefix, GROUP_ID: uniqueName("delay"), OPS_PORT: "0", LOG_LEVEL: "silent", BATCH_MAX_MESSAGES: "1", RELEASE_POLL: "20ms" });
   delay = await startDelay(env, testLog, clock);
   const read = async () =>
     (releases = (await readAll(kafka, catalog.vodFetchRequests.name, testLog)).map((r) => ({ value: r.value as VodFetchRequest, partition: r.partition, offset: BigInt(r.offset), at: r.timestamp })));

@@ -139,6 +139,8 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
   const stopping = new AbortController();
   let lastCaughtUpCheck = 0;
   let lastPrune = 0;
+  /** Clock time since which due releases have waited for the inputs to catch up. */
+  let blockedSince: number | undefined;
 
   async function releaseTick(): Promise<void> {
     const now = clock.now();
@@ -151,7 +153,13 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     tracker.evaluate(upToDate);
     // Releases wait until the inputs are handled, so one due earlier but not yet seen ended goes first.
     const head = tracker.nextReleaseAt();
-    if (head !== undefined && head <= now && (upToDate || now - head >= env.MAX_ORDER_WAIT)) {
+    if (head === undefined || head > now) blockedSince = undefined;
+    else if (!upToDate) blockedSince ??= now;
+    // Inputs that never settle (a poller publishing without pause) must not hold releases for ever.
+    const waitedEnough = blockedSince !== undefined && now - blockedSince >= env.MAX_ORDER_WAIT;
+    if (head !== undefined && head <= now && (upToDate || waitedEnough)) {
+      if (!upToDate) log.warn({ waitedMs: now - blockedSince! }, "releasing before the inputs caught up");
+      blockedSince = undefined;
       const due = tracker.due(now);
       await producer.send(catalog.vodFetchRequests, due.map((d) => d.request));
       for (const d of due) tracker.markReleased(d.key, now);
