@@ -45,7 +45,9 @@ describe("consumer runtime against the real broker", () => {
       onBatch: (r) => void reports.push(r),
     });
     await until(() => seen.length >= 2);
+    expect(consumer.healthy()).toBe(true);
     await consumer.stop();
+    expect(consumer.healthy()).toBe(false);
     expect(seen.map((m) => [m.key, m.value])).toEqual([["a", { id: "a", qty: 1 }], ["b", { id: "b", qty: 2 }]]);
     expect(reports.reduce((n, r) => n + r.size, 0)).toBe(2);
     expect(reports.at(-1)).toMatchObject({ topic: topic.name, partition: 0, outcome: "committed", lag: 0 });

@@ -91,6 +91,8 @@ export interface ConsumerOptions {
 }
 
 export interface RunningConsumer {
+  /** False once kafkajs gave up on the consumer (a crash it will not restart from) or it was stopped: for /healthz. */
+  healthy(): boolean;
   /** Stops fetching, lets the batch in hand finish (or abandons a batch stuck in retries), commits, leaves the group. */
   stop(): Promise<void>;
   consumer: Consumer;
@@ -298,8 +300,14 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
   groupLog.info({ topics: [...byTopic.keys()] }, "consumer running");
 
   let stopped: Promise<void> | undefined;
+  let crashed = false;
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart) crashed = true;
+    groupLog.error({ err: payload.error, restart: payload.restart }, "consumer crashed");
+  });
   return {
     consumer,
+    healthy: () => !crashed && stopped === undefined,
     stop() {
       stopped ??= (async () => {
         stopping.abort();

@@ -18,6 +18,7 @@ export interface DelayDeps {
 
 export interface RunningDelay {
   stop(): Promise<void>;
+  healthy(): boolean;
   tracker: Tracker;
 }
 
@@ -200,6 +201,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
 
   return {
     tracker,
+    healthy: () => consumer.healthy(),
     async stop() {
       stopping.abort();
       await loop;

@@ -27,6 +27,8 @@ const schema = z.object({
   /** After a crash, the group waits this long for the dead member before a restart gets the partitions. */
   SESSION_TIMEOUT: duration("10s"),
   OPS_PORT: port(9102),
+  /** Where /healthz and /metrics listen; 0.0.0.0 in containers, so Prometheus can scrape them. */
+  OPS_HOST: z.string().min(1).default("127.0.0.1"),
   ...clockEnv,
 });
 

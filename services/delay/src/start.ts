@@ -18,7 +18,7 @@ export async function start(env: DelayEnv, log: Logger, clock: Clock = clockFrom
   const producer = await createProducer(kafka, log);
   const registry = createRegistry("delay");
   const delay = await startDelay(env, { kafka, producer, clock, log, registry });
-  const ops = await startOpsServer({ port: env.OPS_PORT, log, registry });
+  const ops = await startOpsServer({ port: env.OPS_PORT, host: env.OPS_HOST, log, registry, checks: { consumer: () => delay.healthy() } });
   return {
     delay,
     close: async () => {

@@ -25,7 +25,13 @@ const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: "hls-fetcher",
 const producer = await createProducer(kafka, log);
 const registry = createRegistry("hls-fetcher");
 const fetcher = await startFetcher(env, { kafka, producer, db, clock: clockFromEnv(env), log, registry });
-const ops = await startOpsServer({ port: env.OPS_PORT, host: env.OPS_HOST, log, registry });
+const ops = await startOpsServer({
+  port: env.OPS_PORT,
+  host: env.OPS_HOST,
+  log,
+  registry,
+  checks: { consumer: () => fetcher.consumer.healthy(), postgres: async () => (await pool.query("select 1")).rowCount === 1 },
+});
 shutdown.add("fetcher", () => fetcher.stop());
 shutdown.add("producer", () => producer.disconnect());
 shutdown.add("ops", () => ops.close());

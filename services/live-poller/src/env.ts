@@ -41,6 +41,8 @@ const schema = z.object({
   /** Share of streams that may be dropped as invalid before a sweep stops counting as complete. */
   DROP_TOLERANCE: z.coerce.number().min(0).max(1).default(0.01),
   OPS_PORT: port(9101),
+  /** Where /healthz and /metrics listen; 0.0.0.0 in containers, so Prometheus can scrape them. */
+  OPS_HOST: z.string().min(1).default("127.0.0.1"),
   ...clockEnv,
 });
 

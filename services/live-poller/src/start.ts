@@ -18,7 +18,7 @@ export async function start(env: PollerEnv, log: Logger, clock: Clock = clockFro
   const producer = await createProducer(kafka, log);
   const registry = createRegistry("live-poller");
   const poller = startPoller(env, { producer, clock, log, registry });
-  const ops = await startOpsServer({ port: env.OPS_PORT, log, registry });
+  const ops = await startOpsServer({ port: env.OPS_PORT, host: env.OPS_HOST, log, registry });
   return {
     stopPolling: () => poller.stop(),
     close: async () => {

@@ -29,7 +29,7 @@ const ops = await startOpsServer({
   host: env.OPS_HOST,
   log,
   registry,
-  checks: { postgres: async () => (await pool.query("select 1")).rowCount === 1 },
+  checks: { consumer: () => consumer.healthy(), postgres: async () => (await pool.query("select 1")).rowCount === 1 },
 });
 shutdown.add("consumer", () => consumer.stop());
 shutdown.add("producer", () => producer.disconnect());
