@@ -21,6 +21,8 @@ export interface RunningPoller {
   stop(): Promise<void>;
   /** Sweep markers published so far. */
   sweeps: number;
+  /** Clock time of the last published sweep marker (the start time until the first). */
+  lastMarkerAt: number;
 }
 
 /** Sweeps every SWEEP_INTERVAL of clock time; a sweep that overruns is followed by the next at once. */
@@ -54,7 +56,7 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
     });
 
   const stopping = new AbortController();
-  const state: RunningPoller & { loop?: Promise<void> } = { stop, sweeps: 0 };
+  const state: RunningPoller & { loop?: Promise<void> } = { stop, sweeps: 0, lastMarkerAt: clock.now() };
 
   async function loop(): Promise<void> {
     while (!stopping.signal.aborted) {
@@ -87,6 +89,7 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
         await producer.send(catalog.sweeps, [marker]);
         metrics.sweeps.inc({ complete: String(marker.complete) });
         state.sweeps++;
+        state.lastMarkerAt = clock.now();
         sweepLog[marker.complete ? "info" : "warn"]({ count: marker.count, complete: marker.complete, reason: marker.reason }, "sweep done");
       } catch (err) {
         // Without a marker the sweep is never taken as complete, which is the safe side.

@@ -18,7 +18,14 @@ export async function start(env: PollerEnv, log: Logger, clock: Clock = clockFro
   const producer = await createProducer(kafka, log);
   const registry = createRegistry("live-poller");
   const poller = startPoller(env, { producer, clock, log, registry });
-  const ops = await startOpsServer({ port: env.OPS_PORT, host: env.OPS_HOST, log, registry });
+  const ops = await startOpsServer({
+    port: env.OPS_PORT,
+    host: env.OPS_HOST,
+    log,
+    registry,
+    // Healthy while sweep markers keep coming: a sweep may take up to SWEEP_TIMEOUT, then waits out the interval.
+    checks: { sweeping: () => clock.now() - poller.lastMarkerAt <= env.SWEEP_INTERVAL + env.SWEEP_TIMEOUT + 60_000 },
+  });
   return {
     stopPolling: () => poller.stop(),
     close: async () => {
