@@ -43,6 +43,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     reconciled: new Counter({ name: "delay_releases_recovered_total", help: "Releases found already sent at start (a crash came between send and state)", registers: [registry] }),
     lateness: new Gauge({ name: "delay_last_release_lateness_seconds", help: "Clock seconds between release time and publication, last batch", registers: [registry] }),
     tracked: new Gauge({ name: "delay_vods", help: "Tracked VODs by status", labelNames: ["status"], registers: [registry] }),
+    oldestWaiting: new Gauge({ name: "delay_oldest_waiting_seconds", help: "Clock seconds since the oldest ended, unreleased VOD ended", registers: [registry] }),
     events: new Gauge({ name: "delay_events", help: "Tracker counters since start (stale, revived, ended, sweeps)", labelNames: ["event"], registers: [registry] }),
   };
 
@@ -174,7 +175,12 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
 
   function updateGauges(): void {
     const by = { live: 0, ended: 0, released: 0 };
-    for (const v of tracker.vods.values()) by[v.status]++;
+    let oldestEnd = Infinity;
+    for (const v of tracker.vods.values()) {
+      by[v.status]++;
+      if (v.status === "ended" && v.endedAt) oldestEnd = Math.min(oldestEnd, Date.parse(v.endedAt));
+    }
+    metrics.oldestWaiting.set(Number.isFinite(oldestEnd) ? Math.max(0, (clock.now() - oldestEnd) / 1000) : 0);
     for (const [status, n] of Object.entries(by)) metrics.tracked.set({ status }, n);
     for (const [event, n] of Object.entries(tracker.counters)) metrics.events.set({ event }, n);
   }
