@@ -16,7 +16,7 @@ export interface VodFetcherOptions {
 }
 
 export interface FetchCounters {
-  request?(answer: CdnAnswer["kind"]): void;
+  request?(domain: string, answer: CdnAnswer): void;
   outcome?(outcome: VodFetchResult["outcome"], requests: number): void;
 }
 
@@ -73,7 +73,7 @@ export class VodFetcher {
       for (let attempt = 0; ; attempt++) {
         answer = await this.http.get(url, signal);
         requests++;
-        this.counters.request?.(answer.kind);
+        this.counters.request?.(c.domain, answer);
         if (answer.kind === "ok" || answer.kind === "missing") break;
         if (attempt >= this.options.retries || state === "probe") break;
         await sleep(this.options.backoffMs * 2 ** attempt, signal);

@@ -112,12 +112,17 @@ async function mapConcurrently<T, R>(items: readonly T[], limit: number, work: (
 }
 
 function metrics(registry: Registry, limiter: RateLimiter): FetchCounters {
-  const requests = new Counter({ name: "fetcher_http_requests_total", help: "CDN requests by answer kind", labelNames: ["answer"], registers: [registry] });
+  const requests = new Counter({
+    name: "fetcher_http_requests_total",
+    help: "CDN requests by domain, HTTP status (none: timeout or reset) and answer kind",
+    labelNames: ["domain", "status", "answer"],
+    registers: [registry],
+  });
   const vods = new Counter({ name: "fetcher_vods_total", help: "VOD outcomes", labelNames: ["outcome"], registers: [registry] });
   const perVod = new Histogram({ name: "fetcher_requests_per_vod", help: "HTTP requests one VOD cost, by outcome", labelNames: ["outcome"], buckets: [1, 2, 3, 5, 10, 20, 45], registers: [registry] });
   new Gauge({ name: "fetcher_limiter_min_time_ms", help: "Current spacing between CDN requests", registers: [registry], collect() { this.set(limiter.minTimeMs); } });
   return {
-    request: (kind) => requests.inc({ answer: kind }),
+    request: (domain, answer) => requests.inc({ domain, status: String(answer.status ?? "none"), answer: answer.kind }),
     outcome: (outcome, n) => {
       vods.inc({ outcome });
       perVod.observe({ outcome }, n);
