@@ -1,6 +1,7 @@
 import { vodPath } from "@vod/twitch";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_START, startSimulator, type Simulator } from "./server.ts";
+import { startSimulator, type Simulator } from "./server.ts";
+import { DEFAULT_START } from "./simulator-options.ts";
 import { get, getWithHost } from "./testing.ts";
 
 let sim: Simulator;

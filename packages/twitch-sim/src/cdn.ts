@@ -1,6 +1,7 @@
 import { VOD_QUALITIES, parseVodPath } from "@vod/twitch";
 import type { PathKind } from "./stats.ts";
-import { SEGMENT_MS, type Vod, type World } from "./world.ts";
+import { SEGMENT_MS, type Vod } from "./vod.ts";
+import type { World } from "./world.ts";
 
 export interface CdnResponse {
   status: number;
@@ -16,6 +17,17 @@ export interface CdnOptions {
   listingDomains: ReadonlySet<string>;
   /** A deleted VOD's playlist lingers this long after its segments are gone. */
   playlistGraceMs: number;
+}
+
+/** The one dead host that still answers, with an unrelated bucket listing (FACTS.md). */
+const LISTING_DOMAINS = ["d3aqoihi2n8ty8.cloudfront.net"];
+
+export function cdnOptions(deadDomains: readonly string[], playlistGraceMs: number): CdnOptions {
+  return {
+    deadDomains: new Set(deadDomains),
+    listingDomains: new Set(LISTING_DOMAINS.filter((d) => deadDomains.includes(d))),
+    playlistGraceMs,
+  };
 }
 
 const QUALITIES = new Set(VOD_QUALITIES);

@@ -2,7 +2,8 @@ import { request } from "node:http";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { VirtualClock } from "./clock.ts";
 import { FaultSet } from "./faults.ts";
-import { startSimulator, type Simulator, type SimulatorOptions } from "./server.ts";
+import { startSimulator, type Simulator } from "./server.ts";
+import type { SimulatorOptions } from "./simulator-options.ts";
 import { admin, get, gqlPost, query } from "./testing.ts";
 
 const sims: Simulator[] = [];

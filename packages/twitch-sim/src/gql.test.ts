@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { CLIENT_ID_MISSING, startSimulator, type Simulator, type SimulatorOptions } from "./server.ts";
+import { CLIENT_ID_MISSING } from "./endpoints.ts";
+import { startSimulator, type Simulator } from "./server.ts";
+import type { SimulatorOptions } from "./simulator-options.ts";
 import { gqlPost, query } from "./testing.ts";
 
 const sims: Simulator[] = [];

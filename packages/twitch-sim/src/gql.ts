@@ -11,8 +11,11 @@ import {
   type GraphQLSchema,
 } from "graphql";
 import type { FaultSet } from "./faults.ts";
+import { GAMES } from "./games.ts";
+import type { Streamer } from "./population.ts";
 import { iso } from "./times.ts";
-import { GAMES, titleOf, type Streamer, type Vod, type World } from "./world.ts";
+import { titleOf, type Vod } from "./vod.ts";
+import type { World } from "./world.ts";
 
 let cachedSchema: GraphQLSchema | undefined;
 

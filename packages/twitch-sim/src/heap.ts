@@ -3,10 +3,6 @@ export class EventHeap {
   #times: number[] = [];
   #ids: number[] = [];
 
-  get size(): number {
-    return this.#times.length;
-  }
-
   push(time: number, id: number): void {
     const times = this.#times;
     const ids = this.#ids;

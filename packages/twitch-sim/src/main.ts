@@ -3,8 +3,9 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "@vod/config";
 import { createLogger } from "@vod/log";
 import { loadEnv } from "./env.ts";
-import { optionsFromScenario, startSimulator, type SimulatorOptions } from "./server.ts";
-import { parseSpan } from "./times.ts";
+import { startSimulator } from "./server.ts";
+import { optionsFromScenario, type SimulatorOptions } from "./simulator-options.ts";
+import { parseOptionalSpan } from "./times.ts";
 
 const USAGE = `Twitch simulator: GQL at /gql, CDN domains at /cdn/{domain}/ or by Host header, admin API at /admin/.
 
@@ -49,7 +50,6 @@ async function main(): Promise<void> {
     if (!Number.isFinite(n)) throw new ConfigError([{ field: `--${name}`, problem: `expected a number, got "${flag}"` }]);
     return n;
   };
-  const span = (flag: string | undefined): number | undefined => (flag === undefined ? undefined : parseSpan(flag));
   const speedGiven = values.speed !== undefined || env.SIM_SPEED !== undefined;
   const virtual = values.virtual === true || (scenarioVirtual && !speedGiven);
   const speed = virtual ? undefined : (num(values.speed, "speed") ?? env.SIM_SPEED ?? scenario.speed ?? 1);
@@ -61,9 +61,9 @@ async function main(): Promise<void> {
     streams: num(values.streams, "streams") ?? env.SIM_STREAMS ?? scenario.streams ?? 200,
     speed,
     start: values.start ?? scenario.start,
-    muteIntervalMs: span(values["mute-interval"]) ?? env.SIM_MUTE_INTERVAL ?? scenario.muteIntervalMs,
-    viewerTickMs: span(values["viewer-tick"]) ?? scenario.viewerTickMs,
-    retainMs: span(values.retain) ?? scenario.retainMs,
+    muteIntervalMs: parseOptionalSpan(values["mute-interval"]) ?? env.SIM_MUTE_INTERVAL ?? scenario.muteIntervalMs,
+    viewerTickMs: parseOptionalSpan(values["viewer-tick"]) ?? scenario.viewerTickMs,
+    retainMs: parseOptionalSpan(values.retain) ?? scenario.retainMs,
     logger,
   };
   const started = performance.now();

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadEnv } from "./env.ts";
-import { optionsFromScenario, startSimulator } from "./server.ts";
+import { startSimulator } from "./server.ts";
+import { optionsFromScenario } from "./simulator-options.ts";
 import { Stats } from "./stats.ts";
 
 describe("scenario files", () => {

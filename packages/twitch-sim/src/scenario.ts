@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { faultSpecSchema } from "./faults.ts";
-import { parseSpan, parseWhen } from "./times.ts";
-import { DEFAULT_RATES, type StreamerSpec } from "./world.ts";
+import { parseOptionalSpan, parseWhen } from "./times.ts";
+import { DEFAULT_RATES, type StreamerSpec } from "./world-options.ts";
 
 const when = z.union([z.number(), z.string()]);
 const span = z.union([z.number().nonnegative(), z.string()]);
@@ -77,13 +77,13 @@ export function toStreamerSpec(input: StreamerInput, base: number): StreamerSpec
     game: s.game,
     sessions: s.sessions.map((x) => ({
       startMs: parseWhen(x.start, base),
-      durationMs: x.duration === undefined ? undefined : parseSpan(x.duration),
+      durationMs: parseOptionalSpan(x.duration),
       sameStreamId: x.sameStreamId,
       streamId: x.streamId,
       variant: x.variant,
       domain: x.domain,
       saved: x.saved,
-      deleteAfterMs: x.deleteAfter === undefined ? undefined : parseSpan(x.deleteAfter),
+      deleteAfterMs: parseOptionalSpan(x.deleteAfter),
       muted: x.muted,
       title: x.title,
     })),

@@ -8,6 +8,11 @@ export function parseSpan(value: number | string): number {
   return ms;
 }
 
+/** `parseSpan` for an optional field: unset stays unset. */
+export function parseOptionalSpan(value: number | string | undefined): number | undefined {
+  return value === undefined ? undefined : parseSpan(value);
+}
+
 /**
  * A point in time: Unix ms, an ISO string, or "+15m" / "-1h" relative to `base`
  * (the world's start in a scenario, the current time in the admin API).

@@ -1,6 +1,7 @@
 import { isMuted, segmentCount } from "./cdn.ts";
 import { iso } from "./times.ts";
-import { pathOf, type Vod, type World } from "./world.ts";
+import { pathOf, type Vod } from "./vod.ts";
+import type { World } from "./world.ts";
 
 /** Ground truth about one VOD, as `GET /admin/vods` reports it. */
 export interface VodTruth {

@@ -1,6 +1,7 @@
 import { vodPath } from "@vod/twitch";
 import { afterEach, describe, expect, it } from "vitest";
-import { startSimulator, type Simulator, type SimulatorOptions } from "./server.ts";
+import { startSimulator, type Simulator } from "./server.ts";
+import type { SimulatorOptions } from "./simulator-options.ts";
 import { query } from "./testing.ts";
 
 const sims: Simulator[] = [];
