@@ -23,9 +23,11 @@ export async function createProducer(kafka: Kafka, log: Logger): Promise<TypedPr
   return {
     async send(topic, values, headers) {
       if (values.length === 0) return;
+      // One timestamp for the whole call: kafkajs would stamp each partition's batch separately.
+      const timestamp = String(Date.now());
       const messages = values.map((value) => {
         const parsed = topic.schema.parse(value);
-        return { key: topic.key(parsed), value: JSON.stringify(parsed), ...(headers ? { headers } : {}) };
+        return { key: topic.key(parsed), value: JSON.stringify(parsed), timestamp, ...(headers ? { headers } : {}) };
       });
       await producer.send({ topic: topic.name, messages, acks: -1, compression: CompressionTypes.None });
     },

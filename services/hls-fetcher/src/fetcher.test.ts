@@ -113,6 +113,23 @@ describe("VodFetcher against the simulator's CDN", () => {
     }
   });
 
+  it("after an outage, fetches that meet a domain's probe in flight wait for its verdict instead of failing", async () => {
+    const f = setup();
+    for (let i = 0; i < 3; i++) f.knowledge.failed(D1, clock.now());
+    expect(f.knowledge.state(D1, clock.now())).toBe("open");
+    sim.clock.advance(121_000);
+    // A slow answer keeps the probe in flight while the other fetch reaches the domain.
+    sim.faults.add({ id: "slow", kind: "latency", domains: [D1], ms: 300 });
+    try {
+      const results = await Promise.all([truth("plain_one", 0), truth("plain_one", 1)].map((v) => f.fetcher.fetch(request(v), never)));
+      expect(results.map((r) => [r.outcome, r.error])).toEqual([["found", null], ["found", null]]);
+      expect(f.knowledge.state(D1, clock.now())).toBe("closed");
+    } finally {
+      sim.faults.clear(["slow"]);
+      await f.close();
+    }
+  });
+
   it("a 429 slows the limiter down and the request is retried, not ignored", async () => {
     sim.faults.add({ id: "rl", kind: "rateLimit", limit: 1, windowMs: 400 });
     try {

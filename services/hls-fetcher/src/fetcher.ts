@@ -63,20 +63,30 @@ export class VodFetcher {
 
     for (const c of candidates) {
       if (unwell.has(c.domain)) continue;
-      const state = knowledge.state(c.domain, clock.now());
+      let state = knowledge.state(c.domain, clock.now());
+      while (state === "probing") {
+        await Promise.race([knowledge.probeSettled(c.domain), aborted(signal)]);
+        signal.throwIfAborted();
+        state = knowledge.state(c.domain, clock.now());
+      }
       if (state === "open") {
         unwell.set(c.domain, "skipped, failing");
         continue;
       }
       const url = this.baseUrl(c.domain) + c.path;
       let answer: CdnAnswer;
-      for (let attempt = 0; ; attempt++) {
-        answer = await this.http.get(url, signal);
-        requests++;
-        this.counters.request?.(c.domain, answer);
-        if (answer.kind === "ok" || answer.kind === "missing") break;
-        if (attempt >= this.options.retries || state === "probe") break;
-        await sleep(this.options.backoffMs * 2 ** attempt, signal);
+      try {
+        for (let attempt = 0; ; attempt++) {
+          answer = await this.http.get(url, signal);
+          requests++;
+          this.counters.request?.(c.domain, answer);
+          if (answer.kind === "ok" || answer.kind === "missing") break;
+          if (attempt >= this.options.retries || state === "probe") break;
+          await sleep(this.options.backoffMs * 2 ** attempt, signal);
+        }
+      } finally {
+        // Waiting fetches must not wait on a probe that ended without a verdict (429, abort).
+        if (state === "probe" && (signal.aborted || answer! === undefined || answer.kind === "rate_limited")) knowledge.endProbe(c.domain);
       }
       if (answer.kind === "ok" && isPlaylist(answer.body)) {
         const now = clock.now();
@@ -120,4 +130,11 @@ export class VodFetcher {
     this.counters.outcome?.("failed", requests);
     return { ...base, outcome: "failed", fetchedAt, requests, found: null, error };
   }
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    signal.addEventListener("abort", () => resolve(), { once: true });
+  });
 }

@@ -37,9 +37,31 @@ describe("DomainKnowledge", () => {
     k.failed("c.example", T0);
     expect(k.state("c.example", T0 + 59_000)).toBe("open");
     expect(k.state("c.example", T0 + 61_000)).toBe("probe");
-    expect(k.state("c.example", T0 + 61_500)).toBe("open");
+    expect(k.state("c.example", T0 + 61_500)).toBe("probing");
     k.answered("c.example", T0 + 62_000);
     expect(k.state("c.example", T0 + 62_000)).toBe("closed");
+  });
+
+  it("callers that find a probe in flight wait for its verdict instead of skipping the domain", async () => {
+    const k = new DomainKnowledge(options);
+    k.failed("c.example", T0);
+    k.failed("c.example", T0);
+    expect(k.state("c.example", T0 + 61_000)).toBe("probe");
+    expect(k.state("c.example", T0 + 61_100)).toBe("probing");
+    let settled = false;
+    const waiting = k.probeSettled("c.example").then(() => void (settled = true));
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    k.answered("c.example", T0 + 61_200);
+    await waiting;
+    expect(k.state("c.example", T0 + 61_300)).toBe("closed");
+
+    k.failed("c.example", T0 + 70_000);
+    k.failed("c.example", T0 + 70_000);
+    expect(k.state("c.example", T0 + 131_000)).toBe("probe");
+    k.endProbe("c.example");
+    // A probe ended without a verdict lets the next caller probe again.
+    expect(k.state("c.example", T0 + 131_100)).toBe("probe");
   });
 
   it("a streamer moving to another domain is remembered there", async () => {

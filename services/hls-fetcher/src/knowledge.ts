@@ -17,7 +17,7 @@ interface Health {
   lastFailureAt: number | null;
 }
 
-export type DomainState = "closed" | "open" | "probe";
+export type DomainState = "closed" | "open" | "probe" | "probing";
 
 /**
  * What the fetcher learns: which domain last served each streamer, and each domain's health
@@ -29,7 +29,7 @@ export class DomainKnowledge {
   readonly #health = new Map<string, Health>();
   readonly #dirtyStreamers = new Set<string>();
   readonly #dirtyDomains = new Set<string>();
-  readonly #probing = new Map<string, number>();
+  readonly #probing = new Map<string, { at: number; settled: Promise<void>; settle: () => void }>();
   readonly #variantHits: Record<TimestampVariant, number> = { start: 0, minus1: 0, seconds: 0 };
 
   constructor(private readonly options: KnowledgeOptions) {}
@@ -71,17 +71,32 @@ export class DomainKnowledge {
 
   /**
    * closed: use it. open: failing; skip it until the cooldown passes. probe: the cooldown passed and
-   * one request may test it (the first caller gets "probe", others see "open" until it answers).
+   * this caller's one request tests it. probing: another caller's test is in flight; wait for
+   * `probeSettled` and ask again, rather than give up on a domain that may be back.
    */
   state(domain: string, now: number): DomainState {
     const h = this.#health.get(domain);
     if (!h || h.consecutiveFailures < this.options.failureThreshold) return "closed";
     if (h.lastFailureAt !== null && now - h.lastFailureAt < this.options.cooldownMs) return "open";
-    // One probe at a time; a probe that never reported back (shutdown) expires after a cooldown.
-    const probeAt = this.#probing.get(domain);
-    if (probeAt !== undefined && now - probeAt < this.options.cooldownMs) return "open";
-    this.#probing.set(domain, now);
+    // One probe at a time; a probe that never reported back expires after a cooldown.
+    const probe = this.#probing.get(domain);
+    if (probe !== undefined && now - probe.at < this.options.cooldownMs) return "probing";
+    probe?.settle();
+    let settle = () => {};
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    this.#probing.set(domain, { at: now, settled, settle });
     return "probe";
+  }
+
+  /** Resolves once the probe in flight on `domain` has reported back (at once when there is none). */
+  probeSettled(domain: string): Promise<void> {
+    return this.#probing.get(domain)?.settled ?? Promise.resolve();
+  }
+
+  /** Ends the probe on `domain` whatever its answer was (a 429, or an aborted request, says nothing of the domain). */
+  endProbe(domain: string): void {
+    this.#probing.get(domain)?.settle();
+    this.#probing.delete(domain);
   }
 
   found(streamerId: string, domain: string, variant: TimestampVariant, now: number): void {
@@ -97,7 +112,7 @@ export class DomainKnowledge {
   /** The domain answered (a hit or a clean 403/404): it is healthy. */
   answered(domain: string, now: number): void {
     const h = this.#healthOf(domain, now);
-    this.#probing.delete(domain);
+    this.endProbe(domain);
     if (h.consecutiveFailures === 0 && h.lastSuccessAt !== null && now - h.lastSuccessAt < 60_000) return;
     h.consecutiveFailures = 0;
     h.lastSuccessAt = now;
@@ -106,10 +121,10 @@ export class DomainKnowledge {
 
   failed(domain: string, now: number): void {
     const h = this.#healthOf(domain, now);
-    this.#probing.delete(domain);
     h.consecutiveFailures++;
     h.lastFailureAt = now;
     this.#dirtyDomains.add(domain);
+    this.endProbe(domain);
   }
 
   #healthOf(domain: string, now: number): Health {
