@@ -3,5 +3,5 @@
 # which starts the infra, the simulator and the four services, and stops them all on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
-[ -d node_modules/tsx ] || npm ci --no-audit --no-fund
+bash infra/ensure-deps.sh
 exec node --import tsx packages/cli/src/main.ts demo "$@"

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { createDb, createPool, runMigrations } from "@vod/db";
@@ -31,8 +31,10 @@ export interface DemoResult {
 const SERVICES = ["writer", "hls-fetcher", "delay", "live-poller"] as const;
 
 function readInfraEnv(root: string): { brokers: string; databaseUrl: string } {
+  const file = join(root, ".infra/env");
+  // Infra another checkout started has no env file here; it answers on the default ports.
   const vars = Object.fromEntries(
-    readFileSync(join(root, ".infra/env"), "utf8")
+    (existsSync(file) ? readFileSync(file, "utf8") : "")
       .split("\n")
       .filter((l) => l.includes("="))
       .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).trim()]),

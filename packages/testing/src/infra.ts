@@ -16,6 +16,13 @@ export interface InfraEndpoints {
 /** Reads the endpoints that `infra/up.sh` wrote to `.infra/env`. */
 export function readInfraEnv(): InfraEndpoints {
   const file = join(repoRoot, ".infra/env");
+  // Infra another checkout started answers on the same ports, without this checkout's env file.
+  if (!existsSync(file)) {
+    return {
+      kafkaBrokers: [`127.0.0.1:${process.env.KAFKA_PORT ?? 19092}`],
+      databaseUrl: `postgres://vod:vod@127.0.0.1:${process.env.PGPORT ?? 15432}/vod`,
+    };
+  }
   const vars = Object.fromEntries(
     readFileSync(file, "utf8")
       .split("\n")
