@@ -26,7 +26,7 @@ async function consumedTopic() {
   const seen: number[] = [];
   const c = await runConsumer({ kafka, producer, log: testLog, groupId: group, subscriptions: [subscribe(topic, { eachMessage: async (m) => void seen.push(m.value.n) })] });
   while (seen.length < 10) await new Promise((r) => setTimeout(r, 50));
-  return { topic: topic.name, group, consumer: c };
+  return { topic: topic.name, group, consumer: c, seen };
 }
 
 describe("replay", () => {
@@ -51,9 +51,12 @@ describe("replay", () => {
   });
 
   it("with --to, re-publishes exactly the window and leaves the group's offsets alone", async () => {
-    const { topic, group, consumer } = await consumedTopic();
+    const { topic, group, consumer, seen } = await consumedTopic();
     const r = await replay(kafka, producer, { group, topic, from: new Date(T0 + 2 * minute), to: new Date(T0 + 5 * minute) });
+    // The running group handles the window again.
+    while (seen.length < 13) await new Promise((resolve) => setTimeout(resolve, 50));
     await consumer.stop();
+    expect(seen.slice(10)).toEqual([2, 3, 4]);
     expect(r).toMatchObject({ mode: "window", applied: true, republished: 3, partitions: [{ partition: 0, target: "2", end: "5" }] });
     const all = await readTopic(kafka, topic, 13);
     expect(all.slice(10).map((m) => [m.value, m.headers["replay-of"]])).toEqual([
