@@ -4,7 +4,7 @@ import { createDb, createPool, runMigrations } from "../src/index.ts";
 import { env } from "./env.ts";
 
 const log = createLogger({ service: "db-migrate" });
-const pool = createPool({ url: env.DATABASE_URL, max: 1 });
+const pool = createPool({ url: env.DATABASE_URL, max: 2 });
 try {
   await runMigrations(createDb(pool));
   log.info({ database: redactUrl(env.DATABASE_URL) }, "migrations applied");

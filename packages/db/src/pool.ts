@@ -27,7 +27,7 @@ export function createPool({ url, max = 4, idleTimeoutMs = 30_000, connectionTim
   return pool;
 }
 
-export type Db = NodePgDatabase<typeof schema>;
+export type Db = NodePgDatabase<typeof schema> & { $client: pg.Pool };
 
 export function createDb(pool: pg.Pool): Db {
   return drizzle(pool, { schema });

@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from "kafkajs";
 import type { Logger } from "@vod/log";
-import { DEFAULT_BACKOFF, backoffDelay, sleep, type BackoffOptions } from "./backoff.ts";
+import { DEFAULT_BACKOFF, backoffDelay, sleep, type BackoffOptions } from "@vod/backoff";
 import type { TypedProducer } from "./producer.ts";
 import { dlqName, type TopicDef, type ValueOf } from "./topic.ts";
 

@@ -14,5 +14,4 @@ export {
 } from "./consumer.ts";
 export { createTopics } from "./admin.ts";
 export { defineTopic, dlqName, type TopicDef, type ValueOf } from "./topic.ts";
-export { backoffDelay, sleep, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";
 export * from "./catalog.ts";

@@ -1,3 +1,4 @@
+import { sleep } from "@vod/backoff";
 import type { Kafka } from "kafkajs";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { Clock } from "@vod/clock";
@@ -224,17 +225,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

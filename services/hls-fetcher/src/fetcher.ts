@@ -1,6 +1,7 @@
 import { gzipSync } from "node:zlib";
 import type { Clock } from "@vod/clock";
-import { sleep, type VodFetchRequest, type VodFetchResult } from "@vod/kafka";
+import { sleep } from "@vod/backoff";
+import type { VodFetchRequest, VodFetchResult } from "@vod/kafka";
 import type { Logger } from "@vod/log";
 import { isPlaylist, processPlaylist } from "@vod/twitch";
 import { orderCandidates } from "./candidates.ts";

@@ -12,15 +12,7 @@ const shutdown = onShutdown({ log });
 const pool = createPool({ url: env.DATABASE_URL, max: 2, applicationName: "hls-fetcher" });
 const db = createDb(pool);
 log.info({ db: redactUrl(env.DATABASE_URL), brokers: env.KAFKA_BROKERS, prefix: env.TOPIC_PREFIX, cdn: env.CDN_URL_TEMPLATE }, "starting hls-fetcher");
-// Services may start together on an empty database: one migrates at a time.
-const lock = await pool.connect();
-try {
-  await lock.query("select pg_advisory_lock(hashtext('vod-archiver migrations'))");
-  await runMigrations(db);
-} finally {
-  await lock.query("select pg_advisory_unlock(hashtext('vod-archiver migrations'))").catch(() => undefined);
-  lock.release();
-}
+await runMigrations(db);
 const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: "hls-fetcher", log });
 const producer = await createProducer(kafka, log);
 const registry = createRegistry("hls-fetcher");

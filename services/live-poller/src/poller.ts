@@ -1,3 +1,4 @@
+import { sleep } from "@vod/backoff";
 import Bottleneck from "bottleneck";
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { Clock } from "@vod/clock";
@@ -108,17 +109,4 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
 
   state.loop = loop().catch((err: unknown) => log.fatal({ err }, "poller loop crashed"));
   return state;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

@@ -17,7 +17,8 @@ const schema = z.object({
   BATCH_MAX_BYTES_PER_PARTITION: z.coerce.number().int().positive().default(4 * 1024 * 1024),
   /** Partitions handled at the same time; each holds one pool connection while it writes. */
   PARTITIONS_CONCURRENTLY: z.coerce.number().int().positive().default(2),
-  DB_POOL_MAX: z.coerce.number().int().positive().default(4),
+  // At least two: migrations hold one connection for their lock while they run on another.
+  DB_POOL_MAX: z.coerce.number().int().min(2).default(4),
   /** Retry backoff while Postgres is unreachable: it never gives up, it never skips. */
   RETRY_INITIAL: duration("200ms"),
   RETRY_MAX: duration("10s"),

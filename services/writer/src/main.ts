@@ -11,15 +11,7 @@ const shutdown = onShutdown({ log });
 const pool = createPool({ url: env.DATABASE_URL, max: env.DB_POOL_MAX, applicationName: "writer" });
 const db = createDb(pool);
 log.info({ db: redactUrl(env.DATABASE_URL), brokers: env.KAFKA_BROKERS, prefix: env.TOPIC_PREFIX }, "starting writer");
-// Services may start together on an empty database: one migrates at a time.
-const lock = await pool.connect();
-try {
-  await lock.query("select pg_advisory_lock(hashtext('vod-archiver migrations'))");
-  await runMigrations(db);
-} finally {
-  await lock.query("select pg_advisory_unlock(hashtext('vod-archiver migrations'))").catch(() => undefined);
-  lock.release();
-}
+await runMigrations(db);
 const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: "writer", log });
 const producer = await createProducer(kafka, log);
 const registry = createRegistry("writer");

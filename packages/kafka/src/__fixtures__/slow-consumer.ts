@@ -3,7 +3,8 @@ import { appendFileSync, openSync, fsyncSync, closeSync } from "node:fs";
 import { z } from "zod";
 import { createLogger } from "@vod/log";
 import { onShutdown } from "@vod/service";
-import { createKafka, createProducer, defineTopic, runConsumer, sleep, subscribe } from "../index.ts";
+import { sleep } from "@vod/backoff";
+import { createKafka, createProducer, defineTopic, runConsumer, subscribe } from "../index.ts";
 
 const env = process.env;
 const log = createLogger({ service: "slow-consumer", level: env.LOG_LEVEL ?? "warn" });

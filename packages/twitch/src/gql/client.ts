@@ -1,3 +1,4 @@
+import { backoffDelay, sleep } from "@vod/backoff";
 import { ClientError, GraphQLClient } from "graphql-request";
 
 export const TWITCH_GQL_ENDPOINT = "https://gql.twitch.tv/gql";
@@ -105,26 +106,12 @@ export function createGqlClient(options: GqlClientOptions = {}): GqlClient {
           if (error.kind === "aborted" || n >= retries) throw error;
           // A 4xx other than 429 is our request's fault; repeating it will not help.
           if (error.kind === "http" && error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 429) throw error;
-          const ceiling = Math.min(backoffMaxMs, backoffInitialMs * 2 ** n);
-          const delayMs = Math.round(random() * ceiling);
+          const delayMs = backoffDelay(n, { initialMs: backoffInitialMs, maxMs: backoffMaxMs }, random);
           onRetry?.({ attempt: n + 1, delayMs, error });
-          await abortableSleep(delayMs, signal);
+          await sleep(delayMs, signal);
           if (signal?.aborted) throw new GqlError("aborted", "aborted");
         }
       }
     },
   };
-}
-
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

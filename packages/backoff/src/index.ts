@@ -1,3 +1,5 @@
+// How long to wait before trying again, and a wait that shutdown can cut short.
+
 export interface BackoffOptions {
   initialMs: number;
   maxMs: number;
