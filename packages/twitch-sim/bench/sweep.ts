@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Agent, request } from "undici";
 import { startSimulator } from "../src/index.ts";
-import { STREAMS_PAGE } from "../src/queries.ts";
+import { LIVE_STREAMS_QUERY, liveStreamsVariables } from "@vod/twitch";
 
 const { values } = parseArgs({
   options: {
@@ -90,7 +90,7 @@ for (;;) {
     method: "POST",
     dispatcher,
     headers: { "content-type": "application/json", "client-id": "kimne78kx3ncx6brgo4mv6wki5h1ko" },
-    body: JSON.stringify({ query: STREAMS_PAGE, variables: { first: 30, after } }),
+    body: JSON.stringify({ query: LIVE_STREAMS_QUERY, variables: liveStreamsVariables(30, after ?? null) }),
   });
   const body = (await res.body.json()) as Page;
   latencies.push(performance.now() - t);
