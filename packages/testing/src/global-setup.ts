@@ -1,5 +1,6 @@
 import "./context.ts";
 import type { TestProject } from "vitest/node";
+import { testEnv } from "./env.ts";
 import { dockerReachable, infraScript, readInfraEnv, type InfraEndpoints } from "./infra.ts";
 
 /**
@@ -10,9 +11,9 @@ import { dockerReachable, infraScript, readInfraEnv, type InfraEndpoints } from 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let endpoints: InfraEndpoints;
   let teardown = async () => {};
-  if (process.env.KAFKA_BROKERS && process.env.DATABASE_URL) {
-    endpoints = { kafkaBrokers: process.env.KAFKA_BROKERS.split(","), databaseUrl: process.env.DATABASE_URL };
-  } else if (dockerReachable() && process.env.VOD_TEST_INFRA !== "local") {
+  if (testEnv.KAFKA_BROKERS.length > 0 && testEnv.DATABASE_URL) {
+    endpoints = { kafkaBrokers: testEnv.KAFKA_BROKERS, databaseUrl: testEnv.DATABASE_URL };
+  } else if (dockerReachable() && testEnv.VOD_TEST_INFRA !== "local") {
     const { startContainers } = await import("./containers.ts");
     const started = await startContainers();
     endpoints = started.endpoints;
@@ -21,7 +22,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const wasUp = await infraScript("status");
     if (!wasUp) await infraScript("up");
     endpoints = readInfraEnv();
-    if (!wasUp && process.env.VOD_KEEP_INFRA !== "1") teardown = async () => void (await infraScript("down"));
+    if (!wasUp && !testEnv.VOD_KEEP_INFRA) teardown = async () => void (await infraScript("down"));
   }
   project.provide("kafkaBrokers", endpoints.kafkaBrokers);
   project.provide("databaseUrl", endpoints.databaseUrl);

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { testEnv } from "./env.ts";
 
 const run = promisify(execFile);
 
@@ -19,8 +20,8 @@ export function readInfraEnv(): InfraEndpoints {
   // Infra another checkout started answers on the same ports, without this checkout's env file.
   if (!existsSync(file)) {
     return {
-      kafkaBrokers: [`127.0.0.1:${process.env.KAFKA_PORT ?? 19092}`],
-      databaseUrl: `postgres://vod:vod@127.0.0.1:${process.env.PGPORT ?? 15432}/vod`,
+      kafkaBrokers: [`127.0.0.1:${testEnv.KAFKA_PORT}`],
+      databaseUrl: `postgres://vod:vod@127.0.0.1:${testEnv.PGPORT}/vod`,
     };
   }
   const vars = Object.fromEntries(

@@ -3,8 +3,9 @@ import { inject } from "vitest";
 import type { Kafka } from "kafkajs";
 import { createKafka, createTopics, type TopicDef } from "@vod/kafka";
 import { createLogger, type Logger } from "@vod/log";
+import { testEnv } from "./env.ts";
 
-export const testLog: Logger = createLogger({ service: "test", level: process.env.TEST_LOG_LEVEL ?? "silent" });
+export const testLog: Logger = createLogger({ service: "test", level: testEnv.TEST_LOG_LEVEL });
 
 export function testKafka(clientId = "test"): Kafka {
   return createKafka({ brokers: inject("kafkaBrokers"), clientId, log: testLog });

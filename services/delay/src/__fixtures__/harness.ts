@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import type { Kafka } from "kafkajs";
 import { scaledClock, type Clock } from "@vod/clock";
 import type { Logger } from "@vod/log";
+import { childEnv, testEnv } from "@vod/testing";
 import { startSimulator, type Simulator, type SimulatorOptions } from "@vod/twitch-sim";
 import { readRange } from "../read-range.ts";
 
@@ -67,7 +68,7 @@ const MAIN = {
 /** Starts a service's main.ts as its own process, as production would. */
 export function spawnService(name: keyof typeof MAIN, env: Record<string, string>): Child {
   const child = spawn(process.execPath, ["--import", "tsx", MAIN[name]], {
-    env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn", ...env },
+    env: childEnv({ LOG_LEVEL: testEnv.TEST_LOG_LEVEL === "silent" ? "warn" : testEnv.TEST_LOG_LEVEL, ...env }),
     stdio: ["ignore", "inherit", "inherit"],
   });
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? -1 : null))));
