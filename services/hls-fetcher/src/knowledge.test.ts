@@ -64,6 +64,16 @@ describe("DomainKnowledge", () => {
     expect(k.state("c.example", T0 + 131_100)).toBe("probe");
   });
 
+  it("a hit within a minute of the last one still saves the higher score", async () => {
+    const k = new DomainKnowledge(options);
+    k.found("50", "e.example", "start", T0);
+    await k.flush(t.db);
+    k.found("51", "e.example", "start", T0 + 1_000);
+    k.found("50", "e.example", "start", T0 + 2_000);
+    await k.flush(t.db);
+    expect((await DomainKnowledge.load(t.db, options)).score("e.example", T0 + 2_000)).toBeCloseTo(k.score("e.example", T0 + 2_000), 5);
+  });
+
   it("a streamer moving to another domain is remembered there", async () => {
     const k = await DomainKnowledge.load(t.db, options);
     k.found("42", "d.example", "start", T0 + 5_000);

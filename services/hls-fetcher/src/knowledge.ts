@@ -106,6 +106,8 @@ export class DomainKnowledge {
     const h = this.#healthOf(domain, now);
     h.score = this.score(domain, now) + 1;
     h.scoredAt = now;
+    // answered() leaves a domain that succeeded a moment ago clean; the score changed all the same.
+    this.#dirtyDomains.add(domain);
     this.answered(domain, now);
   }
 
