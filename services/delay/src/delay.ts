@@ -70,7 +70,9 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
         const parsed = vodFetchRequest.safeParse(parseJson(m.value.toString("utf8")));
         if (!parsed.success) return;
         const key = vodKeyOf(parsed.data.streamId, parsed.data.startTime);
-        if (tracker.vods.get(key)?.status === "ended") {
+        const vod = tracker.vods.get(key);
+        // Only this ending's release: a VOD revived after an earlier release is released again.
+        if (vod?.status === "ended" && vod.releaseAt === parsed.data.releaseAt) {
           tracker.markReleased(key, clock.now());
           recovered++;
         }

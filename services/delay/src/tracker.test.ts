@@ -90,7 +90,7 @@ describe("tracker", () => {
     expect(t.due(T0 + 10 * 60 * MIN)).toEqual([]);
   });
 
-  it("releases in release-time order, each once, and ignores sightings after release", () => {
+  it("releases in release-time order, each once, and ignores redelivered sightings after release", () => {
     const t = new Tracker(options);
     t.applySnapshot(snap(0, "1", T0 - 60 * MIN));
     t.applySnapshot(snap(0, "2", T0 - 60 * MIN));
@@ -102,8 +102,51 @@ describe("tracker", () => {
     expect(due.map((d) => d.request.releaseAt)).toEqual(["2025-01-06T13:10:00.000Z", "2025-01-06T14:10:00.000Z"]);
     for (const d of due) t.markReleased(d.key, T0 + 3 * 60 * MIN);
     expect(t.due(T0 + 4 * 60 * MIN)).toEqual([]);
-    t.applySnapshot(snap(40, "1", T0 - 60 * MIN));
+    t.applySnapshot(snap(0, "1", T0 - 60 * MIN)); // redelivered: no newer than its last sighting
     expect(t.counters.afterRelease).toBe(1);
+    expect(t.due(T0 + 10 * 60 * MIN)).toEqual([]);
+  });
+
+  it("tracks a released VOD seen live again, releases it again at its real end, and still counts the sweeps", () => {
+    const t = new Tracker(options);
+    // Sweeps 0–1: both live. 1 drops out (under the threshold) from sweep 2 on and is released.
+    run(t, [["1", "2"], ["1", "2"], ["2"], ["2"], ["2"], ["2"], ["2"]]);
+    const key1 = vodKeyOf("91", iso(T0 - 60 * MIN));
+    const [first] = t.due(T0 + 3 * 60 * MIN);
+    expect(first?.key).toBe(key1);
+    t.markReleased(key1, T0 + 3 * 60 * MIN);
+    // Sweeps 40–44: 1 is back, 2 is gone. 2 must still end by absence.
+    const sweeps = [40, 41, 42, 43, 44];
+    for (const i of sweeps) {
+      t.applySnapshot(snap(i, "1"));
+      t.addMarker(marker(i, 1), T0);
+      t.evaluate(true);
+    }
+    expect(t.counters.revivedAfterRelease).toBe(1);
+    expect(t.counters.sweepsAbandoned).toBe(0);
+    expect(t.vods.get(key1)?.status).toBe("live");
+    expect(t.vods.get(vodKeyOf("92", iso(T0 - 60 * MIN)))?.status).toBe("ended");
+    // 1 ends for real: released a second time, after its last sighting's mute run.
+    for (const i of [45, 46, 47, 48]) {
+      t.addMarker(marker(i, 0), T0);
+      t.evaluate(true);
+    }
+    const again = t.due(T0 + 10 * 60 * MIN).find((d) => d.key === key1);
+    expect(again?.request.lastSeen).toBe(iso(T0 + 44 * 5 * MIN + 1000));
+    expect(again?.request.releaseAt).toBe("2025-01-06T16:10:00.000Z");
+  });
+
+  it("counts stale and redelivered sightings toward their sweep, so it is evaluated, not abandoned", () => {
+    const t = new Tracker(options);
+    run(t, [["1", "2"]]);
+    t.applySnapshot(snap(1, "1", T0 + 2 * MIN)); // 1 restarted: its first VOD ended at once
+    t.applySnapshot(snap(2, "1", T0 - 60 * MIN)); // a stale sighting of the old VOD in sweep 2
+    t.applySnapshot(snap(2, "2"));
+    t.addMarker(marker(2, 2), T0);
+    t.evaluate(true);
+    expect(t.counters.staleSnapshots).toBe(1);
+    expect(t.counters.sweepsAbandoned).toBe(0);
+    expect(t.counters.sweepsEvaluated).toBe(2);
   });
 
   it("rebuilds the same state from its own records", () => {

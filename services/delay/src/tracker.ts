@@ -14,10 +14,12 @@ export interface TrackerOptions extends MuteTiming {
 export interface TrackerCounters {
   /** Snapshots of a VOD older than the streamer's newest: ignored. */
   staleSnapshots: number;
-  /** Sightings of an already released VOD: ignored. */
+  /** Redelivered or replayed sightings of an already released VOD: ignored. */
   afterRelease: number;
   /** Ended VODs seen again before release. */
   revived: number;
+  /** Released VODs seen live again (they had not ended): tracked again, released again at their real end. */
+  revivedAfterRelease: number;
   endedAbsent: number;
   endedRestart: number;
   sweepsEvaluated: number;
@@ -44,10 +46,12 @@ export class Tracker {
   /** How many tracked VODs each sweep saw (derived from the VODs' `sweeps`). */
   readonly #seen = new Map<string, number>();
   readonly #pending = new Map<string, PendingSweep>();
+  /** Sightings of untracked VODs already counted, by sweep and streamer. */
+  readonly #untracked = new Set<string>();
   readonly #due = new MinHeap<{ at: number; key: string }>((a, b) => a.at < b.at || (a.at === b.at && a.key < b.key));
   readonly #dirty = new Set<string>();
   readonly #gone = new Set<string>();
-  readonly counters: TrackerCounters = { staleSnapshots: 0, afterRelease: 0, revived: 0, endedAbsent: 0, endedRestart: 0, sweepsEvaluated: 0, sweepsAbandoned: 0 };
+  readonly counters: TrackerCounters = { staleSnapshots: 0, afterRelease: 0, revived: 0, revivedAfterRelease: 0, endedAbsent: 0, endedRestart: 0, sweepsEvaluated: 0, sweepsAbandoned: 0 };
 
   constructor(readonly options: TrackerOptions) {}
 
@@ -77,11 +81,14 @@ export class Tracker {
     const newest = newestKey === undefined ? undefined : this.vods.get(newestKey);
     if (newest && newestKey !== key && ms(newest.startTime) > ms(s.startTime)) {
       this.counters.staleSnapshots++;
+      this.#countSighting(key, s);
       return;
     }
     let vod = this.vods.get(key);
-    if (vod?.status === "released") {
-      this.counters.afterRelease++;
+    // A redelivered or replayed sighting (no newer than the last) changes nothing but the sweep's count.
+    if (vod && vod.status !== "live" && ms(s.observedAt) <= ms(vod.lastSeen)) {
+      if (vod.status === "released") this.counters.afterRelease++;
+      this.#countSighting(key, s);
       return;
     }
     // The streamer is live with another start time: its previous VOD ended, whatever the sweeps say.
@@ -96,12 +103,17 @@ export class Tracker {
       };
       this.vods.set(key, vod);
     } else {
-      if (vod.status === "ended") {
-        this.counters.revived++;
+      if (vod.status !== "live") {
+        // Live again after it was taken as ended (or even released, e.g. after 15 minutes under the
+        // viewer threshold): it had not ended. Released again once it really ends, so the archived
+        // playlist is the whole one, fetched after its mute run.
+        if (vod.status === "released") this.counters.revivedAfterRelease++;
+        else this.counters.revived++;
         vod.status = "live";
         vod.endedAt = null;
         vod.endReason = null;
         vod.releaseAt = null;
+        vod.releasedAt = null;
       }
       if (ms(s.observedAt) > ms(vod.lastSeen)) vod.lastSeen = s.observedAt;
       if (ms(s.observedAt) < ms(vod.firstSeen)) vod.firstSeen = s.observedAt;
@@ -143,6 +155,7 @@ export class Tracker {
       }
       this.#pending.delete(id);
       this.#seen.delete(id);
+      for (const once of this.#untracked) if (once.startsWith(`${id}|`)) this.#untracked.delete(once);
       this.#gone.add(`sweep:${id}`);
       this.#dirty.delete(`sweep:${id}`);
     }
@@ -242,6 +255,26 @@ export class Tracker {
       if (vod.status !== "live" || vod.sweeps.includes(marker.sweepId)) continue;
       if (ms(vod.lastSeen) <= threshold) this.#end(key, vod, "absent", evidence);
     }
+  }
+
+  /**
+   * Counts a sighting that changes no VOD toward its sweep's snapshot count, so the sweep can still
+   * be evaluated. Kept on the VOD's record when tracked (durable); otherwise in memory only, where a
+   * restart loses it and the sweep is abandoned: the safe side.
+   */
+  #countSighting(key: string, s: StreamSnapshot): void {
+    const vod = this.vods.get(key);
+    if (vod) {
+      if (vod.sweeps.includes(s.sweepId)) return;
+      vod.sweeps.push(s.sweepId);
+      if (vod.sweeps.length > this.options.recentSweeps) vod.sweeps.splice(0, vod.sweeps.length - this.options.recentSweeps);
+      this.#dirty.add(key);
+    } else {
+      const once = `${s.sweepId}|${s.streamerId}`;
+      if (this.#untracked.has(once)) return;
+      this.#untracked.add(once);
+    }
+    this.#seen.set(s.sweepId, (this.#seen.get(s.sweepId) ?? 0) + 1);
   }
 
   #noteNewest(vod: DelayVod, key: string): void {
