@@ -48,6 +48,7 @@ beforeAll(async () => {
     at("4", now.getTime() - 95 * min),
     at("5", now.getTime() - 30 * min),
     at("6", now.getTime() - 5 * min),
+    { key: "x", value: "{not json", timestamp: String(now.getTime() - 4 * min) },
   ]);
   await t.db.insert(vods).values([row("1", null), row("2", "found"), row("3", "failed"), row("4", "failed"), row("5", "failed")]);
   await t.db.insert(cdnDomainHealth).values({ domain: "vod-secure.twitch.tv", score: 3.5, scoredAt: now, consecutiveFailures: 2 });

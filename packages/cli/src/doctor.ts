@@ -56,7 +56,7 @@ async function readReleases(kafka: Kafka, topic: string, since: Date): Promise<R
   const releases = new Map<string, Release>();
   await readRanges(kafka, topic, ranges, async (_partition, messages) => {
     for (const m of messages) {
-      const parsed = vodFetchRequest.safeParse(JSON.parse(m.value?.toString() ?? "null"));
+      const parsed = vodFetchRequest.safeParse(parseJson(m.value?.toString() ?? "null"));
       if (!parsed.success) continue;
       const { streamId, startTime, login } = parsed.data;
       // A replayed release counts from its latest publication.
@@ -139,4 +139,12 @@ export function formatDoctor(r: DoctorReport): string {
   }
   if (r.domains.length === 0) lines.push("  (nothing learned yet)");
   return lines.join("\n");
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

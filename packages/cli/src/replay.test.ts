@@ -12,6 +12,14 @@ beforeAll(async () => {
 afterAll(async () => producer.disconnect());
 
 const T0 = Date.parse("2026-11-01T10:00:00Z");
+
+async function until(predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 const minute = 60_000;
 
 /** A one-partition topic with 10 messages, one a minute from T0, all consumed and committed by `group`. */
@@ -25,7 +33,7 @@ async function consumedTopic() {
   const group = uniqueName("g");
   const seen: number[] = [];
   const c = await runConsumer({ kafka, producer, log: testLog, groupId: group, subscriptions: [subscribe(topic, { eachMessage: async (m) => void seen.push(m.value.n) })] });
-  while (seen.length < 10) await new Promise((r) => setTimeout(r, 50));
+  await until(() => seen.length >= 10);
   return { topic: topic.name, group, consumer: c, seen };
 }
 
@@ -48,13 +56,18 @@ describe("replay", () => {
     const done = await replay(kafka, undefined, { group, topic, from });
     expect(done.applied).toBe(true);
     expect((await committedOffsets(kafka, group, topic)).get(0)).toBe(5n);
+
+    // Never forward: a --from after where the group stands leaves it there.
+    const later = await replay(kafka, undefined, { group, topic, from: new Date(T0 + 8 * minute) });
+    expect(later.partitions).toEqual([{ partition: 0, current: "5", target: "5" }]);
+    expect((await committedOffsets(kafka, group, topic)).get(0)).toBe(5n);
   });
 
   it("with --to, re-publishes exactly the window and leaves the group's offsets alone", async () => {
     const { topic, group, consumer, seen } = await consumedTopic();
     const r = await replay(kafka, producer, { group, topic, from: new Date(T0 + 2 * minute), to: new Date(T0 + 5 * minute) });
     // The running group handles the window again.
-    while (seen.length < 13) await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => seen.length >= 13);
     await consumer.stop();
     expect(seen.slice(10)).toEqual([2, 3, 4]);
     expect(r).toMatchObject({ mode: "window", applied: true, republished: 3, partitions: [{ partition: 0, target: "2", end: "5" }] });

@@ -53,12 +53,12 @@ export async function replay(kafka: Kafka, producer: TypedProducer | undefined, 
     const current = new Map((committed?.partitions ?? []).map((p) => [p.partition, p.offset]));
     const partitions: PartitionPlan[] = [...starts.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([partition, target]) => ({
-        partition,
-        current: current.get(partition) ?? "-1",
-        target,
-        ...(ends ? { end: ends.get(partition) ?? target } : {}),
-      }));
+      .map(([partition, at]) => {
+        const now = current.get(partition) ?? "-1";
+        // A replay only moves back: a group still behind `from` keeps its offset, or it would skip what it never handled.
+        const target = !ends && now !== "-1" && BigInt(now) < BigInt(at) ? now : at;
+        return { partition, current: now, target, ...(ends ? { end: ends.get(partition) ?? at } : {}) };
+      });
 
     if (opts.to) {
       if (opts.to <= opts.from) throw new ReplayRefused("--to must be after --from");

@@ -43,7 +43,8 @@ export async function readRanges(
             const end = remaining.get(batch.partition);
             if (end === undefined) return;
             const inRange = batch.messages.filter((m) => BigInt(m.offset) < end);
-            if (inRange.length > 0) await onMessages(batch.partition, inRange);
+            // A failing callback ends the read; kafkajs would otherwise retry the batch forever.
+            if (inRange.length > 0) await onMessages(batch.partition, inRange).catch((err: unknown) => void reject(err));
             const last = batch.messages[batch.messages.length - 1];
             if (last && BigInt(last.offset) + 1n >= end) remaining.delete(batch.partition);
             if (remaining.size === 0) resolve();
