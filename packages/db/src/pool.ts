@@ -20,6 +20,9 @@ export function createPool({ url, max = 4, idleTimeoutMs = 30_000, connectionTim
     idleTimeoutMillis: idleTimeoutMs,
     connectionTimeoutMillis: connectionTimeoutMs,
     statement_timeout: statementTimeoutMs,
+    // The client's own limit and TCP keepalive: a server that stops answering must not hold a batch for minutes.
+    query_timeout: statementTimeoutMs + 5_000,
+    keepAlive: true,
     application_name: applicationName,
   });
   // An idle client losing its connection (server restart) must not crash the process; the next query reconnects.

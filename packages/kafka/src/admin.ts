@@ -3,10 +3,13 @@ import type { Logger } from "@vod/log";
 import { dlqName, type TopicDef } from "./topic.ts";
 
 function topicConfig(t: TopicDef) {
-  return [
+  const config = [
     { name: "cleanup.policy", value: t.compacted ? "compact" : "delete" },
     { name: "retention.ms", value: String(t.retentionMs) },
   ];
+  // The active segment is never compacted: roll hourly, so a state topic read at start stays small.
+  if (t.compacted) config.push({ name: "segment.ms", value: "3600000" }, { name: "min.cleanable.dirty.ratio", value: "0.1" });
+  return config;
 }
 
 /**

@@ -1,5 +1,5 @@
 export { createKafka, type KafkaOptions } from "./client.ts";
-export { createProducer, type TypedProducer } from "./producer.ts";
+export { createProducer, bySize, type TypedProducer } from "./producer.ts";
 export {
   runConsumer,
   subscribe,

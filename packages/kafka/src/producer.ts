@@ -29,11 +29,10 @@ export async function createProducer(kafka: Kafka, log: Logger): Promise<TypedPr
         const parsed = topic.schema.parse(value);
         return { key: topic.key(parsed), value: JSON.stringify(parsed), timestamp, ...(headers ? { headers } : {}) };
       });
-      await producer.send({ topic: topic.name, messages, acks: -1, compression: CompressionTypes.None });
+      for (const chunk of bySize(messages)) await producer.send({ topic: topic.name, messages: chunk, acks: -1, compression: CompressionTypes.None });
     },
     async sendRaw(topic, messages) {
-      if (messages.length === 0) return;
-      await producer.send({ topic, messages, acks: -1 });
+      for (const chunk of bySize(messages)) await producer.send({ topic, messages: chunk, acks: -1 });
     },
     async disconnect() {
       if (!open) return;
@@ -43,4 +42,30 @@ export async function createProducer(kafka: Kafka, log: Logger): Promise<TypedPr
       log.debug("producer disconnected");
     },
   };
+}
+
+/** Below the broker's default 1 MB limit on one partition's record batch, with room for headers and framing. */
+const MAX_SEND_BYTES = 512 * 1024;
+
+/**
+ * Splits a send into calls of at most MAX_SEND_BYTES of keys and values: kafkajs sends each
+ * partition's share of a call as one record batch, and a batch over the broker's limit is refused
+ * again on every retry.
+ */
+export function bySize<M extends { key?: Buffer | string | null; value: Buffer | string | null }>(messages: M[], maxBytes = MAX_SEND_BYTES): M[][] {
+  const chunks: M[][] = [];
+  let chunk: M[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = Buffer.byteLength(m.value ?? "") + Buffer.byteLength(m.key ?? "");
+    if (chunk.length > 0 && bytes + size > maxBytes) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(m);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
 }
