@@ -18,15 +18,23 @@ describe("parseEnv", () => {
 
   it("names every bad field and its problem", () => {
     try {
-      parseEnv(schema, { ENABLED: "maybe", END_AFTER: "soon", PORT: "99999" });
+      parseEnv(schema, { ENABLED: "maybe", END_AFTER: "soon", PORT: "99999", DOMAINS: " , " });
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       const fields = (err as ConfigError).problems.map((p) => p.field).sort();
-      expect(fields).toEqual(["ENABLED", "END_AFTER", "NAME", "PORT"]);
+      expect(fields).toEqual(["DOMAINS", "ENABLED", "END_AFTER", "NAME", "PORT"]);
       expect((err as Error).message).toMatch(/END_AFTER: expected a duration/);
       expect((err as Error).message).toMatch(/ENABLED: expected a boolean/);
     }
+  });
+});
+
+describe("duration", () => {
+  it("refuses zero unless allowed", () => {
+    expect(duration("1s").safeParse("0").success).toBe(false);
+    expect(duration("1s").safeParse("0ms").error?.issues[0]?.message).toMatch(/longer than zero/);
+    expect(duration("1s", { allowZero: true }).parse("0")).toBe(0);
   });
 });
 

@@ -28,8 +28,11 @@ export function parseDuration(raw: string): number | undefined {
   return parts.reduce((sum, [, n, unit]) => sum + Number(n) * (UNIT_MS[unit ?? "ms"] ?? 1), 0);
 }
 
-/** A duration in milliseconds, written as "15m", "500ms", "1h30m" or a number of milliseconds. */
-export const duration = (fallback: string) =>
+/**
+ * A duration in milliseconds, written as "15m", "500ms", "1h30m" or a number of milliseconds.
+ * Zero is refused unless `allowZero`: a zero period or timeout breaks a service at run time, not at start.
+ */
+export const duration = (fallback: string, { allowZero = false }: { allowZero?: boolean } = {}) =>
   z
     .string()
     .default(fallback)
@@ -39,21 +42,29 @@ export const duration = (fallback: string) =>
         ctx.addIssue({ code: "custom", message: `expected a duration like 500ms, 30s, 15m or 1h, got "${raw}"` });
         return z.NEVER;
       }
+      if (ms === 0 && !allowZero) {
+        ctx.addIssue({ code: "custom", message: `must be longer than zero, got "${raw}"` });
+        return z.NEVER;
+      }
       return ms;
     });
 
-/** A comma-separated list; blanks are dropped. */
+/** A comma-separated list; blanks are dropped. With a non-empty fallback, an empty list is refused. */
 export const list = (fallback: readonly string[]) =>
   z
     .string()
     .optional()
-    .transform((raw) =>
-      raw === undefined
-        ? [...fallback]
-        : raw
-            .split(",")
-            .map((s) => s.trim())
-            .filter((s) => s.length > 0),
-    );
+    .transform((raw, ctx) => {
+      if (raw === undefined) return [...fallback];
+      const items = raw
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
+      if (items.length === 0 && fallback.length > 0) {
+        ctx.addIssue({ code: "custom", message: "expected at least one comma-separated value" });
+        return z.NEVER;
+      }
+      return items;
+    });
 
 export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);

@@ -10,14 +10,14 @@ const schema = z.object({
   GROUP_ID: z.string().min(1).default("delay"),
   END_AFTER: duration("15m"),
   MUTE_INTERVAL: duration("1h"),
-  MUTE_MIN_GAP: duration("5m"),
-  MUTE_MARGIN: duration("10m"),
+  MUTE_MIN_GAP: duration("5m", { allowZero: true }),
+  MUTE_MARGIN: duration("10m", { allowZero: true }),
   /** Released VODs are remembered this long, so late sightings cannot release them twice. */
   RELEASED_RETENTION: duration("24h"),
   /** Sweeps remembered per VOD when matching a sweep marker with its snapshots. */
   RECENT_SWEEPS: z.coerce.number().int().min(2).default(8),
   /** Due releases wait for the inputs to catch up (release-time order); never longer than this clock time. */
-  MAX_ORDER_WAIT: duration("2m"),
+  MAX_ORDER_WAIT: duration("2m", { allowZero: true }),
   /** How often (real time) the release loop looks at the head of the queue. */
   RELEASE_POLL: duration("100ms"),
   /** Recent fetch requests read at start, to recognise releases sent just before a crash. */
