@@ -81,7 +81,9 @@ async function fetchAll(vods: VodTruth[]): Promise<Map<string, VodFetchResult>> 
   resultsSeen += vods.length;
   const records = await readTopic(kafka, catalog.vodFetchResults.name, resultsSeen, 110_000);
   expect(records).toHaveLength(resultsSeen);
-  const results = records.slice(-vods.length).map((r) => vodFetchResult.parse(JSON.parse(r.value!)));
+  // Records of different partitions interleave in any order; one VOD's results share a partition, in order.
+  const wanted = new Set(vods.map(keyOf));
+  const results = records.map((r) => vodFetchResult.parse(JSON.parse(r.value!))).filter((r) => wanted.has(`${r.streamId}@${Date.parse(r.startTime)}`));
   return new Map(results.map((r) => [`${r.streamId}@${Date.parse(r.startTime)}`, r]));
 }
 const keyOf = (v: VodTruth) => `${v.streamId}@${Date.parse(v.startTime)}`;

@@ -92,7 +92,7 @@ describe("VodFetcher against the simulator's CDN", () => {
   it("a blackholed domain fails within the timeouts, costs its VODs a failed outcome, and is then skipped", async () => {
     sim.faults.add({ id: "bh", kind: "blackhole", domains: [D0] });
     try {
-      const f = setup({ headersTimeoutMs: 300, retries: 1 });
+      const f = setup({ headersTimeoutMs: 1_000, retries: 1 });
       const r = await f.fetcher.fetch(request(truth("on_blackhole")), never);
       expect(r.outcome).toBe("failed");
       // Ended by our timeouts (undici's headers timer or the whole-request one), not by the server.

@@ -66,7 +66,7 @@ export class VodFetcher {
       if (unwell.has(c.domain)) continue;
       let state = knowledge.state(c.domain, clock.now());
       while (state === "probing") {
-        await Promise.race([knowledge.probeSettled(c.domain), aborted(signal)]);
+        await settledOrAborted(knowledge.probeSettled(c.domain), signal);
         signal.throwIfAborted();
         state = knowledge.state(c.domain, clock.now());
       }
@@ -133,9 +133,15 @@ export class VodFetcher {
   }
 }
 
-function aborted(signal: AbortSignal): Promise<void> {
+/** Resolves when `work` settles or `signal` aborts, whichever comes first, and leaves no listener behind. */
+function settledOrAborted(work: Promise<void>, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
-    signal.addEventListener("abort", () => resolve(), { once: true });
+    const done = () => {
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    signal.addEventListener("abort", done, { once: true });
+    work.then(done, done);
   });
 }

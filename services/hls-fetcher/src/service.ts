@@ -101,10 +101,17 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
 async function mapConcurrently<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
+  let failed = false;
+  // After one failure no worker starts another item: the batch is retried whole, and orphans would fetch twice.
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       const i = next++;
-      out[i] = await work(items[i]!);
+      try {
+        out[i] = await work(items[i]!);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
