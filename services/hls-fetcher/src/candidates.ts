@@ -26,8 +26,9 @@ const STREAMER_DOMAIN_WEIGHT = 0.95;
 /**
  * Every (domain, timestamp) for a VOD, most likely first: the estimated probability of a domain
  * (the streamer's own domain first, then by recent successes) times that of a timestamp variant.
- * So the streamer's domain gets all its variants before another domain's plain start time, and an
- * unknown streamer's plain start time is tried on the likeliest domains before any variant.
+ * So the streamer's own domain gets its plain and −1 s forms before any other domain, while its rare
+ * seconds-field form may come after the likeliest other domain's plain start time; an unknown
+ * streamer's plain start time is tried on the likeliest domains before any variant.
  */
 export function orderCandidates(login: string, streamId: string, startTime: Date, inputs: OrderInputs): Candidate[] {
   const { domains, streamerDomain, score, variantHits } = inputs;
