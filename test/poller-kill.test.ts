@@ -27,7 +27,7 @@ beforeAll(async () => {
   shared = sharedClock(30);
   const streamers = Array.from({ length: STREAMERS }, (_, i) => ({ login: `p_${i}`, id: String(900 + i), viewers: 20 + i * 3, sessions: [{ start: "+0s" }] }));
   // Slow pages, so a sweep takes seconds and can be cut in the middle.
-  sim = await simulatorOn(shared, { streams: 0, streamers, faults: [{ kind: "latency", target: "gql", ms: 400 }] });
+  sim = await simulatorOn(shared, { streams: 0, streamers, faults: [{ kind: "latency", target: "gql", ms: 800 }] });
   const common = { KAFKA_BROKERS: inject("kafkaBrokers").join(","), TOPIC_PREFIX: prefix, OPS_PORT: "0", ...shared.env };
   delay = await startDelay(
     delayEnv({ ...common, LOG_LEVEL: "silent", GROUP_ID: uniqueName("delay"), END_AFTER: "3m", MUTE_INTERVAL: "10m", MUTE_MIN_GAP: "1m", MUTE_MARGIN: "2m" }),
