@@ -152,7 +152,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     };
     const perService: Record<(typeof SERVICES)[number], Record<string, string>> = {
       writer: {},
-      "hls-fetcher": { CDN_URL_TEMPLATE: `${simUrl}/cdn/{domain}/` },
+      "hls-fetcher": { CDN_URL_TEMPLATE: `${simUrl}/cdn/{domain}/`, GQL_ENDPOINT: `${simUrl}/gql` },
       delay: {},
       "live-poller": { GQL_ENDPOINT: `${simUrl}/gql` },
     };

@@ -83,6 +83,8 @@ export const vodFetchResult = z.object({
   found: found.nullable(),
   /** For failed: what went wrong, e.g. "d1m7jfoe9zdc1j.cloudfront.net: timeout". */
   error: z.string().nullable(),
+  /** From the streamer's archive listing; null (or absent, in older messages) where unknown. */
+  visibility: z.object({ public: z.boolean().nullable(), subOnly: z.boolean().nullable() }).nullable().optional(),
 });
 export type VodFetchResult = z.output<typeof vodFetchResult>;
 

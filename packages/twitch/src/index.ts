@@ -7,3 +7,5 @@ export { LIVE_STREAMS_QUERY, liveStreamsVariables, parseLiveStreamsPage } from "
 export type { LiveStream, LiveStreamsPage, PageParse } from "./gql/live-streams.ts";
 export { isPlaylist, processPlaylist } from "./cdn/playlist.ts";
 export type { ProcessedPlaylist } from "./cdn/playlist.ts";
+export { ARCHIVES_PAGE_SIZE, parseStreamerArchives, STREAMER_ARCHIVES_QUERY, streamerArchivesVariables } from "./gql/streamer-archives.ts";
+export type { Visibility } from "./gql/streamer-archives.ts";

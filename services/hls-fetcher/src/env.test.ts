@@ -16,6 +16,13 @@ describe("hls-fetcher env", () => {
     expect(env).toMatchObject({ CDN_DOMAINS: ["a.example", "b.example"], RATE_PER_SECOND: 1.5 });
   });
 
+  it("looks up visibility on real Twitch's GQL by default, 2 per second; switchable", () => {
+    expect(readEnv({})).toMatchObject({ VISIBILITY_LOOKUP: true, GQL_ENDPOINT: "https://gql.twitch.tv/gql", GQL_RATE: 2, GQL_TIMEOUT: 3_000 });
+    expect(readEnv({ VISIBILITY_LOOKUP: "false", GQL_ENDPOINT: "http://127.0.0.1:8900/gql" })).toMatchObject({ VISIBILITY_LOOKUP: false, GQL_ENDPOINT: "http://127.0.0.1:8900/gql" });
+    expect(() => readEnv({ VISIBILITY_LOOKUP: "maybe" })).toThrow(/VISIBILITY_LOOKUP/);
+    expect(() => readEnv({ GQL_RATE: "0" })).toThrow(/GQL_RATE/);
+  });
+
   it("names each bad field", () => {
     expect(() => readEnv({ CDN_URL_TEMPLATE: "http://127.0.0.1:8900/cdn/", RATE_PER_SECOND: "-1", CDN_DOMAINS: " , " })).toThrow(
       /CDN_DOMAINS[\s\S]*CDN_URL_TEMPLATE[\s\S]*RATE_PER_SECOND|CDN_URL_TEMPLATE/,

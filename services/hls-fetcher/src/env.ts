@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { clockEnv } from "@vod/clock";
-import { duration, list, parseEnv, port } from "@vod/config";
-import { LIVE_VOD_DOMAINS } from "@vod/twitch";
+import { bool, duration, list, parseEnv, port } from "@vod/config";
+import { LIVE_VOD_DOMAINS, TWITCH_GQL_ENDPOINT, TWITCH_WEB_CLIENT_ID } from "@vod/twitch";
 
 const schema = z.object({
   KAFKA_BROKERS: list(["127.0.0.1:19092"]),
@@ -37,6 +37,14 @@ const schema = z.object({
   /** VODs fetched at the same time; they share the one limiter. */
   CONCURRENCY: z.coerce.number().int().positive().default(8),
   BATCH_MAX_MESSAGES: z.coerce.number().int().positive().default(32),
+  /** Whether each VOD's visibility (public, sub only) is asked of GQL after its CDN search. */
+  VISIBILITY_LOOKUP: bool(true),
+  GQL_ENDPOINT: z.url().default(TWITCH_GQL_ENDPOINT),
+  GQL_CLIENT_ID: z.string().min(1).default(TWITCH_WEB_CLIENT_ID),
+  /** GQL requests per second (real time) for visibility lookups. */
+  GQL_RATE: z.coerce.number().positive().default(2),
+  /** Whole visibility lookup, queue included; past it the VOD's visibility stays unknown. */
+  GQL_TIMEOUT: duration("3s"),
   OPS_PORT: port(9103),
   /** Where /healthz and /metrics listen; 0.0.0.0 in containers, so Prometheus can scrape them. */
   OPS_HOST: z.string().min(1).default("127.0.0.1"),

@@ -7,6 +7,7 @@ import { isPlaylist, processPlaylist } from "@vod/twitch";
 import { orderCandidates } from "./candidates.ts";
 import type { CdnAnswer, CdnHttp } from "./http.ts";
 import type { DomainKnowledge } from "./knowledge.ts";
+import type { VisibilityLookup } from "./visibility.ts";
 
 export interface VodFetcherOptions {
   domains: readonly string[];
@@ -14,6 +15,8 @@ export interface VodFetcherOptions {
   urlTemplate: string;
   retries: number;
   backoffMs: number;
+  /** Looked up after the CDN search; absent: visibility stays null. */
+  visibility?: Pick<VisibilityLookup, "lookup">;
 }
 
 export interface FetchCounters {
@@ -42,6 +45,13 @@ export class VodFetcher {
   }
 
   async fetch(req: VodFetchRequest, signal: AbortSignal): Promise<VodFetchResult> {
+    const result = await this.search(req, signal);
+    const lookup = this.options.visibility;
+    if (!lookup) return result;
+    return { ...result, visibility: await lookup.lookup(req, signal) };
+  }
+
+  private async search(req: VodFetchRequest, signal: AbortSignal): Promise<VodFetchResult> {
     const { knowledge, clock } = this;
     const candidates = orderCandidates(req.login, req.streamId, new Date(req.startTime), {
       domains: this.options.domains,

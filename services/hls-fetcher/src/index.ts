@@ -5,3 +5,4 @@ export { RateLimiter } from "./limiter.ts";
 export { VodFetcher, type VodFetcherOptions } from "./fetcher.ts";
 export { CdnHttp } from "./http.ts";
 export { DomainKnowledge } from "./knowledge.ts";
+export { VisibilityLookup, type VisibilityOptions, type VodVisibility } from "./visibility.ts";

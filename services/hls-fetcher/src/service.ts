@@ -10,6 +10,7 @@ import { VodFetcher, type FetchCounters } from "./fetcher.ts";
 import { CdnHttp } from "./http.ts";
 import { DomainKnowledge } from "./knowledge.ts";
 import { RateLimiter } from "./limiter.ts";
+import { VisibilityLookup } from "./visibility.ts";
 
 export interface FetcherDeps {
   kafka: Kafka;
@@ -43,11 +44,23 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
     bodyTimeoutMs: env.BODY_TIMEOUT,
     requestTimeoutMs: env.REQUEST_TIMEOUT,
   });
+  const visibility = env.VISIBILITY_LOOKUP
+    ? new VisibilityLookup(
+        { endpoint: env.GQL_ENDPOINT, clientId: env.GQL_CLIENT_ID, perSecond: env.GQL_RATE, timeoutMs: env.GQL_TIMEOUT, maxQueued: env.CONCURRENCY },
+        log,
+      )
+    : undefined;
   const fetcher = new VodFetcher(
     http,
     knowledge,
     clock,
-    { domains: env.CDN_DOMAINS, urlTemplate: env.CDN_URL_TEMPLATE, retries: env.REQUEST_RETRIES, backoffMs: env.RETRY_BACKOFF },
+    {
+      domains: env.CDN_DOMAINS,
+      urlTemplate: env.CDN_URL_TEMPLATE,
+      retries: env.REQUEST_RETRIES,
+      backoffMs: env.RETRY_BACKOFF,
+      ...(visibility ? { visibility } : {}),
+    },
     log,
     registry ? metrics(registry, limiter) : {},
   );
@@ -92,6 +105,7 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
       (stopped ??= (async () => {
         await consumer.stop();
         await limiter.stop();
+        await visibility?.stop();
         await http.close();
         await knowledge.flush(db).catch((err: unknown) => log.warn({ err }, "saving domain knowledge on shutdown failed"));
       })()),

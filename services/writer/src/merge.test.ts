@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { StreamSnapshot, VodFetchResult } from "@vod/kafka";
-import { mergeResults, mergeSnapshots, outcomeBeats } from "./merge.ts";
+import { joinKnown, mergeResults, mergeSnapshots, outcomeBeats } from "./merge.ts";
 
 const snap = (over: Partial<StreamSnapshot>): StreamSnapshot => ({
   v: 1,
@@ -88,5 +88,20 @@ describe("mergeResults", () => {
     const winner = mergeResults(inputs)[0]!.result;
     expect(mergeResults([...inputs].reverse())[0]!.result).toBe(winner);
     expect(winner.fetchedAt).toBe("2026-05-15T17:30:00.000Z");
+  });
+});
+
+describe("visibility merge", () => {
+  it("known beats null, null never erases, true wins between known values; the same whatever the order", () => {
+    expect([joinKnown(null, null), joinKnown(null, false), joinKnown(true, null), joinKnown(false, true), joinKnown(false, false)]).toEqual([null, false, true, true, false]);
+    const inputs = [
+      result({ visibility: { public: false, subOnly: null } }),
+      result({ fetchedAt: "2026-05-15T18:00:00.000Z", visibility: null }),
+      result({ fetchedAt: "2026-05-15T19:00:00.000Z" }),
+      result({ outcome: "found", error: null, visibility: { public: null, subOnly: true } }),
+    ];
+    for (const order of [inputs, [...inputs].reverse()]) {
+      expect(mergeResults(order)[0]).toMatchObject({ public: false, subOnly: true });
+    }
   });
 });

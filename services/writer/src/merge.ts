@@ -77,7 +77,22 @@ export interface ResultRow {
   maxViewers: number;
   /** The outcome that wins (see `outcomeBeats`). */
   result: VodFetchResult;
+  /** Folded over every result of the VOD with `joinKnown`, whichever outcome won. */
+  public: boolean | null;
+  subOnly: boolean | null;
   sources: number[];
+}
+
+/**
+ * How visibility values combine: a known value replaces null and null never erases one; of two
+ * known values true wins (the VOD was seen listed, or archives sub only, at some lookup). The
+ * table keeps no time per value, so only an order-free rule makes replays in any order agree.
+ * The upsert applies the same rule in SQL.
+ */
+export function joinKnown(a: boolean | null, b: boolean | null): boolean | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a || b;
 }
 
 export const OUTCOME_RANK = { failed: 1, not_found: 2, found: 3 } as const;
@@ -108,6 +123,8 @@ export function mergeResults(results: readonly VodFetchResult[]): ResultRow[] {
         lastSeen: r.lastSeen,
         maxViewers: r.maxViewers,
         result: r,
+        public: r.visibility?.public ?? null,
+        subOnly: r.visibility?.subOnly ?? null,
         sources: [i],
       });
       return;
@@ -117,6 +134,8 @@ export function mergeResults(results: readonly VodFetchResult[]): ResultRow[] {
     if (earlier(r.firstSeen, row.firstSeen)) row.firstSeen = r.firstSeen;
     if (earlier(row.lastSeen, r.lastSeen)) row.lastSeen = r.lastSeen;
     if (outcomeBeats(r, row.result)) row.result = r;
+    row.public = joinKnown(row.public, r.visibility?.public ?? null);
+    row.subOnly = joinKnown(row.subOnly, r.visibility?.subOnly ?? null);
   });
   return [...rows.values()].sort(byKey);
 }

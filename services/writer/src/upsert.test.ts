@@ -112,6 +112,36 @@ describe("fetch result upsert", () => {
   });
 });
 
+describe("visibility upsert", () => {
+  it("a known value replaces null, a null never erases a known one, in any order; replays write no new row version", async () => {
+    const id = String(nextStream++);
+    const unknown = result({ streamId: id, fetchedAt: "2026-05-15T19:00:00.000Z", visibility: { public: null, subOnly: null } });
+    const old = result({ streamId: id, error: "old" });
+    await writeResults([old]);
+    expect(await row(id)).toMatchObject({ public: null, sub_only: null });
+    const known = foundResult({ streamId: id, visibility: { public: true, subOnly: false } });
+    await writeResults([known]);
+    expect(await row(id)).toMatchObject({ outcome: "found", public: true, sub_only: false });
+    // A later lookup that failed, or a message from before the field existed, erases nothing.
+    const before = await row(id);
+    expect(await writeResults([unknown])).toBe(0);
+    expect(await writeResults([old, known, unknown])).toBe(0);
+    expect(await row(id)).toMatchObject({ public: true, sub_only: false, xmin: before.xmin });
+
+    // A later known value reaches a row whose outcome does not change.
+    const other = String(nextStream++);
+    await writeResults([foundResult({ streamId: other })]);
+    expect(await row(other)).toMatchObject({ public: null, sub_only: null });
+    expect(await writeResults([result({ streamId: other, fetchedAt: "2026-05-15T20:00:00.000Z", visibility: { public: false, subOnly: true } })])).toBe(1);
+    expect(await row(other)).toMatchObject({ outcome: "found", public: false, sub_only: true });
+
+    // The same results in the opposite order end in the same row.
+    const third = String(nextStream++);
+    await writeResults([unknown, known, old].map((r) => ({ ...r, streamId: third })));
+    expect(await row(third)).toMatchObject({ outcome: "found", public: true, sub_only: false });
+  });
+});
+
 describe("isDataError", () => {
   it("recognises a value Postgres can never take, and not a connection problem", async () => {
     const err = await withTransaction(t.db, (tx) => upsertSnapshots(tx, mergeSnapshots([snap({ streamId: "99999999999999999999999" })]))).catch((e: unknown) => e);

@@ -39,6 +39,8 @@ const RANK = (t: string) => `CASE ${t}.outcome WHEN 'found' THEN 3 WHEN 'not_fou
 // Same order as outcomeBeats: a better outcome, or an equal one fetched later.
 const BEATS = `(${RANK("excluded")} > ${RANK("vods")} OR (${RANK("excluded")} = ${RANK("vods")} AND excluded.fetched_at > vods.fetched_at))`;
 const OUTCOME_FIELDS = ["outcome", "fetched_at", "fetch_requests", "domain", "url", "ts_variant", "duration_seconds", "segment_count", "muted_count", "playlist_gz", "fetch_error"];
+// joinKnown in SQL: `a OR b` is null when one side is null and the other false, then coalesce picks the known one.
+const JOIN_KNOWN = (c: string) => `coalesce(vods.${c} OR excluded.${c}, vods.${c}, excluded.${c})`;
 // Bounded so a batch of found playlists stays well under the parameter limit and a sane statement size.
 const RESULT_CHUNK = 500;
 
@@ -67,6 +69,8 @@ export async function upsertResults(tx: Tx, rows: readonly ResultRow[]): Promise
         mutedCount: f?.mutedSegments ?? null,
         playlistGz: f ? Buffer.from(f.playlistGzipBase64, "base64") : null,
         fetchError: r.result.error,
+        public: r.public,
+        subOnly: r.subOnly,
       };
     });
     const result = await tx
@@ -79,9 +83,14 @@ export async function upsertResults(tx: Tx, rows: readonly ResultRow[]): Promise
           firstSeen: sql.raw(`least(vods.first_seen, excluded.first_seen)`),
           lastSeen: sql.raw(`greatest(vods.last_seen, excluded.last_seen)`),
           ...Object.fromEntries(OUTCOME_FIELDS.map((c) => [camel(c), sql.raw(`CASE WHEN ${BEATS} THEN excluded.${c} ELSE vods.${c} END`)])),
+          public: sql.raw(JOIN_KNOWN("public")),
+          subOnly: sql.raw(JOIN_KNOWN("sub_only")),
           updatedAt: sql`now()`,
         },
-        setWhere: sql.raw(`excluded.max_viewers > vods.max_viewers OR excluded.last_seen > vods.last_seen OR excluded.first_seen < vods.first_seen OR ${BEATS}`),
+        setWhere: sql.raw(
+          `excluded.max_viewers > vods.max_viewers OR excluded.last_seen > vods.last_seen OR excluded.first_seen < vods.first_seen OR ${BEATS}` +
+            ` OR ${JOIN_KNOWN("public")} IS DISTINCT FROM vods.public OR ${JOIN_KNOWN("sub_only")} IS DISTINCT FROM vods.sub_only`,
+        ),
       });
     changed += result.rowCount ?? 0;
   }
