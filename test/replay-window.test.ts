@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Clock } from "@vod/clock";
 import { createDb, createPool } from "@vod/db";
 import { createCatalog, createProducer, vodFetchRequest, type RunningConsumer, type TypedProducer, type VodFetchRequest } from "@vod/kafka";
-import { committedOffsets, createTestTopics, freshDatabase, readTopic, testKafka, testLog, uniqueName, type TestDatabase } from "@vod/testing";
+import { caughtUp, createTestTopics, endOffsets, freshDatabase, readTopic, testKafka, testLog, uniqueName, type TestDatabase } from "@vod/testing";
 import { LIVE_VOD_DOMAINS } from "@vod/twitch";
 import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
 import { readEnv as fetcherEnv, startFetcher, type RunningFetcher } from "@vod/hls-fetcher";
@@ -91,22 +91,6 @@ const request = (v: VodTruth): VodFetchRequest => ({
   firstSeen: v.startTime, lastSeen: v.endedAt!, maxViewers: 100, releaseAt: v.endedAt!,
 });
 
-async function endOffsets(topic: string): Promise<Map<number, bigint>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.offset)]));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function caughtUp(group: string, topic: string): Promise<boolean> {
-  const [ends, committed] = await Promise.all([endOffsets(topic), committedOffsets(kafka, group, topic)]);
-  // -1 (nothing committed) is caught up only on an empty partition.
-  return [...ends].every(([p, end]) => end === 0n || (committed.get(p) ?? -1n) >= end);
-}
-
 async function until(what: string, predicate: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
@@ -116,14 +100,16 @@ async function until(what: string, predicate: () => Promise<boolean>, timeoutMs 
 }
 
 /** Waits until the fetcher has answered every request on the topic and the writer has stored every answer. */
-const messagesIn = async (topic: string) => Number([...(await endOffsets(topic)).values()].reduce((s, o) => s + o, 0n));
+/** The group has handled everything on the topic. */
+const caughtUpOn = (group: string, topic: string) => caughtUp(kafka, group, [topic]);
+const messagesIn = async (topic: string) => Number([...(await endOffsets(kafka, topic)).values()].reduce((s, o) => s + o, 0n));
 
 async function settle(): Promise<void> {
   const total = messagesOnTopic;
   await until("requests on the topic", async () => (await messagesIn(catalog.vodFetchRequests.name)) === total);
-  await until("fetcher caught up", () => caughtUp(fetcherGroup, catalog.vodFetchRequests.name));
+  await until("fetcher caught up", () => caughtUpOn(fetcherGroup, catalog.vodFetchRequests.name));
   await until("results on the topic", async () => (await messagesIn(catalog.vodFetchResults.name)) >= total);
-  await until("writer caught up", () => caughtUp(writerGroup, catalog.vodFetchResults.name));
+  await until("writer caught up", () => caughtUpOn(writerGroup, catalog.vodFetchResults.name));
 }
 
 /** Moves simulated time to `at`, publishes the requests of one release batch, and waits until they are in Postgres. */

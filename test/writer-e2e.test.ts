@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createCatalog, createProducer, type StreamSnapshot, type TypedProducer, type VodFetchResult } from "@vod/kafka";
 import { createDb, createPool } from "@vod/db";
-import { committedOffsets, createTestTopics, freshDatabase, testKafka, testLog, uniqueName, type TestDatabase } from "@vod/testing";
+import { caughtUp, committedOffsets, createTestTopics, freshDatabase, testKafka, testLog, uniqueName, type TestDatabase } from "@vod/testing";
 import { readEnv, startWriter } from "@vod/writer";
 
 const kafka = testKafka();
@@ -92,25 +92,8 @@ const env = (databaseUrl: string, groupId: string, extra: Record<string, string>
   BATCH_MAX_MESSAGES: "500", OPS_PORT: "0", LOG_LEVEL: "warn", RETRY_INITIAL: "50ms", RETRY_MAX: "500ms", ...extra,
 });
 
-async function endOffsets(topic: string): Promise<Map<number, bigint>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.offset)]));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /** True once the group has committed everything on both topics. */
-async function caughtUp(groupId: string): Promise<boolean> {
-  for (const topic of [catalog.streamSnapshots.name, catalog.vodFetchResults.name]) {
-    const [ends, committed] = await Promise.all([endOffsets(topic), committedOffsets(kafka, groupId, topic)]);
-    for (const [p, end] of ends) if ((committed.get(p) ?? -1n) < end) return false;
-  }
-  return true;
-}
-
+const caughtUpBoth = (groupId: string) => caughtUp(kafka, groupId, [catalog.streamSnapshots.name, catalog.vodFetchResults.name]);
 async function until(predicate: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
@@ -139,7 +122,7 @@ async function runToEnd(d: TestDatabase, groupId: string, extra: Record<string, 
   const pool = createPool({ url: d.url, max: 4 });
   const writer = await startWriter(readEnv(env(d.url, groupId, extra)), { kafka, producer, db: createDb(pool), log: testLog });
   try {
-    await until(() => caughtUp(groupId));
+    await until(() => caughtUpBoth(groupId));
   } finally {
     await writer.stop();
     await pool.end();
@@ -188,10 +171,10 @@ describe("writer end to end (broker, Postgres)", () => {
     await until(async () => (await checksum(d)).rows > 200);
     first.child.kill("SIGKILL");
     expect(await first.exited).toBe("SIGKILL");
-    expect(await caughtUp(groupId)).toBe(false);
+    expect(await caughtUpBoth(groupId)).toBe(false);
 
     const second = start();
-    await until(() => caughtUp(groupId));
+    await until(() => caughtUpBoth(groupId));
     second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
     expect(await checksum(d)).toEqual(reference);
@@ -217,7 +200,7 @@ describe("writer end to end (broker, Postgres)", () => {
       const committed = await committedOffsets(kafka, groupId, catalog.streamSnapshots.name);
       expect([...committed.values()].every((o) => o === -1n)).toBe(true);
       await admin.query(`alter database ${dbName} allow_connections true`);
-      await until(() => caughtUp(groupId));
+      await until(() => caughtUpBoth(groupId));
     } finally {
       await writer.stop();
       await pool.end();

@@ -1,9 +1,9 @@
 import type { Kafka } from "kafkajs";
 import { sql } from "drizzle-orm";
 import { cdnDomainHealth, type Db } from "@vod/db";
-import { vodFetchRequest } from "@vod/kafka";
+import { readRange, vodFetchRequest } from "@vod/kafka";
 import { CommandError } from "./errors.ts";
-import { offsetsAt, readRanges } from "./window-reader.ts";
+import { offsetsAt, readerGroup } from "./topic-offsets.ts";
 
 export interface DoctorOptions {
   kafka: Kafka;
@@ -45,16 +45,15 @@ export interface DoctorReport {
 async function readReleases(kafka: Kafka, topic: string, since: Date): Promise<Release[]> {
   const admin = kafka.admin();
   await admin.connect();
-  let ranges;
+  let starts: Map<number, string>;
   try {
     if (!(await admin.listTopics()).includes(topic)) throw new CommandError(`topic ${topic} does not exist; create the topics with npm run topics:create`);
-    const [starts, ends] = await Promise.all([offsetsAt(admin, topic, since), admin.fetchTopicOffsets(topic)]);
-    ranges = ends.map((e) => ({ partition: e.partition, start: starts.get(e.partition) ?? e.high, end: e.high }));
+    starts = await offsetsAt(admin, topic, since);
   } finally {
     await admin.disconnect();
   }
   const releases = new Map<string, Release>();
-  await readRanges(kafka, topic, ranges, async (_partition, messages) => {
+  await readRange({ kafka, topic, groupId: readerGroup(topic), from: (p, _low, high) => BigInt(starts.get(p) ?? high) }, (messages) => {
     for (const m of messages) {
       const parsed = vodFetchRequest.safeParse(parseJson(m.value?.toString() ?? "null"));
       if (!parsed.success) continue;

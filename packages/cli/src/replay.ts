@@ -1,7 +1,7 @@
 import type { Kafka } from "kafkajs";
-import type { TypedProducer } from "@vod/kafka";
+import { readRange, type TypedProducer } from "@vod/kafka";
 import { CommandError } from "./errors.ts";
-import { offsetsAt, readRanges } from "./window-reader.ts";
+import { offsetsAt, readerGroup } from "./topic-offsets.ts";
 
 export interface ReplayOptions {
   group: string;
@@ -86,8 +86,12 @@ export async function replay(kafka: Kafka, producer: TypedProducer | undefined, 
 
 async function republishWindow(kafka: Kafka, producer: TypedProducer, opts: ReplayOptions, plan: PartitionPlan[]): Promise<number> {
   let count = 0;
-  const ranges = plan.map((p) => ({ partition: p.partition, start: p.target, end: p.end! }));
-  await readRanges(kafka, opts.topic, ranges, async (partition, messages) => {
+  const byPartition = new Map(plan.map((p) => [p.partition, p]));
+  const range = {
+    from: (partition: number, _low: bigint, high: bigint) => BigInt(byPartition.get(partition)?.target ?? high),
+    to: (partition: number, _low: bigint, high: bigint) => BigInt(byPartition.get(partition)?.end ?? high),
+  };
+  await readRange({ kafka, topic: opts.topic, groupId: readerGroup(opts.topic), ...range }, async (messages, partition) => {
     await producer.sendRaw(
       opts.topic,
       messages.map((m) => ({

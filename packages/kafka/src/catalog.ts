@@ -38,8 +38,8 @@ export const sweepMarker = z.object({
 });
 export type SweepMarker = z.output<typeof sweepMarker>;
 
-/** An ended VOD whose mute window has passed: fetch its playlist now. */
-export const vodFetchRequest = z.object({
+/** A VOD and its sightings, as the delay saw them: shared by its fetch request and its outcome. */
+const vodSightings = z.object({
   v: z.literal(1),
   streamId: id,
   startTime: isoTime,
@@ -48,6 +48,10 @@ export const vodFetchRequest = z.object({
   firstSeen: isoTime,
   lastSeen: isoTime,
   maxViewers: z.number().int().nonnegative(),
+});
+
+/** An ended VOD whose mute window has passed: fetch its playlist now. */
+export const vodFetchRequest = vodSightings.extend({
   releaseAt: isoTime,
 });
 export type VodFetchRequest = z.output<typeof vodFetchRequest>;
@@ -65,17 +69,11 @@ const found = z.object({
   playlistGzipBase64: z.string().min(1),
 });
 
-/** The outcome of one fetch request. */
-export const vodFetchResult = z.object({
-  v: z.literal(1),
-  streamId: id,
-  startTime: isoTime,
-  streamerId: id,
-  login: z.string().min(1),
-  /** Copied from the request, so the writer can create the row even when no snapshot reached it first. */
-  firstSeen: isoTime,
-  lastSeen: isoTime,
-  maxViewers: z.number().int().nonnegative(),
+/**
+ * The outcome of one fetch request. Its sightings are copied from the request, so the writer can
+ * create the row even when no snapshot reached it first.
+ */
+export const vodFetchResult = vodSightings.extend({
   outcome: z.enum(["found", "not_found", "failed"]),
   fetchedAt: isoTime,
   /** HTTP requests this VOD cost. */
@@ -89,16 +87,8 @@ export const vodFetchResult = z.object({
 export type VodFetchResult = z.output<typeof vodFetchResult>;
 
 /** The delay stage's record of one VOD it tracks; the compacted state topic keeps the last per VOD. */
-export const delayVod = z.object({
-  v: z.literal(1),
+export const delayVod = vodSightings.extend({
   kind: z.literal("vod"),
-  streamId: id,
-  startTime: isoTime,
-  streamerId: id,
-  login: z.string().min(1),
-  firstSeen: isoTime,
-  lastSeen: isoTime,
-  maxViewers: z.number().int().nonnegative(),
   /** The latest sweeps that saw this VOD: they tell delay when all of a sweep's snapshots are in. */
   sweeps: z.array(z.string().min(1)),
   status: z.enum(["live", "ended", "released"]),

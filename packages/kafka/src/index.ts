@@ -15,3 +15,4 @@ export {
 export { createTopics } from "./admin.ts";
 export { defineTopic, dlqName, type TopicDef, type ValueOf } from "./topic.ts";
 export * from "./catalog.ts";
+export { readRange, type RangeOptions } from "./read-range.ts";

@@ -68,3 +68,23 @@ export async function committedOffsets(kafka: Kafka, groupId: string, topic: str
     await admin.disconnect();
   }
 }
+
+/** The end (high watermark) of each partition of a topic. */
+export async function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.offset)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** True once the group has committed everything on every partition of the topics (an empty partition needs nothing). */
+export async function caughtUp(kafka: Kafka, groupId: string, topics: string[]): Promise<boolean> {
+  for (const topic of topics) {
+    const [ends, committed] = await Promise.all([endOffsets(kafka, topic), committedOffsets(kafka, groupId, topic)]);
+    for (const [p, end] of ends) if (end > 0n && (committed.get(p) ?? -1n) < end) return false;
+  }
+  return true;
+}

@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Agent, request } from "undici";
 import { startSimulator } from "../src/index.ts";
-import { LIVE_STREAMS_QUERY, liveStreamsVariables } from "@vod/twitch";
+import { LIVE_STREAMS_QUERY, liveStreamsVariables, TWITCH_WEB_CLIENT_ID } from "@vod/twitch";
 
 const { values } = parseArgs({
   options: {
@@ -89,7 +89,7 @@ for (;;) {
   const res = await request(target.gqlUrl, {
     method: "POST",
     dispatcher,
-    headers: { "content-type": "application/json", "client-id": "kimne78kx3ncx6brgo4mv6wki5h1ko" },
+    headers: { "content-type": "application/json", "client-id": TWITCH_WEB_CLIENT_ID },
     body: JSON.stringify({ query: LIVE_STREAMS_QUERY, variables: liveStreamsVariables(30, after ?? null) }),
   });
   const body = (await res.body.json()) as Page;

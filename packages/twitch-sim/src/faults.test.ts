@@ -1,26 +1,16 @@
 import { request } from "node:http";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { VirtualClock } from "./clock.ts";
 import { FaultSet } from "./faults.ts";
-import { startSimulator, type Simulator } from "./server.ts";
-import type { SimulatorOptions } from "./simulator-options.ts";
-import { admin, get, gqlPost, query } from "./testing.ts";
+import type { Simulator } from "./server.ts";
+import { admin, get, gqlPost, query, simulatorPerTest } from "./testing.ts";
 
-const sims: Simulator[] = [];
-async function sim(options: SimulatorOptions = {}): Promise<Simulator> {
-  const s = await startSimulator({
-    streams: 0,
-    streamers: [
-      { login: "a_one", viewers: 9, domain: "vod-secure.twitch.tv", sessions: [{ start: "-2h", duration: "1h" }] },
-      { login: "b_two", viewers: 5, domain: "d2nvs31859zcd8.cloudfront.net", sessions: [{ start: "-2h", duration: "1h" }] },
-    ],
-    ...options,
-  });
-  sims.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((s) => s.close()));
+const sim = simulatorPerTest({
+  streams: 0,
+  streamers: [
+    { login: "a_one", viewers: 9, domain: "vod-secure.twitch.tv", sessions: [{ start: "-2h", duration: "1h" }] },
+    { login: "b_two", viewers: 5, domain: "d2nvs31859zcd8.cloudfront.net", sessions: [{ start: "-2h", duration: "1h" }] },
+  ],
 });
 
 const playlist = (s: Simulator, login: string) => {

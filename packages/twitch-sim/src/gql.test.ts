@@ -1,18 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CLIENT_ID_MISSING } from "./endpoints.ts";
-import { startSimulator, type Simulator } from "./server.ts";
-import type { SimulatorOptions } from "./simulator-options.ts";
-import { gqlPost, query } from "./testing.ts";
+import type { Simulator } from "./server.ts";
+import { gqlPost, query, simulatorPerTest } from "./testing.ts";
 
-const sims: Simulator[] = [];
-async function sim(options: SimulatorOptions): Promise<Simulator> {
-  const s = await startSimulator(options);
-  sims.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((s) => s.close()));
-});
+const sim = simulatorPerTest();
 
 const PAGE = `query Page($first: Int, $after: Cursor) {
   streams(first: $first, after: $after, options: { sort: VIEWER_COUNT }) {

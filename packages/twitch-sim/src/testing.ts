@@ -1,7 +1,26 @@
 import { request } from "node:http";
-import type { Simulator } from "./server.ts";
+import { afterEach } from "vitest";
+import { TWITCH_WEB_CLIENT_ID as CLIENT_ID } from "@vod/twitch";
+import { startSimulator, type Simulator } from "./server.ts";
+import type { SimulatorOptions } from "./simulator-options.ts";
 
-export const CLIENT_ID = "kimne78kx3ncx6brgo4mv6wki5h1ko";
+export { CLIENT_ID };
+
+/**
+ * Starts simulators for the tests of one file and closes them after each test. `defaults` are
+ * merged under each call's options.
+ */
+export function simulatorPerTest(defaults: SimulatorOptions = {}): (options?: SimulatorOptions) => Promise<Simulator> {
+  const sims: Simulator[] = [];
+  afterEach(async () => {
+    await Promise.all(sims.splice(0).map((s) => s.close()));
+  });
+  return async (options = {}) => {
+    const s = await startSimulator({ ...defaults, ...options });
+    sims.push(s);
+    return s;
+  };
+}
 
 export async function gqlPost(sim: Simulator, body: unknown, headers: Record<string, string> = { "Client-ID": CLIENT_ID }) {
   const res = await fetch(sim.gqlUrl, {

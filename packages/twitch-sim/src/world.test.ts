@@ -1,18 +1,8 @@
 import { vodPath } from "@vod/twitch";
-import { afterEach, describe, expect, it } from "vitest";
-import { startSimulator, type Simulator } from "./server.ts";
-import type { SimulatorOptions } from "./simulator-options.ts";
-import { query } from "./testing.ts";
+import { describe, expect, it } from "vitest";
+import { query, simulatorPerTest } from "./testing.ts";
 
-const sims: Simulator[] = [];
-async function sim(options: SimulatorOptions): Promise<Simulator> {
-  const s = await startSimulator(options);
-  sims.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((s) => s.close()));
-});
+const sim = simulatorPerTest();
 
 const TOP = `query { streams(first: 30) { edges { cursor node { id viewersCount createdAt broadcaster { id login } } } } }`;
 

@@ -2,11 +2,10 @@ import { sleep } from "@vod/backoff";
 import type { Kafka } from "kafkajs";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { Clock } from "@vod/clock";
-import { createCatalog, delayState, runConsumer, subscribe, vodFetchRequest, type RunningConsumer, type TypedProducer } from "@vod/kafka";
+import { createCatalog, delayState, readRange, runConsumer, subscribe, vodFetchRequest, type RunningConsumer, type TypedProducer } from "@vod/kafka";
 import type { Logger } from "@vod/log";
 import { consumerMetrics } from "@vod/service";
 import type { DelayEnv } from "./env.ts";
-import { readRange } from "./read-range.ts";
 import { Tracker, vodKeyOf } from "./tracker.ts";
 
 export interface DelayDeps {
@@ -51,12 +50,17 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
   // 1. State: the last record of every key in the compacted topic.
   const restored = await readRange(
     { kafka, topic: catalog.delayState.name, groupId: `${env.GROUP_ID}.restore`, from: (_p, low) => low, log },
-    (m) => {
-      const key = m.key?.toString() ?? "";
-      if (m.value === null) return tracker.restore(key, null);
-      const parsed = delayState.safeParse(parseJson(m.value.toString("utf8")));
-      if (parsed.success) tracker.restore(key, parsed.data);
-      else log.error({ key, err: parsed.error.message }, "unreadable state record ignored");
+    (messages) => {
+      for (const m of messages) {
+        const key = m.key?.toString() ?? "";
+        if (m.value === null) {
+          tracker.restore(key, null);
+          continue;
+        }
+        const parsed = delayState.safeParse(parseJson(m.value.toString("utf8")));
+        if (parsed.success) tracker.restore(key, parsed.data);
+        else log.error({ key, err: parsed.error.message }, "unreadable state record ignored");
+      }
     },
   );
 
@@ -65,16 +69,18 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
   if (env.RECONCILE_LAST > 0) {
     await readRange(
       { kafka, topic: catalog.vodFetchRequests.name, groupId: `${env.GROUP_ID}.reconcile`, from: (_p, _low, high) => high - BigInt(env.RECONCILE_LAST), log },
-      (m) => {
-        if (m.value === null) return;
-        const parsed = vodFetchRequest.safeParse(parseJson(m.value.toString("utf8")));
-        if (!parsed.success) return;
-        const key = vodKeyOf(parsed.data.streamId, parsed.data.startTime);
-        const vod = tracker.vods.get(key);
-        // Only this ending's release: a VOD revived after an earlier release is released again.
-        if (vod?.status === "ended" && vod.releaseAt === parsed.data.releaseAt) {
-          tracker.markReleased(key, clock.now());
-          recovered++;
+      (messages) => {
+        for (const m of messages) {
+          if (m.value === null) continue;
+          const parsed = vodFetchRequest.safeParse(parseJson(m.value.toString("utf8")));
+          if (!parsed.success) continue;
+          const key = vodKeyOf(parsed.data.streamId, parsed.data.startTime);
+          const vod = tracker.vods.get(key);
+          // Only this ending's release: a VOD revived after an earlier release is released again.
+          if (vod?.status === "ended" && vod.releaseAt === parsed.data.releaseAt) {
+            tracker.markReleased(key, clock.now());
+            recovered++;
+          }
         }
       },
     );

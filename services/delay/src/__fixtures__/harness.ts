@@ -4,10 +4,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Kafka } from "kafkajs";
 import { scaledClock, type Clock } from "@vod/clock";
+import { readRange } from "@vod/kafka";
 import type { Logger } from "@vod/log";
 import { childEnv, testEnv } from "@vod/testing";
 import { startSimulator, type Simulator, type SimulatorOptions } from "@vod/twitch-sim";
-import { readRange } from "../read-range.ts";
 
 export interface SharedClock {
   clock: Clock;
@@ -87,8 +87,10 @@ export interface Record_ {
 /** Everything a topic holds right now, parsed as JSON. */
 export async function readAll(kafka: Kafka, topic: string, log: Logger): Promise<Record_[]> {
   const out: Record_[] = [];
-  await readRange({ kafka, topic, groupId: `reader-${topic}-${Math.random().toString(36).slice(2)}`, from: (_p, low) => low, log }, (m, partition) => {
-    out.push({ partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value === null ? null : JSON.parse(m.value.toString("utf8")), timestamp: Number(m.timestamp) });
+  await readRange({ kafka, topic, groupId: `reader-${topic}-${Math.random().toString(36).slice(2)}`, from: (_p, low) => low, log }, (messages, partition) => {
+    for (const m of messages) {
+      out.push({ partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value === null ? null : JSON.parse(m.value.toString("utf8")), timestamp: Number(m.timestamp) });
+    }
   });
   return out;
 }

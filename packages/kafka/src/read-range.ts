@@ -8,16 +8,22 @@ export interface RangeOptions {
   groupId: string;
   /** First offset to read per partition, given its low and high watermarks. */
   from: (partition: number, low: bigint, high: bigint) => bigint;
-  log: Logger;
+  /** First offset not to read per partition; the high watermark when the read began by default. */
+  to?: (partition: number, low: bigint, high: bigint) => bigint;
+  log?: Logger;
   timeoutMs?: number;
 }
 
 /**
- * Reads every partition of a topic from `from` up to the high watermark it had when the read began,
- * then stops. For rebuilding state from a compacted topic and looking back over recent output.
+ * Reads every partition of a topic from `from` up to `to` (by default the high watermark it had
+ * when the read began), then stops; commits nothing. For rebuilding state from a compacted topic,
+ * looking back over recent output, and replaying a window.
  */
-export async function readRange(options: RangeOptions, onMessage: (m: KafkaMessage, partition: number) => void): Promise<number> {
-  const { kafka, topic, groupId, from, log, timeoutMs = 120_000 } = options;
+export async function readRange(
+  options: RangeOptions,
+  onMessages: (messages: KafkaMessage[], partition: number) => void | Promise<void>,
+): Promise<number> {
+  const { kafka, topic, groupId, from, to, log, timeoutMs = 120_000 } = options;
   const admin = kafka.admin();
   await admin.connect();
   let offsets: { partition: number; offset: string; high: string; low: string }[];
@@ -40,8 +46,10 @@ export async function readRange(options: RangeOptions, onMessage: (m: KafkaMessa
     const low = BigInt(o.low);
     const high = BigInt(o.high);
     const start = from(o.partition, low, high);
+    const end = to ? to(o.partition, low, high) : high;
     const clamped = start < low ? low : start;
-    if (clamped < high) targets.set(o.partition, { start: clamped, high });
+    const until = end > high ? high : end;
+    if (clamped < until) targets.set(o.partition, { start: clamped, high: until });
   }
   if (targets.size === 0) return 0;
 
@@ -60,18 +68,15 @@ export async function readRange(options: RangeOptions, onMessage: (m: KafkaMessa
           eachBatch: async ({ batch }) => {
             const target = targets.get(batch.partition);
             if (!target) return;
-            for (const m of batch.messages) {
-              const offset = BigInt(m.offset);
-              if (offset < target.start || offset >= target.high) continue;
-              try {
-                onMessage(m, batch.partition);
-              } catch (err) {
-                clearTimeout(timer);
-                reject(err as Error);
-                return;
-              }
-              count++;
+            const inRange = batch.messages.filter((m) => BigInt(m.offset) >= target.start && BigInt(m.offset) < target.high);
+            try {
+              if (inRange.length > 0) await onMessages(inRange, batch.partition);
+            } catch (err) {
+              clearTimeout(timer);
+              reject(err as Error);
+              return;
             }
+            count += inRange.length;
             const last = batch.messages.at(-1);
             if (last && BigInt(last.offset) + 1n >= target.high) remaining.delete(batch.partition);
             if (remaining.size === 0) {
@@ -88,6 +93,6 @@ export async function readRange(options: RangeOptions, onMessage: (m: KafkaMessa
   } finally {
     await consumer.disconnect();
   }
-  log.info({ topic, messages: count }, "read topic range");
+  log?.info({ topic, messages: count }, "read topic range");
   return count;
 }
