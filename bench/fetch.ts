@@ -23,10 +23,11 @@ const fetcher = new VodFetcher(http, knowledge, clock, { domains: LIVE_VOD_DOMAI
 const never = new AbortController().signal;
 
 interface Tally { vods: number; requests: number; max: number; wrong: number }
-const tally = (): Record<"found" | "not_found" | "failed", Tally> => ({
+const tally = (): Record<"found" | "not_found" | "failed" | "live", Tally> => ({
   found: { vods: 0, requests: 0, max: 0, wrong: 0 },
   not_found: { vods: 0, requests: 0, max: 0, wrong: 0 },
   failed: { vods: 0, requests: 0, max: 0, wrong: 0 },
+  live: { vods: 0, requests: 0, max: 0, wrong: 0 },
 });
 
 const seen = new Set<string>();

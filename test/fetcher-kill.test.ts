@@ -57,7 +57,7 @@ const streamers = Array.from({ length: STREAMERS }, (_, i) => ({
 
 const keyOf = (v: { streamId: string; startTime: string }) => `${v.streamId}@${Date.parse(v.startTime)}`;
 const onCdn = (v: VodTruth) => v.saved && !v.deleted;
-const RANK = { found: 3, not_found: 2, failed: 1 } as const;
+const RANK = { found: 3, not_found: 2, failed: 1, live: 0 } as const;
 
 let truth: VodTruth[] = [];
 let requests: { partition: number; offset: bigint; value: VodFetchRequest }[] = [];

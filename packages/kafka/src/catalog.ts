@@ -53,6 +53,11 @@ const vodSightings = z.object({
 /** An ended VOD whose mute window has passed: fetch its playlist now. */
 export const vodFetchRequest = vodSightings.extend({
   releaseAt: isoTime,
+  /**
+   * The streamer's previous VOD had this same stream id (a same-id restart), so the path's ts may be
+   * only the seconds field of the start time. Absent in older messages: false.
+   */
+  restart: z.boolean().optional(),
 });
 export type VodFetchRequest = z.output<typeof vodFetchRequest>;
 
@@ -74,13 +79,24 @@ const found = z.object({
  * create the row even when no snapshot reached it first.
  */
 export const vodFetchResult = vodSightings.extend({
-  outcome: z.enum(["found", "not_found", "failed"]),
+  /**
+   * found: archived. not_found: not on the CDN (as far as the search went, see `partial`).
+   * failed: the CDN or the network failed; retried automatically. live: the playlist answered
+   * without #EXT-X-ENDLIST, so the stream had not ended: nothing is archived and the delay
+   * tracks the VOD again until its real end.
+   */
+  outcome: z.enum(["found", "not_found", "failed", "live"]),
   fetchedAt: isoTime,
   /** HTTP requests this VOD cost. */
   requests: z.number().int().nonnegative(),
   found: found.nullable(),
   /** For failed: what went wrong, e.g. "d1m7jfoe9zdc1j.cloudfront.net: timeout". */
   error: z.string().nullable(),
+  /**
+   * not_found only: the search stopped early because the VOD is unlikely to be on the CDN at all;
+   * a low-priority deep search may still find it (then a found result follows). Absent: false.
+   */
+  partial: z.boolean().optional(),
   /** From the streamer's archive listing; null (or absent, in older messages) where unknown. */
   visibility: z.object({ public: z.boolean().nullable(), subOnly: z.boolean().nullable() }).nullable().optional(),
 });

@@ -10,7 +10,7 @@ export type { FaultSpec, FaultSpecInput } from "./faults.ts";
 export type { StatsSnapshot } from "./stats.ts";
 export type { VodTruth, VodFilter } from "./truth.ts";
 export { World } from "./world.ts";
-export { DEFAULT_RATES } from "./world-options.ts";
+export { DEFAULT_RATES, REALISTIC_RATES } from "./world-options.ts";
 export type { WorldRates, StreamerSpec, SessionSpec } from "./world-options.ts";
 export { pathOf } from "./vod.ts";
 export type { Vod } from "./vod.ts";

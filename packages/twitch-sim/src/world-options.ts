@@ -63,6 +63,14 @@ export const DEFAULT_RATES: WorldRates = {
   viewerNoise: 0.25,
 };
 
+/**
+ * Twitch's shape, where DEFAULT_RATES keeps the older, gentler world that many tests were written
+ * against: used by the benchmarks, the demo and the soak. Where each number comes from is in the README.
+ */
+export const REALISTIC_RATES: WorldRates = {
+  ...DEFAULT_RATES,
+};
+
 /** A scripted session. Times are Unix ms; a scenario file resolves offsets and ISO strings first. */
 export interface SessionSpec {
   startMs: number;

@@ -76,7 +76,7 @@ export interface ResultRow {
   lastSeen: string;
   maxViewers: number;
   /** The outcome that wins (see `outcomeBeats`). */
-  result: VodFetchResult;
+  result: ArchiveResult;
   /** Folded over every result of the VOD with `joinKnown`, whichever outcome won. */
   public: boolean | null;
   subOnly: boolean | null;
@@ -95,7 +95,12 @@ export function joinKnown(a: boolean | null, b: boolean | null): boolean | null 
   return a || b;
 }
 
-export const OUTCOME_RANK = { failed: 1, not_found: 2, found: 3 } as const;
+/** A result that says something about the archive; a `live` one only says the stream had not ended. */
+export type ArchiveResult = VodFetchResult & { outcome: Exclude<VodFetchResult["outcome"], "live"> };
+
+const isArchiveResult = (r: VodFetchResult): r is ArchiveResult => r.outcome !== "live";
+
+export const OUTCOME_RANK = { live: 0, failed: 1, not_found: 2, found: 3 } as const;
 
 /**
  * Whether outcome `a` replaces an outcome `b` already stored: a better outcome always does
@@ -111,6 +116,8 @@ export function outcomeBeats(a: Pick<VodFetchResult, "outcome" | "fetchedAt">, b
 export function mergeResults(results: readonly VodFetchResult[]): ResultRow[] {
   const rows = new Map<string, ResultRow>();
   results.forEach((r, i) => {
+    // The stream had not ended: no outcome to store; the delay releases it again after its real end.
+    if (!isArchiveResult(r)) return;
     const key = vodKeyOf(r.streamId, r.startTime);
     const row = rows.get(key);
     if (!row) {
