@@ -60,7 +60,7 @@ function env() {
     CDN_DOMAINS: DOMAINS.join(","),
     CDN_URL_TEMPLATE: sim.cdnUrlTemplate,
     RATE_PER_SECOND: String(RATE),
-    VISIBILITY_LOOKUP: "false",
+    GQL_LOOKUP: "false",
     CONNECT_TIMEOUT: "1s",
     HEADERS_TIMEOUT: "1s",
     BODY_TIMEOUT: "1s",

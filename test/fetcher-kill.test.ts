@@ -80,7 +80,7 @@ function spawnFetcher(): Child {
       CDN_DOMAINS: DOMAINS.join(","),
       CDN_URL_TEMPLATE: sim.cdnUrlTemplate,
       RATE_PER_SECOND: String(RATE),
-      VISIBILITY_LOOKUP: "false",
+      GQL_LOOKUP: "false",
       CONCURRENCY: String(CONCURRENCY),
       BATCH_MAX_MESSAGES: String(BATCH),
       REQUEST_RETRIES: "1",

@@ -67,7 +67,7 @@ beforeAll(async () => {
       KAFKA_BROKERS: brokers, DATABASE_URL: db.url, TOPIC_PREFIX: prefix, GROUP_ID: fetcherGroup,
       CDN_DOMAINS: DOMAINS.join(","), CDN_URL_TEMPLATE: sim.cdnUrlTemplate, RATE_PER_SECOND: String(RATE),
       CONNECT_TIMEOUT: "1s", HEADERS_TIMEOUT: "1s", BODY_TIMEOUT: "1s", REQUEST_TIMEOUT: "2s",
-      REQUEST_RETRIES: "1", RETRY_BACKOFF: "50ms", CONCURRENCY: "8", VISIBILITY_LOOKUP: "false",
+      REQUEST_RETRIES: "1", RETRY_BACKOFF: "50ms", CONCURRENCY: "8", GQL_LOOKUP: "false",
     }),
     { kafka, producer, db: db.db, clock, log: testLog },
   );

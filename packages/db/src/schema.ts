@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, boolean, customType, index, integer, pgTable, real, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
 
@@ -51,11 +51,21 @@ export const vods = pgTable(
 export type Vod = typeof vods.$inferSelect;
 export type NewVod = typeof vods.$inferInsert;
 
-/** Which CDN domain last served each streamer's VOD: the fetcher tries it first. */
+/**
+ * What the fetcher knows of each streamer: the domain that last served its VOD (tried first), and
+ * how its VODs turned out, which decides how much a VOD GQL does not list is worth searching for.
+ */
 export const cdnStreamerDomains = pgTable("cdn_streamer_domains", {
   streamerId: bigint("streamer_id", { mode: "number" }).primaryKey(),
-  domain: text("domain").notNull(),
-  foundAt: timestamp("found_at", { withTimezone: true, precision: 3 }).notNull(),
+  // Null until one of the streamer's VODs is found.
+  domain: text("domain"),
+  foundAt: timestamp("found_at", { withTimezone: true, precision: 3 }),
+  foundCount: integer("found_count").notNull().default(0),
+  notFoundCount: integer("not_found_count").notNull().default(0),
+  // Found on the CDN while GQL did not list it: the streamer hides its VODs.
+  unlistedFoundCount: integer("unlisted_found_count").notNull().default(0),
+  // Last time a VOD of the streamer was searched for on the CDN (at least one request).
+  checkedAt: timestamp("checked_at", { withTimezone: true, precision: 3 }),
 });
 
 /** The fetcher's view of each CDN domain's health; survives restarts so ordering does not start cold. */
@@ -67,4 +77,30 @@ export const cdnDomainHealth = pgTable("cdn_domain_health", {
   consecutiveFailures: integer("consecutive_failures").notNull().default(0),
   lastSuccessAt: timestamp("last_success_at", { withTimezone: true, precision: 3 }),
   lastFailureAt: timestamp("last_failure_at", { withTimezone: true, precision: 3 }),
+  // Set for a domain learned from a seekPreviewsURL rather than configured.
+  discoveredAt: timestamp("discovered_at", { withTimezone: true, precision: 3 }),
+  discoveredFrom: text("discovered_from"),
 });
+
+/**
+ * Work the fetcher owes after a VOD's first outcome: a retry of a failed one (with backoff), or the
+ * deep search of one given up early (candidates not tried yet, on leftover budget, until a deadline).
+ */
+export const fetchFollowups = pgTable(
+  "fetch_followups",
+  {
+    streamId: bigint("stream_id", { mode: "number" }).notNull(),
+    startTime: timestamp("start_time", { withTimezone: true, precision: 3 }).notNull(),
+    kind: text("kind", { enum: ["retry", "deep"] }).notNull(),
+    /** The fetch request, as received. */
+    request: jsonb("request").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAt: timestamp("next_at", { withTimezone: true, precision: 3 }).notNull(),
+    deadline: timestamp("deadline", { withTimezone: true, precision: 3 }).notNull(),
+    /** Deep search: the probability that the VOD is on the CDN when the first search stopped. */
+    prior: real("prior"),
+    /** Deep search: candidates already answered, as "domain ts". */
+    tried: text("tried").array().notNull().default(sql`'{}'::text[]`),
+  },
+  (t) => [primaryKey({ columns: [t.streamId, t.startTime] })],
+);

@@ -5,7 +5,15 @@ export { createGqlClient, GqlError, TWITCH_GQL_ENDPOINT, TWITCH_WEB_CLIENT_ID } 
 export type { GqlAnswer, GqlClient, GqlClientOptions } from "./gql/client.ts";
 export { LIVE_STREAMS_QUERY, liveStreamsVariables, parseLiveStreamsPage } from "./gql/live-streams.ts";
 export type { LiveStream, LiveStreamsPage, PageParse } from "./gql/live-streams.ts";
-export { isPlaylist, processPlaylist } from "./cdn/playlist.ts";
+export { hasEndList, isPlaylist, processPlaylist } from "./cdn/playlist.ts";
 export type { ProcessedPlaylist } from "./cdn/playlist.ts";
-export { ARCHIVES_PAGE_SIZE, parseStreamerArchives, STREAMER_ARCHIVES_QUERY, streamerArchivesVariables } from "./gql/streamer-archives.ts";
-export type { Visibility } from "./gql/streamer-archives.ts";
+export {
+  ARCHIVES_PAGE_SIZE,
+  listingCovers,
+  matchListedVod,
+  parseArchiveListing,
+  parseStreamerArchives,
+  STREAMER_ARCHIVES_QUERY,
+  streamerArchivesVariables,
+} from "./gql/streamer-archives.ts";
+export type { ArchiveListing, ListedVod, Visibility } from "./gql/streamer-archives.ts";

@@ -16,11 +16,19 @@ describe("hls-fetcher env", () => {
     expect(env).toMatchObject({ CDN_DOMAINS: ["a.example", "b.example"], RATE_PER_SECOND: 1.5 });
   });
 
-  it("looks up visibility on real Twitch's GQL by default, 2 per second; switchable", () => {
-    expect(readEnv({})).toMatchObject({ VISIBILITY_LOOKUP: true, GQL_ENDPOINT: "https://gql.twitch.tv/gql", GQL_RATE: 2, GQL_TIMEOUT: 3_000 });
-    expect(readEnv({ VISIBILITY_LOOKUP: "false", GQL_ENDPOINT: "http://127.0.0.1:8900/gql" })).toMatchObject({ VISIBILITY_LOOKUP: false, GQL_ENDPOINT: "http://127.0.0.1:8900/gql" });
-    expect(() => readEnv({ VISIBILITY_LOOKUP: "maybe" })).toThrow(/VISIBILITY_LOOKUP/);
+  it("asks real Twitch's GQL first by default, 2 POSTs per second of 10 streamers; switchable", () => {
+    expect(readEnv({})).toMatchObject({ GQL_LOOKUP: true, GQL_ENDPOINT: "https://gql.twitch.tv/gql", GQL_RATE: 2, GQL_TIMEOUT: 3_000 });
+    expect(readEnv({ GQL_LOOKUP: "false", GQL_ENDPOINT: "http://127.0.0.1:8900/gql" })).toMatchObject({ GQL_LOOKUP: false, GQL_ENDPOINT: "http://127.0.0.1:8900/gql" });
+    expect(() => readEnv({ GQL_LOOKUP: "maybe" })).toThrow(/GQL_LOOKUP/);
     expect(() => readEnv({ GQL_RATE: "0" })).toThrow(/GQL_RATE/);
+    expect(readEnv({})).toMatchObject({ GQL_BATCH: 10, STOP_PROBABILITY: 0.03, RETRY_INITIAL: 120_000, RETRY_FOR: 86_400_000 });
+  });
+
+  it("learns only hosts that look like Twitch's CDN; a bad pattern stops the service", () => {
+    const { CDN_DISCOVERABLE } = readEnv({});
+    expect(["d1ndex63qxojbr.cloudfront.net", "vod-secure.twitch.tv"].every((h) => CDN_DISCOVERABLE.test(h))).toBe(true);
+    expect(["evil.example", "d1ndex63qxojbr.cloudfront.net.evil.example", "127.0.0.1"].some((h) => CDN_DISCOVERABLE.test(h))).toBe(false);
+    expect(() => readEnv({ CDN_DISCOVERABLE: "(" })).toThrow(/CDN_DISCOVERABLE/);
   });
 
   it("names each bad field", () => {

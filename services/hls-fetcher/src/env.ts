@@ -37,14 +37,47 @@ const schema = z.object({
   /** VODs fetched at the same time; they share the one limiter. */
   CONCURRENCY: z.coerce.number().int().positive().default(8),
   BATCH_MAX_MESSAGES: z.coerce.number().int().positive().default(32),
-  /** Whether each VOD's visibility (public, sub only) is asked of GQL after its CDN search. */
-  VISIBILITY_LOOKUP: bool(true),
+  /**
+   * Whether the streamer's archive listing is asked of GQL before any CDN request: a listed VOD costs
+   * one request, and the listing gives its visibility (public, sub only).
+   */
+  GQL_LOOKUP: bool(true),
   GQL_ENDPOINT: z.url().default(TWITCH_GQL_ENDPOINT),
   GQL_CLIENT_ID: z.string().min(1).default(TWITCH_WEB_CLIENT_ID),
-  /** GQL requests per second (real time) for visibility lookups. */
+  /** GQL POSTs per second (real time): its own budget, apart from the CDN's. */
   GQL_RATE: z.coerce.number().positive().default(2),
-  /** Whole visibility lookup, queue included; past it the VOD's visibility stays unknown. */
+  /** Streamers looked up per POST, and how long a lookup waits for others to share its POST. */
+  GQL_BATCH: z.coerce.number().int().min(1).max(35).default(10),
+  GQL_BATCH_WAIT: duration("200ms", { allowZero: true }),
+  /** Whole lookup, queue included; past it the CDN is searched without the listing. */
   GQL_TIMEOUT: duration("3s"),
+  /** Hosts a seekPreviewsURL may teach as CDN domains (a regular expression); others are never requested. */
+  CDN_DISCOVERABLE: z
+    .string()
+    .default(String.raw`^(d[a-z0-9]{8,20}\.cloudfront\.net|vod-[a-z0-9-]+\.twitch\.tv)$`)
+    .transform((raw, ctx) => {
+      try {
+        return new RegExp(raw);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: `not a regular expression: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    }),
+  /** The search stops once the VOD is on the CDN with less than this probability; 0 searches every candidate. */
+  STOP_PROBABILITY: z.coerce.number().min(0).max(1).default(0.03),
+  /** The deep search (leftover budget) gives a VOD up below this probability, or this long after it began. */
+  DEEP_STOP_PROBABILITY: z.coerce.number().min(0).max(1).default(0.005),
+  DEEP_SEARCH_FOR: duration("12h"),
+  /** Failed VODs are retried by themselves: first after RETRY_INITIAL (clock time), doubling up to RETRY_MAX, for RETRY_FOR. */
+  RETRY_INITIAL: duration("2m"),
+  RETRY_MAX: duration("30m"),
+  RETRY_FOR: duration("24h"),
+  /** How often (real time) due retries and the deep search are looked at. */
+  FOLLOWUP_POLL: duration("1s"),
+  /** This many 403s for VODs GQL lists, within BLOCK_WINDOW, is a block (CloudFront's WAF answers 403): slow down, fail, retry. */
+  BLOCK_403_THRESHOLD: z.coerce.number().int().positive().default(3),
+  BLOCK_WINDOW: duration("2m"),
+  BLOCK_HOLD: duration("5m"),
   OPS_PORT: port(9103),
   /** Where /healthz and /metrics listen; 0.0.0.0 in containers, so Prometheus can scrape them. */
   OPS_HOST: z.string().min(1).default("127.0.0.1"),

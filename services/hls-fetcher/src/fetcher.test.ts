@@ -39,7 +39,7 @@ function setup(overrides: { perSecond?: number; headersTimeoutMs?: number; retri
   const t = overrides.headersTimeoutMs ?? 2_000;
   const http = new CdnHttp(limiter, { connectTimeoutMs: t, headersTimeoutMs: t, bodyTimeoutMs: t, requestTimeoutMs: t * 2 });
   const knowledge = new DomainKnowledge({ halfLifeMs: 6 * 3_600_000, failureThreshold: 3, cooldownMs: 120_000 });
-  const fetcher = new VodFetcher(http, knowledge, clock, { domains: DOMAINS, urlTemplate: sim.cdnUrlTemplate, retries: overrides.retries ?? 1, backoffMs: 20 }, testLog);
+  const fetcher = new VodFetcher(http, knowledge, clock, { domains: DOMAINS, urlTemplate: sim.cdnUrlTemplate, retries: overrides.retries ?? 1, backoffMs: 20, stopProbability: 0, discoverable: /./ }, testLog);
   return { limiter, http, knowledge, fetcher, close: async () => (await limiter.stop(), await http.close()) };
 }
 

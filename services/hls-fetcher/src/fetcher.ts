@@ -3,34 +3,68 @@ import type { Clock } from "@vod/clock";
 import { sleep } from "@vod/backoff";
 import type { VodFetchRequest, VodFetchResult } from "@vod/kafka";
 import type { Logger } from "@vod/log";
-import { isPlaylist, processPlaylist } from "@vod/twitch";
-import { orderCandidates } from "./candidates.ts";
+import { hasEndList, isPlaylist, listingCovers, matchListedVod, processPlaylist, type ArchiveListing, type TimestampVariant } from "@vod/twitch";
+import type { ArchiveLookup } from "./archives.ts";
+import type { BlockDetector } from "./block.ts";
+import { orderCandidates, posterior, type Candidate } from "./candidates.ts";
 import type { CdnAnswer, CdnHttp } from "./http.ts";
 import type { DomainKnowledge } from "./knowledge.ts";
-import type { VisibilityLookup } from "./visibility.ts";
+import { DEFAULT_PRIORS, onCdnPrior, type ListingEvidence, type PriorOptions } from "./prior.ts";
 
 export interface VodFetcherOptions {
+  /** Configured domains; domains GQL reveals are added as they are learned. */
   domains: readonly string[];
   /** Root URL of a domain, `{domain}` replaced. */
   urlTemplate: string;
   retries: number;
   backoffMs: number;
-  /** Looked up after the CDN search; absent: visibility stays null. */
-  visibility?: Pick<VisibilityLookup, "lookup">;
+  /** Asked before any CDN request; absent: search the CDN alone (visibility stays unset). */
+  archives?: Pick<ArchiveLookup, "lookup">;
+  /** The search stops once the VOD is on the CDN with less than this probability (0: never early). */
+  stopProbability: number;
+  priors?: PriorOptions;
+  /** Hosts a seekPreviewsURL may teach; anything else is never requested. */
+  discoverable: RegExp;
+  /** Watches 403s on listed VODs; absent: none is taken for a block. */
+  block?: BlockDetector;
 }
 
 export interface FetchCounters {
   request?(domain: string, answer: CdnAnswer): void;
   outcome?(outcome: VodFetchResult["outcome"], requests: number): void;
+  discovered?(domain: string): void;
 }
 
+/** A search stopped early: what the deep search needs to carry on. */
+export interface DeepStart {
+  /** Probability that the VOD is on the CDN before the first search. */
+  prior: number;
+  /** Candidates that answered 403/404, as `candidateId`. */
+  tried: string[];
+}
+
+export interface FetchReport {
+  result: VodFetchResult;
+  deep?: DeepStart;
+}
+
+export const candidateId = (c: Pick<Candidate, "domain" | "ts">): string => `${c.domain} ${c.ts}`;
+
+type GetOutcome = { answer: CdnAnswer; requests: number } | { skipped: string; requests: number };
+
+const UNKNOWN_VISIBILITY = { public: null, subOnly: null };
+
 /**
- * Finds one VOD's playlist: candidates most likely first, stop at the first 200 that is a
- * playlist. A domain that times out, resets or answers 5xx/429 (after retries) is dropped for
- * this VOD; if the VOD is not found elsewhere the outcome is `failed` (replayable), and only
- * when every candidate answered 403/404 is it `not_found`.
+ * Finds one VOD's playlist. GQL first: a VOD in the streamer's listing costs one GET on the domain
+ * and path its seekPreviewsURL names. Otherwise the CDN is searched, likeliest candidate first, and
+ * the search stops once the VOD is unlikely to be there at all (the rest is left to the deep search).
+ * A hit without #EXT-X-ENDLIST is a live stream (`live`); a domain that times out, resets or
+ * answers 5xx/429 makes the outcome `failed` (retried), and `not_found` means the candidates tried
+ * all answered 403/404.
  */
 export class VodFetcher {
+  readonly #configured: Set<string>;
+
   constructor(
     private readonly http: CdnHttp,
     private readonly knowledge: DomainKnowledge,
@@ -38,30 +72,231 @@ export class VodFetcher {
     private readonly options: VodFetcherOptions,
     private readonly log: Logger,
     private readonly counters: FetchCounters = {},
-  ) {}
+  ) {
+    this.#configured = new Set(options.domains);
+  }
 
   baseUrl(domain: string): string {
     return this.options.urlTemplate.replaceAll("{domain}", domain);
   }
 
-  async fetch(req: VodFetchRequest, signal: AbortSignal): Promise<VodFetchResult> {
-    const result = await this.search(req, signal);
-    const lookup = this.options.visibility;
-    if (!lookup) return result;
-    return { ...result, visibility: await lookup.lookup(req, signal) };
+  /** Configured domains, then the ones learned from GQL. */
+  domains(): string[] {
+    return [...this.options.domains, ...this.knowledge.discoveredDomains().filter((d) => !this.#configured.has(d))];
   }
 
-  private async search(req: VodFetchRequest, signal: AbortSignal): Promise<VodFetchResult> {
-    const { knowledge, clock } = this;
-    const candidates = orderCandidates(req.login, req.streamId, new Date(req.startTime), {
-      domains: this.options.domains,
-      streamerDomain: knowledge.streamerDomain(req.streamerId),
-      score: (d) => knowledge.score(d, clock.now()),
-      variantHits: knowledge.variantHits(),
+  async fetch(req: VodFetchRequest, signal: AbortSignal): Promise<VodFetchResult> {
+    return (await this.run(req, signal)).result;
+  }
+
+  async run(req: VodFetchRequest, signal: AbortSignal): Promise<FetchReport> {
+    const lookup = this.options.archives;
+    const listing = lookup ? await lookup.lookup(req.streamerId, signal) : null;
+    signal.throwIfAborted();
+    const report = await this.#find(req, listing, signal);
+    if (!lookup) return report;
+    const visibility = listing ? visibilityOf(listing, req) : UNKNOWN_VISIBILITY;
+    return { ...report, result: { ...report.result, visibility } };
+  }
+
+  /** Candidates of a VOD as the search ranks them now (the deep search continues from these). */
+  candidates(req: VodFetchRequest): Candidate[] {
+    const now = this.clock.now();
+    return orderCandidates(req.login, req.streamId, new Date(req.startTime), {
+      domains: this.domains(),
+      streamerDomain: this.knowledge.streamerDomain(req.streamerId),
+      score: (d) => this.knowledge.score(d, now),
+      variantHits: this.knowledge.variantHits(),
+      restart: req.restart ?? false,
     });
+  }
+
+  /**
+   * One request of a deep search: `candidate` (not tried yet). Found (or live) gives a result;
+   * a miss gives null, and so does a domain that fails (the deep search tries it again later).
+   */
+  async probe(req: VodFetchRequest, candidate: Candidate, signal: AbortSignal, priority: number): Promise<{ result: VodFetchResult | null; missed: boolean }> {
+    const got = await this.#get(candidate.domain, candidate.path, signal, priority);
+    if ("skipped" in got) return { result: null, missed: false };
+    const { answer } = got;
+    if (answer.kind === "ok" && isPlaylist(answer.body)) {
+      const result = this.#hit(req, candidate.domain, candidate.path, candidate.variant, candidate.ts, answer.body, got.requests, false);
+      return { result, missed: false };
+    }
+    return { result: null, missed: answer.kind === "missing" || answer.kind === "ok" };
+  }
+
+  async #find(req: VodFetchRequest, listing: ArchiveListing | null, signal: AbortSignal): Promise<FetchReport> {
+    const now = this.clock.now();
+    if (listing?.live && listing.live.streamId === req.streamId && Math.abs(listing.live.startMs - Date.parse(req.startTime)) < 2_000) {
+      return this.#report(req, "live", 0, null, "GQL says the stream is still live");
+    }
+    const match = listing ? matchListedVod(listing, req.streamId, req.startTime) : null;
+    if (match && this.#usable(match.vod.domain, match.vod.key, now)) {
+      return this.#fetchListed(req, match.vod.domain, `${match.vod.key}/chunked/index-dvr.m3u8`, match.variant, match.vod.ts, signal);
+    }
+    const block = this.options.block;
+    if (block?.active(now)) {
+      return this.#report(req, "failed", 0, null, "the CDN answers 403 to VODs GQL lists (a block); searching waits until it lifts");
+    }
+    let evidence: ListingEvidence = "unknown";
+    if (listing && listingCovers(listing, req.startTime)) evidence = listing.videos.length === 0 ? "empty" : "unlisted";
+    const prior = onCdnPrior(evidence, this.knowledge.history(req.streamerId), now, this.options.priors ?? DEFAULT_PRIORS);
+    return this.#search(req, prior, signal);
+  }
+
+  /** Whether a domain GQL named may be requested; a new one that looks like a CDN host is learned. */
+  #usable(domain: string, key: string, now: number): boolean {
+    if (this.#configured.has(domain)) return true;
+    if (!this.options.discoverable.test(domain)) {
+      this.log.warn({ domain, key }, "GQL named a host that does not look like Twitch's CDN; not requested");
+      return false;
+    }
+    if (this.knowledge.discover(domain, key, now)) {
+      this.log.info({ domain, key }, "learned a CDN domain from GQL");
+      this.counters.discovered?.(domain);
+    }
+    return true;
+  }
+
+  async #fetchListed(req: VodFetchRequest, domain: string, path: string, variant: TimestampVariant, ts: number, signal: AbortSignal): Promise<FetchReport> {
+    const got = await this.#get(domain, path, signal);
+    if ("skipped" in got) return this.#report(req, "failed", got.requests, null, `${domain}: ${got.skipped}`);
+    const { answer, requests } = got;
+    const now = this.clock.now();
+    if (answer.kind === "ok" && isPlaylist(answer.body)) {
+      this.options.block?.listedAnswered(now);
+      return { result: this.#hit(req, domain, path, variant, ts, answer.body, requests, true) };
+    }
+    if (answer.kind === "missing") {
+      // GQL lists it, so a 403 is the CDN refusing us (CloudFront's WAF answers 403) or a deletion this minute.
+      this.options.block?.listed403(now);
+      return this.#report(req, "failed", requests, null, `${domain}: HTTP ${answer.status} for a VOD GQL lists`);
+    }
+    const why = answer.kind === "ok" ? "HTTP 200 that is not a playlist" : answer.kind === "rate_limited" ? "HTTP 429" : answer.error;
+    return this.#report(req, "failed", requests, null, `${domain}: ${why}`);
+  }
+
+  async #search(req: VodFetchRequest, prior: number, signal: AbortSignal): Promise<FetchReport> {
+    const { knowledge, clock } = this;
+    const stop = this.options.stopProbability;
     let requests = 0;
+    let mass = 0;
+    let stoppedEarly = false;
+    const tried: string[] = [];
     const unwell = new Map<string, string>();
-    const base = {
+
+    for (const c of this.candidates(req)) {
+      if (unwell.has(c.domain)) continue;
+      if (stop > 0 && posterior(prior, mass) < stop) {
+        stoppedEarly = true;
+        break;
+      }
+      const got = await this.#get(c.domain, c.path, signal);
+      requests += got.requests;
+      if ("skipped" in got) {
+        unwell.set(c.domain, got.skipped);
+        continue;
+      }
+      const { answer } = got;
+      if (answer.kind === "ok" && isPlaylist(answer.body)) {
+        return { result: this.#hit(req, c.domain, c.path, c.variant, c.ts, answer.body, requests, false) };
+      }
+      if (answer.kind === "ok" || answer.kind === "missing") {
+        mass += c.p;
+        tried.push(candidateId(c));
+        continue;
+      }
+      unwell.set(c.domain, answer.kind === "rate_limited" ? "HTTP 429" : answer.error);
+    }
+
+    if (unwell.size > 0) {
+      const error = [...unwell].map(([d, e]) => `${d}: ${e}`).join("; ");
+      this.log.warn({ streamId: req.streamId, login: req.login, requests, error }, "VOD not found and some domains failed; outcome failed");
+      return this.#report(req, "failed", requests, null, error);
+    }
+    if (this.options.block?.active(clock.now())) {
+      // Every 403 during a block may be the block's: nothing here proves the VOD missing.
+      return this.#report(req, "failed", requests, null, "the CDN answers 403 to VODs GQL lists (a block)");
+    }
+    knowledge.notFound(req.streamerId, requests > 0, clock.now());
+    const report = this.#report(req, "not_found", requests, null, null);
+    if (!stoppedEarly) return report;
+    return { result: { ...report.result, partial: true }, deep: { prior, tried } };
+  }
+
+  /**
+   * One GET with the domain's circuit and retries: a failing domain is skipped (no request), a
+   * probe in flight is waited for, timeouts and 5xx are retried with backoff.
+   */
+  async #get(domain: string, path: string, signal: AbortSignal, priority?: number): Promise<GetOutcome> {
+    const { knowledge, clock } = this;
+    let state = knowledge.state(domain, clock.now());
+    while (state === "probing") {
+      await settledOrAborted(knowledge.probeSettled(domain), signal);
+      signal.throwIfAborted();
+      state = knowledge.state(domain, clock.now());
+    }
+    if (state === "open") return { skipped: "skipped, failing", requests: 0 };
+    const url = this.baseUrl(domain) + path;
+    let answer: CdnAnswer | undefined;
+    let requests = 0;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        answer = await this.http.get(url, signal, priority);
+        requests++;
+        this.counters.request?.(domain, answer);
+        if (answer.kind === "ok" || answer.kind === "missing") break;
+        if (attempt >= this.options.retries || state === "probe") break;
+        await sleep(this.options.backoffMs * 2 ** attempt, signal);
+      }
+    } finally {
+      // Waiting fetches must not wait on a probe that ended without a verdict (429, abort).
+      if (state === "probe" && (signal.aborted || answer === undefined || answer.kind === "rate_limited")) knowledge.endProbe(domain);
+    }
+    const now = clock.now();
+    if (answer.kind === "ok" || answer.kind === "missing") knowledge.answered(domain, now);
+    // 429 is about us, not the domain: it slows the limiter but does not mark the domain unwell.
+    else if (answer.kind === "transient") knowledge.failed(domain, now);
+    return { answer, requests };
+  }
+
+  #hit(req: VodFetchRequest, domain: string, path: string, variant: TimestampVariant, ts: number, body: string, requests: number, listed: boolean): VodFetchResult {
+    const now = this.clock.now();
+    this.knowledge.found(req.streamerId, domain, variant, now, listed);
+    if (!hasEndList(body)) {
+      // Still live (or a live stream's playlist the delay released too early): nothing is stored.
+      return this.#report(req, "live", requests, null, `${domain}: playlist has no #EXT-X-ENDLIST; the stream is still live`).result;
+    }
+    const url = this.baseUrl(domain) + path;
+    const p = processPlaylist(body, url);
+    this.counters.outcome?.("found", requests);
+    return {
+      ...this.#base(req),
+      outcome: "found",
+      fetchedAt: new Date(now).toISOString(),
+      requests,
+      found: {
+        domain,
+        url,
+        variant,
+        ts,
+        durationSeconds: p.durationSeconds,
+        segments: p.segments,
+        mutedSegments: p.mutedSegments,
+        playlistGzipBase64: gzipSync(p.text).toString("base64"),
+      },
+      error: null,
+    };
+  }
+
+  #report(req: VodFetchRequest, outcome: VodFetchResult["outcome"], requests: number, found: null, error: string | null): FetchReport {
+    this.counters.outcome?.(outcome, requests);
+    return { result: { ...this.#base(req), outcome, fetchedAt: new Date(this.clock.now()).toISOString(), requests, found, error } };
+  }
+
+  #base(req: VodFetchRequest) {
+    return {
       v: 1 as const,
       streamId: req.streamId,
       startTime: req.startTime,
@@ -71,76 +306,13 @@ export class VodFetcher {
       lastSeen: req.lastSeen,
       maxViewers: req.maxViewers,
     };
-
-    for (const c of candidates) {
-      if (unwell.has(c.domain)) continue;
-      let state = knowledge.state(c.domain, clock.now());
-      while (state === "probing") {
-        await settledOrAborted(knowledge.probeSettled(c.domain), signal);
-        signal.throwIfAborted();
-        state = knowledge.state(c.domain, clock.now());
-      }
-      if (state === "open") {
-        unwell.set(c.domain, "skipped, failing");
-        continue;
-      }
-      const url = this.baseUrl(c.domain) + c.path;
-      let answer: CdnAnswer;
-      try {
-        for (let attempt = 0; ; attempt++) {
-          answer = await this.http.get(url, signal);
-          requests++;
-          this.counters.request?.(c.domain, answer);
-          if (answer.kind === "ok" || answer.kind === "missing") break;
-          if (attempt >= this.options.retries || state === "probe") break;
-          await sleep(this.options.backoffMs * 2 ** attempt, signal);
-        }
-      } finally {
-        // Waiting fetches must not wait on a probe that ended without a verdict (429, abort).
-        if (state === "probe" && (signal.aborted || answer! === undefined || answer.kind === "rate_limited")) knowledge.endProbe(c.domain);
-      }
-      if (answer.kind === "ok" && isPlaylist(answer.body)) {
-        const now = clock.now();
-        knowledge.found(req.streamerId, c.domain, c.variant, now);
-        const p = processPlaylist(answer.body, url);
-        this.counters.outcome?.("found", requests);
-        return {
-          ...base,
-          outcome: "found",
-          fetchedAt: new Date(now).toISOString(),
-          requests,
-          found: {
-            domain: c.domain,
-            url,
-            variant: c.variant,
-            ts: c.ts,
-            durationSeconds: p.durationSeconds,
-            segments: p.segments,
-            mutedSegments: p.mutedSegments,
-            playlistGzipBase64: gzipSync(p.text).toString("base64"),
-          },
-          error: null,
-        };
-      }
-      if (answer.kind === "ok" || answer.kind === "missing") {
-        knowledge.answered(c.domain, clock.now());
-        continue;
-      }
-      // 429 is about us, not the domain: it slows the limiter but does not mark the domain unwell.
-      if (answer.kind === "transient") knowledge.failed(c.domain, clock.now());
-      unwell.set(c.domain, answer.kind === "rate_limited" ? "HTTP 429" : answer.error);
-    }
-
-    const fetchedAt = new Date(clock.now()).toISOString();
-    if (unwell.size === 0) {
-      this.counters.outcome?.("not_found", requests);
-      return { ...base, outcome: "not_found", fetchedAt, requests, found: null, error: null };
-    }
-    const error = [...unwell].map(([d, e]) => `${d}: ${e}`).join("; ");
-    this.log.warn({ streamId: req.streamId, login: req.login, requests, error }, "VOD not found and some domains failed; outcome failed");
-    this.counters.outcome?.("failed", requests);
-    return { ...base, outcome: "failed", fetchedAt, requests, found: null, error };
   }
+}
+
+/** Public when listed; not public when the listing covers the VOD's start and lacks it. */
+function visibilityOf(listing: ArchiveListing, req: VodFetchRequest): { public: boolean | null; subOnly: boolean | null } {
+  const listed = matchListedVod(listing, req.streamId, req.startTime) !== null;
+  return { public: listed ? true : listingCovers(listing, req.startTime) ? false : null, subOnly: listing.subOnly };
 }
 
 /** Resolves when `work` settles or `signal` aborts, whichever comes first, and leaves no listener behind. */

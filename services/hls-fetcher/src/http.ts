@@ -41,15 +41,18 @@ export class CdnHttp {
     });
   }
 
-  /** One HTTP request; `signal` (shutdown) aborts it, and rejects instead of answering. */
-  get(url: string, signal: AbortSignal): Promise<CdnAnswer> {
+  /**
+   * One HTTP request; `signal` (shutdown) aborts it, and rejects instead of answering. A higher
+   * `priority` number waits behind every queued request of a lower one (the deep search's lane).
+   */
+  get(url: string, signal: AbortSignal, priority?: number): Promise<CdnAnswer> {
     return this.limiter.schedule(async () => {
       signal.throwIfAborted();
       const answer = await this.#get(url, signal);
       if (answer.kind === "rate_limited") this.limiter.rateLimited(answer.retryAfterMs);
       else if (answer.kind !== "transient") this.limiter.succeeded();
       return answer;
-    });
+    }, priority);
   }
 
   async #get(url: string, shutdown: AbortSignal): Promise<CdnAnswer> {

@@ -2,7 +2,10 @@ export { startFetcher, type FetcherDeps, type RunningFetcher } from "./service.t
 export { readEnv, type FetcherEnv } from "./env.ts";
 export { orderCandidates, type Candidate } from "./candidates.ts";
 export { RateLimiter } from "./limiter.ts";
-export { VodFetcher, type VodFetcherOptions } from "./fetcher.ts";
+export { VodFetcher, type FetchReport, type VodFetcherOptions } from "./fetcher.ts";
 export { CdnHttp } from "./http.ts";
 export { DomainKnowledge } from "./knowledge.ts";
-export { VisibilityLookup, type VisibilityOptions, type VodVisibility } from "./visibility.ts";
+export { ArchiveLookup, type ArchiveLookupOptions } from "./archives.ts";
+export { BlockDetector } from "./block.ts";
+export { FollowUps, followUpKey, type FollowUpOptions } from "./followups.ts";
+export { DEFAULT_PRIORS, onCdnPrior, type PriorOptions } from "./prior.ts";

@@ -19,13 +19,32 @@ interface Health {
 
 export type DomainState = "closed" | "open" | "probe" | "probing";
 
+/** How a streamer's VODs turned out so far: the prior for the next one. */
+export interface StreamerHistory {
+  /** The domain that last served one of its VODs; null until one is found. */
+  domain: string | null;
+  foundAt: number | null;
+  found: number;
+  notFound: number;
+  /** Found on the CDN while GQL did not list them: the streamer hides its VODs. */
+  unlistedFound: number;
+  /** Last CDN search for one of its VODs (at least one request). */
+  checkedAt: number | null;
+}
+
+interface Discovered {
+  at: number;
+  from: string;
+}
+
 /**
  * What the fetcher learns: which domain last served each streamer, and each domain's health
  * (a decaying success score, failures in a row). Kept in memory, written to Postgres after each
  * batch (before its results are published), and loaded at start, so a restart does not begin cold.
  */
 export class DomainKnowledge {
-  readonly #streamers = new Map<string, { domain: string; foundAt: number }>();
+  readonly #streamers = new Map<string, StreamerHistory>();
+  readonly #discovered = new Map<string, Discovered>();
   readonly #health = new Map<string, Health>();
   readonly #dirtyStreamers = new Set<string>();
   readonly #dirtyDomains = new Set<string>();
@@ -36,8 +55,18 @@ export class DomainKnowledge {
 
   static async load(db: Db, options: KnowledgeOptions): Promise<DomainKnowledge> {
     const k = new DomainKnowledge(options);
-    for (const r of await db.select().from(cdnStreamerDomains)) k.#streamers.set(String(r.streamerId), { domain: r.domain, foundAt: r.foundAt.getTime() });
+    for (const r of await db.select().from(cdnStreamerDomains)) {
+      k.#streamers.set(String(r.streamerId), {
+        domain: r.domain,
+        foundAt: r.foundAt?.getTime() ?? null,
+        found: r.foundCount,
+        notFound: r.notFoundCount,
+        unlistedFound: r.unlistedFoundCount,
+        checkedAt: r.checkedAt?.getTime() ?? null,
+      });
+    }
     for (const r of await db.select().from(cdnDomainHealth)) {
+      if (r.discoveredAt) k.#discovered.set(r.domain, { at: r.discoveredAt.getTime(), from: r.discoveredFrom ?? "" });
       k.#health.set(r.domain, {
         score: r.score,
         scoredAt: r.scoredAt.getTime(),
@@ -54,7 +83,39 @@ export class DomainKnowledge {
   }
 
   streamerDomain(streamerId: string): string | undefined {
-    return this.#streamers.get(streamerId)?.domain;
+    return this.#streamers.get(streamerId)?.domain ?? undefined;
+  }
+
+  history(streamerId: string): Readonly<StreamerHistory> | undefined {
+    return this.#streamers.get(streamerId);
+  }
+
+  /** Domains learned from GQL's seekPreviewsURLs that are not configured, in the order learned. */
+  discoveredDomains(): string[] {
+    return [...this.#discovered].sort((a, b) => a[1].at - b[1].at).map(([d]) => d);
+  }
+
+  /** Remembers a domain GQL named for a VOD (`from`: its key); true when it was new. */
+  discover(domain: string, from: string, now: number): boolean {
+    if (this.#discovered.has(domain)) return false;
+    this.#discovered.set(domain, { at: now, from });
+    this.#healthOf(domain, now);
+    this.#dirtyDomains.add(domain);
+    return true;
+  }
+
+  /** A VOD of the streamer was not found (`searched`: at least one CDN request was made for it). */
+  notFound(streamerId: string, searched: boolean, now: number): void {
+    const h = this.#historyOf(streamerId);
+    h.notFound++;
+    if (searched) h.checkedAt = now;
+    this.#dirtyStreamers.add(streamerId);
+  }
+
+  #historyOf(streamerId: string): StreamerHistory {
+    let h = this.#streamers.get(streamerId);
+    if (!h) this.#streamers.set(streamerId, (h = { domain: null, foundAt: null, found: 0, notFound: 0, unlistedFound: 0, checkedAt: null }));
+    return h;
   }
 
   /** The success score decayed to `now`. */
@@ -99,8 +160,14 @@ export class DomainKnowledge {
     this.#probing.delete(domain);
   }
 
-  found(streamerId: string, domain: string, variant: TimestampVariant, now: number): void {
-    this.#streamers.set(streamerId, { domain, foundAt: now });
+  /** A VOD of the streamer was found on `domain`; `listed`: GQL listed it. */
+  found(streamerId: string, domain: string, variant: TimestampVariant, now: number, listed = false): void {
+    const s = this.#historyOf(streamerId);
+    s.domain = domain;
+    s.foundAt = now;
+    s.found++;
+    s.checkedAt = now;
+    if (!listed) s.unlistedFound++;
     this.#dirtyStreamers.add(streamerId);
     this.#variantHits[variant]++;
     const h = this.#healthOf(domain, now);
@@ -147,18 +214,47 @@ export class DomainKnowledge {
         if (streamers.length > 0) {
           const rows = streamers.map((id) => {
             const s = this.#streamers.get(id)!;
-            return { streamerId: Number(id), domain: s.domain, foundAt: new Date(s.foundAt) };
+            const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+            return {
+              streamerId: Number(id),
+              domain: s.domain,
+              foundAt: date(s.foundAt),
+              foundCount: s.found,
+              notFoundCount: s.notFound,
+              unlistedFoundCount: s.unlistedFound,
+              checkedAt: date(s.checkedAt),
+            };
           });
           await tx
             .insert(cdnStreamerDomains)
             .values(rows)
-            .onConflictDoUpdate({ target: cdnStreamerDomains.streamerId, set: { domain: sql`excluded.domain`, foundAt: sql`excluded.found_at` } });
+            .onConflictDoUpdate({
+              target: cdnStreamerDomains.streamerId,
+              set: {
+                domain: sql`excluded.domain`,
+                foundAt: sql`excluded.found_at`,
+                foundCount: sql`excluded.found_count`,
+                notFoundCount: sql`excluded.not_found_count`,
+                unlistedFoundCount: sql`excluded.unlisted_found_count`,
+                checkedAt: sql`excluded.checked_at`,
+              },
+            });
         }
         if (domains.length > 0) {
           const rows = domains.map((domain) => {
             const h = this.#health.get(domain)!;
             const date = (ms: number | null) => (ms === null ? null : new Date(ms));
-            return { domain, score: h.score, scoredAt: new Date(h.scoredAt), consecutiveFailures: h.consecutiveFailures, lastSuccessAt: date(h.lastSuccessAt), lastFailureAt: date(h.lastFailureAt) };
+            const found = this.#discovered.get(domain);
+            return {
+              domain,
+              score: h.score,
+              scoredAt: new Date(h.scoredAt),
+              consecutiveFailures: h.consecutiveFailures,
+              lastSuccessAt: date(h.lastSuccessAt),
+              lastFailureAt: date(h.lastFailureAt),
+              discoveredAt: found ? new Date(found.at) : null,
+              discoveredFrom: found?.from ?? null,
+            };
           });
           await tx
             .insert(cdnDomainHealth)
@@ -171,6 +267,9 @@ export class DomainKnowledge {
                 consecutiveFailures: sql`excluded.consecutive_failures`,
                 lastSuccessAt: sql`excluded.last_success_at`,
                 lastFailureAt: sql`excluded.last_failure_at`,
+                // A domain once discovered stays so, whichever instance wrote last.
+                discoveredAt: sql`coalesce(${cdnDomainHealth.discoveredAt}, excluded.discovered_at)`,
+                discoveredFrom: sql`coalesce(${cdnDomainHealth.discoveredFrom}, excluded.discovered_from)`,
               },
             });
         }

@@ -32,11 +32,17 @@ export class RateLimiter {
     return this.#minTimeMs;
   }
 
-  schedule<T>(work: () => Promise<T>): Promise<T> {
-    return this.#bottleneck.schedule(async () => {
+  /** Runs `work` in turn; jobs with a larger `priority` (0-9, default 5) wait behind every queued smaller one. */
+  schedule<T>(work: () => Promise<T>, priority?: number): Promise<T> {
+    return this.#bottleneck.schedule(priority === undefined ? {} : { priority }, async () => {
       await this.#spaced();
       return work();
     });
+  }
+
+  /** Requests waiting for their turn (none: the lane above spends nothing right now). */
+  queued(): number {
+    return this.#bottleneck.counts().QUEUED;
   }
 
   /**

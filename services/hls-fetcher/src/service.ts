@@ -2,6 +2,7 @@ import type { Kafka } from "kafkajs";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Clock } from "@vod/clock";
 import type { Db } from "@vod/db";
+import { sleep } from "@vod/backoff";
 import { createCatalog, runConsumer, subscribe, type RunningConsumer, type TypedProducer, type VodFetchResult } from "@vod/kafka";
 import type { Logger } from "@vod/log";
 import { consumerMetrics } from "@vod/service";
@@ -10,7 +11,9 @@ import { VodFetcher, type FetchCounters } from "./fetcher.ts";
 import { CdnHttp } from "./http.ts";
 import { DomainKnowledge } from "./knowledge.ts";
 import { RateLimiter } from "./limiter.ts";
-import { VisibilityLookup } from "./visibility.ts";
+import { ArchiveLookup } from "./archives.ts";
+import { BlockDetector } from "./block.ts";
+import { FollowUps } from "./followups.ts";
 
 export interface FetcherDeps {
   kafka: Kafka;
@@ -25,6 +28,7 @@ export interface RunningFetcher {
   consumer: RunningConsumer;
   limiter: RateLimiter;
   knowledge: DomainKnowledge;
+  followUps: FollowUps;
   /** Stops consuming (aborting requests in flight: their batch is redelivered), then closes the pools. */
   stop(): Promise<void>;
 }
@@ -36,7 +40,17 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
     failureThreshold: env.DOMAIN_FAILURE_THRESHOLD,
     cooldownMs: env.DOMAIN_COOLDOWN,
   });
-  log.info({ streamersKnown: knowledge.streamersKnown, domains: env.CDN_DOMAINS.length, rate: env.RATE_PER_SECOND }, "domain knowledge loaded");
+  const followUps = await FollowUps.load(db, {
+    retryInitialMs: env.RETRY_INITIAL,
+    retryMaxMs: env.RETRY_MAX,
+    retryForMs: env.RETRY_FOR,
+    deepForMs: env.DEEP_SEARCH_FOR,
+    deepStopProbability: env.DEEP_STOP_PROBABILITY,
+  });
+  log.info(
+    { streamersKnown: knowledge.streamersKnown, domains: env.CDN_DOMAINS.length, discovered: knowledge.discoveredDomains(), rate: env.RATE_PER_SECOND, followUps: followUps.size },
+    "domain knowledge loaded",
+  );
   const limiter = new RateLimiter({ perSecond: env.RATE_PER_SECOND, floorPerSecond: env.RATE_FLOOR_PER_SECOND });
   const http = new CdnHttp(limiter, {
     connectTimeoutMs: env.CONNECT_TIMEOUT,
@@ -44,12 +58,30 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
     bodyTimeoutMs: env.BODY_TIMEOUT,
     requestTimeoutMs: env.REQUEST_TIMEOUT,
   });
-  const visibility = env.VISIBILITY_LOOKUP
-    ? new VisibilityLookup(
-        { endpoint: env.GQL_ENDPOINT, clientId: env.GQL_CLIENT_ID, perSecond: env.GQL_RATE, timeoutMs: env.GQL_TIMEOUT, maxQueued: env.CONCURRENCY },
+  const archives = env.GQL_LOOKUP
+    ? new ArchiveLookup(
+        {
+          endpoint: env.GQL_ENDPOINT,
+          clientId: env.GQL_CLIENT_ID,
+          perSecond: env.GQL_RATE,
+          timeoutMs: env.GQL_TIMEOUT,
+          batchSize: env.GQL_BATCH,
+          batchWaitMs: env.GQL_BATCH_WAIT,
+          cacheMs: 30_000,
+        },
         log,
       )
     : undefined;
+  const block = new BlockDetector({
+    threshold: env.BLOCK_403_THRESHOLD,
+    windowMs: env.BLOCK_WINDOW,
+    holdMs: env.BLOCK_HOLD,
+    onBlock: () => {
+      limiter.rateLimited();
+      log.warn("403s for VODs GQL lists: the CDN is refusing us; slowing down, failing (and retrying) instead of concluding not found");
+    },
+  });
+  const counters = registry ? metrics(registry, limiter, followUps, archives) : {};
   const fetcher = new VodFetcher(
     http,
     knowledge,
@@ -59,11 +91,21 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
       urlTemplate: env.CDN_URL_TEMPLATE,
       retries: env.REQUEST_RETRIES,
       backoffMs: env.RETRY_BACKOFF,
-      ...(visibility ? { visibility } : {}),
+      stopProbability: env.STOP_PROBABILITY,
+      discoverable: env.CDN_DISCOVERABLE,
+      block,
+      ...(archives ? { archives } : {}),
     },
     log,
-    registry ? metrics(registry, limiter) : {},
+    counters,
   );
+
+  /** What is owed after these outcomes, and what was learned, made durable before the outcomes are published. */
+  async function saveState(ctxLog: Logger): Promise<void> {
+    // Knowledge saves requests, never VODs: a failed save is retried with the next batch.
+    await knowledge.flush(db).catch((err: unknown) => ctxLog.warn({ err }, "saving domain knowledge failed; kept for the next batch"));
+    await followUps.flush(db);
+  }
 
   // Outcomes of a batch already fetched, so a retry after a failed publish does not fetch again.
   const done = new Map<string, VodFetchResult>();
@@ -81,12 +123,12 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
             const key = `${m.topic}:${m.partition}:${m.offset}`;
             const known = done.get(key);
             if (known) return known;
-            const result = await fetcher.fetch(m.value, ctx.signal);
-            done.set(key, result);
-            return result;
+            const report = await fetcher.run(m.value, ctx.signal);
+            followUps.apply(m.value, report, clock.now());
+            done.set(key, report.result);
+            return report.result;
           });
-          // Knowledge saves requests, never VODs: a failed save is retried with the next batch.
-          await knowledge.flush(db).catch((err: unknown) => ctx.log.warn({ err }, "saving domain knowledge failed; kept for the next batch"));
+          await saveState(ctx.log);
           await producer.send(catalog.vodFetchResults, results);
           for (const m of messages) done.delete(`${m.topic}:${m.partition}:${m.offset}`);
           const counts = results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.outcome]: (acc[r.outcome] ?? 0) + 1 }), {});
@@ -96,20 +138,85 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
     ],
   });
 
+  const stopping = new AbortController();
+  const followUpLoop = runFollowUps({ env, fetcher, followUps, limiter, clock, log, stopping: stopping.signal, saveState, publish: (r) => producer.send(catalog.vodFetchResults, r) });
+
   let stopped: Promise<void> | undefined;
   return {
     consumer,
     limiter,
     knowledge,
+    followUps,
     stop: () =>
       (stopped ??= (async () => {
+        stopping.abort(new Error("shutdown"));
         await consumer.stop();
+        await followUpLoop;
         await limiter.stop();
-        await visibility?.stop();
+        await archives?.stop();
         await http.close();
         await knowledge.flush(db).catch((err: unknown) => log.warn({ err }, "saving domain knowledge on shutdown failed"));
+        await followUps.flush(db).catch((err: unknown) => log.warn({ err }, "saving follow-ups on shutdown failed"));
       })()),
   };
+}
+
+interface FollowUpLoopDeps {
+  env: FetcherEnv;
+  fetcher: VodFetcher;
+  followUps: FollowUps;
+  limiter: RateLimiter;
+  clock: Clock;
+  log: Logger;
+  stopping: AbortSignal;
+  saveState(log: Logger): Promise<void>;
+  publish(results: VodFetchResult[]): Promise<void>;
+}
+
+/** Below every request of the main lane: the deep search spends only what it leaves. */
+const DEEP_PRIORITY = 9;
+/** Deep requests between two looks at due retries. */
+const DEEP_PER_ROUND = 20;
+
+/**
+ * Retries of failed VODs when due, and the deep search while the limiter has nothing queued.
+ * Outcomes are published before the follow-up rows they settle are deleted: a crash in between
+ * repeats a request, never loses an outcome.
+ */
+async function runFollowUps(d: FollowUpLoopDeps): Promise<void> {
+  const { env, fetcher, followUps, limiter, clock, log, stopping } = d;
+  while (!stopping.aborted) {
+    try {
+      const retries = followUps.dueRetries(clock.now(), env.CONCURRENCY);
+      if (retries.length > 0) {
+        const reports = await mapConcurrently(retries, env.CONCURRENCY, (r) => fetcher.run(r, stopping));
+        await d.publish(reports.map((r) => r.result));
+        reports.forEach((report, i) => followUps.apply(retries[i]!, report, clock.now()));
+        await d.saveState(log);
+        log.info({ vods: reports.length, outcomes: reports.map((r) => r.result.outcome) }, "failed VODs retried");
+      }
+      // One deep request at a time, and only when no request of the main lane waits for its turn.
+      for (let n = 0; n < DEEP_PER_ROUND && !stopping.aborted && limiter.queued() === 0; n++) {
+        const pick = followUps.nextDeep(clock.now(), (r) => fetcher.candidates(r));
+        if (!pick) break;
+        const { result, missed } = await fetcher.probe(pick.request, pick.candidate, stopping, DEEP_PRIORITY);
+        if (result) {
+          await d.publish([{ ...result, partial: false }]);
+          followUps.settle(pick.key);
+          log.info({ streamId: result.streamId, login: result.login, outcome: result.outcome }, "deep search found a VOD given up early");
+        } else if (missed) {
+          followUps.deepMissed(pick.key, pick.candidate);
+        } else {
+          break; // the domain failed: leave the deep search for the next round
+        }
+      }
+      await d.saveState(log);
+    } catch (err) {
+      if (stopping.aborted) break;
+      log.error({ err }, "follow-up round failed; trying again");
+    }
+    await sleep(d.env.FOLLOWUP_POLL, stopping);
+  }
 }
 
 async function mapConcurrently<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -132,7 +239,7 @@ async function mapConcurrently<T, R>(items: readonly T[], limit: number, work: (
   return out;
 }
 
-function metrics(registry: Registry, limiter: RateLimiter): FetchCounters {
+function metrics(registry: Registry, limiter: RateLimiter, followUps: FollowUps, archives: ArchiveLookup | undefined): FetchCounters {
   const requests = new Counter({
     name: "fetcher_http_requests_total",
     help: "CDN requests by domain, HTTP status (none: timeout or reset) and answer kind",
@@ -142,7 +249,21 @@ function metrics(registry: Registry, limiter: RateLimiter): FetchCounters {
   const vods = new Counter({ name: "fetcher_vods_total", help: "VOD outcomes", labelNames: ["outcome"], registers: [registry] });
   const perVod = new Histogram({ name: "fetcher_requests_per_vod", help: "HTTP requests one VOD cost, by outcome", labelNames: ["outcome"], buckets: [1, 2, 3, 5, 10, 20, 45], registers: [registry] });
   new Gauge({ name: "fetcher_limiter_min_time_ms", help: "Current spacing between CDN requests", registers: [registry], collect() { this.set(limiter.minTimeMs); } });
+  new Gauge({
+    name: "fetcher_followups",
+    help: "VODs owed a retry (failed) or a deep search (given up early)",
+    labelNames: ["kind"],
+    registers: [registry],
+    collect() {
+      this.set({ kind: "retry" }, followUps.count("retry"));
+      this.set({ kind: "deep" }, followUps.count("deep"));
+    },
+  });
+  new Gauge({ name: "fetcher_gql_posts", help: "GQL POSTs for archive listings since start", registers: [registry], collect() { this.set(archives?.posts ?? 0); } });
+  new Gauge({ name: "fetcher_gql_lookup_failures", help: "Archive listings GQL did not give (failure, timeout) since start", registers: [registry], collect() { this.set(archives?.failures ?? 0); } });
+  const discovered = new Counter({ name: "fetcher_domains_discovered_total", help: "CDN domains learned from GQL's seekPreviewsURL", registers: [registry] });
   return {
+    discovered: () => discovered.inc(),
     request: (domain, answer) => requests.inc({ domain, status: String(answer.status ?? "none"), answer: answer.kind }),
     outcome: (outcome, n) => {
       vods.inc({ outcome });

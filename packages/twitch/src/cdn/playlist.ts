@@ -17,6 +17,11 @@ export function isPlaylist(body: string): boolean {
   return body.replace(/^\uFEFF/, "").startsWith("#EXTM3U");
 }
 
+/** A finished VOD's playlist ends with #EXT-X-ENDLIST; a live one has none yet (FACTS.md). */
+export function hasEndList(body: string): boolean {
+  return /^#EXT-X-ENDLIST\s*$/m.test(body);
+}
+
 /**
  * Makes a VOD playlist playable from anywhere (mpv, VLC, ffmpeg): every segment URI and
  * `#EXT-X-MAP` URI resolved against the playlist's own URL, `-unmuted` segments renamed to

@@ -1,0 +1,132 @@
+import Bottleneck from "bottleneck";
+import { request } from "undici";
+import type { Logger } from "@vod/log";
+import { parseArchiveListing, STREAMER_ARCHIVES_QUERY, streamerArchivesVariables, type ArchiveListing } from "@vod/twitch";
+
+export interface ArchiveLookupOptions {
+  endpoint: string;
+  clientId: string;
+  /** POSTs per second (real time): GQL has its own budget, apart from the CDN's. */
+  perSecond: number;
+  /** Whole lookup, waiting for its batch and the limiter included; past it the search goes on without. */
+  timeoutMs: number;
+  /** Streamers per POST (Twitch's endpoint takes an array of operations). */
+  batchSize: number;
+  /** How long a lookup waits for others to share its POST. */
+  batchWaitMs: number;
+  /** A listing answered this recently (real time) is reused. */
+  cacheMs: number;
+}
+
+interface Waiter {
+  resolve(listing: ArchiveListing | null): void;
+}
+
+/**
+ * A streamer's archive listing (`user.videos` with seekPreviewsURL, and subscriptionProducts), asked
+ * several streamers per POST. Best effort: a failure, an error for one streamer, or no answer within
+ * the timeout gives null, and the fetcher searches the CDN without it.
+ */
+export class ArchiveLookup {
+  readonly #limiter: Bottleneck;
+  readonly #queue = new Map<string, Waiter[]>();
+  readonly #cache = new Map<string, { at: number; listing: ArchiveListing }>();
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  /** POSTs sent and streamers asked, for metrics and the benchmark. */
+  posts = 0;
+  lookups = 0;
+  failures = 0;
+
+  constructor(
+    private readonly options: ArchiveLookupOptions,
+    private readonly log: Logger,
+  ) {
+    this.#limiter = new Bottleneck({ minTime: Math.ceil(1000 / options.perSecond), maxConcurrent: 2 });
+  }
+
+  lookup(streamerId: string, signal: AbortSignal): Promise<ArchiveListing | null> {
+    const cached = this.#cache.get(streamerId);
+    if (cached && performance.now() - cached.at < this.options.cacheMs) return Promise.resolve(cached.listing);
+    if (this.#stopped || signal.aborted) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const deadline = setTimeout(() => finish(null), this.options.timeoutMs);
+      const onAbort = () => finish(null);
+      signal.addEventListener("abort", onAbort, { once: true });
+      let done = false;
+      const finish = (listing: ArchiveListing | null) => {
+        if (done) return;
+        done = true;
+        clearTimeout(deadline);
+        signal.removeEventListener("abort", onAbort);
+        resolve(listing);
+      };
+      const waiters = this.#queue.get(streamerId);
+      if (waiters) waiters.push({ resolve: finish });
+      else this.#queue.set(streamerId, [{ resolve: finish }]);
+      if (this.#queue.size >= this.options.batchSize) this.#flush();
+      else this.#timer ??= setTimeout(() => this.#flush(), this.options.batchWaitMs);
+    });
+  }
+
+  #flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    while (this.#queue.size > 0) {
+      const batch = [...this.#queue].slice(0, this.options.batchSize);
+      for (const [id] of batch) this.#queue.delete(id);
+      void this.#limiter
+        .schedule(() => this.#post(batch.map(([id]) => id)))
+        .catch((err: unknown) => {
+          this.log.debug({ err, streamers: batch.length }, "archive lookup failed; searching without it");
+          return batch.map(() => null);
+        })
+        .then((listings) => {
+          batch.forEach(([id, waiters], i) => {
+            const listing = listings[i] ?? null;
+            if (listing) this.#cache.set(id, { at: performance.now(), listing });
+            else this.failures++;
+            for (const w of waiters) w.resolve(listing);
+          });
+          this.#trimCache();
+        });
+    }
+  }
+
+  async #post(streamerIds: string[]): Promise<(ArchiveListing | null)[]> {
+    if (this.#stopped) return streamerIds.map(() => null);
+    this.posts++;
+    this.lookups += streamerIds.length;
+    const body = streamerIds.map((id) => ({ operationName: "StreamerArchives", query: STREAMER_ARCHIVES_QUERY, variables: streamerArchivesVariables(id) }));
+    const res = await request(this.options.endpoint, {
+      method: "POST",
+      headers: { "content-type": "application/json", "client-id": this.options.clientId },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(this.options.timeoutMs),
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+    const answers: unknown = JSON.parse(text);
+    if (!Array.isArray(answers)) throw new Error("a batch answered with something other than an array");
+    return streamerIds.map((_, i) => {
+      const a = answers[i] as { data?: unknown; errors?: unknown[] } | undefined;
+      // A resolver error nulls `user`: that says nothing about the streamer's archives.
+      if (!a || (Array.isArray(a.errors) && a.errors.length > 0)) return null;
+      return parseArchiveListing(a.data);
+    });
+  }
+
+  #trimCache(): void {
+    if (this.#cache.size < 10_000) return;
+    const now = performance.now();
+    for (const [id, c] of this.#cache) if (now - c.at >= this.options.cacheMs) this.#cache.delete(id);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    for (const waiters of this.#queue.values()) for (const w of waiters) w.resolve(null);
+    this.#queue.clear();
+    await this.#limiter.stop({ dropWaitingJobs: true });
+  }
+}

@@ -1,0 +1,225 @@
+import { sql } from "drizzle-orm";
+import { fetchFollowups, withTransaction, type Db } from "@vod/db";
+import { vodFetchRequest, type VodFetchRequest, type VodFetchResult } from "@vod/kafka";
+import { posterior, type Candidate } from "./candidates.ts";
+import { candidateId, type FetchReport } from "./fetcher.ts";
+
+export interface FollowUpOptions {
+  /** First retry of a failed VOD this long (clock time) after it failed; doubling up to `retryMaxMs`. */
+  retryInitialMs: number;
+  retryMaxMs: number;
+  /** A VOD still failing this long after its first failure keeps its `failed` outcome (replay is left). */
+  retryForMs: number;
+  /** How long after a search stopped early the deep search may go on. */
+  deepForMs: number;
+  /** The deep search gives a VOD up once it is on the CDN with less than this probability. */
+  deepStopProbability: number;
+}
+
+interface Item {
+  kind: "retry" | "deep";
+  request: VodFetchRequest;
+  attempts: number;
+  nextAt: number;
+  deadline: number;
+  prior: number | null;
+  tried: Set<string>;
+  /** Deep search: the candidates as ranked when it started (memory only; rebuilt after a restart). */
+  candidates?: Candidate[];
+}
+
+/** The next deep-search request worth making: the one likeliest to find its VOD. */
+export interface DeepPick {
+  key: string;
+  request: VodFetchRequest;
+  candidate: Candidate;
+  /** Probability that this one request finds the VOD. */
+  chance: number;
+}
+
+const keyOf = (r: Pick<VodFetchRequest, "streamId" | "startTime">) => `${r.streamId}|${new Date(r.startTime).toISOString()}`;
+
+/**
+ * What the fetcher still owes after a VOD's outcome: failed VODs are retried with backoff until a
+ * deadline, without anybody replaying anything; searches stopped early go on in the deep search,
+ * one request at a time from leftover budget. Kept in memory and in Postgres (`fetch_followups`),
+ * written before the outcomes that create them are published, so a crash loses none.
+ */
+export class FollowUps {
+  readonly #items = new Map<string, Item>();
+  readonly #dirty = new Set<string>();
+
+  constructor(private readonly options: FollowUpOptions) {}
+
+  static async load(db: Db, options: FollowUpOptions): Promise<FollowUps> {
+    const f = new FollowUps(options);
+    for (const r of await db.select().from(fetchFollowups)) {
+      const request = vodFetchRequest.safeParse(r.request);
+      if (!request.success) continue;
+      f.#items.set(keyOf(request.data), {
+        kind: r.kind,
+        request: request.data,
+        attempts: r.attempts,
+        nextAt: r.nextAt.getTime(),
+        deadline: r.deadline.getTime(),
+        prior: r.prior,
+        tried: new Set(r.tried),
+      });
+    }
+    return f;
+  }
+
+  get size(): number {
+    return this.#items.size;
+  }
+
+  count(kind: Item["kind"]): number {
+    let n = 0;
+    for (const i of this.#items.values()) if (i.kind === kind) n++;
+    return n;
+  }
+
+  /** Records what a VOD's outcome leaves to do: a retry, a deep search, or nothing any more. */
+  apply(request: VodFetchRequest, report: FetchReport, now: number): void {
+    const key = keyOf(request);
+    const { result } = report;
+    const current = this.#items.get(key);
+    if (result.outcome === "failed") {
+      const first = current?.kind === "retry" ? current.deadline - this.options.retryForMs : now;
+      const attempts = current?.kind === "retry" ? current.attempts + 1 : 1;
+      const deadline = first + this.options.retryForMs;
+      if (now >= deadline) return this.#drop(key);
+      const wait = Math.min(this.options.retryMaxMs, this.options.retryInitialMs * 2 ** (attempts - 1));
+      this.#set(key, { kind: "retry", request, attempts, nextAt: now + wait, deadline, prior: null, tried: new Set() });
+      return;
+    }
+    if (result.outcome === "not_found" && report.deep && posterior(report.deep.prior, 0) >= this.options.deepStopProbability) {
+      this.#set(key, { kind: "deep", request, attempts: 0, nextAt: now, deadline: now + this.options.deepForMs, prior: report.deep.prior, tried: new Set(report.deep.tried) });
+      return;
+    }
+    this.#drop(key);
+  }
+
+  /** Failed VODs whose retry is due, earliest first. */
+  dueRetries(now: number, limit: number): VodFetchRequest[] {
+    return [...this.#items.values()]
+      .filter((i) => i.kind === "retry" && i.nextAt <= now)
+      .sort((a, b) => a.nextAt - b.nextAt)
+      .slice(0, limit)
+      .map((i) => i.request);
+  }
+
+  /**
+   * The deep-search request likeliest to find its VOD. `rank` gives a VOD's candidates (as the
+   * search ranks them); VODs past their deadline or below the stop probability are dropped here.
+   */
+  nextDeep(now: number, rank: (r: VodFetchRequest) => Candidate[]): DeepPick | null {
+    let best: DeepPick | null = null;
+    for (const [key, item] of this.#items) {
+      if (item.kind !== "deep") continue;
+      const pick = now >= item.deadline ? null : this.#deepNext(key, item, rank);
+      if (!pick) {
+        this.#drop(key);
+        continue;
+      }
+      if (!best || pick.chance > best.chance) best = pick;
+    }
+    return best;
+  }
+
+  /** The deep search's request missed (403/404). */
+  deepMissed(key: string, candidate: Candidate): void {
+    const item = this.#items.get(key);
+    if (item?.kind !== "deep") return;
+    item.tried.add(candidateId(candidate));
+    this.#dirty.add(key);
+  }
+
+  /** A VOD has its final outcome from elsewhere (the deep search found it). */
+  settle(key: string): void {
+    this.#drop(key);
+  }
+
+  #deepNext(key: string, item: Item, rank: (r: VodFetchRequest) => Candidate[]): DeepPick | null {
+    item.candidates ??= rank(item.request);
+    let mass = 0;
+    let next: Candidate | undefined;
+    for (const c of item.candidates) {
+      if (item.tried.has(candidateId(c))) mass += c.p;
+      else next ??= c;
+    }
+    if (!next) return null;
+    const onCdn = posterior(item.prior ?? 0, mass);
+    if (onCdn < this.options.deepStopProbability) return null;
+    return { key, request: item.request, candidate: next, chance: (onCdn * next.p) / Math.max(1e-9, 1 - mass) };
+  }
+
+  #set(key: string, item: Item): void {
+    this.#items.set(key, item);
+    this.#dirty.add(key);
+  }
+
+  #drop(key: string): void {
+    if (this.#items.delete(key) || !this.#dirty.has(key)) this.#dirty.add(key);
+  }
+
+  /** Writes what changed since the last flush (rows of dropped items are deleted); on failure it stays dirty. */
+  async flush(db: Db): Promise<void> {
+    const keys = [...this.#dirty];
+    if (keys.length === 0) return;
+    this.#dirty.clear();
+    const rows = keys.flatMap((key) => {
+      const i = this.#items.get(key);
+      if (!i) return [];
+      return [
+        {
+          streamId: Number(i.request.streamId),
+          startTime: new Date(i.request.startTime),
+          kind: i.kind,
+          request: i.request,
+          attempts: i.attempts,
+          nextAt: new Date(i.nextAt),
+          deadline: new Date(i.deadline),
+          prior: i.prior,
+          tried: [...i.tried],
+        },
+      ];
+    });
+    const gone = keys.filter((k) => !this.#items.has(k));
+    try {
+      await withTransaction(db, async (tx) => {
+        for (let i = 0; i < rows.length; i += 500) {
+          await tx
+            .insert(fetchFollowups)
+            .values(rows.slice(i, i + 500))
+            .onConflictDoUpdate({
+              target: [fetchFollowups.streamId, fetchFollowups.startTime],
+              set: {
+                kind: sql`excluded.kind`,
+                request: sql`excluded.request`,
+                attempts: sql`excluded.attempts`,
+                nextAt: sql`excluded.next_at`,
+                deadline: sql`excluded.deadline`,
+                prior: sql`excluded.prior`,
+                tried: sql`excluded.tried`,
+              },
+            });
+        }
+        for (let i = 0; i < gone.length; i += 500) {
+          const chunk = gone.slice(i, i + 500).map((k) => k.split("|") as [string, string]);
+          const tuples = sql.join(
+            chunk.map(([id, at]) => sql`(${id}::bigint, ${at}::timestamptz)`),
+            sql`, `,
+          );
+          await tx.delete(fetchFollowups).where(sql`(${fetchFollowups.streamId}, ${fetchFollowups.startTime}) in (${tuples})`);
+        }
+      });
+    } catch (err) {
+      for (const k of keys) this.#dirty.add(k);
+      throw err;
+    }
+  }
+}
+
+/** The follow-up key of a result or request. */
+export const followUpKey = (r: Pick<VodFetchResult, "streamId" | "startTime">): string => keyOf(r);

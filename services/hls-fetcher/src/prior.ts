@@ -1,0 +1,58 @@
+import type { StreamerHistory } from "./knowledge.ts";
+
+/** What GQL said about a VOD before the CDN search. */
+export type ListingEvidence =
+  /** No listing: GQL failed, timed out, or is switched off. */
+  | "unknown"
+  /** The listing covers the VOD's start and does not hold it, while it holds other VODs of the streamer. */
+  | "unlisted"
+  /** The listing covers the VOD's start and holds no VOD at all: the streamer hides its archives or saves none. */
+  | "empty";
+
+export interface PriorOptions {
+  /** Share of VODs on the CDN when nothing is known (streamers with archiving off make up most of the rest). */
+  base: number;
+  /** An unlisted VOD of a streamer whose other VODs are listed: deleted or never saved (deleted ones leave the CDN within minutes). */
+  unlisted: number;
+  /** An empty listing of a streamer never searched: the share of hidden archives among empty listings. */
+  emptyNew: number;
+  /** An empty listing of a streamer whose VODs were searched and never found: archiving off. */
+  emptyNeverFound: number;
+  /** Clock time after which a streamer judged to save nothing is searched again as if new. */
+  recheckAfterMs: number;
+}
+
+export const DEFAULT_PRIORS: PriorOptions = {
+  // FACTS/issue: about 24% of VODs were never on the CDN in the original system (7,502 found, 2,421 not).
+  base: 0.76,
+  unlisted: 0.02,
+  // 2% of streamers hide their VODs against about 20% who save none: 2 / 22.
+  emptyNew: 0.09,
+  emptyNeverFound: 0.005,
+  recheckAfterMs: 7 * 86_400_000,
+};
+
+/**
+ * Probability that a VOD is on the CDN at all, before any CDN request, from GQL's listing and the
+ * streamer's history. A listed VOD never gets here: it costs one request on the path GQL names.
+ */
+export function onCdnPrior(evidence: ListingEvidence, history: Readonly<StreamerHistory> | undefined, now: number, o: PriorOptions = DEFAULT_PRIORS): number {
+  const found = history?.found ?? 0;
+  const notFound = history?.notFound ?? 0;
+  const hidden = history?.unlistedFound ?? 0;
+  // Found before without GQL listing it: the streamer hides its VODs, and they are on the CDN.
+  if (hidden > 0 && evidence !== "unlisted") return Math.min(0.97, (hidden + 1) / (hidden + notFound + 1.2));
+  switch (evidence) {
+    case "unlisted":
+      return o.unlisted;
+    case "empty": {
+      if (found > 0) return 0.5; // was found while listed: the streamer has just hidden its archives, or deleted them
+      const stale = history?.checkedAt === null || history?.checkedAt === undefined || now - history.checkedAt >= o.recheckAfterMs;
+      if (notFound === 0 || stale) return o.emptyNew;
+      return o.emptyNeverFound;
+    }
+    case "unknown":
+      // Beta posterior around the base share, two pseudo-VODs strong.
+      return (found + 2 * o.base) / (found + notFound + 2);
+  }
+}
