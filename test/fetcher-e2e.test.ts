@@ -61,6 +61,8 @@ function env() {
     CDN_URL_TEMPLATE: sim.cdnUrlTemplate,
     RATE_PER_SECOND: String(RATE),
     GQL_LOOKUP: "false",
+    // Exhaustive search: these tests check outcomes against the truth for every candidate form.
+    STOP_PROBABILITY: "0",
     CONNECT_TIMEOUT: "1s",
     HEADERS_TIMEOUT: "1s",
     BODY_TIMEOUT: "1s",

@@ -81,6 +81,8 @@ function spawnFetcher(): Child {
       CDN_URL_TEMPLATE: sim.cdnUrlTemplate,
       RATE_PER_SECOND: String(RATE),
       GQL_LOOKUP: "false",
+      // Exhaustive search: the outcome of every VOD is checked against the truth.
+      STOP_PROBABILITY: "0",
       CONCURRENCY: String(CONCURRENCY),
       BATCH_MAX_MESSAGES: String(BATCH),
       REQUEST_RETRIES: "1",

@@ -68,6 +68,8 @@ beforeAll(async () => {
       CDN_DOMAINS: DOMAINS.join(","), CDN_URL_TEMPLATE: sim.cdnUrlTemplate, RATE_PER_SECOND: String(RATE),
       CONNECT_TIMEOUT: "1s", HEADERS_TIMEOUT: "1s", BODY_TIMEOUT: "1s", REQUEST_TIMEOUT: "2s",
       REQUEST_RETRIES: "1", RETRY_BACKOFF: "50ms", CONCURRENCY: "8", GQL_LOOKUP: "false",
+      // The operator's replay is what this test is about: automatic retries wait past the run.
+      RETRY_INITIAL: "24h", RETRY_MAX: "24h", STOP_PROBABILITY: "0",
     }),
     { kafka, producer, db: db.db, clock, log: testLog },
   );

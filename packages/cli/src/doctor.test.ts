@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cdnDomainHealth, vods } from "@vod/db";
+import { cdnDomainHealth, fetchFollowups, vods } from "@vod/db";
 import { createCatalog, createProducer, type TypedProducer, type VodFetchRequest } from "@vod/kafka";
 import { createTestTopics, freshDatabase, testKafka, testLog, uniqueName, type TestDatabase } from "@vod/testing";
 import { doctor, failureWindows, formatDoctor } from "./doctor.ts";
@@ -51,7 +51,11 @@ beforeAll(async () => {
     { key: "x", value: "{not json", timestamp: String(now.getTime() - 4 * min) },
   ]);
   await t.db.insert(vods).values([row("1", null), row("2", "found"), row("3", "failed"), row("4", "failed"), row("5", "failed")]);
-  await t.db.insert(cdnDomainHealth).values({ domain: "vod-secure.twitch.tv", score: 3.5, scoredAt: now, consecutiveFailures: 2 });
+  await t.db.insert(cdnDomainHealth).values([
+    { domain: "vod-secure.twitch.tv", score: 3.5, scoredAt: now, consecutiveFailures: 2 },
+    { domain: "d1ndex63qxojbr.cloudfront.net", score: 1, scoredAt: now, discoveredAt: now, discoveredFrom: "abc_user7_7_1700000000" },
+  ]);
+  await t.db.insert(fetchFollowups).values({ streamId: 3, startTime: now, kind: "retry", request: request("3"), nextAt: now, deadline: now });
 });
 afterAll(async () => {
   await producer.disconnect();
@@ -73,7 +77,10 @@ describe("doctor", () => {
     expect(report.failedWindows[0]!.command).toBe(
       `npm run replay -- --group hls-fetcher --topic ${catalog.vodFetchRequests.name} --from 2026-11-01T10:20:00.000Z --to 2026-11-01T10:25:01.000Z`,
     );
-    expect(report.domains).toMatchObject([{ domain: "vod-secure.twitch.tv", consecutiveFailures: 2 }]);
+    expect(report.domains).toMatchObject([{ domain: "d1ndex63qxojbr.cloudfront.net" }, { domain: "vod-secure.twitch.tv", consecutiveFailures: 2 }]);
+    expect(report.followUps).toEqual({ retry: 1, deep: 0 });
+    expect(formatDoctor(report)).toMatch(/d1ndex63qxojbr\.cloudfront\.net .* learned from GQL 2026-11-01T12:00:00\.000Z \(abc_user7_7_1700000000\)/);
+    expect(formatDoctor(report)).toMatch(/1 waiting for a retry, 0 in the deep search/);
     expect(formatDoctor(report)).toMatch(/overdue \(released, no outcome\): 1\n {2}user1 stream 1/);
   });
 

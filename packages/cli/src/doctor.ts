@@ -1,6 +1,6 @@
 import type { Kafka } from "kafkajs";
 import { sql } from "drizzle-orm";
-import { cdnDomainHealth, type Db } from "@vod/db";
+import { cdnDomainHealth, fetchFollowups, type Db } from "@vod/db";
 import { readRange, vodFetchRequest } from "@vod/kafka";
 import { CommandError } from "./errors.ts";
 import { offsetsAt, readerGroup } from "./topic-offsets.ts";
@@ -38,7 +38,10 @@ export interface DoctorReport {
   releases: number;
   overdue: Release[];
   failedWindows: FailedWindow[];
+  /** Configured or learned (discoveredAt set: named by a seekPreviewsURL, not configured). */
   domains: (typeof cdnDomainHealth.$inferSelect)[];
+  /** What the fetcher still owes by itself: retries of failed VODs, deep searches of VODs given up early. */
+  followUps: { retry: number; deep: number };
 }
 
 /** Releases on the request topic since `since`, by the broker's timestamp of each release. */
@@ -121,7 +124,12 @@ export async function doctor(o: DoctorOptions): Promise<DoctorReport> {
     };
   });
   const domains = await o.db.select().from(cdnDomainHealth).orderBy(cdnDomainHealth.domain);
-  return { releases: releases.length, overdue: overdue.sort((a, b) => a.releasedAt.getTime() - b.releasedAt.getTime()), failedWindows, domains };
+  const pending = await o.db
+    .select({ kind: fetchFollowups.kind, n: sql<number>`count(*)::int` })
+    .from(fetchFollowups)
+    .groupBy(fetchFollowups.kind);
+  const followUps = { retry: pending.find((p) => p.kind === "retry")?.n ?? 0, deep: pending.find((p) => p.kind === "deep")?.n ?? 0 };
+  return { releases: releases.length, overdue: overdue.sort((a, b) => a.releasedAt.getTime() - b.releasedAt.getTime()), failedWindows, domains, followUps };
 }
 
 export function formatDoctor(r: DoctorReport): string {
@@ -130,10 +138,12 @@ export function formatDoctor(r: DoctorReport): string {
   if (r.overdue.length > 20) lines.push(`  … and ${r.overdue.length - 20} more`);
   lines.push("", `failed windows worth replaying: ${r.failedWindows.length}`);
   for (const w of r.failedWindows) lines.push(`  ${w.from.toISOString()} .. ${w.to.toISOString()}: ${w.vods} VOD(s)`, `    ${w.command}`);
+  lines.push(`  (the fetcher retries failed VODs by itself: ${r.followUps.retry} waiting for a retry, ${r.followUps.deep} in the deep search)`);
   lines.push("", "CDN domains:");
   for (const d of r.domains) {
+    const learned = d.discoveredAt ? `  learned from GQL ${d.discoveredAt.toISOString()} (${d.discoveredFrom ?? "?"}); not in CDN_DOMAINS` : "";
     lines.push(
-      `  ${d.domain.padEnd(32)} score ${d.score.toFixed(2).padStart(8)}  failures in a row ${d.consecutiveFailures}  last ok ${d.lastSuccessAt?.toISOString() ?? "never"}  last failure ${d.lastFailureAt?.toISOString() ?? "never"}`,
+      `  ${d.domain.padEnd(32)} score ${d.score.toFixed(2).padStart(8)}  failures in a row ${d.consecutiveFailures}  last ok ${d.lastSuccessAt?.toISOString() ?? "never"}  last failure ${d.lastFailureAt?.toISOString() ?? "never"}${learned}`,
     );
   }
   if (r.domains.length === 0) lines.push("  (nothing learned yet)");

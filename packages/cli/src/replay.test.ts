@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { committedOffsets, createTestTopics, readTopic, testKafka, testLog, uniqueName } from "@vod/testing";
+import { vods } from "@vod/db";
+import { committedOffsets, createTestTopics, freshDatabase, readTopic, testKafka, testLog, uniqueName } from "@vod/testing";
 import { createProducer, defineTopic, runConsumer, subscribe, type TypedProducer } from "@vod/kafka";
 import { ReplayRefused, UsageError, parseReplayArgs, replay } from "./index.ts";
+import { notYetFound } from "./replay-command.ts";
 
 const kafka = testKafka();
 let producer: TypedProducer;
@@ -78,6 +80,29 @@ describe("replay", () => {
       ['{"n":4}', "0/4"],
     ]);
     expect((await committedOffsets(kafka, group, topic)).get(0)).toBe(13n);
+  });
+
+  it("a window of fetch requests re-publishes only VODs not archived yet", async () => {
+    const t = await freshDatabase();
+    try {
+      const topic = uniqueName("requests");
+      await createTestTopics(kafka, [defineTopic({ name: topic, schema: z.unknown(), key: () => "k", partitions: 1, retentionMs: -1 })]);
+      const req = (n: number) => ({
+        v: 1, streamId: String(500 + n), startTime: new Date(T0 + n * minute).toISOString(), streamerId: "77", login: "someone",
+        firstSeen: new Date(T0).toISOString(), lastSeen: new Date(T0).toISOString(), maxViewers: 20, releaseAt: new Date(T0).toISOString(),
+      });
+      await producer.sendRaw(topic, [0, 1, 2].map((n) => ({ key: "77", value: JSON.stringify(req(n)), timestamp: String(T0 + n * minute) })));
+      const row = (n: number, outcome: "found" | "failed") => ({
+        streamId: 500 + n, startTime: new Date(T0 + n * minute), streamerId: 77, login: "someone", firstSeen: new Date(T0), lastSeen: new Date(T0), outcome,
+      });
+      await t.db.insert(vods).values([row(0, "failed"), row(1, "found")]);
+      const r = await replay(kafka, producer, { group: uniqueName("g"), topic, from: new Date(T0), to: new Date(T0 + 3 * minute), keep: notYetFound(t.db) });
+      expect(r.republished).toBe(2);
+      const copies = (await readTopic(kafka, topic, 5)).slice(3).map((m) => (JSON.parse(m.value!) as { streamId: string }).streamId);
+      expect(copies).toEqual(["500", "502"]);
+    } finally {
+      await t.drop();
+    }
   });
 
   it("rejects bad arguments with a message that says what is wrong", () => {

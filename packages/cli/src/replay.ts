@@ -10,6 +10,8 @@ export interface ReplayOptions {
   /** With an end, only the window [from, to) is replayed; the group's offsets stay where they are. */
   to?: Date;
   dryRun?: boolean;
+  /** Window mode: which of a chunk of messages to re-publish (say, only VODs not archived yet); default all. */
+  keep?: (values: (Buffer | null)[]) => Promise<boolean[]>;
 }
 
 export interface PartitionPlan {
@@ -91,7 +93,10 @@ async function republishWindow(kafka: Kafka, producer: TypedProducer, opts: Repl
     from: (partition: number, _low: bigint, high: bigint) => BigInt(byPartition.get(partition)?.target ?? high),
     to: (partition: number, _low: bigint, high: bigint) => BigInt(byPartition.get(partition)?.end ?? high),
   };
-  await readRange({ kafka, topic: opts.topic, groupId: readerGroup(opts.topic), ...range }, async (messages, partition) => {
+  await readRange({ kafka, topic: opts.topic, groupId: readerGroup(opts.topic), ...range }, async (all, partition) => {
+    const kept = opts.keep ? await opts.keep(all.map((m) => m.value)) : all.map(() => true);
+    const messages = all.filter((_, i) => kept[i]);
+    if (messages.length === 0) return;
     await producer.sendRaw(
       opts.topic,
       messages.map((m) => ({

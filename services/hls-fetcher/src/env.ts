@@ -82,7 +82,7 @@ const schema = z.object({
   /** Where /healthz and /metrics listen; 0.0.0.0 in containers, so Prometheus can scrape them. */
   OPS_HOST: z.string().min(1).default("127.0.0.1"),
   ...clockEnv,
-});
+}).refine((e) => e.RETRY_MAX >= e.RETRY_INITIAL, { path: ["RETRY_MAX"], message: "must be at least RETRY_INITIAL" });
 
 export type FetcherEnv = z.output<typeof schema>;
 
