@@ -140,6 +140,7 @@ export function startSession(
     migratedHere,
     falseStartViewers,
     listDelayMs: listDelayOf(rates, unit(seed, s, session, SALT_LIST_DELAY), unit(seed, s, session, SALT_LIST_DELAY, 1)),
+    peakViewers: -1,
     endMs: durationMs === undefined ? Infinity : startSec * 1000 + Math.max(1000, durationMs),
     ended: false,
     saved: scripted?.saved ?? (scripted ? s.savesVods : drawnSaved),

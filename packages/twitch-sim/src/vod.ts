@@ -26,6 +26,8 @@ export interface Vod {
   readonly falseStartViewers: number | null;
   /** Listed in `user.videos` this long after the end; null: listed from the start, while live too. */
   readonly listDelayMs: number | null;
+  /** Most viewers in any tick, cached once the VOD has ended (-1 until then). */
+  peakViewers: number;
   /** Planned end while live (Infinity when open-ended), actual end once ended. */
   endMs: number;
   ended: boolean;

@@ -134,6 +134,7 @@ export class World {
 
   /** Most viewers the stream had in any viewer tick up to now (what a poller could have seen at best). */
   peakViewers(vod: Vod): number {
+    if (vod.peakViewers >= 0) return vod.peakViewers;
     if (vod.falseStartViewers !== null) return vod.falseStartViewers;
     const s = this.streamerOf(vod);
     if (s.script !== null) return s.fixedViewers ?? 0;
@@ -145,6 +146,7 @@ export class World {
     let peak = 0;
     for (let tick = Math.floor(vod.startMs / tickMs); tick <= last; tick++) peak = Math.max(peak, viewersAt(s, vod, tick, this.options));
     s.fixedViewers = pinned;
+    if (vod.ended) vod.peakViewers = peak;
     return peak;
   }
 
