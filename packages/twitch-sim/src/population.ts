@@ -131,7 +131,7 @@ export function otherDomainByPopularity(u: number, domains: readonly string[], c
 
 /**
  * A streamer of the random population, drawn from the seed and its index alone. `arrivedAtMs` marks one who
- * joins during the run: a new account, with its own archiving-off share.
+ * joins during the run: a new account.
  */
 export function randomStreamer(idx: number, options: Pick<WorldOptions, "seed" | "rates" | "domains">, arrivedAtMs?: number): Streamer {
   const { seed, rates, domains } = options;
@@ -164,7 +164,7 @@ export function randomStreamer(idx: number, options: Pick<WorldOptions, "seed" |
     domain: domains[Math.min(domains.length - 1, Math.floor(Math.pow(rng.next(), DOMAIN_SKEW) * domains.length))] as string,
     hidden: rng.chance(rates.hidden),
     subOnly: rng.chance(rates.subOnly),
-    savesVods: !rng.chance(arrivedAtMs === undefined ? rates.noSaveStreamer : rates.newNoSaveStreamer),
+    savesVods: !rng.chance(rates.noSaveStreamer),
     language,
     gameIdx: rng.int(0, GAMES.length - 1),
     isMature: rng.chance(0.15),

@@ -44,8 +44,6 @@ export interface WorldRates {
   migrate: number;
   /** New streamers per day, as a share of the population; as many retire, so the population stays about stable. */
   newStreamersPerDay: number;
-  /** Archiving off among streamers who arrive during the run (`noSaveStreamer` is for those there at the start). */
-  newNoSaveStreamer: number;
   /**
    * Chance that a session is a false start: a short session under the tracking threshold, restarted under the
    * same stream id, so a poller never sees the first VOD of the pair.
@@ -90,7 +88,6 @@ export const DEFAULT_RATES: WorldRates = {
   scatter: 0,
   migrate: 0,
   newStreamersPerDay: 0,
-  newNoSaveStreamer: 0,
   falseStart: 0,
   falseStartMinMs: 60_000,
   falseStartMaxMs: 8 * 60_000,
@@ -110,15 +107,14 @@ export const REALISTIC_RATES: WorldRates = {
   ...DEFAULT_RATES,
   // Archiving off and unsaved VODs: with deletions before the fetch, 22-25% of VODs never reach the fetcher's CDN.
   noSaveStreamer: 0.2,
-  newNoSaveStreamer: 0.5,
-  neverSaved: 0.015,
+  neverSaved: 0.035,
   hidden: 0.02,
   subOnly: 0.1,
   // Today's 5% of VODs off their streamer's domain, split into one-off scatter and migrations for good.
   otherDomain: 0,
   scatter: 0.03,
   migrate: 0.005,
-  newStreamersPerDay: 0.046,
+  newStreamersPerDay: 0.044,
   falseStart: 0.01,
   listLive: 0,
   listDelayMedianMs: 3 * 60_000,
