@@ -280,6 +280,20 @@ describe("realistic world, small", () => {
     expect((await query<{ user: { videos: { edges: unknown[] } } }>(s, Q)).data?.user.videos.edges).toHaveLength(1);
   });
 
+  it("answers only the VODs that ended in a window, in process and through /admin/vods", async () => {
+    const s = await sim({ seed: 2, streams: 300 });
+    s.clock.advance(6 * HOUR);
+    const from = s.clock.now() - 2 * HOUR;
+    const before = s.clock.now() - HOUR;
+    const expected = s.vods({ state: "ended" }).filter((v) => ms(v.endedAt) >= from && ms(v.endedAt) < before);
+    expect(expected.length).toBeGreaterThan(10);
+    expect(s.vods({ endedFrom: from, endedBefore: before })).toEqual(expected);
+    const res = await fetch(`${s.url}/admin/vods?endedFrom=${new Date(from).toISOString()}&endedBefore=${before}`);
+    const body = (await res.json()) as { total: number; vods: VodTruth[] };
+    expect(body.total).toBe(expected.length);
+    expect(body.vods.map((v) => v.videoId)).toEqual(expected.map((v) => v.videoId));
+  });
+
   it("shows a running false start with its few viewers in the streams listing", async () => {
     const s = await sim({ seed: 5, streams: 3_000 });
     let found: VodTruth | undefined;

@@ -128,6 +128,9 @@ export interface VodFilter {
   login?: string;
   streamId?: string;
   state?: "live" | "ended";
+  /** Only VODs that ended in [endedFrom, endedBefore) (Unix ms): a benchmark's due window, without building every truth. */
+  endedFrom?: number;
+  endedBefore?: number;
   limit?: number;
   offset?: number;
 }
@@ -142,6 +145,8 @@ export function queryVods(world: World, filter: VodFilter = {}): { total: number
     if (filter.streamId && vod.streamId !== filter.streamId) continue;
     if (filter.state === "live" && vod.ended) continue;
     if (filter.state === "ended" && !vod.ended) continue;
+    if (filter.endedFrom !== undefined && (!vod.ended || vod.endMs < filter.endedFrom)) continue;
+    if (filter.endedBefore !== undefined && (!vod.ended || vod.endMs >= filter.endedBefore)) continue;
     if (total >= offset && out.length < limit) out.push(truthOf(world, vod));
     total++;
   }
