@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { domainWeight } from "./population.ts";
+import { domainWeight, randomStreamer } from "./population.ts";
 import { startSimulator, type Simulator } from "./server.ts";
 import { get, query, simulatorPerTest } from "./testing.ts";
 import { onCdnAt, type VodTruth } from "./truth.ts";
@@ -278,6 +278,19 @@ describe("realistic world, small", () => {
     expect(down.status).toBe(503);
     s.clock.advance(20 * 60_000);
     expect((await query<{ user: { videos: { edges: unknown[] } } }>(s, Q)).data?.user.videos.edges).toHaveLength(1);
+  });
+
+  it("renames a new streamer whose drawn login is taken, and keeps new streamers coming", async () => {
+    const s = await sim({ seed: 4, streams: 300 });
+    const next = s.world.streamers.length + 1; // the scripted streamer takes the index before it
+    const taken = randomStreamer(next, s.world.options).login;
+    s.addStreamer({ login: taken, viewers: 3 });
+    s.clock.advance(DAY);
+    s.world.sync();
+    const renamed = s.world.streamers[next];
+    expect(renamed?.login).toBe(`${taken.slice(0, 20)}_1`);
+    expect(s.world.streamerByLogin(taken)?.idx).toBe(next - 1);
+    expect(s.world.streamers.length - next).toBeGreaterThan(10);
   });
 
   it("answers only the VODs that ended in a window, in process and through /admin/vods", async () => {

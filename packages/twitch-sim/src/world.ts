@@ -244,8 +244,12 @@ export class World {
 
   /** A new account goes live for the first time. */
   #arrive(at: number): void {
-    const s = randomStreamer(this.streamers.length, this.options, at);
-    if (this.#byLogin.has(s.login)) return; // vanishingly rare; the world stays deterministic either way
+    let s = randomStreamer(this.streamers.length, this.options, at);
+    // Logins are drawn per index, so a clash would repeat for every later arrival: rename instead (rare, so a spread is fine).
+    for (let n = 1; this.#byLogin.has(s.login); n++) {
+      const login = `${s.login.slice(0, 20)}_${n}`;
+      s = { ...s, login, displayName: login };
+    }
     this.#register(s);
     this.#start(s, at, undefined);
     this.#push(s);
