@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { domainWeight, randomStreamer } from "./population.ts";
 import { startSimulator, type Simulator } from "./server.ts";
-import { get, query, simulatorPerTest } from "./testing.ts";
+import { get, gqlPost, query, simulatorPerTest } from "./testing.ts";
 import { onCdnAt, type VodTruth } from "./truth.ts";
 import { REALISTIC_CONFIGURED_DOMAINS, REALISTIC_DOMAINS, REALISTIC_RATES, UNCONFIGURED_DOMAIN } from "./world-options.ts";
 
@@ -272,6 +272,13 @@ describe("realistic world, small", () => {
     expect(broken.data?.user.videos).toBeNull();
     expect(broken.data?.user.subscriptionProducts).toHaveLength(3);
     expect(broken.errors).toEqual([expect.objectContaining({ message: "past broadcasts unavailable", path: ["user", "videos"] })]);
+    s.faults.clear();
+    // A batch of lookups, one streamer per operation: every other `user` fails, the rest answer.
+    s.faults.add({ kind: "errors", fields: ["user"], every: 2, message: "user unavailable" });
+    const batch = await gqlPost(s, [1, 2, 3, 4].map(() => ({ query: Q })));
+    const answers = batch.body as { data?: { user: unknown }; errors?: { path?: string[] }[] }[];
+    expect(answers.map((a) => a.data?.user === null)).toEqual([false, true, false, true]);
+    expect(answers[1]?.errors?.[0]?.path).toEqual(["user"]);
     s.faults.clear();
     s.faults.add({ kind: "down", target: "gql", for: "20m" });
     const down = await fetch(s.gqlUrl, { method: "POST", headers: { "Client-ID": "x", "content-type": "application/json" }, body: JSON.stringify({ query: Q }) });
