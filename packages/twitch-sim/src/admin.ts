@@ -37,6 +37,10 @@ async function route(sim: Simulator, req: IncomingMessage, res: ServerResponse, 
     const v = url.searchParams.get(name);
     return v === null ? undefined : Number(v);
   };
+  const when = (name: string) => {
+    const v = url.searchParams.get(name);
+    return v === null ? undefined : parseWhen(/^\d+$/.test(v) ? Number(v) : v, clock.now());
+  };
   let m: RegExpExecArray | null;
   if (method === "GET" && path === "/admin/stats") return sendJson(res, 200, sim.stats());
   if (method === "POST" && path === "/admin/stats/reset") {
@@ -49,6 +53,8 @@ async function route(sim: Simulator, req: IncomingMessage, res: ServerResponse, 
       login: url.searchParams.get("login") ?? undefined,
       streamId: url.searchParams.get("streamId") ?? undefined,
       state: state === "live" || state === "ended" ? state : undefined,
+      endedFrom: when("endedFrom"),
+      endedBefore: when("endedBefore"),
       limit: num("limit"),
       offset: num("offset"),
     });
@@ -85,7 +91,9 @@ async function route(sim: Simulator, req: IncomingMessage, res: ServerResponse, 
       streamers: world.streamers.length,
       indexBuilds: world.indexBuilds,
       muteIntervalMs: world.options.muteIntervalMs,
+      world: world.options.kind,
       domains: sim.domains,
+      configuredDomains: world.options.configuredDomains,
       deadDomains: sim.deadDomains,
       memory: process.memoryUsage(),
     });

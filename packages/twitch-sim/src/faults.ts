@@ -45,8 +45,8 @@ export const faultSpecSchema = z.discriminatedUnion("kind", [
     kind: z.literal("errors"),
     ...windowFields,
     target: z.literal("gql").default("gql"),
-    /** Query fields whose resolver fails; the answer is still HTTP 200 with `errors` and a null field. */
-    fields: z.array(z.enum(["streams", "user", "users", "video"])).default(["streams"]),
+    /** Fields whose resolver fails (query fields, or `videos` / `subscriptionProducts` of a user); HTTP 200, `errors`, a null field. */
+    fields: z.array(z.enum(["streams", "user", "users", "video", "videos", "subscriptionProducts"])).default(["streams"]),
     /** Fail every Nth call, or each call with this probability (seeded), or every call if neither. */
     every: z.number().int().positive().optional(),
     rate: z.number().min(0).max(1).optional(),

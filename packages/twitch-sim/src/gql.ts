@@ -84,13 +84,17 @@ function userView(world: World, s: Streamer) {
       game: gameView(s.gameIdx),
     }),
     stream: () => (s.live ? streamView(world, s, s.live, world.viewersOf(s)) : null),
-    subscriptionProducts: () =>
-      ["1000", "2000", "3000"].map((tier) => ({
+    subscriptionProducts: (_args: unknown, ctx: Ctx) => {
+      failIfFaulted(ctx, "subscriptionProducts");
+      return ["1000", "2000", "3000"].map((tier) => ({
         id: `${s.id}${tier}`,
         displayName: `Tier ${tier[0]} sub to ${s.displayName}`,
         hasSubonlyVideoArchive: s.subOnly,
-      })),
-    videos: (args: { first?: number; after?: string; type?: string; types?: string[]; sort?: string }) => {
+      }));
+    },
+    // Past broadcasts are the resolver seen failing on its own (FACTS.md): an `errors` fault on `videos` hits only it.
+    videos: (args: { first?: number; after?: string; type?: string; types?: string[]; sort?: string }, ctx: Ctx) => {
+      failIfFaulted(ctx, "videos");
       const wantsArchive = (args.type ?? "ARCHIVE") === "ARCHIVE" && (args.types?.includes("ARCHIVE") ?? true);
       let list = wantsArchive ? world.listedVods(s) : [];
       if (args.sort === "TIME_ASC") list = list.reverse();

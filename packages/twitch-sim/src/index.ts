@@ -8,10 +8,18 @@ export type { Clock } from "./clock.ts";
 export { FaultSet, faultSpecSchema } from "./faults.ts";
 export type { FaultSpec, FaultSpecInput } from "./faults.ts";
 export type { StatsSnapshot } from "./stats.ts";
+export { onCdnAt } from "./truth.ts";
 export type { VodTruth, VodFilter } from "./truth.ts";
 export { World } from "./world.ts";
-export { DEFAULT_RATES, REALISTIC_RATES } from "./world-options.ts";
-export type { WorldRates, StreamerSpec, SessionSpec } from "./world-options.ts";
+export {
+  DEFAULT_RATES,
+  REALISTIC_RATES,
+  REALISTIC_DOMAINS,
+  REALISTIC_CONFIGURED_DOMAINS,
+  UNCONFIGURED_DOMAIN,
+} from "./world-options.ts";
+export type { WorldRates, WorldKind, StreamerSpec, SessionSpec } from "./world-options.ts";
+export { domainWeight } from "./population.ts";
 export { pathOf } from "./vod.ts";
 export type { Vod } from "./vod.ts";
 export type { Streamer } from "./population.ts";

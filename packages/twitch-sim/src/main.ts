@@ -9,7 +9,7 @@ import { parseOptionalSpan } from "./times.ts";
 
 const USAGE = `Twitch simulator: GQL at /gql, CDN domains at /cdn/{domain}/ or by Host header, admin API at /admin/.
 
-  npm run sim -- [--port 8900] [--seed 1] [--streams 200] [--speed 60 | --virtual]
+  npm run sim -- [--port 8900] [--seed 1] [--streams 200] [--world default|realistic] [--speed 60 | --virtual]
                  [--mute-interval 1h] [--viewer-tick 1m] [--retain 48h] [--start 2025-01-06T12:00:00Z]
                  [--scenario file.json] [--host 127.0.0.1] [--log-level info]
 
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
       port: { type: "string" },
       seed: { type: "string" },
       streams: { type: "string" },
+      world: { type: "string" },
       speed: { type: "string" },
       virtual: { type: "boolean" },
       start: { type: "string" },
@@ -50,6 +51,10 @@ async function main(): Promise<void> {
     if (!Number.isFinite(n)) throw new ConfigError([{ field: `--${name}`, problem: `expected a number, got "${flag}"` }]);
     return n;
   };
+  const world = values.world;
+  if (world !== undefined && world !== "default" && world !== "realistic") {
+    throw new ConfigError([{ field: "--world", problem: `expected default or realistic, got "${world}"` }]);
+  }
   const speedGiven = values.speed !== undefined || env.SIM_SPEED !== undefined;
   const virtual = values.virtual === true || (scenarioVirtual && !speedGiven);
   const speed = virtual ? undefined : (num(values.speed, "speed") ?? env.SIM_SPEED ?? scenario.speed ?? 1);
@@ -59,6 +64,7 @@ async function main(): Promise<void> {
     port: num(values.port, "port") ?? env.SIM_PORT ?? 8900,
     seed: num(values.seed, "seed") ?? env.SIM_SEED ?? scenario.seed,
     streams: num(values.streams, "streams") ?? env.SIM_STREAMS ?? scenario.streams ?? 200,
+    world,
     speed,
     start: values.start ?? scenario.start,
     muteIntervalMs: parseOptionalSpan(values["mute-interval"]) ?? env.SIM_MUTE_INTERVAL ?? scenario.muteIntervalMs,

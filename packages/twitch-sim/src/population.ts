@@ -10,8 +10,10 @@ export interface Streamer {
   readonly displayName: string;
   readonly createdAtMs: number;
   readonly popularity: number;
-  readonly fixedViewers: number | null;
-  readonly domain: string;
+  /** Constant viewers: a scripted streamer's, or a random one's during a false start (null otherwise). */
+  fixedViewers: number | null;
+  /** Home domain: where its VODs go unless scattered; changes for good when the streamer migrates. */
+  domain: string;
   readonly hidden: boolean;
   readonly subOnly: boolean;
   readonly savesVods: boolean;
@@ -26,11 +28,13 @@ export interface Streamer {
   pendingSameId: boolean;
   lastStreamId: string | null;
   sessions: number;
+  /** How often the home domain changed for good. */
+  migrations: number;
   vods: Vod[];
   livePos: number;
 }
 
-type Profile = Omit<Streamer, "live" | "nextStartMs" | "pendingSameId" | "lastStreamId" | "sessions" | "vods" | "livePos">;
+type Profile = Omit<Streamer, "live" | "nextStartMs" | "pendingSameId" | "lastStreamId" | "sessions" | "migrations" | "vods" | "livePos">;
 
 const LANGUAGES: readonly [string, number][] = [
   ["EN", 45], ["ES", 10], ["PT", 7], ["DE", 6], ["RU", 6], ["FR", 5], ["JA", 5],
@@ -71,6 +75,7 @@ function offline(p: Profile): Streamer {
     pendingSameId: false,
     lastStreamId: null,
     sessions: 0,
+    migrations: 0,
     vods: [],
     livePos: -1,
   };
@@ -101,8 +106,34 @@ export function scriptedStreamer(spec: StreamerSpec, idx: number, options: Pick<
   });
 }
 
-/** A streamer of the random population, drawn from the seed and its index alone. */
-export function randomStreamer(idx: number, options: Pick<WorldOptions, "seed" | "rates" | "domains">): Streamer {
+/** Home domains fall along the list with this power: `floor(u^DOMAIN_SKEW * n)` (low-index hosts are the big ones). */
+const DOMAIN_SKEW = 1.6;
+
+/** Share of streamers whose home is `domains[i]`: what "weighted by domain popularity" means here. */
+export function domainWeight(i: number, n: number): number {
+  return Math.pow((i + 1) / n, 1 / DOMAIN_SKEW) - Math.pow(i / n, 1 / DOMAIN_SKEW);
+}
+
+/** A domain other than `current`, drawn with `u` in [0, 1) by popularity. */
+export function otherDomainByPopularity(u: number, domains: readonly string[], current: string): string {
+  const n = domains.length;
+  let total = 0;
+  for (let i = 0; i < n; i++) if (domains[i] !== current) total += domainWeight(i, n);
+  if (total === 0) return current;
+  let left = u * total;
+  for (let i = 0; i < n; i++) {
+    if (domains[i] === current) continue;
+    left -= domainWeight(i, n);
+    if (left < 0) return domains[i] as string;
+  }
+  return domains.findLast((d) => d !== current) as string;
+}
+
+/**
+ * A streamer of the random population, drawn from the seed and its index alone. `arrivedAtMs` marks one who
+ * joins during the run: a new account.
+ */
+export function randomStreamer(idx: number, options: Pick<WorldOptions, "seed" | "rates" | "domains">, arrivedAtMs?: number): Streamer {
   const { seed, rates, domains } = options;
   const rng = streamerRng(seed, idx);
   const word = `${rng.pick(SYLLABLES)}${rng.pick(SYLLABLES)}${rng.chance(0.5) ? rng.pick(SYLLABLES) : ""}`;
@@ -118,16 +149,19 @@ export function randomStreamer(idx: number, options: Pick<WorldOptions, "seed" |
       break;
     }
   }
+  // Drawn even for a new account, so the draws after it stay in order.
+  const displayName = rng.chance(0.3) ? login.toUpperCase() : login;
+  const oldAccount = Date.UTC(2012, 0, 1) + Math.floor(rng.next() * 12 * 365 * 86_400) * 1000;
   return offline({
     idx,
     id: defaultId(idx),
     login,
-    displayName: rng.chance(0.3) ? login.toUpperCase() : login,
-    createdAtMs: Date.UTC(2012, 0, 1) + Math.floor(rng.next() * 12 * 365 * 86_400) * 1000,
+    displayName,
+    createdAtMs: arrivedAtMs ?? oldAccount,
     popularity,
     fixedViewers: null,
     // Low-index domains get most streamers, as the big Twitch hosts do.
-    domain: domains[Math.min(domains.length - 1, Math.floor(Math.pow(rng.next(), 1.6) * domains.length))] as string,
+    domain: domains[Math.min(domains.length - 1, Math.floor(Math.pow(rng.next(), DOMAIN_SKEW) * domains.length))] as string,
     hidden: rng.chance(rates.hidden),
     subOnly: rng.chance(rates.subOnly),
     savesVods: !rng.chance(rates.noSaveStreamer),

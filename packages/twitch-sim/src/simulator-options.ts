@@ -3,7 +3,16 @@ import { RealClock, VirtualClock, type Clock } from "./clock.ts";
 import type { FaultSpecInput } from "./faults.ts";
 import { scenarioSchema, toStreamerSpec, type Scenario, type StreamerInput } from "./scenario.ts";
 import { parseOptionalSpan, parseWhen } from "./times.ts";
-import { DEFAULT_RATES, DEFAULT_WORLD, type WorldOptions, type WorldRates } from "./world-options.ts";
+import {
+  DEFAULT_RATES,
+  DEFAULT_WORLD,
+  REALISTIC_DOMAINS,
+  REALISTIC_RATES,
+  UNCONFIGURED_DOMAIN,
+  type WorldKind,
+  type WorldOptions,
+  type WorldRates,
+} from "./world-options.ts";
 
 /** Virtual clocks start here unless told otherwise, so a seed alone fixes every timestamp. */
 export const DEFAULT_START = Date.UTC(2025, 0, 6, 12, 0, 0);
@@ -13,6 +22,11 @@ export interface SimulatorOptions {
   /** 0 picks a free port. */
   port?: number;
   seed?: number;
+  /**
+   * `realistic`: Twitch's shape (REALISTIC_RATES, REALISTIC_DOMAINS with a host the services are not configured
+   * with); `default`: the older, gentler world most tests were written against. `rates` and `domains` override either.
+   */
+  world?: WorldKind;
   /** About this many random streams live at any time. */
   streams?: number;
   /** A clock to use; otherwise a real-time clock when `speed` is given, else a virtual one. */
@@ -70,15 +84,20 @@ export function clockFor(options: SimulatorOptions): Clock {
 
 /** The world to simulate; scripted session times relative to `base` (the start) are resolved here. */
 export function worldOptionsFor(options: SimulatorOptions, base: number): WorldOptions {
+  const realistic = options.world === "realistic";
+  const domains = options.domains ?? (realistic ? REALISTIC_DOMAINS : DEFAULT_WORLD.domains);
   return {
     ...DEFAULT_WORLD,
+    kind: realistic ? "realistic" : "default",
     seed: options.seed ?? 1,
     streams: options.streams ?? 20,
     muteIntervalMs: options.muteIntervalMs ?? DEFAULT_WORLD.muteIntervalMs,
     viewerTickMs: options.viewerTickMs ?? DEFAULT_WORLD.viewerTickMs,
     retainMs: options.retainMs ?? DEFAULT_WORLD.retainMs,
-    domains: options.domains ?? DEFAULT_WORLD.domains,
-    rates: { ...DEFAULT_RATES, ...options.rates },
+    domains,
+    configuredDomains: realistic ? domains.filter((d) => d !== UNCONFIGURED_DOMAIN) : domains,
+    playlistGraceMs: options.playlistGraceMs ?? DEFAULT_WORLD.playlistGraceMs,
+    rates: { ...(realistic ? REALISTIC_RATES : DEFAULT_RATES), ...options.rates },
     streamers: (options.streamers ?? []).map((s) => toStreamerSpec(s, base)),
   };
 }

@@ -17,6 +17,17 @@ export interface Vod {
   readonly ts: number;
   readonly variant: TimestampVariant;
   readonly domain: string;
+  /** The streamer's home domain when the session started (`domain` differs when the VOD was scattered). */
+  readonly homeDomain: string;
+  /** The streamer's migrations so far, and whether this session is the first on the new home domain. */
+  readonly migrations: number;
+  readonly migratedHere: boolean;
+  /** Viewers during a false start (a short session under the tracking threshold); null for other sessions. */
+  readonly falseStartViewers: number | null;
+  /** Listed in `user.videos` this long after the end; null: listed from the start, while live too. */
+  readonly listDelayMs: number | null;
+  /** Most viewers in any tick, cached once the VOD has ended (-1 until then). */
+  peakViewers: number;
   /** Planned end while live (Infinity when open-ended), actual end once ended. */
   endMs: number;
   ended: boolean;
@@ -46,9 +57,17 @@ export function isDeletedAt(vod: Vod, now: number): boolean {
   return vod.deletedAtMs !== null && now >= vod.deletedAtMs;
 }
 
+/** When the VOD shows up among its streamer's ARCHIVE videos: null if never (hidden, not saved) or not known yet (live). */
+export function listedFromMs(vod: Vod): number | null {
+  if (!vod.saved || vod.hidden) return null;
+  if (vod.listDelayMs === null) return vod.startMs;
+  return vod.ended ? vod.endMs + vod.listDelayMs : null;
+}
+
 /** Listed among the streamer's ARCHIVE videos (what makes a VOD "public" to our services). */
 export function isListedAt(vod: Vod, now: number): boolean {
-  return vod.saved && !vod.hidden && !isDeletedAt(vod, now);
+  const from = listedFromMs(vod);
+  return from !== null && now >= from && !isDeletedAt(vod, now);
 }
 
 /** The mute run that processes a VOD: the first boundary strictly after its end. */

@@ -36,6 +36,30 @@ export interface WorldRates {
   maxViewers: number;
   /** Spread of the per-tick multiplicative noise on viewer counts. */
   viewerNoise: number;
+
+  // Realistic-world behaviour; 0 everywhere in DEFAULT_RATES, so the older world stays as it was.
+  /** Chance that one VOD lands on another domain, picked by domain popularity (`otherDomain` picks uniformly). */
+  scatter: number;
+  /** Chance per session that a streamer moves to another domain for good (picked by popularity), from that session on. */
+  migrate: number;
+  /** New streamers per day, as a share of the population; as many retire, so the population stays about stable. */
+  newStreamersPerDay: number;
+  /**
+   * Chance that a session is a false start: a short session under the tracking threshold, restarted under the
+   * same stream id, so a poller never sees the first VOD of the pair.
+   */
+  falseStart: number;
+  falseStartMinMs: number;
+  falseStartMaxMs: number;
+  /** Viewers during a false start: 0 to this, constant. */
+  falseStartMaxViewers: number;
+  /** 1: a VOD is listed in `user.videos` from its start (RECORDING while live); 0: only a listing delay after its end. */
+  listLive: number;
+  /** Listing delay after the end when `listLive` is 0: log-normal around the median, clamped. */
+  listDelayMedianMs: number;
+  listDelaySigma: number;
+  listDelayMinMs: number;
+  listDelayMaxMs: number;
 }
 
 export const DEFAULT_RATES: WorldRates = {
@@ -61,6 +85,18 @@ export const DEFAULT_RATES: WorldRates = {
   viewerAlpha: 0.95,
   maxViewers: 300_000,
   viewerNoise: 0.25,
+  scatter: 0,
+  migrate: 0,
+  newStreamersPerDay: 0,
+  falseStart: 0,
+  falseStartMinMs: 60_000,
+  falseStartMaxMs: 8 * 60_000,
+  falseStartMaxViewers: 4,
+  listLive: 1,
+  listDelayMedianMs: 0,
+  listDelaySigma: 0,
+  listDelayMinMs: 0,
+  listDelayMaxMs: 0,
 };
 
 /**
@@ -69,7 +105,53 @@ export const DEFAULT_RATES: WorldRates = {
  */
 export const REALISTIC_RATES: WorldRates = {
   ...DEFAULT_RATES,
+  // Archiving off and unsaved VODs: with deletions before the fetch, 22-25% of VODs never reach the fetcher's CDN.
+  noSaveStreamer: 0.2,
+  neverSaved: 0.035,
+  hidden: 0.02,
+  subOnly: 0.1,
+  // Today's 5% of VODs off their streamer's domain, split into one-off scatter and migrations for good.
+  otherDomain: 0,
+  scatter: 0.03,
+  migrate: 0.005,
+  newStreamersPerDay: 0.044,
+  falseStart: 0.01,
+  listLive: 0,
+  listDelayMedianMs: 3 * 60_000,
+  listDelaySigma: 0.6,
+  listDelayMinMs: 30_000,
+  listDelayMaxMs: 15 * 60_000,
 };
+
+/** A recent CloudFront host that serves some streamers' VODs but is missing from configured lists (FACTS.md). */
+export const UNCONFIGURED_DOMAIN = "d1ndex63qxojbr.cloudfront.net";
+
+/**
+ * Domains the realistic world stores VODs on, most popular first (a streamer's home domain is drawn with
+ * weights falling along the list). A copy, so a change to the live list in @vod/twitch does not change the world.
+ */
+export const REALISTIC_DOMAINS: readonly string[] = [
+  "vod-secure.twitch.tv",
+  "vod-metro.twitch.tv",
+  "vod-pop-secure.twitch.tv",
+  "d1m7jfoe9zdc1j.cloudfront.net",
+  "d1mhjrowxxagfy.cloudfront.net",
+  "d1ymi26ma8va5x.cloudfront.net",
+  "d2nvs31859zcd8.cloudfront.net",
+  "d2vjef5jvl6bfs.cloudfront.net",
+  "d3vd9lfkzbru3h.cloudfront.net",
+  "dgeft87wbj63p.cloudfront.net",
+  "dqrpb9wgowsf5.cloudfront.net",
+  "ds0h3roq6wcgc.cloudfront.net",
+  "d3fi1amfgojobc.cloudfront.net",
+  "d2vi6trrdongqn.cloudfront.net",
+  UNCONFIGURED_DOMAIN,
+];
+
+/** What a fetcher facing the realistic world is configured with: every domain but the unconfigured one. */
+export const REALISTIC_CONFIGURED_DOMAINS: readonly string[] = REALISTIC_DOMAINS.filter((d) => d !== UNCONFIGURED_DOMAIN);
+
+export type WorldKind = "default" | "realistic";
 
 /** A scripted session. Times are Unix ms; a scenario file resolves offsets and ISO strings first. */
 export interface SessionSpec {
@@ -105,6 +187,8 @@ export interface StreamerSpec {
 }
 
 export interface WorldOptions {
+  /** Which preset the rates and domains came from (options given explicitly override it). */
+  kind: WorldKind;
   seed: number;
   /** About this many random streams are live at any time. */
   streams: number;
@@ -115,15 +199,22 @@ export interface WorldOptions {
   retainMs: number;
   /** Domains VODs are stored on. */
   domains: readonly string[];
+  /** The domain list the services are meant to be configured with (a subset of `domains` in the realistic world). */
+  configuredDomains: readonly string[];
+  /** A deleted VOD's playlist answers this long after its segments are gone. */
+  playlistGraceMs: number;
   rates: WorldRates;
   streamers: StreamerSpec[];
 }
 
 export const DEFAULT_WORLD: Omit<WorldOptions, "seed" | "streams"> = {
+  kind: "default",
   muteIntervalMs: 3_600_000,
   viewerTickMs: 60_000,
   retainMs: 12 * 3_600_000,
   domains: LIVE_VOD_DOMAINS,
+  configuredDomains: LIVE_VOD_DOMAINS,
+  playlistGraceMs: 120_000,
   rates: DEFAULT_RATES,
   streamers: [],
 };

@@ -1,9 +1,10 @@
 import type { Clock } from "./clock.ts";
 import { EventHeap } from "./heap.ts";
 import { randomStreamer, scriptedStreamer, type Streamer } from "./population.ts";
+import { Rng, mix32 } from "./prng.ts";
 import { drawLiveMs, dueAt, endSession, liveShareOf, scheduleScripted, startSession } from "./sessions.ts";
-import { ViewerIndex, type StreamPage } from "./viewer-index.ts";
-import { availableMs, isDeletedAt, isListedAt, isMuteAppliedAt, muteRunOf, type Vod } from "./vod.ts";
+import { ViewerIndex, viewersAt, type StreamPage } from "./viewer-index.ts";
+import { availableMs, isDeletedAt, isListedAt, isMuteAppliedAt, listedFromMs, muteRunOf, type Vod } from "./vod.ts";
 import { VodStore } from "./vod-store.ts";
 import type { SessionSpec, StreamerSpec, WorldOptions } from "./world-options.ts";
 
@@ -21,6 +22,10 @@ export class World {
   readonly #live: Streamer[] = [];
   readonly #index: ViewerIndex;
   #now: number;
+  /** New streamers join as a Poisson process with its own generator; the next one joins at `#nextArrivalMs`. */
+  readonly #arrivals: Rng;
+  readonly #arrivalMeanMs: number;
+  #nextArrivalMs = Infinity;
 
   constructor(
     readonly options: WorldOptions,
@@ -34,6 +39,10 @@ export class World {
     const liveShare = liveShareOf(options.rates);
     const population = Math.round(options.streams / liveShare);
     for (let i = 0; i < population; i++) this.#addRandomStreamer(liveShare);
+    this.#arrivals = new Rng(mix32(options.seed, 0xa77e));
+    const perDay = options.rates.newStreamersPerDay * population;
+    this.#arrivalMeanMs = perDay > 0 ? 86_400_000 / perDay : Infinity;
+    this.#nextArrivalMs = this.#arrivalAfter(this.#now);
     this.#advance(this.#now);
   }
 
@@ -116,6 +125,29 @@ export class World {
   /** Milliseconds of video available now. */
   durationMs(vod: Vod, now = this.#now): number {
     return availableMs(vod, now);
+  }
+
+  /** When the VOD appears among the ARCHIVE videos: null if never, or not known yet (still live). */
+  listedFrom(vod: Vod): number | null {
+    return listedFromMs(vod);
+  }
+
+  /** Most viewers the stream had in any viewer tick up to now (what a poller could have seen at best). */
+  peakViewers(vod: Vod): number {
+    if (vod.peakViewers >= 0) return vod.peakViewers;
+    if (vod.falseStartViewers !== null) return vod.falseStartViewers;
+    const s = this.streamerOf(vod);
+    if (s.script !== null) return s.fixedViewers ?? 0;
+    const tickMs = this.options.viewerTickMs;
+    const last = Math.floor((Math.min(vod.endMs, this.#now + 1) - 1) / tickMs);
+    // A false start running now pins the streamer's viewers; an earlier VOD had its usual audience.
+    const pinned = s.fixedViewers;
+    s.fixedViewers = null;
+    let peak = 0;
+    for (let tick = Math.floor(vod.startMs / tickMs); tick <= last; tick++) peak = Math.max(peak, viewersAt(s, vod, tick, this.options));
+    s.fixedViewers = pinned;
+    if (vod.ended) vod.peakViewers = peak;
+    return peak;
   }
 
   /** ARCHIVE videos of a streamer that anyone can list, newest first. */
@@ -206,6 +238,23 @@ export class World {
     this.#push(s);
   }
 
+  #arrivalAfter(t: number): number {
+    return Number.isFinite(this.#arrivalMeanMs) ? Math.ceil((t + this.#arrivals.exponential(this.#arrivalMeanMs)) / 1000) * 1000 : Infinity;
+  }
+
+  /** A new account goes live for the first time. */
+  #arrive(at: number): void {
+    let s = randomStreamer(this.streamers.length, this.options, at);
+    // Logins are drawn per index, so a clash would repeat for every later arrival: rename instead (rare, so a spread is fine).
+    for (let n = 1; this.#byLogin.has(s.login); n++) {
+      const login = `${s.login.slice(0, 20)}_${n}`;
+      s = { ...s, login, displayName: login };
+    }
+    this.#register(s);
+    this.#start(s, at, undefined);
+    this.#push(s);
+  }
+
   #push(s: Streamer): void {
     const due = dueAt(s);
     if (Number.isFinite(due)) this.#heap.push(due, s.idx);
@@ -213,8 +262,16 @@ export class World {
 
   #advance(now: number): void {
     const heap = this.#heap;
-    while (heap.peekTime() <= now) {
+    for (;;) {
       const t = heap.peekTime();
+      // Arrivals go first at equal times, so the order of events never depends on how the clock is stepped.
+      if (this.#nextArrivalMs <= Math.min(t, now)) {
+        const at = this.#nextArrivalMs;
+        this.#arrive(at);
+        this.#nextArrivalMs = this.#arrivalAfter(at);
+        continue;
+      }
+      if (t > now) break;
       const s = this.streamers[heap.pop()] as Streamer;
       if (dueAt(s) !== t) continue; // stale entry after an admin change
       if (s.live) this.#end(s, t);
@@ -234,7 +291,7 @@ export class World {
   }
 
   #end(s: Streamer, at: number): void {
-    const vod = endSession(s, at, this.options.rates);
+    const vod = endSession(s, at, this.options);
     if (!vod) return;
     const last = this.#live.pop() as Streamer;
     if (last !== s) {
