@@ -25,10 +25,11 @@ export interface PriorOptions {
 export const DEFAULT_PRIORS: PriorOptions = {
   // FACTS/issue: about 24% of VODs were never on the CDN in the original system (7,502 found, 2,421 not).
   base: 0.76,
-  unlisted: 0.02,
+  // In FACTS.md deleted VODs leave the CDN within minutes; unsaved ones were never there.
+  unlisted: 0.004,
   // 2% of streamers hide their VODs against about 20% who save none: 2 / 22.
   emptyNew: 0.09,
-  emptyNeverFound: 0.005,
+  emptyNeverFound: 0.003,
   recheckAfterMs: 7 * 86_400_000,
 };
 
