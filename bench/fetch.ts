@@ -182,6 +182,7 @@ function summarize(day: Map<string, VodTally>) {
   let foundOnCdn = 0;
   let wrongUrl = 0;
   let wrongOutcome = 0;
+  const missed = new Map<string, number>();
   for (const t of day.values()) {
     const row = (by[t.outcome] ??= { vods: 0, requests: 0, max: 0 });
     row.vods++;
@@ -193,8 +194,15 @@ function summarize(day: Map<string, VodTally>) {
       if (t.url !== sim.playlistUrl(t.truth)) wrongUrl++;
     }
     if ((t.outcome === "found") !== t.onCdn && t.outcome !== "failed") wrongOutcome++;
+    if (t.onCdn && t.outcome !== "found") {
+      const v = t.truth;
+      const why = [v.hidden && "hidden", v.newStreamer && "new streamer", v.scattered && "scattered", v.migratedHere && "migrated", v.unconfiguredDomain && "unconfigured domain", v.variant !== "start" && v.variant]
+        .filter(Boolean)
+        .join(", ");
+      missed.set(why || "other", (missed.get(why || "other") ?? 0) + 1);
+    }
   }
-  return { by, onCdn, foundOnCdn, wrongUrl, wrongOutcome };
+  return { by, onCdn, foundOnCdn, wrongUrl, wrongOutcome, missed };
 }
 
 const s1 = summarize(day1.vods);
@@ -246,6 +254,7 @@ ${table("day 1 (cold start)", s1)}
 Day 2: ${vods2} VODs, ${s2.onCdn} on the CDN at fetch time, ${found2} found (recall ${(figures.recall * 100).toFixed(2)}%),
 ${day2.cdnRequests} CDN requests (${figures.requestsPerVod} per VOD, ${day2.deepRequests} of them deep search), ${day2.gqlPosts} GQL POSTs,
 ${s2.wrongUrl} found URLs that differ from the simulator's, ${s2.wrongOutcome} outcomes that contradict it.
+Missed (on the CDN, not found): ${[...s2.missed].map(([why, n]) => `${n} ${why}`).join("; ") || "none"}.
 At ${RATE} requests/s: about ${figures.vodsPerDayAt3rps.toLocaleString("en")} VODs a day. Took ${((performance.now() - started) / 1000).toFixed(0)} s.
 `);
 console.log(JSON.stringify(figures));

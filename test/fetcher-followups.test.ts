@@ -8,7 +8,7 @@ import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
 import { readEnv, startFetcher, type RunningFetcher } from "@vod/hls-fetcher";
 
 const DOMAINS = LIVE_VOD_DOMAINS.slice(0, 3);
-const [D0, D1, D2] = DOMAINS as [string, string, string];
+const [, D1, D2] = DOMAINS as [string, string, string];
 const RATE = 4;
 const MIN = 60_000;
 

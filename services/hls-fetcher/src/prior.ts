@@ -16,8 +16,11 @@ export interface PriorOptions {
   unlisted: number;
   /** An empty listing of a streamer never searched: the share of hidden archives among empty listings. */
   emptyNew: number;
-  /** An empty listing of a streamer whose VODs were searched and never found: archiving off. */
-  emptyNeverFound: number;
+  /**
+   * Share of a hidden streamer's VODs that are not on the CDN anyway (not saved, deleted): each VOD of
+   * an empty-listing streamer not found makes "archiving off" likelier than "hidden" by 1 / this.
+   */
+  hiddenMissRate: number;
   /** Clock time after which a streamer judged to save nothing is searched again as if new. */
   recheckAfterMs: number;
 }
@@ -29,7 +32,8 @@ export const DEFAULT_PRIORS: PriorOptions = {
   unlisted: 0.004,
   // 2% of streamers hide their VODs against about 20% who save none: 2 / 22.
   emptyNew: 0.09,
-  emptyNeverFound: 0.003,
+  // Unsaved (about 3.5% in the realistic world) and deleted-before-fetch VODs of streamers who hide theirs.
+  hiddenMissRate: 0.07,
   recheckAfterMs: 7 * 86_400_000,
 };
 
@@ -50,7 +54,9 @@ export function onCdnPrior(evidence: ListingEvidence, history: Readonly<Streamer
       if (found > 0) return 0.5; // was found while listed: the streamer has just hidden its archives, or deleted them
       const stale = history?.checkedAt === null || history?.checkedAt === undefined || now - history.checkedAt >= o.recheckAfterMs;
       if (notFound === 0 || stale) return o.emptyNew;
-      return o.emptyNeverFound;
+      // Bayes over "hides its VODs" against "saves none", one not-found VOD at a time.
+      const hiddenOdds = (o.emptyNew / (1 - o.emptyNew)) * o.hiddenMissRate ** notFound;
+      return hiddenOdds / (1 + hiddenOdds);
     }
     case "unknown":
       // Beta posterior around the base share, two pseudo-VODs strong.
