@@ -44,7 +44,7 @@ const limiter = new RateLimiter({ perSecond: 2000, floorPerSecond: 1, marginMs: 
 const http = new CdnHttp(limiter, { connectTimeoutMs: 2_000, headersTimeoutMs: 2_000, bodyTimeoutMs: 2_000, requestTimeoutMs: 4_000 });
 const knowledge = new DomainKnowledge({ halfLifeMs: 6 * HOUR, failureThreshold: 3, cooldownMs: 2 * 60_000 });
 const archives = new ArchiveLookup({ endpoint: sim.gqlUrl, clientId: "bench", perSecond: 1000, timeoutMs: 3_000, batchSize: 10, batchWaitMs: 5, cacheMs: 0 }, log);
-const followUps = new FollowUps({ retryInitialMs: 2 * 60_000, retryMaxMs: 30 * 60_000, retryForMs: 24 * HOUR, deepForMs: 12 * HOUR, deepStopProbability: 0.005 });
+const followUps = new FollowUps({ retryInitialMs: 2 * 60_000, retryMaxMs: 30 * 60_000, retryForMs: 24 * HOUR, deepForMs: 12 * HOUR, deepStopProbability: 0.005, deepStopProbabilityStreamer: 0.0005 });
 const block = new BlockDetector({ threshold: 3, windowMs: 120_000, holdMs: 300_000, onBlock: () => limiter.rateLimited() });
 if (GQL_DOWN) sim.faults.add({ id: "gql-down", kind: "down", target: "gql" });
 const fetcher = new VodFetcher(

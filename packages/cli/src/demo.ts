@@ -138,9 +138,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     await createTopics(kafka, Object.values(createCatalog(prefix)), o.log);
 
     const simUrl = `http://127.0.0.1:${o.simPort}`;
-    startChild("twitch-sim", "packages/twitch-sim/src/main.ts", ["--port", String(o.simPort), "--seed", String(o.seed), "--streams", String(o.streams), "--speed", String(o.speed), "--log-level", "warn"], {});
+    startChild("twitch-sim", "packages/twitch-sim/src/main.ts", ["--port", String(o.simPort), "--seed", String(o.seed), "--streams", String(o.streams), "--speed", String(o.speed), "--world", "realistic", "--log-level", "warn"], {});
     await waitForHttp(`${simUrl}/healthz`, 60_000);
     const clock = (await (await fetch(`${simUrl}/admin/clock`)).json()) as { now: string };
+    const world = (await (await fetch(`${simUrl}/admin/world`)).json()) as { configuredDomains: string[] };
     const common = {
       KAFKA_BROKERS: brokers,
       DATABASE_URL: databaseUrl,
@@ -152,7 +153,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     };
     const perService: Record<(typeof SERVICES)[number], Record<string, string>> = {
       writer: {},
-      "hls-fetcher": { CDN_URL_TEMPLATE: `${simUrl}/cdn/{domain}/`, GQL_ENDPOINT: `${simUrl}/gql` },
+      // Configured like production: the realistic world also serves VODs on a domain this list lacks, learned from GQL.
+      "hls-fetcher": { CDN_URL_TEMPLATE: `${simUrl}/cdn/{domain}/`, GQL_ENDPOINT: `${simUrl}/gql`, CDN_DOMAINS: world.configuredDomains.join(",") },
       delay: {},
       "live-poller": { GQL_ENDPOINT: `${simUrl}/gql` },
     };

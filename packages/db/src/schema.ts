@@ -99,6 +99,8 @@ export const fetchFollowups = pgTable(
     deadline: timestamp("deadline", { withTimezone: true, precision: 3 }).notNull(),
     /** Deep search: the probability that the VOD is on the CDN when the first search stopped. */
     prior: real("prior"),
+    /** Deep search: it gives up below this probability (lower for a streamer whose kind is still unknown). */
+    stopProbability: real("stop_probability"),
     /** Deep search: candidates already answered, as "domain ts". */
     tried: text("tried").array().notNull().default(sql`'{}'::text[]`),
   },

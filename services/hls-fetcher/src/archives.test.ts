@@ -187,7 +187,7 @@ describe("GQL first: the streamer's archive listing before any CDN request", () 
     let blocks = 0;
     const block = new BlockDetector({ threshold: 2, windowMs: 120_000, holdMs: 300_000, onBlock: () => blocks++ });
     const f = setup({ block });
-    const followUps = new FollowUps({ retryInitialMs: 120_000, retryMaxMs: 1_800_000, retryForMs: 86_400_000, deepForMs: 3_600_000, deepStopProbability: 0.005 });
+    const followUps = new FollowUps({ retryInitialMs: 120_000, retryMaxMs: 1_800_000, retryForMs: 86_400_000, deepForMs: 3_600_000, deepStopProbability: 0.005, deepStopProbabilityStreamer: 0.0005 });
     const vods = [truth("open_book", 0), truth("open_book", 1), truth("subs_only"), truth("hides_all")];
     sim.faults.add({ id: "waf", kind: "down", target: "cdn", status: 403 });
     try {

@@ -67,6 +67,8 @@ const schema = z.object({
   STOP_PROBABILITY: z.coerce.number().min(0).max(1).default(0.03),
   /** The deep search (leftover budget) gives a VOD up below this probability, or this long after it began. */
   DEEP_STOP_PROBABILITY: z.coerce.number().min(0).max(1).default(0.005),
+  /** The same, when finding the VOD would tell whether its streamer hides its archives or saves none. */
+  DEEP_STOP_PROBABILITY_STREAMER: z.coerce.number().min(0).max(1).default(0.0005),
   DEEP_SEARCH_FOR: duration("12h"),
   /** Failed VODs are retried by themselves: first after RETRY_INITIAL (clock time), doubling up to RETRY_MAX, for RETRY_FOR. */
   RETRY_INITIAL: duration("2m"),

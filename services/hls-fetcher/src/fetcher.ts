@@ -41,6 +41,11 @@ export interface DeepStart {
   prior: number;
   /** Candidates that answered 403/404, as `candidateId`. */
   tried: string[];
+  /**
+   * Finding this VOD would tell whether its streamer hides its archives or saves none (an empty
+   * listing, no VOD of it found yet): worth a deeper search, since every later VOD is priced by it.
+   */
+  decidesStreamer: boolean;
 }
 
 export interface FetchReport {
@@ -141,8 +146,10 @@ export class VodFetcher {
     }
     let evidence: ListingEvidence = "unknown";
     if (listing && listingCovers(listing, req.startTime)) evidence = listing.videos.length === 0 ? "empty" : "unlisted";
-    const prior = onCdnPrior(evidence, this.knowledge.history(req.streamerId), now, this.options.priors ?? DEFAULT_PRIORS);
-    return this.#search(req, prior, signal);
+    const history = this.knowledge.history(req.streamerId);
+    const prior = onCdnPrior(evidence, history, now, this.options.priors ?? DEFAULT_PRIORS);
+    const decidesStreamer = evidence === "empty" && (history?.found ?? 0) === 0 && (history?.notFound ?? 0) <= 1;
+    return this.#search(req, prior, decidesStreamer, signal);
   }
 
   /** Whether a domain GQL named may be requested; a new one that looks like a CDN host is learned. */
@@ -177,7 +184,7 @@ export class VodFetcher {
     return this.#report(req, "failed", requests, null, `${domain}: ${why}`);
   }
 
-  async #search(req: VodFetchRequest, prior: number, signal: AbortSignal): Promise<FetchReport> {
+  async #search(req: VodFetchRequest, prior: number, decidesStreamer: boolean, signal: AbortSignal): Promise<FetchReport> {
     const { knowledge, clock } = this;
     const stop = this.options.stopProbability;
     let requests = 0;
@@ -222,7 +229,7 @@ export class VodFetcher {
     knowledge.notFound(req.streamerId, requests > 0, clock.now());
     const report = this.#report(req, "not_found", requests, null, null);
     if (!stoppedEarly) return report;
-    return { result: { ...report.result, partial: true }, deep: { prior, tried } };
+    return { result: { ...report.result, partial: true }, deep: { prior, tried, decidesStreamer } };
   }
 
   /**

@@ -14,6 +14,8 @@ export interface FollowUpOptions {
   deepForMs: number;
   /** The deep search gives a VOD up once it is on the CDN with less than this probability. */
   deepStopProbability: number;
+  /** The same for a VOD whose finding decides its streamer's kind (hidden archives or none). */
+  deepStopProbabilityStreamer: number;
 }
 
 interface Item {
@@ -23,6 +25,7 @@ interface Item {
   nextAt: number;
   deadline: number;
   prior: number | null;
+  stop: number | null;
   tried: Set<string>;
   /** Deep search: the candidates as ranked when it started (memory only; rebuilt after a restart). */
   candidates?: Candidate[];
@@ -63,6 +66,7 @@ export class FollowUps {
         nextAt: r.nextAt.getTime(),
         deadline: r.deadline.getTime(),
         prior: r.prior,
+        stop: r.stopProbability,
         tried: new Set(r.tried),
       });
     }
@@ -90,11 +94,13 @@ export class FollowUps {
       const deadline = first + this.options.retryForMs;
       if (now >= deadline) return this.#drop(key);
       const wait = Math.min(this.options.retryMaxMs, this.options.retryInitialMs * 2 ** (attempts - 1));
-      this.#set(key, { kind: "retry", request, attempts, nextAt: now + wait, deadline, prior: null, tried: new Set() });
+      this.#set(key, { kind: "retry", request, attempts, nextAt: now + wait, deadline, prior: null, stop: null, tried: new Set() });
       return;
     }
-    if (result.outcome === "not_found" && report.deep && posterior(report.deep.prior, 0) >= this.options.deepStopProbability) {
-      this.#set(key, { kind: "deep", request, attempts: 0, nextAt: now, deadline: now + this.options.deepForMs, prior: report.deep.prior, tried: new Set(report.deep.tried) });
+    const deep = report.deep;
+    const stop = deep?.decidesStreamer ? this.options.deepStopProbabilityStreamer : this.options.deepStopProbability;
+    if (result.outcome === "not_found" && deep && deep.prior >= stop) {
+      this.#set(key, { kind: "deep", request, attempts: 0, nextAt: now, deadline: now + this.options.deepForMs, prior: deep.prior, stop, tried: new Set(deep.tried) });
       return;
     }
     this.#drop(key);
@@ -150,7 +156,7 @@ export class FollowUps {
     }
     if (!next) return null;
     const onCdn = posterior(item.prior ?? 0, mass);
-    if (onCdn < this.options.deepStopProbability) return null;
+    if (onCdn < (item.stop ?? this.options.deepStopProbability)) return null;
     return { key, request: item.request, candidate: next, chance: (onCdn * next.p) / Math.max(1e-9, 1 - mass) };
   }
 
@@ -181,6 +187,7 @@ export class FollowUps {
           nextAt: new Date(i.nextAt),
           deadline: new Date(i.deadline),
           prior: i.prior,
+          stopProbability: i.stop,
           tried: [...i.tried],
         },
       ];
@@ -201,6 +208,7 @@ export class FollowUps {
                 nextAt: sql`excluded.next_at`,
                 deadline: sql`excluded.deadline`,
                 prior: sql`excluded.prior`,
+                stopProbability: sql`excluded.stop_probability`,
                 tried: sql`excluded.tried`,
               },
             });

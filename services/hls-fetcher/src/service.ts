@@ -46,6 +46,7 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
     retryForMs: env.RETRY_FOR,
     deepForMs: env.DEEP_SEARCH_FOR,
     deepStopProbability: env.DEEP_STOP_PROBABILITY,
+    deepStopProbabilityStreamer: env.DEEP_STOP_PROBABILITY_STREAMER,
   });
   log.info(
     { streamersKnown: knowledge.streamersKnown, domains: env.CDN_DOMAINS.length, discovered: knowledge.discoveredDomains(), rate: env.RATE_PER_SECOND, followUps: followUps.size },

@@ -1,0 +1,1 @@
+ALTER TABLE "fetch_followups" ADD COLUMN "stop_probability" real;
