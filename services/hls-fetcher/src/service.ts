@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { Kafka } from "kafkajs";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Clock } from "@vod/clock";
@@ -120,6 +121,8 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
     subscriptions: [
       subscribe(catalog.vodFetchRequests, {
         eachBatch: async (messages, ctx) => {
+          // Every fetch of the batch listens on its signal (GQL wait, CDN request, backoff).
+          setMaxListeners(env.CONCURRENCY * 4 + 10, ctx.signal);
           const results = await mapConcurrently(messages, env.CONCURRENCY, async (m) => {
             const key = `${m.topic}:${m.partition}:${m.offset}`;
             const known = done.get(key);
@@ -140,6 +143,7 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
   });
 
   const stopping = new AbortController();
+  setMaxListeners(env.CONCURRENCY * 4 + 10, stopping.signal);
   const followUpLoop = runFollowUps({ env, fetcher, followUps, limiter, clock, log, stopping: stopping.signal, saveState, publish: (r) => producer.send(catalog.vodFetchResults, r) });
 
   let stopped: Promise<void> | undefined;
