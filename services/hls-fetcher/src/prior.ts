@@ -37,6 +37,9 @@ export const DEFAULT_PRIORS: PriorOptions = {
   recheckAfterMs: 7 * 86_400_000,
 };
 
+/** Share of a saving streamer's VODs on the CDN when fetched: not the unsaved or deleted ones. */
+const ON_CDN_IF_SAVED = 0.93;
+
 /**
  * Probability that a VOD is on the CDN at all, before any CDN request, from GQL's listing and the
  * streamer's history. A listed VOD never gets here: it costs one request on the path GQL names.
@@ -58,8 +61,14 @@ export function onCdnPrior(evidence: ListingEvidence, history: Readonly<Streamer
       const hiddenOdds = (o.emptyNew / (1 - o.emptyNew)) * o.hiddenMissRate ** notFound;
       return hiddenOdds / (1 + hiddenOdds);
     }
-    case "unknown":
-      // Beta posterior around the base share, two pseudo-VODs strong.
-      return (found + 2 * o.base) / (found + notFound + 2);
+    case "unknown": {
+      // A streamer that saves its VODs has about ON_CDN_IF_SAVED of them on the CDN; one found proves it saves.
+      if (found > 0) return (found + 2 * ON_CDN_IF_SAVED) / (found + notFound + 2);
+      // Nothing found yet: Bayes over "saves its VODs" against "saves none", one not-found VOD at a time.
+      const stale = history?.checkedAt !== null && history?.checkedAt !== undefined && now - history.checkedAt >= o.recheckAfterMs;
+      const saves = o.base / ON_CDN_IF_SAVED;
+      const odds = (saves / (1 - saves)) * o.hiddenMissRate ** (stale ? 0 : notFound);
+      return (ON_CDN_IF_SAVED * odds) / (1 + odds);
+    }
   }
 }
