@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { StreamSnapshot, SweepMarker } from "@vod/kafka";
+import { delayStateKey, type DelayState, type StreamSnapshot, type SweepMarker, type VodFetchResult } from "@vod/kafka";
 import { Tracker, vodKeyOf } from "./tracker.ts";
 
 const MIN = 60_000;
 const T0 = Date.parse("2025-01-06T12:00:00.000Z");
 const iso = (t: number) => new Date(t).toISOString();
-const options = { endAfterMs: 15 * MIN, muteIntervalMs: 60 * MIN, muteMinGapMs: 5 * MIN, muteMarginMs: 10 * MIN, recentSweeps: 8, releasedRetentionMs: 24 * 60 * MIN };
+const options = { endAfterMs: 15 * MIN, muteIntervalMs: 60 * MIN, muteMinGapMs: 5 * MIN, muteMarginMs: 10 * MIN, recentSweeps: 8, releasedRetentionMs: 24 * 60 * MIN, minViewers: 10 };
 
 const snap = (sweep: number, streamer: string, start = T0 - 60 * MIN, viewers = 100): StreamSnapshot => ({
   v: 1, sweepId: `s${sweep}`, observedAt: iso(T0 + sweep * 5 * MIN + 1000), streamId: `9${streamer}`, startTime: iso(start),
@@ -155,7 +155,8 @@ describe("tracker", () => {
     a.addMarker(marker(5, 1), T0);
     const { records } = a.changes();
     const b = new Tracker(options);
-    for (const r of records) b.restore(r.kind === "vod" ? vodKeyOf(r.streamId, r.startTime) : `sweep:${r.marker.sweepId}`, r);
+    for (const r of records) b.restore(delayStateKey(r), r);
+    b.restored();
     expect([...b.vods.entries()]).toEqual([...a.vods.entries()]);
     expect(b.pendingSweeps).toBe(1);
     expect(b.nextReleaseAt()).toBe(a.nextReleaseAt());
