@@ -27,7 +27,10 @@ const VODS = 2_000;
 const T0 = Date.UTC(2025, 0, 6, 12);
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Snapshots with duplicates and out-of-order sightings, restarts under one stream id, and fetch results whose order mixes found and failed. */
+/**
+ * Snapshots with duplicates and out-of-order sightings, restarts under one stream id, fetch results whose order mixes found and
+ * failed, and VODs under MIN_VIEWERS in all or part of their sightings.
+ */
 function generate() {
   const r = rng(42);
   const snapshots: StreamSnapshot[] = [];
@@ -37,11 +40,13 @@ function generate() {
     const streamId = String(5_000_000 + Math.floor(i / 2) * (i % 10 === 1 ? 1 : 2) + (i % 10 === 1 ? 0 : i % 2));
     const start = T0 + Math.floor(r() * 86_400) * 1000 + (i % 7);
     const sightings = 1 + Math.floor(r() * 12);
+    // Some VODs stay under MIN_VIEWERS (10), some only in part of their sightings.
+    const audience = i % 25 === 3 ? 10 : i % 25 === 4 ? 20 : 5_000;
     for (let s = 0; s < sightings; s++) {
       const observed = start + 60_000 + Math.floor(r() * 6) * 300_000;
       snapshots.push({
         v: 1, sweepId: `sw${s}`, observedAt: iso(observed), streamId, startTime: iso(start), streamerId, login: `user_${streamerId}`,
-        viewers: Math.floor(r() * 5_000), title: `title ${Math.floor(r() * 4)}`, gameId: String(Math.floor(r() * 9)), gameName: `game ${Math.floor(r() * 9)}`,
+        viewers: Math.floor(r() * audience), title: `title ${Math.floor(r() * 4)}`, gameId: String(Math.floor(r() * 9)), gameName: `game ${Math.floor(r() * 9)}`,
         language: r() < 0.5 ? "en" : null, mature: r() < 0.1,
       });
     }
@@ -51,7 +56,7 @@ function generate() {
       const body = `#EXTM3U\n#EXTINF:10.000,\nhttp://cdn.example/${streamId}/${f}.ts\n#EXT-X-ENDLIST\n`;
       results.push({
         v: 1, streamId, startTime: iso(start), streamerId, login: `user_${streamerId}`, firstSeen: iso(start + 60_000), lastSeen: iso(start + 1_800_000),
-        maxViewers: Math.floor(r() * 5_000), outcome, fetchedAt: iso(start + 7_200_000 + Math.floor(r() * 4) * 3_600_000), requests: 1 + Math.floor(r() * 12),
+        maxViewers: Math.floor(r() * audience), outcome, fetchedAt: iso(start + 7_200_000 + Math.floor(r() * 4) * 3_600_000), requests: 1 + Math.floor(r() * 12),
         found: outcome === "found" ? { domain: "d.example", url: `http://cdn.example/${streamId}/index-dvr.m3u8`, variant: "start", ts: Math.floor(start / 1000), durationSeconds: 10, segments: 1, mutedSegments: 0, playlistGzipBase64: gzipSync(body).toString("base64") } : null,
         error: outcome === "failed" ? `d.example: timeout ${f}` : null,
       });
