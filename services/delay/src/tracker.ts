@@ -321,6 +321,11 @@ export class Tracker {
     for (const t of written.tombstones) this.#gone.delete(t);
   }
 
+  /** The latest sweeps that counted this VOD (in memory only). */
+  sweepsOf(key: string): readonly string[] {
+    return this.#meta.get(key)?.counted ?? [];
+  }
+
   /** Records waiting to be written (for tests and metrics). */
   get dirtyCount(): number {
     return this.#dirty.size + this.#gone.size;
