@@ -5,7 +5,7 @@
  * delay's RSS, how long it takes to handle a sweep, state records written per sweep, and the
  * restore time after the restart. Last line: one JSON object.
  *
- *   npm run bench:delay [-- --streams 100000 --sweeps 6 --churn 2000]
+ *   npm run bench:delay [-- --streams 100000 --sweeps 6 --churn 2000 --max-old-space 256]
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -19,7 +19,13 @@ import { childEnv } from "@vod/testing";
 import { benchEnv } from "./env.ts";
 
 const { values: args } = parseArgs({
-  options: { streams: { type: "string", default: "100000" }, sweeps: { type: "string", default: "6" }, churn: { type: "string", default: "2000" } },
+  options: {
+    streams: { type: "string", default: "100000" },
+    sweeps: { type: "string", default: "6" },
+    churn: { type: "string", default: "2000" },
+    /** V8 old-space limit of the delay process in MB (node's --max-old-space-size); unset: node's default. */
+    "max-old-space": { type: "string" },
+  },
 });
 const STREAMS = Number(args.streams);
 const SWEEPS = Number(args.sweeps);
@@ -88,7 +94,8 @@ interface Delay {
 const GROUP = `bench-delay-${tag}`;
 async function spawnDelay(): Promise<Delay> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../services/delay/src/main.ts", import.meta.url))], {
+  const v8 = args["max-old-space"] ? [`--max-old-space-size=${args["max-old-space"]}`] : [];
+  const child = spawn(process.execPath, [...v8, "--import", "tsx", fileURLToPath(new URL("../services/delay/src/main.ts", import.meta.url))], {
     env: childEnv({ KAFKA_BROKERS: benchEnv.KAFKA_BROKERS.join(","), TOPIC_PREFIX: prefix, GROUP_ID: GROUP, OPS_PORT: String(port), LOG_LEVEL: "info" }),
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -136,6 +143,11 @@ async function events(d: Delay): Promise<Record<string, number>> {
   return out;
 }
 
+async function heapUsedMb(d: Delay): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${d.port}/metrics`)).text();
+  return Math.round(Number(/^nodejs_heap_size_used_bytes\S* (\S+)$/m.exec(text)?.[1] ?? 0) / 1_048_576);
+}
+
 function memory(pid: number): { rssMb: number; peakMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0);
@@ -176,7 +188,8 @@ const round = (x: number) => Math.round(x * 100) / 100;
 
 for (let s = 0; s < SWEEPS; s++) await runSweep(s);
 const before = memory(delay.child.pid!);
-console.log(`delay RSS ${before.rssMb} MB (peak ${before.peakMb} MB) with ${STREAMS} live VODs tracked`);
+const heapBefore = await heapUsedMb(delay);
+console.log(`delay RSS ${before.rssMb} MB (peak ${before.peakMb} MB, V8 heap used ${heapBefore} MB) with ${STREAMS} live VODs tracked`);
 
 // kill -9 and restart: the restore reads the compacted state topic.
 delay.child.kill("SIGKILL");
@@ -212,7 +225,10 @@ console.log(
     churnPerSweep: CHURN,
     rssMb: before.rssMb,
     peakRssMb: Math.max(before.peakMb, after.peakMb),
+    heapUsedMb: heapBefore,
+    maxOldSpaceMb: args["max-old-space"] ? Number(args["max-old-space"]) : null,
     rssAfterRestoreMb: afterRestore.rssMb,
+    rssAfterRestartSweepMb: after.rssMb,
     restoreSeconds: restoreS,
     readySeconds: readyS,
     restoredVods: restored.vods,

@@ -8,6 +8,8 @@ import { consumerMetrics } from "@vod/service";
 import type { DelayEnv } from "./env.ts";
 import { Tracker, vodKeyOf } from "./tracker.ts";
 
+const FLUSH_SLICE = 2_000;
+
 export interface DelayDeps {
   kafka: Kafka;
   producer: TypedProducer;
@@ -111,7 +113,8 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
   let stateRecords = 0;
   async function flush(): Promise<void> {
     const changes = tracker.changes();
-    if (changes.records.length > 0) await producer.send(catalog.delayState, changes.records);
+    // In slices: a first sweep creates 100,000 records, and one send would serialise them all at once.
+    for (let i = 0; i < changes.records.length; i += FLUSH_SLICE) await producer.send(catalog.delayState, changes.records.slice(i, i + FLUSH_SLICE));
     if (changes.tombstones.length > 0) await producer.sendRaw(catalog.delayState.name, changes.tombstones.map((key) => ({ key, value: null })));
     tracker.flushed(changes);
     stateRecords += changes.records.length + changes.tombstones.length;
