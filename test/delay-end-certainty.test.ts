@@ -141,8 +141,8 @@ describe("delay: two thresholds and live fetch results (broker, compressed clock
     const key = `vod:65:${start("5")}`;
     expect(snapshots.filter((s) => s.streamerId === "5")).toHaveLength(SWEEPS);
     expect(state.filter((r) => r.key === key)).toHaveLength(1);
-    // dips: created, ended, released.
-    expect(state.filter((r) => r.key === `vod:61:${start("1")}`).length).toBeLessThanOrEqual(3);
+    // dips, seen in 15 sweeps: created, first missed (its exact last sighting), ended, released.
+    expect(state.filter((r) => r.key === `vod:61:${start("1")}`).length).toBeLessThanOrEqual(4);
   });
 });
 

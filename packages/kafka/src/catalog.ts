@@ -117,6 +117,11 @@ export const delayVod = vodSightings.extend({
   releasedAt: isoTime.nullable(),
   /** The streamer's previous tracked VOD had this stream id (a same-id restart). Absent: false. */
   restart: z.boolean().optional(),
+  /**
+   * This record's lastSeen is the last sighting: written when a complete sweep first missed the live
+   * VOD, cleared (rewritten) when it is seen again. Absent: lastSeen may be older than the last sighting.
+   */
+  seenExact: z.boolean().optional(),
 });
 export type DelayVod = z.output<typeof delayVod>;
 

@@ -333,4 +333,36 @@ describe("tracker", () => {
     b.evaluate(true);
     expect(b.counters).toMatchObject({ sweepsAbandoned: 1, sweepsEvaluated: 0 });
   });
+
+  it("writes a VOD's exact last sighting when a complete sweep first misses it, so after a restart it ends on time", () => {
+    const a = new Tracker(options);
+    const written: DelayState[] = [];
+    const sweepOf = (t: Tracker, i: number, streamers: string[]) => {
+      for (const s of streamers) t.applySnapshot(snap(i, s));
+      t.addMarker(marker(i, streamers.length), T0);
+      t.evaluate(false);
+      const c = t.changes();
+      written.push(...c.records);
+      t.flushed(c);
+    };
+    for (let i = 0; i <= 6; i++) sweepOf(a, i, ["1", "2"]);
+    sweepOf(a, 7, ["2"]); // 1 missed: its record now says 12:30:01
+    const key = vodKeyOf("91", iso(T0 - 60 * MIN));
+    expect(written.filter((r) => r.kind === "vod" && r.streamerId === "1").at(-1)).toMatchObject({ lastSeen: iso(T0 + 30 * MIN + 1000), seenExact: true });
+    const b = new Tracker(options);
+    for (const r of written) b.restore(delayStateKey(r), r);
+    b.restored();
+    sweepOf(b, 8, ["2"]);
+    sweepOf(b, 9, ["2"]);
+    expect(b.vods.get(key)!.status).toBe("live");
+    sweepOf(b, 10, ["2"]); // 12:50, the first sweep 15 min after 12:30:01 (not after the progress, 12:35:01)
+    expect(b.vods.get(key)).toMatchObject({ status: "ended", lastSeen: iso(T0 + 30 * MIN + 1000), releaseAt: "2025-01-06T13:10:00.000Z" });
+    // Seen again: the record no longer holds the last sighting, and says so.
+    const c = new Tracker(options);
+    for (const r of written) c.restore(delayStateKey(r), r);
+    c.restored();
+    c.applySnapshot(snap(8, "1"));
+    expect(c.changes().records.find((r) => r.kind === "vod" && r.streamerId === "1")).not.toHaveProperty("seenExact");
+  });
 });
+

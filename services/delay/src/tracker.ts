@@ -117,7 +117,7 @@ export class Tracker {
     this.#progress = this.#progressWritten = Math.max(this.#progress, floor);
     if (floor === 0) return;
     for (const [key, vod] of this.vods) {
-      if (vod.status === "live" && ms(vod.lastSeen) < floor) this.#meta.get(key)!.floor = floor;
+      if (vod.status === "live" && !vod.seenExact && ms(vod.lastSeen) < floor) this.#meta.get(key)!.floor = floor;
     }
   }
 
@@ -165,7 +165,14 @@ export class Tracker {
         this.#relive(vod);
         this.#touch(key);
       }
-      if (observed > ms(vod.lastSeen)) vod.lastSeen = s.observedAt;
+      if (observed > ms(vod.lastSeen)) {
+        vod.lastSeen = s.observedAt;
+        // Its record no longer holds the last sighting.
+        if (vod.seenExact) {
+          delete vod.seenExact;
+          this.#touch(key);
+        }
+      }
       if (observed < ms(vod.firstSeen)) vod.firstSeen = s.observedAt;
       // Reaching the archive threshold decides whether it is released: persisted.
       if (vod.maxViewers < this.options.minViewers && s.viewers >= this.options.minViewers) this.#touch(key);
@@ -196,6 +203,7 @@ export class Tracker {
     this.counters.liveResults++;
     if (vod.status !== "live") this.#relive(vod);
     vod.lastSeen = iso(fetched);
+    delete vod.seenExact;
     const meta = this.#meta.get(key)!;
     if (meta.floor !== undefined && fetched >= meta.floor) delete meta.floor;
     this.#touch(key);
@@ -342,6 +350,7 @@ export class Tracker {
   }
 
   #relive(vod: DelayVod): void {
+    delete vod.seenExact;
     vod.status = "live";
     vod.endedAt = null;
     vod.endReason = null;
@@ -364,15 +373,21 @@ export class Tracker {
 
   /**
    * Every snapshot of the sweep was handled (counted before the marker is evaluated), so a live VOD
-   * last seen before the sweep started is not in it.
+   * last seen before the sweep started is not in it. The first complete sweep that misses a VOD writes
+   * its exact last sighting: after a restart it ends on time instead of `END_AFTER` after the progress.
    */
   #evaluateSweep(marker: SweepMarker): void {
-    const threshold = ms(marker.startedAt) - this.options.endAfterMs;
+    const started = ms(marker.startedAt);
+    const threshold = started - this.options.endAfterMs;
     const evidence = ms(marker.finishedAt);
     for (const [key, vod] of this.vods) {
       if (vod.status !== "live") continue;
       const seenAt = this.#seenAt(key, vod);
       if (seenAt <= threshold) this.#end(key, vod, "absent", evidence, seenAt);
+      else if (!vod.seenExact && ms(vod.lastSeen) < started && this.#meta.get(key)?.floor === undefined) {
+        vod.seenExact = true;
+        this.#touch(key);
+      }
     }
   }
 
