@@ -35,7 +35,7 @@ beforeAll(async () => {
   );
   const pollerEnv = { ...common, GQL_ENDPOINT: sim.gqlUrl, GQL_RATE: "50" };
   poller = spawnService("live-poller", { ...pollerEnv, SWEEP_INTERVAL: "4m" });
-  const sweepsSeen = () => new Set([...delay.delay.tracker.vods.values()].flatMap((v) => v.sweeps));
+  const sweepsSeen = () => new Set([...delay.delay.tracker.vods.keys()].flatMap((k) => delay.delay.tracker.sweepsOf(k)));
   await until(() => delay.delay.tracker.vods.size === STREAMERS && sweepsSeen().size === 1, 60_000, "first sweep handled");
   const first = [...sweepsSeen()][0]!;
   // The second sweep has published its first page(s): kill the poller there.

@@ -27,7 +27,10 @@ const VODS = 2_000;
 const T0 = Date.UTC(2025, 0, 6, 12);
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Snapshots with duplicates and out-of-order sightings, restarts under one stream id, and fetch results whose order mixes found and failed. */
+/**
+ * Snapshots with duplicates and out-of-order sightings, restarts under one stream id, fetch results whose order mixes found and
+ * failed, and VODs under MIN_VIEWERS in all or part of their sightings.
+ */
 function generate() {
   const r = rng(42);
   const snapshots: StreamSnapshot[] = [];
@@ -37,11 +40,13 @@ function generate() {
     const streamId = String(5_000_000 + Math.floor(i / 2) * (i % 10 === 1 ? 1 : 2) + (i % 10 === 1 ? 0 : i % 2));
     const start = T0 + Math.floor(r() * 86_400) * 1000 + (i % 7);
     const sightings = 1 + Math.floor(r() * 12);
+    // Some VODs stay under MIN_VIEWERS (10), some only in part of their sightings.
+    const audience = i % 25 === 3 ? 10 : i % 25 === 4 ? 20 : 5_000;
     for (let s = 0; s < sightings; s++) {
       const observed = start + 60_000 + Math.floor(r() * 6) * 300_000;
       snapshots.push({
         v: 1, sweepId: `sw${s}`, observedAt: iso(observed), streamId, startTime: iso(start), streamerId, login: `user_${streamerId}`,
-        viewers: Math.floor(r() * 5_000), title: `title ${Math.floor(r() * 4)}`, gameId: String(Math.floor(r() * 9)), gameName: `game ${Math.floor(r() * 9)}`,
+        viewers: Math.floor(r() * audience), title: `title ${Math.floor(r() * 4)}`, gameId: String(Math.floor(r() * 9)), gameName: `game ${Math.floor(r() * 9)}`,
         language: r() < 0.5 ? "en" : null, mature: r() < 0.1,
       });
     }
@@ -51,7 +56,7 @@ function generate() {
       const body = `#EXTM3U\n#EXTINF:10.000,\nhttp://cdn.example/${streamId}/${f}.ts\n#EXT-X-ENDLIST\n`;
       results.push({
         v: 1, streamId, startTime: iso(start), streamerId, login: `user_${streamerId}`, firstSeen: iso(start + 60_000), lastSeen: iso(start + 1_800_000),
-        maxViewers: Math.floor(r() * 5_000), outcome, fetchedAt: iso(start + 7_200_000 + Math.floor(r() * 4) * 3_600_000), requests: 1 + Math.floor(r() * 12),
+        maxViewers: Math.floor(r() * audience), outcome, fetchedAt: iso(start + 7_200_000 + Math.floor(r() * 4) * 3_600_000), requests: 1 + Math.floor(r() * 12),
         found: outcome === "found" ? { domain: "d.example", url: `http://cdn.example/${streamId}/index-dvr.m3u8`, variant: "start", ts: Math.floor(start / 1000), durationSeconds: 10, segments: 1, mutedSegments: 0, playlistGzipBase64: gzipSync(body).toString("base64") } : null,
         error: outcome === "failed" ? `d.example: timeout ${f}` : null,
       });
@@ -137,20 +142,26 @@ describe("writer end to end (broker, Postgres)", () => {
     referenceDb = await newDb();
     await runToEnd(referenceDb, uniqueName("writer-ref"));
     reference = await checksum(referenceDb);
-    const distinct = new Set(data.snapshots.map((s) => `${s.streamId}@${s.startTime}`));
+    // Rows only for VODs that reached MIN_VIEWERS (10), by a snapshot or by the delay's sightings in a result.
+    const reached = (v: { viewers?: number; maxViewers?: number }) => (v.viewers ?? v.maxViewers!) >= 10;
+    const distinct = new Set([...data.snapshots, ...data.results].filter(reached).map((s) => `${s.streamId}@${s.startTime}`));
+    const all = new Set(data.snapshots.map((s) => `${s.streamId}@${s.startTime}`));
+    expect(distinct.size).toBeLessThan(all.size);
     expect(reference.rows).toBe(distinct.size);
 
     // Spot-check the rules against the generated data.
-    type Row = { stream_id: string; start_time: Date; max_viewers: number; title: string; outcome: string | null };
-    const { rows } = await referenceDb.pool.query<Row>(`select stream_id::text, start_time, max_viewers, title, outcome from vods`);
+    type Row = { stream_id: string; start_time: Date; max_viewers: number; title: string | null; last_seen: Date; outcome: string | null };
+    const { rows } = await referenceDb.pool.query<Row>(`select stream_id::text, start_time, max_viewers, title, last_seen, outcome from vods`);
     const byKey = new Map(rows.map((r) => [`${r.stream_id}@${r.start_time.toISOString()}`, r]));
     for (const key of distinct) {
-      const sightings = data.snapshots.filter((s) => `${s.streamId}@${s.startTime}` === key);
-      const fetches = data.results.filter((s) => `${s.streamId}@${s.startTime}` === key);
+      const sightings = data.snapshots.filter((s) => `${s.streamId}@${s.startTime}` === key && reached(s));
+      const fetches = data.results.filter((s) => `${s.streamId}@${s.startTime}` === key && reached(s));
       const row = byKey.get(key)!;
       expect(row.max_viewers).toBe(Math.max(...sightings.map((s) => s.viewers), ...fetches.map((f) => f.maxViewers)));
+      expect(row.last_seen.getTime()).toBe(Math.max(...sightings.map((s) => Date.parse(s.observedAt)), ...fetches.map((f) => Date.parse(f.lastSeen))));
       const earliest = Math.min(...sightings.map((s) => Date.parse(s.observedAt)));
-      expect(sightings.filter((s) => Date.parse(s.observedAt) === earliest).map((s) => s.title)).toContain(row.title);
+      if (sightings.length === 0) expect(row.title).toBeNull();
+      else expect(sightings.filter((s) => Date.parse(s.observedAt) === earliest).map((s) => s.title)).toContain(row.title);
       if (fetches.some((f) => f.outcome === "found")) expect(row.outcome).toBe("found");
       else if (fetches.some((f) => f.outcome === "not_found")) expect(row.outcome).toBe("not_found");
       else expect(row.outcome).toBe(fetches.length > 0 ? "failed" : null);

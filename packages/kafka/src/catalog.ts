@@ -102,16 +102,26 @@ export const vodFetchResult = vodSightings.extend({
 });
 export type VodFetchResult = z.output<typeof vodFetchResult>;
 
-/** The delay stage's record of one VOD it tracks; the compacted state topic keeps the last per VOD. */
+/**
+ * The delay stage's record of one VOD it tracks; the compacted state topic keeps the last per VOD.
+ * Written when something that decides the VOD's fate changes (created, ended, released, revived,
+ * reached the archive threshold), not for every sighting: `lastSeen` and `maxViewers` of a live VOD
+ * may be older than in memory; the progress record bounds how much (see `delayProgress`).
+ */
 export const delayVod = vodSightings.extend({
   kind: z.literal("vod"),
-  /** The latest sweeps that saw this VOD: they tell delay when all of a sweep's snapshots are in. */
-  sweeps: z.array(z.string().min(1)),
   status: z.enum(["live", "ended", "released"]),
   endedAt: isoTime.nullable(),
   endReason: z.enum(["absent", "restart"]).nullable(),
   releaseAt: isoTime.nullable(),
   releasedAt: isoTime.nullable(),
+  /** The streamer's previous tracked VOD had this stream id (a same-id restart). Absent: false. */
+  restart: z.boolean().optional(),
+  /**
+   * This record's lastSeen is the last sighting: written when a complete sweep first missed the live
+   * VOD, cleared (rewritten) when it is seen again. Absent: lastSeen may be older than the last sighting.
+   */
+  seenExact: z.boolean().optional(),
 });
 export type DelayVod = z.output<typeof delayVod>;
 
@@ -123,11 +133,23 @@ export const delayPendingSweep = z.object({
   receivedAt: isoTime,
 });
 
-export const delayState = z.discriminatedUnion("kind", [delayVod, delayPendingSweep]);
+/**
+ * The latest observedAt among snapshots the delay handled, written before their offsets are
+ * committed: after a restart, a live VOD may have been seen as late as this (its record is not
+ * rewritten for every sighting), so it is not taken as absent or released before that allows.
+ */
+export const delayProgress = z.object({
+  v: z.literal(1),
+  kind: z.literal("progress"),
+  observedAt: isoTime,
+});
+
+export const delayState = z.discriminatedUnion("kind", [delayVod, delayPendingSweep, delayProgress]);
 export type DelayState = z.output<typeof delayState>;
 
-/** Key of a delay state record: one per VOD (stream id and start time), one per pending sweep. */
-export const delayStateKey = (v: DelayState) => (v.kind === "vod" ? `vod:${v.streamId}:${v.startTime}` : `sweep:${v.marker.sweepId}`);
+/** Key of a delay state record: one per VOD (stream id and start time), one per pending sweep, one progress. */
+export const delayStateKey = (v: DelayState) =>
+  v.kind === "vod" ? `vod:${v.streamId}:${v.startTime}` : v.kind === "sweep" ? `sweep:${v.marker.sweepId}` : "progress";
 
 /** The pipeline's topics. A prefix namespaces them (tests, or several deployments on one cluster). */
 export function createCatalog(prefix = "") {

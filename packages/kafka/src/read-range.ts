@@ -65,7 +65,7 @@ export async function readRange(
         .run({
           autoCommit: false,
           eachBatchAutoResolve: false,
-          eachBatch: async ({ batch }) => {
+          eachBatch: async ({ batch, resolveOffset }) => {
             const target = targets.get(batch.partition);
             if (!target) return;
             const inRange = batch.messages.filter((m) => BigInt(m.offset) >= target.start && BigInt(m.offset) < target.high);
@@ -78,6 +78,8 @@ export async function readRange(
             }
             count += inRange.length;
             const last = batch.messages.at(-1);
+            // Without this the next fetch starts at the same offset again: a partition larger than one fetch never ends.
+            if (last) resolveOffset(last.offset);
             if (last && BigInt(last.offset) + 1n >= target.high) remaining.delete(batch.partition);
             if (remaining.size === 0) {
               clearTimeout(timer);

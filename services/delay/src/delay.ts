@@ -8,27 +8,37 @@ import { consumerMetrics } from "@vod/service";
 import type { DelayEnv } from "./env.ts";
 import { Tracker, vodKeyOf } from "./tracker.ts";
 
+const FLUSH_SLICE = 2_000;
+
 export interface DelayDeps {
   kafka: Kafka;
   producer: TypedProducer;
   clock: Clock;
   log: Logger;
   registry: Registry;
+  /**
+   * Called once when the release loop or the consumer has died: the caller exits non-zero so a
+   * supervisor restarts the process. `healthy()` is false from that moment.
+   */
+  onFatal?: (reason: string, err?: unknown) => void;
 }
 
 export interface RunningDelay {
   stop(): Promise<void>;
+  /** False once the consumer or the release loop died (the process is about to exit non-zero). */
   healthy(): boolean;
+  /** Records and tombstones written to the state topic since start. */
+  stateRecords(): number;
   tracker: Tracker;
 }
 
 /**
- * Restores the tracker from the state topic, then consumes snapshots and sweep markers and releases
- * ended VODs when due. Every state change is in the state topic before the input offsets that caused
+ * Restores the tracker from the state topic, then consumes snapshots, sweep markers and fetch results
+ * (`live` ones send a VOD back to tracking) and releases ended VODs when due. Every state change is in the state topic before the input offsets that caused
  * it are committed; a release is marked in the state topic right after its fetch request is acknowledged.
  */
 export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<RunningDelay> {
-  const { kafka, producer, clock, log, registry } = deps;
+  const { kafka, producer, clock, log, registry, onFatal } = deps;
   const catalog = createCatalog(env.TOPIC_PREFIX);
   const tracker = new Tracker({
     endAfterMs: env.END_AFTER,
@@ -37,6 +47,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     muteMarginMs: env.MUTE_MARGIN,
     recentSweeps: env.RECENT_SWEEPS,
     releasedRetentionMs: env.RELEASED_RETENTION,
+    minViewers: env.MIN_VIEWERS,
   });
   const metrics = {
     released: new Counter({ name: "delay_releases_total", help: "Fetch requests published", registers: [registry] }),
@@ -45,6 +56,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     tracked: new Gauge({ name: "delay_vods", help: "Tracked VODs by status", labelNames: ["status"], registers: [registry] }),
     oldestWaiting: new Gauge({ name: "delay_oldest_waiting_seconds", help: "Clock seconds since the oldest ended, unreleased VOD ended", registers: [registry] }),
     events: new Gauge({ name: "delay_events", help: "Tracker counters since start (stale, revived, ended, sweeps)", labelNames: ["event"], registers: [registry] }),
+    stateRecords: new Counter({ name: "delay_state_records_total", help: "Records and tombstones written to the state topic", registers: [registry] }),
   };
 
   // 1. State: the last record of every key in the compacted topic.
@@ -63,6 +75,8 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
       }
     },
   );
+
+  tracker.restored();
 
   // 2. Releases sent just before a crash, whose state record did not make it.
   let recovered = 0;
@@ -96,11 +110,15 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     return next;
   };
 
+  let stateRecords = 0;
   async function flush(): Promise<void> {
     const changes = tracker.changes();
-    if (changes.records.length > 0) await producer.send(catalog.delayState, changes.records);
+    // In slices: a first sweep creates 100,000 records, and one send would serialise them all at once.
+    for (let i = 0; i < changes.records.length; i += FLUSH_SLICE) await producer.send(catalog.delayState, changes.records.slice(i, i + FLUSH_SLICE));
     if (changes.tombstones.length > 0) await producer.sendRaw(catalog.delayState.name, changes.tombstones.map((key) => ({ key, value: null })));
     tracker.flushed(changes);
+    stateRecords += changes.records.length + changes.tombstones.length;
+    metrics.stateRecords.inc(changes.records.length + changes.tombstones.length);
   }
   await locked(flush);
 
@@ -131,6 +149,14 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
             await flush();
           }),
       }),
+      // `live` outcomes: the stream had not ended when it was fetched; tracked again until its real end.
+      subscribe(catalog.vodFetchResults, {
+        eachBatch: (messages) =>
+          locked(async () => {
+            for (const m of messages) tracker.applyResult(m.value);
+            await flush();
+          }),
+      }),
     ],
   });
 
@@ -148,6 +174,18 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
   }
 
   const stopping = new AbortController();
+  let dead: string | undefined;
+  function die(reason: string, err?: unknown): void {
+    if (dead !== undefined || stopping.signal.aborted) return;
+    dead = reason;
+    log.fatal({ err, reason }, "delay cannot go on; exiting so it is restarted");
+    onFatal?.(reason, err);
+  }
+  // kafkajs gives up on a consumer after non-retriable errors; nothing would be consumed again.
+  const watchdog = setInterval(() => {
+    if (!consumer.healthy()) die("consumer stopped");
+  }, 1_000);
+  watchdog.unref();
   let lastCaughtUpCheck = 0;
   let lastPrune = 0;
   /** Clock time since which due releases have waited for the inputs to catch up. */
@@ -195,7 +233,9 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
   }
 
   const loop = (async () => {
-    while (!stopping.signal.aborted) {
+    /** Real time since which every tick failed. */
+    let failingSince: number | undefined;
+    while (!stopping.signal.aborted && dead === undefined) {
       try {
         await locked(async () => {
           if (performance.now() - lastPrune > 60_000) {
@@ -205,8 +245,14 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
           }
           await releaseTick();
         });
+        failingSince = undefined;
       } catch (err) {
+        failingSince ??= performance.now();
         log.error({ err }, "release tick failed; retrying");
+        if (performance.now() - failingSince >= env.RELEASE_FAILURE_LIMIT) {
+          die("release loop failing", err);
+          break;
+        }
       }
       const next = tracker.nextReleaseAt();
       const untilNext = next === undefined ? Infinity : clock.realDelay(next - clock.now());
@@ -216,9 +262,11 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
 
   return {
     tracker,
-    healthy: () => consumer.healthy(),
+    healthy: () => dead === undefined && consumer.healthy(),
+    stateRecords: () => stateRecords,
     async stop() {
       stopping.abort();
+      clearInterval(watchdog);
       await loop;
       await consumer.stop();
       await locked(flush).catch((err: unknown) => log.error({ err }, "final state flush failed"));

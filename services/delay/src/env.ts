@@ -9,6 +9,8 @@ const schema = z.object({
   /** Run one instance per group: every sweep marker must reach the instance that holds the state. */
   GROUP_ID: z.string().min(1).default("delay"),
   END_AFTER: duration("15m"),
+  /** Only VODs whose viewers reached this are released (archived); lower ones are tracked so a dip does not end them. */
+  MIN_VIEWERS: z.coerce.number().int().nonnegative().default(10),
   MUTE_INTERVAL: duration("1h"),
   MUTE_MIN_GAP: duration("5m", { allowZero: true }),
   MUTE_MARGIN: duration("10m", { allowZero: true }),
@@ -20,6 +22,10 @@ const schema = z.object({
   MAX_ORDER_WAIT: duration("2m", { allowZero: true }),
   /** How often (real time) the release loop looks at the head of the queue. */
   RELEASE_POLL: duration("100ms"),
+  /** The release loop failing this long (real time) without one good tick: /healthz fails and the process exits 1. */
+  RELEASE_FAILURE_LIMIT: duration("1m"),
+  /** Real time between a fatal failure and the exit, so /healthz can report it. */
+  FATAL_EXIT_DELAY: duration("5s", { allowZero: true }),
   /** Recent fetch requests read at start, to recognise releases sent just before a crash. */
   RECONCILE_LAST: z.coerce.number().int().nonnegative().default(2_000),
   BATCH_MAX_MESSAGES: z.coerce.number().int().positive().default(5_000),

@@ -11,13 +11,18 @@ export interface StartedDelay {
 }
 
 /** Wires delay: topics, producer, state restore, consumer, release loop, ops server. Shared by main.ts and tests. */
-export async function start(env: DelayEnv, log: Logger, clock: Clock = clockFromEnv(env)): Promise<StartedDelay> {
+export async function start(
+  env: DelayEnv,
+  log: Logger,
+  clock: Clock = clockFromEnv(env),
+  onFatal?: (reason: string, err?: unknown) => void,
+): Promise<StartedDelay> {
   const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: "delay", log });
   const catalog = createCatalog(env.TOPIC_PREFIX);
-  await createTopics(kafka, [catalog.streamSnapshots, catalog.sweeps, catalog.vodFetchRequests, catalog.delayState], log);
+  await createTopics(kafka, [catalog.streamSnapshots, catalog.sweeps, catalog.vodFetchRequests, catalog.vodFetchResults, catalog.delayState], log);
   const producer = await createProducer(kafka, log);
   const registry = createRegistry("delay");
-  const delay = await startDelay(env, { kafka, producer, clock, log, registry });
+  const delay = await startDelay(env, { kafka, producer, clock, log, registry, ...(onFatal ? { onFatal } : {}) });
   const ops = await startOpsServer({ port: env.OPS_PORT, host: env.OPS_HOST, log, registry, checks: { consumer: () => delay.healthy() } });
   return {
     delay,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { StreamSnapshot, SweepMarker } from "@vod/kafka";
+import { delayStateKey, type DelayState, type StreamSnapshot, type SweepMarker, type VodFetchResult } from "@vod/kafka";
 import { Tracker, vodKeyOf } from "./tracker.ts";
 
 const MIN = 60_000;
 const T0 = Date.parse("2025-01-06T12:00:00.000Z");
 const iso = (t: number) => new Date(t).toISOString();
-const options = { endAfterMs: 15 * MIN, muteIntervalMs: 60 * MIN, muteMinGapMs: 5 * MIN, muteMarginMs: 10 * MIN, recentSweeps: 8, releasedRetentionMs: 24 * 60 * MIN };
+const options = { endAfterMs: 15 * MIN, muteIntervalMs: 60 * MIN, muteMinGapMs: 5 * MIN, muteMarginMs: 10 * MIN, recentSweeps: 8, releasedRetentionMs: 24 * 60 * MIN, minViewers: 10 };
 
 const snap = (sweep: number, streamer: string, start = T0 - 60 * MIN, viewers = 100): StreamSnapshot => ({
   v: 1, sweepId: `s${sweep}`, observedAt: iso(T0 + sweep * 5 * MIN + 1000), streamId: `9${streamer}`, startTime: iso(start),
@@ -155,7 +155,8 @@ describe("tracker", () => {
     a.addMarker(marker(5, 1), T0);
     const { records } = a.changes();
     const b = new Tracker(options);
-    for (const r of records) b.restore(r.kind === "vod" ? vodKeyOf(r.streamId, r.startTime) : `sweep:${r.marker.sweepId}`, r);
+    for (const r of records) b.restore(delayStateKey(r), r);
+    b.restored();
     expect([...b.vods.entries()]).toEqual([...a.vods.entries()]);
     expect(b.pendingSweeps).toBe(1);
     expect(b.nextReleaseAt()).toBe(a.nextReleaseAt());
@@ -163,4 +164,205 @@ describe("tracker", () => {
     b.evaluate(false);
     expect(b.pendingSweeps).toBe(0);
   });
+
+  it("keeps a VOD dipping to 7 viewers for 20 minutes live, and releases it once, after its real end", () => {
+    const t = new Tracker(options);
+    const viewers = [50, 50, 7, 7, 7, 7, 7, 50, 50, 7]; // sweeps 0–9: 7 viewers from 12:10 to 12:30, and at its last sighting
+    viewers.forEach((n, i) => {
+      t.applySnapshot(snap(i, "1", T0 - 60 * MIN, n));
+      t.addMarker(marker(i, 1), T0);
+      t.evaluate(false);
+    });
+    const key = vodKeyOf("91", iso(T0 - 60 * MIN));
+    expect(t.vods.get(key)!.status).toBe("live");
+    for (const i of [10, 11, 12, 13]) {
+      t.addMarker(marker(i, 0), T0);
+      t.evaluate(false);
+    }
+    // Last seen 12:45:01 (at 7 viewers): first boundary at least 5 min later is 13:00, plus 10 min.
+    expect(t.vods.get(key)).toMatchObject({ status: "ended", lastSeen: iso(T0 + 45 * MIN + 1000), maxViewers: 50, releaseAt: "2025-01-06T13:10:00.000Z" });
+    expect(t.due(Date.parse("2025-01-06T13:10:00.000Z")).map((d) => d.key)).toEqual([key]);
+  });
+
+  it("never releases a VOD that stayed under MIN_VIEWERS: forgotten (tombstoned) at its release time", () => {
+    const t = new Tracker(options);
+    [7, 9, 8].forEach((n, i) => {
+      t.applySnapshot(snap(i, "1", T0 - 60 * MIN, n));
+      t.addMarker(marker(i, 1), T0);
+      t.evaluate(false);
+    });
+    for (const i of [3, 4, 5, 6]) {
+      t.addMarker(marker(i, 0), T0);
+      t.evaluate(false);
+    }
+    const key = vodKeyOf("91", iso(T0 - 60 * MIN));
+    expect(t.vods.get(key)?.status).toBe("ended");
+    expect(t.due(T0 + 10 * 60 * MIN)).toEqual([]);
+    expect(t.vods.has(key)).toBe(false);
+    expect(t.counters.forgottenUnderMin).toBe(1);
+    expect(t.changes().tombstones).toContain(key);
+  });
+
+  it("ends a restarted stream's old VOD at max(lastSeen, new start): the release waits for the mute run after the new start", () => {
+    const t = new Tracker(options);
+    t.applySnapshot(snap(0, "1", T0 - 60 * MIN));
+    t.applySnapshot(snap(10, "1", T0 - 60 * MIN)); // last seen 12:50:01
+    t.applySnapshot(snap(12, "1", T0 + 58 * MIN)); // new stream started 12:58, seen 13:00:01
+    const old = t.vods.get(vodKeyOf("91", iso(T0 - 60 * MIN)))!;
+    // From lastSeen alone: 13:10. From the new start (12:58 + 5 min gap): 14:00 + 10 min.
+    expect(old).toMatchObject({ status: "ended", endReason: "restart", lastSeen: iso(T0 + 50 * MIN + 1000), releaseAt: "2025-01-06T14:10:00.000Z" });
+  });
+
+  it("sets restart on the fetch request of a VOD whose stream id repeats the streamer's previous VOD's, and only then", () => {
+    const t = new Tracker(options);
+    const other = (sweep: number, start: number): StreamSnapshot => ({ ...snap(sweep, "1", start), streamId: "777" });
+    t.applySnapshot(snap(0, "1", T0 - 60 * MIN));
+    t.applySnapshot(snap(1, "1", T0 + 4 * MIN)); // same stream id 91
+    t.applySnapshot(other(2, T0 + 9 * MIN)); // new stream id
+    t.applySnapshot(snap(30, "2", T0 + 100 * MIN)); // another streamer's first VOD
+    t.addMarker(marker(40, 0), T0);
+    t.evaluate(false);
+    const requests = t.due(T0 + 24 * 60 * MIN).map((d) => d.request);
+    const flag = (streamer: string, start: number) => requests.find((r) => r.streamerId === streamer && r.startTime === iso(start))?.restart;
+    expect(flag("1", T0 - 60 * MIN)).toBe(false);
+    expect(flag("1", T0 + 4 * MIN)).toBe(true);
+    expect(flag("1", T0 + 9 * MIN)).toBe(false);
+    expect(flag("2", T0 + 100 * MIN)).toBe(false);
+  });
+
+  it("tracks a released VOD again on a live fetch result, ends it by absence from then, releases it after that end's mute run", () => {
+    const t = new Tracker(options);
+    run(t, [["1", "2"], ["2"], ["2"], ["2"], ["2"]]);
+    const key = vodKeyOf("91", iso(T0 - 60 * MIN));
+    expect(t.due(Date.parse("2025-01-06T13:10:00.000Z")).map((d) => d.key)).toEqual([key]);
+    t.markReleased(key, Date.parse("2025-01-06T13:10:00.000Z"));
+    const fetchedAt = "2025-01-06T13:10:05.000Z";
+    const result: VodFetchResult = {
+      ...t.vods.get(key)!, outcome: "live", fetchedAt, requests: 1, found: null, error: null,
+    };
+    t.applyResult(result);
+    expect(t.vods.get(key)).toMatchObject({ status: "live", lastSeen: fetchedAt, releaseAt: null, releasedAt: null });
+    t.applyResult(result); // redelivered: nothing changes
+    expect(t.counters).toMatchObject({ liveResults: 1, liveResultsIgnored: 1 });
+    // Sweeps at 13:20 and 13:25: only the one starting 15 min after 13:10:05 is evidence.
+    for (const i of [16, 17]) {
+      t.applySnapshot(snap(i, "2"));
+      t.addMarker(marker(i, 1), T0);
+      t.evaluate(false);
+    }
+    expect(t.vods.get(key)!.status).toBe("live");
+    t.applySnapshot(snap(18, "2"));
+    t.addMarker(marker(18, 1), T0);
+    t.evaluate(false);
+    expect(t.vods.get(key)).toMatchObject({ status: "ended", releaseAt: "2025-01-06T14:10:00.000Z" });
+    expect(t.due(Date.parse("2025-01-06T14:10:00.000Z")).map((d) => d.key)).toEqual([key]);
+  });
+
+  it("writes a VOD's record when its fate changes, not for every sighting", () => {
+    const t = new Tracker(options);
+    const streamers = Array.from({ length: 100 }, (_, i) => String(i + 1));
+    run(t, [streamers]);
+    const first = t.changes();
+    expect(first.records.filter((r) => r.kind === "vod")).toHaveLength(100);
+    t.flushed(first);
+    for (let i = 1; i <= 4; i++) {
+      for (const s of streamers) t.applySnapshot(snap(i, s, T0 - 60 * MIN, 100 + i));
+      t.addMarker(marker(i, streamers.length), T0);
+      t.evaluate(false);
+    }
+    expect(t.counters.sweepsEvaluated).toBe(5);
+    const later = t.changes();
+    expect(later.records.filter((r) => r.kind === "vod")).toHaveLength(0);
+    expect(later.records.filter((r) => r.kind === "progress")).toHaveLength(1);
+    t.flushed(later);
+    // Crossing MIN_VIEWERS decides the release: written.
+    t.applySnapshot(snap(5, "1", T0 - 60 * MIN, 5));
+    t.applySnapshot({ ...snap(5, "200", T0 - 60 * MIN, 5) });
+    t.flushed(t.changes());
+    t.applySnapshot(snap(6, "200", T0 - 60 * MIN, 12));
+    expect(t.changes().records.filter((r) => r.kind === "vod").map((r) => r.kind === "vod" && r.streamerId)).toEqual(["200"]);
+  });
+
+  it("after a restart, a live VOD whose record is older than its last sighting is not ended or released before the progress allows", () => {
+    const a = new Tracker(options);
+    const written: DelayState[] = [];
+    const flush = () => {
+      const c = a.changes();
+      written.push(...c.records);
+      a.flushed(c);
+    };
+    // Sweeps 0–6 see 1 (record written at sweep 0, last seen 12:30:01 in memory); 1 is gone from sweep 7 on.
+    for (let i = 0; i <= 6; i++) {
+      a.applySnapshot(snap(i, "1"));
+      a.applySnapshot(snap(i, "2"));
+      a.addMarker(marker(i, 2), T0);
+      a.evaluate(false);
+      flush();
+    }
+    const b = new Tracker(options);
+    for (const r of written) b.restore(delayStateKey(r), r);
+    b.restored();
+    const key = vodKeyOf("91", iso(T0 - 60 * MIN));
+    expect(b.vods.get(key)!.lastSeen).toBe(iso(T0 + 1000)); // the record is from its first sighting
+    // Sweeps 7–9 (12:35–12:45) without 1: its record says 12:00:01, but it may have been seen up to 12:30:01.
+    for (const i of [7, 8, 9]) {
+      b.applySnapshot(snap(i, "2"));
+      b.addMarker(marker(i, 1), T0);
+      b.evaluate(false);
+    }
+    expect(b.vods.get(key)!.status).toBe("live");
+    b.applySnapshot(snap(10, "2"));
+    b.addMarker(marker(10, 1), T0);
+    b.evaluate(false);
+    // Ended at 12:50 (15 min after 12:35); released after the mute run following 12:30:01, never before.
+    expect(b.vods.get(key)).toMatchObject({ status: "ended", releaseAt: "2025-01-06T13:10:00.000Z" });
+  });
+
+  it("abandons a sweep whose snapshots were partly handled before a restart (never evidence of an end)", () => {
+    const a = new Tracker(options);
+    run(a, [["1", "2"]]);
+    a.addMarker(marker(1, 2), T0);
+    a.applySnapshot(snap(1, "2")); // 1's snapshot of sweep 1 was handled before the crash, 2's is redelivered after
+    const c = a.changes();
+    const b = new Tracker(options);
+    for (const r of c.records) b.restore(delayStateKey(r), r);
+    b.restored();
+    b.applySnapshot(snap(1, "2"));
+    b.evaluate(false);
+    expect(b.pendingSweeps).toBe(1);
+    b.evaluate(true);
+    expect(b.counters).toMatchObject({ sweepsAbandoned: 1, sweepsEvaluated: 0 });
+  });
+
+  it("writes a VOD's exact last sighting when a complete sweep first misses it, so after a restart it ends on time", () => {
+    const a = new Tracker(options);
+    const written: DelayState[] = [];
+    const sweepOf = (t: Tracker, i: number, streamers: string[]) => {
+      for (const s of streamers) t.applySnapshot(snap(i, s));
+      t.addMarker(marker(i, streamers.length), T0);
+      t.evaluate(false);
+      const c = t.changes();
+      written.push(...c.records);
+      t.flushed(c);
+    };
+    for (let i = 0; i <= 6; i++) sweepOf(a, i, ["1", "2"]);
+    sweepOf(a, 7, ["2"]); // 1 missed: its record now says 12:30:01
+    const key = vodKeyOf("91", iso(T0 - 60 * MIN));
+    expect(written.filter((r) => r.kind === "vod" && r.streamerId === "1").at(-1)).toMatchObject({ lastSeen: iso(T0 + 30 * MIN + 1000), seenExact: true });
+    const b = new Tracker(options);
+    for (const r of written) b.restore(delayStateKey(r), r);
+    b.restored();
+    sweepOf(b, 8, ["2"]);
+    sweepOf(b, 9, ["2"]);
+    expect(b.vods.get(key)!.status).toBe("live");
+    sweepOf(b, 10, ["2"]); // 12:50, the first sweep 15 min after 12:30:01 (not after the progress, 12:35:01)
+    expect(b.vods.get(key)).toMatchObject({ status: "ended", lastSeen: iso(T0 + 30 * MIN + 1000), releaseAt: "2025-01-06T13:10:00.000Z" });
+    // Seen again: the record no longer holds the last sighting, and says so.
+    const c = new Tracker(options);
+    for (const r of written) c.restore(delayStateKey(r), r);
+    c.restored();
+    c.applySnapshot(snap(8, "1"));
+    expect(c.changes().records.find((r) => r.kind === "vod" && r.streamerId === "1")).not.toHaveProperty("seenExact");
+  });
 });
+

@@ -1,14 +1,16 @@
-import { delayStateKey, type DelayState, type DelayVod, type StreamSnapshot, type SweepMarker, type VodFetchRequest } from "@vod/kafka";
+import type { DelayState, DelayVod, StreamSnapshot, SweepMarker, VodFetchRequest, VodFetchResult } from "@vod/kafka";
 import { MinHeap } from "./heap.ts";
 import { releaseTime, type MuteTiming } from "./release-time.ts";
 
 export interface TrackerOptions extends MuteTiming {
   /** Absent from complete sweeps this long after the last sighting: ended. */
   endAfterMs: number;
-  /** Sweeps remembered per VOD; a marker further behind its snapshots than this is not waited for. */
+  /** Sweeps counted at once per VOD (redelivery dedup); a marker further behind its snapshots than this is not waited for. */
   recentSweeps: number;
   /** Released VODs are remembered this long (late or redelivered sightings must not revive them). */
   releasedRetentionMs: number;
+  /** Only VODs whose viewers reached this are released; the others are tracked, then forgotten. */
+  minViewers: number;
 }
 
 export interface TrackerCounters {
@@ -20,10 +22,16 @@ export interface TrackerCounters {
   revived: number;
   /** Released VODs seen live again (they had not ended): tracked again, released again at their real end. */
   revivedAfterRelease: number;
+  /** Fetch results saying the playlist was still live (no ENDLIST): the VOD is tracked again. */
+  liveResults: number;
+  /** `live` results that changed nothing (redelivered, or about a VOD no longer tracked). */
+  liveResultsIgnored: number;
   endedAbsent: number;
   endedRestart: number;
+  /** Ended VODs that never reached `minViewers`: forgotten at their release time, never released. */
+  forgottenUnderMin: number;
   sweepsEvaluated: number;
-  /** Complete sweeps given up on: not all their snapshots arrived (invalid ones went to the DLQ). */
+  /** Complete sweeps given up on: not all their snapshots were handled by this process (DLQ, or a restart). */
   sweepsAbandoned: number;
 }
 
@@ -32,35 +40,63 @@ interface PendingSweep {
   receivedAt: string;
 }
 
+/** What the tracker keeps beside a VOD's record, in memory only. */
+interface VodMeta {
+  /** Sweeps that already counted this VOD (redelivery must not count it twice). */
+  counted: string[];
+  /**
+   * Restored live, not seen since: it may have been seen up to this clock time before the restart
+   * (its record is not rewritten per sighting), so it is not taken as ended or due before that allows.
+   */
+  floor?: number;
+}
+
 const ms = (iso: string) => Date.parse(iso);
 const iso = (t: number) => new Date(t).toISOString();
 
 /**
  * The delay stage's state machine, free of I/O: live VODs, their ends, and the releases they are
- * due. Every change marks a record dirty; the caller persists dirty records to the compacted state
- * topic before committing its input, so a restart rebuilds exactly this from that topic.
+ * due. A change that decides a VOD's fate marks its record dirty; the caller persists dirty records
+ * (and the progress record) to the compacted state topic before committing its input, so a restart
+ * rebuilds the same decisions from that topic. Sightings that only move `lastSeen` or `maxViewers`
+ * stay in memory: at 100k live VODs a sweep would otherwise rewrite every record.
  */
 export class Tracker {
   readonly vods = new Map<string, DelayVod>();
+  readonly #meta = new Map<string, VodMeta>();
   readonly #newest = new Map<string, string>();
-  /** How many tracked VODs each sweep saw (derived from the VODs' `sweeps`). */
+  /** Snapshots of each sweep handled by this process (in memory: a restart abandons the sweeps in flight). */
   readonly #seen = new Map<string, number>();
   readonly #pending = new Map<string, PendingSweep>();
-  /** Sightings of untracked VODs already counted, by sweep and streamer. */
+  /** Sightings of untracked VODs already counted, by sweep and VOD. */
   readonly #untracked = new Set<string>();
   readonly #due = new MinHeap<{ at: number; key: string }>((a, b) => a.at < b.at || (a.at === b.at && a.key < b.key));
-  readonly #dirty = new Set<string>();
+  /** Dirty keys with a change number, so a flush does not clean a record changed while it was written. */
+  readonly #dirty = new Map<string, number>();
   readonly #gone = new Set<string>();
-  readonly counters: TrackerCounters = { staleSnapshots: 0, afterRelease: 0, revived: 0, revivedAfterRelease: 0, endedAbsent: 0, endedRestart: 0, sweepsEvaluated: 0, sweepsAbandoned: 0 };
+  #changes = 0;
+  /** Latest observedAt handled, and the value last handed out for persisting. */
+  #progress = 0;
+  #progressWritten = 0;
+  /** Progress read at restore; applied as a floor to restored live VODs by `restored()`. */
+  #restoredProgress = 0;
+  readonly counters: TrackerCounters = {
+    staleSnapshots: 0, afterRelease: 0, revived: 0, revivedAfterRelease: 0, liveResults: 0, liveResultsIgnored: 0,
+    endedAbsent: 0, endedRestart: 0, forgottenUnderMin: 0, sweepsEvaluated: 0, sweepsAbandoned: 0,
+  };
 
   constructor(readonly options: TrackerOptions) {}
 
-  /** Restores one record read from the state topic (null value: a tombstone). */
+  /** Restores one record read from the state topic (null value: a tombstone). Call `restored()` after the last. */
   restore(key: string, value: DelayState | null): void {
     if (value === null) {
       const vod = this.vods.get(key);
       if (vod) this.#forget(key, vod);
       this.#pending.delete(key.replace(/^sweep:/, ""));
+      return;
+    }
+    if (value.kind === "progress") {
+      this.#restoredProgress = Math.max(this.#restoredProgress, ms(value.observedAt));
       return;
     }
     if (value.kind === "sweep") {
@@ -70,12 +106,24 @@ export class Tracker {
     const old = this.vods.get(key);
     if (old) this.#forget(key, old);
     this.vods.set(key, value);
-    for (const s of value.sweeps) this.#seen.set(s, (this.#seen.get(s) ?? 0) + 1);
+    this.#meta.set(key, { counted: [] });
     this.#noteNewest(value, key);
     if (value.status === "ended" && value.releaseAt) this.#due.push({ at: ms(value.releaseAt), key });
   }
 
+  /** After the state topic was read: live VODs may have been seen up to the persisted progress. */
+  restored(): void {
+    const floor = this.#restoredProgress;
+    this.#progress = this.#progressWritten = Math.max(this.#progress, floor);
+    if (floor === 0) return;
+    for (const [key, vod] of this.vods) {
+      if (vod.status === "live" && !vod.seenExact && ms(vod.lastSeen) < floor) this.#meta.get(key)!.floor = floor;
+    }
+  }
+
   applySnapshot(s: StreamSnapshot): void {
+    const observed = ms(s.observedAt);
+    if (observed > this.#progress) this.#progress = observed;
     const key = vodKeyOf(s.streamId, s.startTime);
     const newestKey = this.#newest.get(s.streamerId);
     const newest = newestKey === undefined ? undefined : this.vods.get(newestKey);
@@ -86,54 +134,89 @@ export class Tracker {
     }
     let vod = this.vods.get(key);
     // A redelivered or replayed sighting (no newer than the last) changes nothing but the sweep's count.
-    if (vod && vod.status !== "live" && ms(s.observedAt) <= ms(vod.lastSeen)) {
+    if (vod && vod.status !== "live" && observed <= ms(vod.lastSeen)) {
       if (vod.status === "released") this.counters.afterRelease++;
       this.#countSighting(key, s);
       return;
     }
-    // The streamer is live with another start time: its previous VOD ended, whatever the sweeps say.
+    // The streamer is live with another start time: its previous VOD ended, whatever the sweeps say,
+    // and at the latest when the new stream started.
     if (newest && newestKey !== undefined && newestKey !== key && newest.status === "live") {
-      this.#end(newestKey, newest, "restart", ms(s.observedAt));
+      this.#end(newestKey, newest, "restart", observed, Math.max(this.#seenAt(newestKey, newest), ms(s.startTime)));
     }
     if (!vod) {
       vod = {
         v: 1, kind: "vod", streamId: s.streamId, startTime: s.startTime, streamerId: s.streamerId, login: s.login,
-        firstSeen: s.observedAt, lastSeen: s.observedAt, maxViewers: s.viewers, sweeps: [],
+        firstSeen: s.observedAt, lastSeen: s.observedAt, maxViewers: s.viewers,
         status: "live", endedAt: null, endReason: null, releaseAt: null, releasedAt: null,
       };
+      // Same stream id as the streamer's previous VOD: the CDN path's ts may be the seconds field.
+      if (newest && newestKey !== key && newest.streamId === s.streamId) vod.restart = true;
       this.vods.set(key, vod);
+      this.#meta.set(key, { counted: [] });
+      this.#touch(key);
     } else {
       if (vod.status !== "live") {
         // Live again after it was taken as ended (or even released, e.g. after 15 minutes under the
-        // viewer threshold): it had not ended. Released again once it really ends, so the archived
+        // tracking threshold): it had not ended. Released again once it really ends, so the archived
         // playlist is the whole one, fetched after its mute run.
         if (vod.status === "released") this.counters.revivedAfterRelease++;
         else this.counters.revived++;
-        vod.status = "live";
-        vod.endedAt = null;
-        vod.endReason = null;
-        vod.releaseAt = null;
-        vod.releasedAt = null;
+        this.#relive(vod);
+        this.#touch(key);
       }
-      if (ms(s.observedAt) > ms(vod.lastSeen)) vod.lastSeen = s.observedAt;
-      if (ms(s.observedAt) < ms(vod.firstSeen)) vod.firstSeen = s.observedAt;
+      if (observed > ms(vod.lastSeen)) {
+        vod.lastSeen = s.observedAt;
+        // Its record no longer holds the last sighting.
+        if (vod.seenExact) {
+          delete vod.seenExact;
+          this.#touch(key);
+        }
+      }
+      if (observed < ms(vod.firstSeen)) vod.firstSeen = s.observedAt;
+      // Reaching the archive threshold decides whether it is released: persisted.
+      if (vod.maxViewers < this.options.minViewers && s.viewers >= this.options.minViewers) this.#touch(key);
       vod.maxViewers = Math.max(vod.maxViewers, s.viewers);
       vod.login = s.login;
     }
-    if (!vod.sweeps.includes(s.sweepId)) {
-      vod.sweeps.push(s.sweepId);
-      this.#seen.set(s.sweepId, (this.#seen.get(s.sweepId) ?? 0) + 1);
-      if (vod.sweeps.length > this.options.recentSweeps) vod.sweeps.splice(0, vod.sweeps.length - this.options.recentSweeps);
-    }
+    const meta = this.#meta.get(key)!;
+    if (meta.floor !== undefined && ms(vod.lastSeen) >= meta.floor) delete meta.floor;
+    this.#countSighting(key, s);
     this.#noteNewest(vod, key);
-    this.#dirty.add(key);
+  }
+
+  /**
+   * A fetch result: `live` means the playlist had no #EXT-X-ENDLIST, so the stream was live when it
+   * was fetched. The VOD is tracked again as seen then, ends again by absence or restart, and is
+   * released again after that end's mute run. A result no newer than the last sighting changes
+   * nothing (redelivery); other outcomes are the writer's.
+   */
+  applyResult(r: VodFetchResult): void {
+    if (r.outcome !== "live") return;
+    const key = vodKeyOf(r.streamId, r.startTime);
+    const vod = this.vods.get(key);
+    const fetched = ms(r.fetchedAt);
+    if (!vod || fetched <= ms(vod.lastSeen)) {
+      this.counters.liveResultsIgnored++;
+      return;
+    }
+    this.counters.liveResults++;
+    if (vod.status !== "live") this.#relive(vod);
+    vod.lastSeen = iso(fetched);
+    delete vod.seenExact;
+    const meta = this.#meta.get(key)!;
+    if (meta.floor !== undefined && fetched >= meta.floor) delete meta.floor;
+    this.#touch(key);
   }
 
   /** Only complete sweeps are kept: an incomplete one is never evidence that a stream ended. */
   addMarker(marker: SweepMarker, now: number): void {
-    if (!marker.complete) return;
+    if (!marker.complete) {
+      this.#seen.delete(marker.sweepId);
+      return;
+    }
     this.#pending.set(marker.sweepId, { marker, receivedAt: iso(now) });
-    this.#dirty.add(`sweep:${marker.sweepId}`);
+    this.#touch(`sweep:${marker.sweepId}`);
   }
 
   /**
@@ -159,6 +242,13 @@ export class Tracker {
       this.#gone.add(`sweep:${id}`);
       this.#dirty.delete(`sweep:${id}`);
     }
+    // Counts of sweeps whose marker never comes (incomplete, or lost) must not pile up.
+    if (this.#seen.size > 4 * this.options.recentSweeps) {
+      for (const id of this.#seen.keys()) {
+        if (this.#seen.size <= 2 * this.options.recentSweeps) break;
+        if (!this.#pending.has(id)) this.#seen.delete(id);
+      }
+    }
   }
 
   get pendingSweeps(): number {
@@ -176,7 +266,10 @@ export class Tracker {
     }
   }
 
-  /** Fetch requests due at `now`, in release-time order; they stay due until `markReleased`. */
+  /**
+   * Fetch requests due at `now`, in release-time order; they stay due until `markReleased`. A due
+   * VOD that never reached `minViewers` is forgotten here instead (its record is tombstoned).
+   */
   due(now: number, limit = 500): { key: string; request: VodFetchRequest }[] {
     const out: { key: string; request: VodFetchRequest }[] = [];
     const taken: { at: number; key: string }[] = [];
@@ -184,9 +277,15 @@ export class Tracker {
       const at = this.nextReleaseAt();
       if (at === undefined || at > now) break;
       const head = this.#due.pop()!;
+      const vod = this.vods.get(head.key)!;
+      if (vod.maxViewers < this.options.minViewers) {
+        this.counters.forgottenUnderMin++;
+        this.#drop(head.key, vod);
+        continue;
+      }
       taken.push(head);
       if (out.some((o) => o.key === head.key)) continue;
-      out.push({ key: head.key, request: requestOf(this.vods.get(head.key)!) });
+      out.push({ key: head.key, request: requestOf(vod) });
     }
     for (const t of taken) this.#due.push(t);
     return out;
@@ -197,84 +296,120 @@ export class Tracker {
     if (!vod || vod.status !== "ended") return;
     vod.status = "released";
     vod.releasedAt = iso(now);
-    this.#dirty.add(key);
+    this.#touch(key);
   }
 
   /** Forgets released VODs after the retention (their records are tombstoned). */
   prune(now: number): void {
     for (const [key, vod] of this.vods) {
-      if (vod.status === "released" && vod.releasedAt && ms(vod.releasedAt) + this.options.releasedRetentionMs <= now) {
-        this.#forget(key, vod);
-        this.#gone.add(key);
-        this.#dirty.delete(key);
-      }
+      if (vod.status === "released" && vod.releasedAt && ms(vod.releasedAt) + this.options.releasedRetentionMs <= now) this.#drop(key, vod);
     }
   }
 
   /** Records to write to the state topic, and keys to tombstone. Call `flushed` once they are acknowledged. */
-  changes(): { records: DelayState[]; tombstones: string[] } {
+  changes(): { records: DelayState[]; tombstones: string[]; marks: Map<string, number> } {
     const records: DelayState[] = [];
-    for (const key of this.#dirty) {
+    for (const key of this.#dirty.keys()) {
       if (key.startsWith("sweep:")) {
         const p = this.#pending.get(key.slice(6));
         if (p) records.push({ v: 1, kind: "sweep", marker: p.marker, receivedAt: p.receivedAt });
       } else {
         const vod = this.vods.get(key);
-        if (vod) records.push({ ...vod, sweeps: [...vod.sweeps] });
+        if (vod) records.push({ ...vod });
       }
     }
-    return { records, tombstones: [...this.#gone] };
+    if (this.#progress > this.#progressWritten) records.push({ v: 1, kind: "progress", observedAt: iso(this.#progress) });
+    return { records, tombstones: [...this.#gone], marks: new Map(this.#dirty) };
   }
 
-  flushed(written: { records: DelayState[]; tombstones: string[] }): void {
-    for (const r of written.records) {
-      const key = delayStateKey(r);
-      const current = key.startsWith("sweep:") ? undefined : this.vods.get(key);
-      // Only clean if unchanged since it was taken (the release loop and handlers interleave).
-      if (!current || JSON.stringify(current) === JSON.stringify(r)) this.#dirty.delete(key);
-    }
+  flushed(written: { records: DelayState[]; tombstones: string[]; marks: Map<string, number> }): void {
+    // Only clean if unchanged since it was taken (the release loop and handlers interleave).
+    for (const [key, mark] of written.marks) if (this.#dirty.get(key) === mark) this.#dirty.delete(key);
+    for (const r of written.records) if (r.kind === "progress") this.#progressWritten = Math.max(this.#progressWritten, ms(r.observedAt));
     for (const t of written.tombstones) this.#gone.delete(t);
   }
 
-  #end(key: string, vod: DelayVod, reason: "absent" | "restart", evidenceAt: number): void {
-    const at = Math.max(releaseTime(ms(vod.lastSeen), this.options), evidenceAt);
+  /** The latest sweeps that counted this VOD (in memory only). */
+  sweepsOf(key: string): readonly string[] {
+    return this.#meta.get(key)?.counted ?? [];
+  }
+
+  /** Records waiting to be written (for tests and metrics). */
+  get dirtyCount(): number {
+    return this.#dirty.size + this.#gone.size;
+  }
+
+  #touch(key: string): void {
+    this.#dirty.set(key, ++this.#changes);
+    this.#gone.delete(key);
+  }
+
+  /** Clock time this VOD may have been seen last: its last sighting, or later after a restart. */
+  #seenAt(key: string, vod: DelayVod): number {
+    return Math.max(ms(vod.lastSeen), this.#meta.get(key)?.floor ?? 0);
+  }
+
+  #relive(vod: DelayVod): void {
+    delete vod.seenExact;
+    vod.status = "live";
+    vod.endedAt = null;
+    vod.endReason = null;
+    vod.releaseAt = null;
+    vod.releasedAt = null;
+  }
+
+  /** `endAt`: the latest the stream can have been live; its first mute run after that is awaited. */
+  #end(key: string, vod: DelayVod, reason: "absent" | "restart", evidenceAt: number, endAt: number): void {
+    const at = Math.max(releaseTime(endAt, this.options), evidenceAt);
     vod.status = "ended";
     vod.endReason = reason;
     vod.endedAt = iso(evidenceAt);
     vod.releaseAt = iso(at);
     this.#due.push({ at, key });
-    this.#dirty.add(key);
+    this.#touch(key);
     if (reason === "absent") this.counters.endedAbsent++;
     else this.counters.endedRestart++;
   }
 
+  /**
+   * Every snapshot of the sweep was handled (counted before the marker is evaluated), so a live VOD
+   * last seen before the sweep started is not in it. The first complete sweep that misses a VOD writes
+   * its exact last sighting: after a restart it ends on time instead of `END_AFTER` after the progress.
+   */
   #evaluateSweep(marker: SweepMarker): void {
-    const threshold = ms(marker.startedAt) - this.options.endAfterMs;
+    const started = ms(marker.startedAt);
+    const threshold = started - this.options.endAfterMs;
     const evidence = ms(marker.finishedAt);
     for (const [key, vod] of this.vods) {
-      if (vod.status !== "live" || vod.sweeps.includes(marker.sweepId)) continue;
-      if (ms(vod.lastSeen) <= threshold) this.#end(key, vod, "absent", evidence);
+      if (vod.status !== "live") continue;
+      const seenAt = this.#seenAt(key, vod);
+      if (seenAt <= threshold) this.#end(key, vod, "absent", evidence, seenAt);
+      else if (!vod.seenExact && ms(vod.lastSeen) < started && this.#meta.get(key)?.floor === undefined) {
+        vod.seenExact = true;
+        this.#touch(key);
+      }
     }
   }
 
-  /**
-   * Counts a sighting that changes no VOD toward its sweep's snapshot count, so the sweep can still
-   * be evaluated. Kept on the VOD's record when tracked (durable); otherwise in memory only, where a
-   * restart loses it and the sweep is abandoned: the safe side.
-   */
+  /** Counts a sighting toward its sweep's snapshot count, once per VOD (redelivery does not count twice). */
   #countSighting(key: string, s: StreamSnapshot): void {
-    const vod = this.vods.get(key);
-    if (vod) {
-      if (vod.sweeps.includes(s.sweepId)) return;
-      vod.sweeps.push(s.sweepId);
-      if (vod.sweeps.length > this.options.recentSweeps) vod.sweeps.splice(0, vod.sweeps.length - this.options.recentSweeps);
-      this.#dirty.add(key);
+    const meta = this.#meta.get(key);
+    if (meta) {
+      if (meta.counted.includes(s.sweepId)) return;
+      // One string per sweep id, not one per VOD.
+      meta.counted.push(this.#internSweep(s.sweepId));
+      if (meta.counted.length > this.options.recentSweeps) meta.counted.splice(0, meta.counted.length - this.options.recentSweeps);
     } else {
-      const once = `${s.sweepId}|${s.streamerId}`;
+      const once = `${s.sweepId}|${key}`;
       if (this.#untracked.has(once)) return;
       this.#untracked.add(once);
     }
     this.#seen.set(s.sweepId, (this.#seen.get(s.sweepId) ?? 0) + 1);
+  }
+
+  #internSweep(id: string): string {
+    for (const known of this.#seen.keys()) if (known === id) return known;
+    return id;
   }
 
   #noteNewest(vod: DelayVod, key: string): void {
@@ -283,13 +418,16 @@ export class Tracker {
     if (!cur || ms(vod.startTime) >= ms(cur.startTime)) this.#newest.set(vod.streamerId, key);
   }
 
+  /** Forgets a VOD and tombstones its record. */
+  #drop(key: string, vod: DelayVod): void {
+    this.#forget(key, vod);
+    this.#dirty.delete(key);
+    this.#gone.add(key);
+  }
+
   #forget(key: string, vod: DelayVod): void {
     this.vods.delete(key);
-    for (const s of vod.sweeps) {
-      const n = (this.#seen.get(s) ?? 1) - 1;
-      if (n <= 0) this.#seen.delete(s);
-      else this.#seen.set(s, n);
-    }
+    this.#meta.delete(key);
     if (this.#newest.get(vod.streamerId) === key) this.#newest.delete(vod.streamerId);
   }
 }
@@ -309,5 +447,6 @@ export function requestOf(vod: DelayVod): VodFetchRequest {
     lastSeen: vod.lastSeen,
     maxViewers: vod.maxViewers,
     releaseAt: vod.releaseAt!,
+    restart: vod.restart ?? false,
   };
 }

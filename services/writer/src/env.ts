@@ -7,6 +7,8 @@ const schema = z.object({
   DATABASE_URL: z.string().url().default("postgres://vod:vod@127.0.0.1:15432/vod"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   GROUP_ID: z.string().min(1).default("writer"),
+  /** Rows only for VODs whose viewers reached this (snapshots arrive down to the poller's tracking threshold). */
+  MIN_VIEWERS: z.coerce.number().int().nonnegative().default(10),
   /** Largest batch handed to one upsert transaction. */
   BATCH_MAX_MESSAGES: z.coerce.number().int().positive().default(5_000),
   /** How long the broker may hold a fetch to fill a batch. */

@@ -105,3 +105,20 @@ describe("visibility merge", () => {
     }
   });
 });
+
+describe("MIN_VIEWERS", () => {
+  it("skips snapshots under the threshold, so a VOD gets a row only once it reached it, in any order", () => {
+    const low = snap({ observedAt: "2026-05-15T15:00:00.000Z", viewers: 7, title: "low" });
+    const high = snap({ observedAt: "2026-05-15T15:05:00.000Z", viewers: 12, title: "high" });
+    expect(mergeSnapshots([low, snap({ streamId: "101", viewers: 9 })], 10)).toEqual([]);
+    for (const order of [[low, high], [high, low]]) {
+      expect(mergeSnapshots(order, 10)).toEqual([expect.objectContaining({ maxViewers: 12, title: "high", firstSeen: high.observedAt, sources: [order.indexOf(high)] })]);
+    }
+  });
+
+  it("skips results of VODs whose sightings stayed under the threshold, and keeps the delay's sightings of the others", () => {
+    expect(mergeResults([result({ maxViewers: 9 })], 10)).toEqual([]);
+    const rows = mergeResults([result({ maxViewers: 9, streamId: "5" }), result({ maxViewers: 10, lastSeen: "2026-05-15T16:30:00.000Z" })], 10);
+    expect(rows).toEqual([expect.objectContaining({ streamId: "100", maxViewers: 10, lastSeen: "2026-05-15T16:30:00.000Z", sources: [1] })]);
+  });
+});

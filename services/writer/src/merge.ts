@@ -30,11 +30,14 @@ const earlier = (a: string, b: string) => Date.parse(a) < Date.parse(b);
  * Folds a batch of snapshots into one row per VOD with the same rules the upsert applies, so
  * the result does not depend on how messages were split into batches: max viewers and last
  * seen only grow, first seen only shrinks, at-start fields come from the earliest observation
- * (the first in order among equals).
+ * (the first in order among equals). Snapshots under `minViewers` are skipped: a row exists only
+ * for a VOD that reached it, whatever the delivery order (the fetch result later brings the
+ * delay's first and last sightings, which include the skipped ones).
  */
-export function mergeSnapshots(snapshots: readonly StreamSnapshot[]): SnapshotRow[] {
+export function mergeSnapshots(snapshots: readonly StreamSnapshot[], minViewers = 0): SnapshotRow[] {
   const rows = new Map<string, SnapshotRow>();
   snapshots.forEach((s, i) => {
+    if (s.viewers < minViewers) return;
     const key = vodKeyOf(s.streamId, s.startTime);
     const row = rows.get(key);
     if (!row) {
@@ -113,11 +116,13 @@ export function outcomeBeats(a: Pick<VodFetchResult, "outcome" | "fetchedAt">, b
   return ra > rb || (ra === rb && earlier(b.fetchedAt, a.fetchedAt));
 }
 
-export function mergeResults(results: readonly VodFetchResult[]): ResultRow[] {
+/** One row per VOD; `live` outcomes, and VODs whose sightings stayed under `minViewers`, are skipped. */
+export function mergeResults(results: readonly VodFetchResult[], minViewers = 0): ResultRow[] {
   const rows = new Map<string, ResultRow>();
   results.forEach((r, i) => {
     // The stream had not ended: no outcome to store; the delay releases it again after its real end.
     if (!isArchiveResult(r)) return;
+    if (r.maxViewers < minViewers) return;
     const key = vodKeyOf(r.streamId, r.startTime);
     const row = rows.get(key);
     if (!row) {

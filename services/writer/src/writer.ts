@@ -68,8 +68,8 @@ export async function startWriter(env: WriterEnv, { kafka, producer, db, log, re
     retry: { initialMs: env.RETRY_INITIAL, maxMs: env.RETRY_MAX },
     ...(registry ? { onBatch: consumerMetrics(registry) } : {}),
     subscriptions: [
-      subscribe(catalog.streamSnapshots, { eachBatch: (messages) => write(messages, mergeSnapshots, upsertSnapshots) }),
-      subscribe(catalog.vodFetchResults, { eachBatch: (messages) => write(messages, mergeResults, upsertResults) }),
+      subscribe(catalog.streamSnapshots, { eachBatch: (messages) => write(messages, (v) => mergeSnapshots(v, env.MIN_VIEWERS), upsertSnapshots) }),
+      subscribe(catalog.vodFetchResults, { eachBatch: (messages) => write(messages, (v) => mergeResults(v, env.MIN_VIEWERS), upsertResults) }),
     ],
   });
 }

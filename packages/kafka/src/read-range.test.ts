@@ -1,0 +1,26 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { createTestTopics, testKafka, testLog, uniqueName } from "@vod/testing";
+import { createProducer, defineTopic, readRange, type TypedProducer } from "./index.ts";
+
+const kafka = testKafka();
+let producer: TypedProducer;
+beforeAll(async () => {
+  producer = await createProducer(kafka, testLog);
+});
+afterAll(async () => producer.disconnect());
+
+describe("readRange", () => {
+  it("reads a partition larger than one fetch (1 MB) to its end, every message once, in order", async () => {
+    const topic = defineTopic({ name: uniqueName("range"), schema: z.object({ n: z.number(), pad: z.string() }), key: () => "one-partition", partitions: 1, retentionMs: -1 });
+    await createTestTopics(kafka, [topic]);
+    const values = Array.from({ length: 4_000 }, (_, n) => ({ n, pad: "p".repeat(600) }));
+    await producer.send(topic, values);
+    const seen: number[] = [];
+    const count = await readRange({ kafka, topic: topic.name, groupId: uniqueName("range-reader"), from: (_p, low) => low, log: testLog, timeoutMs: 30_000 }, (messages) => {
+      for (const m of messages) seen.push((JSON.parse(m.value!.toString("utf8")) as { n: number }).n);
+    });
+    expect(count).toBe(values.length);
+    expect(seen).toEqual(values.map((v) => v.n));
+  });
+});

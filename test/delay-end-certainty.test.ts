@@ -1,0 +1,192 @@
+// The delay against the real broker on a clock 60 times faster than real time (sweep 1m, end after 3m,
+// mute runs every 10m, gap 1m, margin 2m): sweeps are published by the test, and the test plays the
+// fetcher for one VOD, answering its first release with `live` (a playlist without #EXT-X-ENDLIST).
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createCatalog, createKafka, createProducer, createTopics, type StreamSnapshot, type SweepMarker, type TypedProducer, type VodFetchRequest, type VodFetchResult } from "@vod/kafka";
+import { createRegistry, startOpsServer } from "@vod/service";
+import { testLog, uniqueName } from "@vod/testing";
+import { scaledClock } from "@vod/clock";
+import { start as startDelay, readEnv as delayEnv, releaseTime, type StartedDelay } from "../services/delay/src/index.ts";
+import { startDelay as runDelay } from "../services/delay/src/delay.ts";
+import { readAll, sharedClock, until, untilClock, type SharedClock } from "../services/delay/src/__fixtures__/harness.ts";
+
+const MIN = 60_000;
+const timing = { muteIntervalMs: 10 * MIN, muteMinGapMs: 1 * MIN, muteMarginMs: 2 * MIN };
+const iso = (t: number) => new Date(t).toISOString();
+const kafka = () => createKafka({ brokers: inject("kafkaBrokers"), clientId: "delay-end-certainty-test", log: testLog });
+
+/** Viewers per sweep (sweep i at 12:00 + i min); absent from the list: not in that sweep. */
+const streams: Record<string, { login: string; viewers: (i: number) => number | undefined }> = {
+  // 50 viewers, then 7 for 8 minutes (more than twice END_AFTER), back to 50, ends at 7: archived once, after its real end.
+  "1": { login: "dips", viewers: (i) => (i <= 3 || i === 12 || i === 13 ? 50 : i <= 15 ? 7 : undefined) },
+  // Never 10: tracked, ended, forgotten; never released.
+  "2": { login: "never_ten", viewers: (i) => (i <= 5 ? 7 : undefined) },
+  // Reached 30, then under 10 until its end: archived once it really ended.
+  "3": { login: "under_ten_until_end", viewers: (i) => (i <= 2 ? 30 : i <= 9 ? 8 : undefined) },
+  // Gone from sweep 4; its first release is answered `live`: released again after its real end.
+  "4": { login: "answered_live", viewers: (i) => (i <= 3 ? 40 : undefined) },
+  "5": { login: "stays_live", viewers: () => 100 },
+};
+const SWEEPS = 25;
+const start = (streamer: string) => iso(Date.UTC(2025, 0, 6, 11, 0, 0) + Number(streamer) * 1000);
+
+describe("delay: two thresholds and live fetch results (broker, compressed clock)", () => {
+  let shared: SharedClock;
+  let delay: StartedDelay;
+  let producer: TypedProducer;
+  const prefix = `${uniqueName("dec")}.`;
+  const catalog = createCatalog(prefix);
+  const snapshots: StreamSnapshot[] = [];
+  const liveResults: VodFetchResult[] = [];
+  let releases: { value: VodFetchRequest; at: number }[] = [];
+  let state: { key: string | null; value: unknown }[] = [];
+  let counters: StartedDelay["delay"]["tracker"]["counters"];
+
+  beforeAll(async () => {
+    shared = sharedClock(60);
+    const t0 = shared.clock.now();
+    const k = kafka();
+    await createTopics(k, Object.values(catalog), testLog);
+    producer = await createProducer(k, testLog);
+    delay = await startDelay(
+      delayEnv({
+        KAFKA_BROKERS: inject("kafkaBrokers").join(","), TOPIC_PREFIX: prefix, GROUP_ID: uniqueName("delay"), OPS_PORT: "0", LOG_LEVEL: "silent",
+        END_AFTER: "3m", MUTE_INTERVAL: "10m", MUTE_MIN_GAP: "1m", MUTE_MARGIN: "2m", RELEASE_POLL: "50ms", ...shared.env,
+      }),
+      testLog, shared.clock,
+    );
+    // The fetcher's part for streamer 4: its first release answered live, twice (a redelivery).
+    const fetcher = k.consumer({ groupId: uniqueName("fake-fetcher") });
+    await fetcher.connect();
+    await fetcher.subscribe({ topic: catalog.vodFetchRequests.name, fromBeginning: true });
+    await fetcher.run({
+      eachMessage: async ({ message }) => {
+        const request = JSON.parse(message.value!.toString("utf8")) as VodFetchRequest;
+        if (request.streamerId !== "4" || liveResults.length > 0) return;
+        const { releaseAt: _releaseAt, restart: _restart, ...sightings } = request;
+        const result: VodFetchResult = { ...sightings, outcome: "live", fetchedAt: iso(shared.clock.now()), requests: 1, found: null, error: null };
+        liveResults.push(result);
+        await producer.send(catalog.vodFetchResults, [result, result]);
+      },
+    });
+    for (let i = 1; i <= SWEEPS; i++) {
+      await untilClock(shared, t0 + i * MIN);
+      const at = shared.clock.now();
+      const batch: StreamSnapshot[] = [];
+      for (const [streamer, s] of Object.entries(streams)) {
+        const viewers = s.viewers(i);
+        if (viewers === undefined) continue;
+        batch.push({
+          v: 1, sweepId: `sw${i}`, observedAt: iso(at + 100), streamId: `6${streamer}`, startTime: start(streamer), streamerId: streamer,
+          login: s.login, viewers, title: null, gameId: null, gameName: null, language: null, mature: null,
+        });
+      }
+      if (batch.length > 0) await producer.send(catalog.streamSnapshots, batch);
+      snapshots.push(...batch);
+      const marker: SweepMarker = { v: 1, sweepId: `sw${i}`, startedAt: iso(at), finishedAt: iso(at + 200), complete: true, reason: null, count: batch.length };
+      await producer.send(catalog.sweeps, [marker]);
+    }
+    await untilClock(shared, t0 + (SWEEPS + 1) * MIN);
+    await fetcher.disconnect();
+    counters = { ...delay.delay.tracker.counters };
+    await delay.close();
+    releases = (await readAll(k, catalog.vodFetchRequests.name, testLog)).map((r) => ({ value: r.value as VodFetchRequest, at: shared.at(r.timestamp) }));
+    state = (await readAll(k, catalog.delayState.name, testLog)).map((r) => ({ key: r.key, value: r.value }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await producer?.disconnect();
+  });
+
+  const of = (streamer: string) => releases.filter((r) => r.value.streamerId === streamer);
+  const lastSighting = (streamer: string) => snapshots.filter((s) => s.streamerId === streamer).at(-1)!.observedAt;
+
+  it("never releases early: every release at or after the mute run following its last sighting", () => {
+    expect(releases.length).toBeGreaterThan(0);
+    for (const { value, at } of releases) {
+      expect(at).toBeGreaterThanOrEqual(releaseTime(Date.parse(value.lastSeen), timing));
+      expect(Date.parse(value.releaseAt)).toBeGreaterThanOrEqual(releaseTime(Date.parse(value.lastSeen), timing));
+    }
+  });
+
+  it("a stream dipping to 7 viewers for 8 minutes (END_AFTER 3m) is not ended; it is archived once, after its real end", () => {
+    expect(of("1")).toHaveLength(1);
+    expect(of("1")[0]!.value).toMatchObject({ lastSeen: lastSighting("1"), maxViewers: 50 });
+    expect(counters.revived + counters.revivedAfterRelease).toBe(0);
+  });
+
+  it("a stream that stays under 10 until it ends is archived once it really ended; one never at 10 is never released", () => {
+    expect(of("3")).toHaveLength(1);
+    expect(of("3")[0]!.value.lastSeen).toBe(lastSighting("3"));
+    expect(of("2")).toHaveLength(0);
+    expect(counters.forgottenUnderMin).toBe(1);
+    const last = state.filter((r) => r.key === `vod:62:${start("2")}`).at(-1);
+    expect(last).toEqual({ key: `vod:62:${start("2")}`, value: null });
+    expect(of("5")).toHaveLength(0);
+  });
+
+  it("a released VOD answered live is tracked again and released again after its real end; the redelivered answer changes nothing", () => {
+    expect(liveResults).toHaveLength(1);
+    const fetchedAt = Date.parse(liveResults[0]!.fetchedAt);
+    const [first, second, ...more] = of("4");
+    expect(more).toHaveLength(0);
+    expect(first!.value.lastSeen).toBe(lastSighting("4"));
+    expect(second?.value.lastSeen).toBe(liveResults[0]!.fetchedAt);
+    expect(Date.parse(second!.value.releaseAt)).toBeGreaterThanOrEqual(releaseTime(fetchedAt, timing));
+    expect(second!.at).toBeGreaterThanOrEqual(releaseTime(fetchedAt, timing));
+    expect(counters).toMatchObject({ liveResults: 1, liveResultsIgnored: 1 });
+  });
+
+  it("writes a VOD's state record when its fate changes, not for each of its sightings", () => {
+    const key = `vod:65:${start("5")}`;
+    expect(snapshots.filter((s) => s.streamerId === "5")).toHaveLength(SWEEPS);
+    expect(state.filter((r) => r.key === key)).toHaveLength(1);
+    // dips, seen in 15 sweeps: created, first missed (its exact last sighting), ended, released.
+    expect(state.filter((r) => r.key === `vod:61:${start("1")}`).length).toBeLessThanOrEqual(4);
+  });
+});
+
+describe("delay: a release loop that keeps failing", () => {
+  it("makes /healthz fail and asks to exit", async () => {
+    const prefix = `${uniqueName("def")}.`;
+    const catalog = createCatalog(prefix);
+    const k = kafka();
+    await createTopics(k, Object.values(catalog), testLog);
+    const feeder = await createProducer(k, testLog);
+    const own = await createProducer(k, testLog);
+    const T = Date.UTC(2025, 0, 6, 12);
+    // The VOD below ends with the second sweep and is due at 13:10, a few seconds after the start.
+    const clock = scaledClock({ originMs: T + 69 * MIN + 54_000, realOriginMs: Date.now(), speed: 1 });
+    const env = delayEnv({
+      KAFKA_BROKERS: inject("kafkaBrokers").join(","), TOPIC_PREFIX: prefix, GROUP_ID: uniqueName("delay"), LOG_LEVEL: "silent",
+      RELEASE_POLL: "20ms", RELEASE_FAILURE_LIMIT: "1s", MAX_ORDER_WAIT: "0",
+    });
+    const fatal: string[] = [];
+    const registry = createRegistry("delay");
+    const delay = await runDelay(env, { kafka: k, producer: own, clock, log: testLog, registry, onFatal: (reason) => fatal.push(reason) });
+    const ops = await startOpsServer({ port: 0, log: testLog, registry, checks: { consumer: () => delay.healthy() } });
+    try {
+      expect((await fetch(`${ops.url}/healthz`)).status).toBe(200);
+      await feeder.send(catalog.streamSnapshots, [{
+        v: 1, sweepId: "a", observedAt: iso(T + 1000), streamId: "81", startTime: iso(T - 60 * MIN), streamerId: "8", login: "l8",
+        viewers: 50, title: null, gameId: null, gameName: null, language: null, mature: null,
+      }]);
+      await feeder.send(catalog.sweeps, [
+        { v: 1, sweepId: "a", startedAt: iso(T), finishedAt: iso(T + 2000), complete: true, reason: null, count: 1 },
+        { v: 1, sweepId: "b", startedAt: iso(T + 20 * MIN), finishedAt: iso(T + 20 * MIN + 2000), complete: true, reason: null, count: 0 },
+      ]);
+      await until(() => [...delay.tracker.vods.values()].some((v) => v.status === "ended") && delay.tracker.dirtyCount === 0, 20_000, "VOD ended");
+      expect(clock.now()).toBeLessThan(T + 70 * MIN);
+      // Then the delay's producer is gone: the due release cannot be sent.
+      await own.disconnect();
+      await until(() => fatal.length > 0, 30_000, "fatal report");
+      expect(fatal[0]).toMatch(/release loop failing|consumer stopped/);
+      expect(delay.healthy()).toBe(false);
+      expect((await fetch(`${ops.url}/healthz`)).status).toBe(503);
+    } finally {
+      await ops.close();
+      await delay.stop().catch(() => undefined);
+      await feeder.disconnect();
+    }
+  }, 60_000);
+});
