@@ -33,6 +33,7 @@ beforeAll(async () => {
       { login: "was_deleted", id: "3004", viewers: 100, domain: D1, sessions: [{ start: "-5h", duration: "1h", deleteAfter: "10m" }, { start: "-3h", duration: "1h" }] },
       { login: "restarter", id: "3005", viewers: 100, domain: D1, sessions: [{ start: "-5h", duration: "30m" }, { start: "-270m", duration: "40m", sameStreamId: true }] },
       { login: "new_host", id: "3006", viewers: 100, domain: UNCONFIGURED, sessions: [{ start: "-4h", duration: "1h" }] },
+      { login: "on_air", id: "3008", viewers: 100, domain: D0, sessions: [{ start: "-2h" }] },
       { login: "saves_none", id: "3007", viewers: 100, domain: D0, savesVods: false, sessions: [{ start: "-5h", duration: "1h" }, { start: "-3h", duration: "1h" }] },
     ],
   });
@@ -173,6 +174,15 @@ describe("GQL first: the streamer's archive listing before any CDN request", () 
         sim.faults.clear([fault.id]);
       }
     }
+  });
+
+  it("a stream GQL says is still live costs no CDN request: outcome live", async () => {
+    const f = setup();
+    sim.resetStats();
+    const r = await f.fetcher.fetch(request(truth("on_air")), never);
+    expect(r).toMatchObject({ outcome: "live", requests: 0, found: null });
+    expect(sim.stats().cdn.requests).toBe(0);
+    await f.close();
   });
 
   it("without a lookup the result carries no visibility", async () => {

@@ -26,6 +26,7 @@ beforeAll(async () => {
       { login: "restarter", id: "1003", viewers: 100, domain: D3, sessions: [{ start: "-5h", duration: "20m" }, { start: "-4h", duration: "20m", sameStreamId: true }] },
       { login: "never_saved", id: "1004", viewers: 10, domain: D0, sessions: [{ start: "-4h", duration: "20m", saved: false }] },
       { login: "on_blackhole", id: "1005", viewers: 10, domain: D0, sessions: [{ start: "-4h", duration: "20m" }] },
+      { login: "still_live", id: "1006", viewers: 10, domain: D2, sessions: [{ start: "-2h" }] },
     ],
   });
   clock = { now: () => sim.clock.now(), realDelay: (ms) => ms };
@@ -73,6 +74,17 @@ describe("VodFetcher against the simulator's CDN", () => {
     }
     const plain = truth("plain_one");
     expect(plain.mutedSegmentsNow).toBe(2);
+    await f.close();
+  });
+
+  it("a playlist without #EXT-X-ENDLIST is a live stream: outcome live, nothing stored", async () => {
+    const f = setup();
+    const v = truth("still_live");
+    expect(v.live).toBe(true);
+    const r = await f.fetcher.fetch(request(v), never);
+    expect(r).toMatchObject({ outcome: "live", found: null });
+    expect(r.requests).toBeGreaterThanOrEqual(1);
+    expect(r.error).toMatch(/ENDLIST/);
     await f.close();
   });
 
