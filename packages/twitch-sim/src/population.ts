@@ -1,5 +1,5 @@
 import { GAMES } from "./games.ts";
-import { Rng, mix32 } from "./prng.ts";
+import { Rng, hashUnit, mix32 } from "./prng.ts";
 import type { Vod } from "./vod.ts";
 import type { SessionSpec, StreamerSpec, WorldOptions } from "./world-options.ts";
 
@@ -101,6 +101,14 @@ export function scriptedStreamer(spec: StreamerSpec, idx: number, options: Pick<
   });
 }
 
+/**
+ * Some streams have no category on Twitch (game null). Decided by a hash, not a draw from the
+ * streamer's generator, so worlds built before this existed keep every other property.
+ */
+function categoryOf(drawn: number, seed: number, idx: number, noCategory: number): number {
+  return noCategory > 0 && hashUnit(seed, idx, 0xca7e) < noCategory ? -1 : drawn;
+}
+
 /** A streamer of the random population, drawn from the seed and its index alone. */
 export function randomStreamer(idx: number, options: Pick<WorldOptions, "seed" | "rates" | "domains">): Streamer {
   const { seed, rates, domains } = options;
@@ -132,7 +140,7 @@ export function randomStreamer(idx: number, options: Pick<WorldOptions, "seed" |
     subOnly: rng.chance(rates.subOnly),
     savesVods: !rng.chance(rates.noSaveStreamer),
     language,
-    gameIdx: rng.int(0, GAMES.length - 1),
+    gameIdx: categoryOf(rng.int(0, GAMES.length - 1), seed, idx, rates.noCategory),
     isMature: rng.chance(0.15),
     rng,
     script: null,

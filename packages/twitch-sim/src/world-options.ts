@@ -36,6 +36,8 @@ export interface WorldRates {
   maxViewers: number;
   /** Spread of the per-tick multiplicative noise on viewer counts. */
   viewerNoise: number;
+  /** Random streamers whose streams have no category (game null). */
+  noCategory: number;
 }
 
 export const DEFAULT_RATES: WorldRates = {
@@ -61,6 +63,7 @@ export const DEFAULT_RATES: WorldRates = {
   viewerAlpha: 0.95,
   maxViewers: 300_000,
   viewerNoise: 0.25,
+  noCategory: 0.01,
 };
 
 /**
@@ -69,6 +72,14 @@ export const DEFAULT_RATES: WorldRates = {
  */
 export const REALISTIC_RATES: WorldRates = {
   ...DEFAULT_RATES,
+  // Viewer shape: P(popularity >= k) = (k + 1)^-alpha, so 6^-0.65 = 31% at 5 or more and
+  // 11^-0.65 = 21% at 10 or more (a little less once new
+  // streams ramp up), as on Twitch at peak (README, "The random world").
+  viewerAlpha: 0.65,
+  maxViewers: 300_000,
+  // Twitch's counts move by a few percent a minute, not by a quarter.
+  viewerNoise: 0.05,
+  noCategory: 0.01,
 };
 
 /** A scripted session. Times are Unix ms; a scenario file resolves offsets and ISO strings first. */
