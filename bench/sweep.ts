@@ -14,7 +14,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { parseDuration } from "@vod/config";
-import { createKafka, readRange, type StreamSnapshot, type SweepMarker } from "@vod/kafka";
+import type { SweepMarker } from "@vod/kafka";
 import { createLogger } from "@vod/log";
 import { readEnv, start } from "@vod/live-poller";
 import { benchEnv } from "./env.ts";
@@ -87,7 +87,20 @@ let rssMax = 0;
 const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage().rss)), 200);
 const boundaries: { truth: Promise<Truth>; realStart: number }[] = [{ truth: truth(), realStart: performance.now() }];
 await boundaries[0]!.truth;
-const poller = await start(env, log, undefined, { onPost: () => posts.push(performance.now()) });
+// What Kafka acknowledged, seen in this process: reading ~100,000 snapshots back costs minutes here.
+const markers: SweepMarker[] = [];
+const seenBySweep = new Map<string, Set<string>>();
+const poller = await start(env, log, undefined, {
+  onPost: () => posts.push(performance.now()),
+  onPublished: (event) => {
+    if ("marker" in event) return void markers.push(event.marker);
+    for (const s of event.snapshots) {
+      let seen = seenBySweep.get(s.sweepId);
+      if (!seen) seenBySweep.set(s.sweepId, (seen = new Set()));
+      seen.add(`${s.streamerId}:${s.streamId}`);
+    }
+  },
+});
 boundaries[0]!.realStart = Math.min(performance.now(), posts[0] ?? Infinity);
 const ends: { truth: Truth; realEnd: number; rssMb: number }[] = [];
 while (ends.length < sweeps) {
@@ -104,22 +117,6 @@ while (ends.length < sweeps) {
 clearInterval(sampler);
 await poller.close();
 simChild.stdin.write("quit\n");
-
-// ---- what was published ------------------------------------------------------------------------
-const kafka = createKafka({ brokers: benchEnv.KAFKA_BROKERS, clientId: "bench-sweep", log });
-const markers: SweepMarker[] = [];
-await readRange({ kafka, topic: `${prefix}twitch.sweeps`, groupId: `${prefix}reader-m`, from: (_p, low) => low, log }, (messages) => {
-  for (const m of messages) if (m.value) markers.push(JSON.parse(m.value.toString("utf8")) as SweepMarker);
-});
-markers.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
-const seenBySweep = new Map<string, Set<string>>(markers.map((m) => [m.sweepId, new Set<string>()]));
-await readRange({ kafka, topic: `${prefix}twitch.stream-snapshots`, groupId: `${prefix}reader-s`, from: (_p, low) => low, log }, (messages) => {
-  for (const m of messages) {
-    if (!m.value) continue;
-    const s = JSON.parse(m.value.toString("utf8")) as StreamSnapshot;
-    seenBySweep.get(s.sweepId)?.add(`${s.streamerId}:${s.streamId}`);
-  }
-});
 
 const results = [];
 for (let i = 0; i < sweeps; i++) {

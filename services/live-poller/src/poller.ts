@@ -2,7 +2,7 @@ import { sleep } from "@vod/backoff";
 import Bottleneck from "bottleneck";
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { Clock } from "@vod/clock";
-import { createCatalog, type TypedProducer } from "@vod/kafka";
+import { createCatalog, type StreamSnapshot, type SweepMarker, type TypedProducer } from "@vod/kafka";
 import type { Logger } from "@vod/log";
 import { createGqlBatchClient, type GqlBatchClient } from "@vod/twitch";
 import type { PollerEnv } from "./env.ts";
@@ -21,6 +21,8 @@ export interface PollerDeps {
   onCrash?(err: unknown): void;
   /** Called as each POST leaves the limiter (the bench measures the rate the endpoint sees). */
   onPost?(): void;
+  /** Called with snapshots and markers once Kafka acknowledged them (the bench). */
+  onPublished?(event: { snapshots: StreamSnapshot[] } | { marker: SweepMarker }): void;
 }
 
 export interface RunningPoller {
@@ -101,6 +103,7 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
           publish: async (snapshots) => {
             await producer.send(catalog.streamSnapshots, snapshots);
             metrics.snapshots.inc(snapshots.length);
+            deps.onPublished?.({ snapshots });
           },
           onDropped: (reasons) => {
             metrics.dropped.inc(reasons.length);
@@ -121,6 +124,7 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
       metrics.duration.observe((performance.now() - realStart) / 1000);
       try {
         await producer.send(catalog.sweeps, [marker]);
+        deps.onPublished?.({ marker });
         metrics.sweeps.inc({ complete: String(marker.complete) });
         state.sweeps++;
         state.lastMarkerAt = clock.now();
