@@ -85,8 +85,10 @@ interface Segment {
   state: SegmentState;
   /** Fewest viewers on this segment's first page: the segment before it may stop below this. */
   joinAt: number | null;
-  /** Streamers in the second half of this segment's first page: the one before it may stop once it reads one. */
+  /** Streamers on this segment's first page: the one before it may stop once it has read half of them. */
   joinIds: Set<string> | null;
+  /** Streamers of the next segment's first page read by this one so far. */
+  joinSeen: Set<string>;
 }
 
 interface ShardRun {
@@ -124,7 +126,7 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
   const segments: Segment[] = [];
   for (const shard of shards) {
     shard.plan.starts.forEach((after, index) => {
-      const seg: Segment = { shard, index, after, pages: 0, attempts: 0, notBefore: 0, state: "ready", joinAt: null, joinIds: null };
+      const seg: Segment = { shard, index, after, pages: 0, attempts: 0, notBefore: 0, state: "ready", joinAt: null, joinIds: null, joinSeen: new Set() };
       shard.segments.push(seg);
       segments.push(seg);
     });
@@ -173,7 +175,7 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
         return;
       }
       seg.joinAt = least;
-      seg.joinIds = new Set(page.streams.slice(Math.floor(page.streams.length / 2)).map((s) => s.streamerId));
+      seg.joinIds = new Set(page.streams.map((s) => s.streamerId));
     }
     if (viewers.length > 0) shard.marks.push({ after: seg.after, top: Math.max(...viewers) });
     for (const s of page.streams) {
@@ -201,11 +203,13 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
       return;
     }
     // Joined: this segment has read into the first page of the next one, which goes on from there.
-    // By identity (a stream from the second half of that page: half a page of overlap, exact
-    // among equal counts), or by viewers, a margin below that page (streams may have moved since).
+    // Judged by where that page now lies in the list, not by one stream (counts move between
+    // rebuilds, and one stream can jump hundreds of places): half of that page's streams read, or
+    // viewers a margin below the fewest on it.
     const next = successorOf(seg);
-    if (next?.joinAt != null && next.state !== "failed") {
-      const reached = page.streams.some((x) => next.joinIds?.has(x.streamerId)) || (least !== null && least < next.joinAt * (1 - options.joinMargin));
+    if (next?.joinAt != null && next.joinIds && next.state !== "failed") {
+      for (const x of page.streams) if (next.joinIds.has(x.streamerId)) seg.joinSeen.add(x.streamerId);
+      const reached = seg.joinSeen.size * 2 >= next.joinIds.size || (least !== null && least < next.joinAt * (1 - options.joinMargin));
       if (reached) {
         seg.state = "done";
         return;
