@@ -62,6 +62,8 @@ const schema = z.object({
   MAX_SEGMENTS: z.coerce.number().int().positive().default(8),
   /** A segment reads on until this share of viewers below where the next one started (drift between them). */
   JOIN_MARGIN: z.coerce.number().min(0).max(0.9).default(0.1),
+  /** When the list is re-sorted under a chain, it reads again from where viewers were this share above its front (0: off). */
+  DRIFT_MARGIN: z.coerce.number().min(0).max(1).default(0.15),
   /** A sweep (or shard) counting less than this share of the median of recent complete ones is incomplete. */
   SWEEP_MIN_RATIO: z.coerce.number().min(0).max(1).default(0.5),
   SWEEP_HISTORY: z.coerce.number().int().positive().default(5),

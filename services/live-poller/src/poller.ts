@@ -45,6 +45,7 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
     snapshots: new Counter({ name: "poller_snapshots_total", help: "Snapshots published", registers: [registry] }),
     dropped: new Counter({ name: "poller_streams_dropped_total", help: "Streams dropped from GQL answers as invalid", registers: [registry] }),
     pages: new Counter({ name: "poller_pages_total", help: "Pages of live streams read", registers: [registry] }),
+    stepBacks: new Counter({ name: "poller_step_backs_total", help: "Times a segment read back because the list was re-sorted under it", registers: [registry] }),
     retries: new Counter({ name: "poller_gql_retries_total", help: "GQL requests retried, by kind of failure", labelNames: ["kind"], registers: [registry] }),
     duration: new Histogram({ name: "poller_sweep_duration_seconds", help: "Real seconds per sweep", buckets: [0.1, 1, 5, 30, 60, 180, 300], registers: [registry] }),
   };
@@ -96,6 +97,7 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
           backoffInitialMs: env.GQL_BACKOFF_INITIAL,
           backoffMaxMs: env.GQL_BACKOFF_MAX,
           joinMargin: env.JOIN_MARGIN,
+          driftMargin: env.DRIFT_MARGIN,
         },
         {
           gql,
@@ -115,6 +117,10 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
             sweepLog.warn({ shard, attempt, delayMs, kind: error.kind, err: error.message }, "gql page failed; retrying");
           },
           onDeadSegment: (info) => sweepLog.warn(info, "a segment's start cursor did not answer; the segment before it covers its part"),
+          onStepBack: (info) => {
+            metrics.stepBacks.inc();
+            sweepLog.debug(info, "the list was re-sorted under a segment; reading back");
+          },
         },
         signal,
       );

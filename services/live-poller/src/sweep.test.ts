@@ -9,7 +9,7 @@ import { nextCursor, runSweep, type SweepOptions } from "./sweep.ts";
 
 const options: SweepOptions = {
   pageSize: 30, overlap: 0.2, trackMinViewers: 10, maxPages: 1000, dropTolerance: 0,
-  batchSize: 10, concurrency: 1, retries: 0, backoffInitialMs: 1, backoffMaxMs: 5, joinMargin: 0.1,
+  batchSize: 10, concurrency: 1, retries: 0, backoffInitialMs: 1, backoffMaxMs: 5, joinMargin: 0.1, driftMargin: 0.15,
 };
 const shards = parseShards("EN,ES,PT,DE,RU,FR,JA,KO");
 const firstPlan = (): ShardPlan[] => planShards(shards, new Map(), { segmentPages: 100, maxSegments: 8 });
@@ -148,6 +148,37 @@ describe("shards against the simulator's ground truth", () => {
     expect(two.shards.find((o) => o.name === "EN")!.segments).toBe(8);
     // Segments run side by side: the longest chain is far shorter than the shard.
     expect(two.posts).toBeLessThan(one.posts);
+  });
+
+  it("reads back when the list is re-sorted under a chain, so streams that jumped over its front are not lost", async () => {
+    const run = async (driftMargin: number) => {
+      const s = await startSimulator({ streams: 6000, seed: 25, rates: REALISTIC_RATES });
+      try {
+        const before = truth(s, 5).ids;
+        const { published, publish } = collect();
+        let posts = 0;
+        const steps: number[] = [];
+        // One viewer tick passes in the middle of the sweep: every count is drawn again.
+        const tick = async (snapshots: StreamSnapshot[]) => {
+          await publish(snapshots);
+          if (++posts === 12) s.clock.advance(60_000);
+        };
+        const r = await runSweep("sw-r", firstPlan(), { ...options, trackMinViewers: 5, driftMargin }, { gql: gqlOf(s), clock: manualClock(0), publish: tick, onStepBack: (x) => steps.push(x.from) }, never);
+        const after = truth(s, 5).ids;
+        const stable = [...before].filter((id) => after.has(id));
+        const seen = new Set(published.flat().map((x) => x.streamerId));
+        return { missed: stable.filter((id) => !seen.has(id)).length, stable: stable.length, steps: steps.length, complete: r.marker.complete };
+      } finally {
+        await s.close();
+      }
+    };
+    const without = await run(0);
+    const withStepBack = await run(0.15);
+    expect(without.steps).toBe(0);
+    expect(withStepBack.steps).toBeGreaterThan(0);
+    expect(withStepBack.complete).toBe(true);
+    expect(without.missed).toBeGreaterThan(withStepBack.missed * 3);
+    expect(withStepBack.missed / withStepBack.stable).toBeLessThan(0.002);
   });
 
   it("covers a segment whose saved cursor no longer answers from the segment before it", async () => {

@@ -22,6 +22,12 @@ export interface SweepOptions {
   backoffMaxMs: number;
   /** A segment stops this share of viewers below where the next one started, for drift between them. */
   joinMargin: number;
+  /**
+   * When a page shows the list was re-sorted since the last one, the segment steps back to where
+   * viewers were this share above its front: streams that jumped over the front are read again.
+   * 0 turns it off.
+   */
+  driftMargin: number;
 }
 
 export interface SweepDeps {
@@ -35,6 +41,8 @@ export interface SweepDeps {
   onRetry?(info: { shard: string; attempt: number; delayMs: number; error: GqlError }): void;
   /** A saved start cursor that no longer answers: the segment before it covers its part. */
   onDeadSegment?(info: { shard: string; segment: number; reason: string }): void;
+  /** The list was re-sorted under a segment: it reads again from `to` viewers down. */
+  onStepBack?(info: { shard: string; segment: number; from: number; to: number }): void;
   random?: () => number;
 }
 
@@ -89,6 +97,10 @@ interface Segment {
   joinIds: Set<string> | null;
   /** Streamers of the next segment's first page read by this one so far. */
   joinSeen: Set<string>;
+  /** Pages read, in order: where to step back to when the list moved under us. */
+  history: { after: string | null; top: number }[];
+  /** Streamers the next page should start with (the overlap); others there mean the list was re-sorted. */
+  expect: string[];
 }
 
 interface ShardRun {
@@ -126,7 +138,7 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
   const segments: Segment[] = [];
   for (const shard of shards) {
     shard.plan.starts.forEach((after, index) => {
-      const seg: Segment = { shard, index, after, pages: 0, attempts: 0, notBefore: 0, state: "ready", joinAt: null, joinIds: null, joinSeen: new Set() };
+      const seg: Segment = { shard, index, after, pages: 0, attempts: 0, notBefore: 0, state: "ready", joinAt: null, joinIds: null, joinSeen: new Set(), history: [], expect: [] };
       shard.segments.push(seg);
       segments.push(seg);
     });
@@ -177,7 +189,15 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
       seg.joinAt = least;
       seg.joinIds = new Set(page.streams.map((s) => s.streamerId));
     }
-    if (viewers.length > 0) shard.marks.push({ after: seg.after, top: Math.max(...viewers) });
+    const top = viewers.length > 0 ? Math.max(...viewers) : null;
+    if (top !== null) shard.marks.push({ after: seg.after, top });
+    // The page should begin with the overlap of the last one; if not, counts changed and the list
+    // was re-sorted: streams from below the front may now be above it, where this segment has been.
+    const ids = page.streams.map((x) => x.streamerId);
+    const window = new Set(ids.slice(0, seg.expect.length + 2));
+    const moved = seg.expect.length > 0 && seg.expect.some((id) => !window.has(id));
+    seg.expect = [];
+    if (top !== null) seg.history.push({ after: seg.after, top });
     for (const s of page.streams) {
       if (s.viewers < options.trackMinViewers || seen.has(s.streamerId)) continue;
       seen.add(s.streamerId);
@@ -197,6 +217,16 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
         language: s.language,
         mature: s.mature,
       });
+    }
+    if (moved && options.driftMargin > 0 && top !== null && page.cursors.length > 0) {
+      const above = top * (1 + options.driftMargin);
+      const back = seg.history.findLast((h) => h.top >= above) ?? seg.history[0];
+      if (back && back.after !== seg.after) {
+        deps.onStepBack?.({ shard: shard.plan.shard.name, segment: seg.index, from: top, to: back.top });
+        seg.after = back.after;
+        seg.state = "ready";
+        return;
+      }
     }
     if (page.cursors.length === 0 || !page.hasNextPage || (least !== null && least < options.trackMinViewers)) {
       seg.state = "done";
@@ -221,6 +251,8 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
       shard.failure ??= `shard ${shard.plan.shard.name}: gql answer: a page without cursors`;
       return;
     }
+    const from = page.cursors.indexOf(cursor);
+    seg.expect = from >= 0 && ids.length === page.cursors.length ? ids.slice(from + 1) : [];
     seg.after = cursor;
     seg.state = "ready";
   };
