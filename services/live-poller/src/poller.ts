@@ -36,6 +36,24 @@ export interface RunningPoller {
   crashed: unknown;
 }
 
+/** Resolves when a POST may leave: at most `k` in any `k / rate` seconds (k = the rate, at least 1). */
+export function slidingWindow(rate: number, now: () => number = () => performance.now()): () => Promise<void> {
+  const k = Math.max(1, Math.floor(rate));
+  const spanMs = (k * 1000) / rate;
+  const sent: number[] = [];
+  return async function take(): Promise<void> {
+    for (;;) {
+      const t = now();
+      while (sent.length > 0 && t - (sent[0] as number) >= spanMs) sent.shift();
+      if (sent.length < k) {
+        sent.push(t);
+        return;
+      }
+      await sleep(spanMs - (t - (sent[0] as number)) + 1);
+    }
+  };
+}
+
 /** Sweeps every SWEEP_INTERVAL of clock time; a sweep that overruns is followed by the next at once. */
 export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
   const { producer, clock, log, registry } = deps;
@@ -49,8 +67,10 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
     retries: new Counter({ name: "poller_gql_retries_total", help: "GQL requests retried, by kind of failure", labelNames: ["kind"], registers: [registry] }),
     duration: new Histogram({ name: "poller_sweep_duration_seconds", help: "Real seconds per sweep", buckets: [0.1, 1, 5, 30, 60, 180, 300], registers: [registry] }),
   };
-  // 1% over the even spacing: timer jitter must not squeeze GQL_RATE + 1 POSTs into one second.
-  const limiter = new Bottleneck({ maxConcurrent: env.GQL_CONCURRENCY, minTime: Math.ceil((1000 / env.GQL_RATE) * 1.01) });
+  const limiter = new Bottleneck({ maxConcurrent: env.GQL_CONCURRENCY, minTime: Math.ceil(1000 / env.GQL_RATE) });
+  // Bottleneck spaces jobs as it schedules them; a busy event loop can start one late and the next
+  // on time. This window holds the rate as the endpoint sees it: never GQL_RATE + 1 POSTs in a second.
+  const window = slidingWindow(env.GQL_RATE);
   const posts = new Counter({ name: "poller_gql_posts_total", help: "POSTs to GQL (each carries up to GQL_BATCH pages)", registers: [registry] });
   const gql =
     deps.gql ??
@@ -60,7 +80,8 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
       headers: env.GQL_HEADERS,
       timeoutMs: env.GQL_TIMEOUT,
       schedule: (post) =>
-        limiter.schedule(() => {
+        limiter.schedule(async () => {
+          await window();
           posts.inc();
           deps.onPost?.();
           return post();
