@@ -67,6 +67,8 @@ const schema = z.object({
   /** A sweep (or shard) counting less than this share of the median of recent complete ones is incomplete. */
   SWEEP_MIN_RATIO: z.coerce.number().min(0).max(1).default(0.5),
   SWEEP_HISTORY: z.coerce.number().int().positive().default(5),
+  /** The ratio applies once the median is at least this many streams (an empty sweep is always incomplete). */
+  SWEEP_MIN_MEDIAN: z.coerce.number().int().nonnegative().default(100),
   /** After the sweep loop dies, /healthz answers unhealthy this long (real time) before the process exits 1. */
   CRASH_EXIT_DELAY: duration("5s"),
   SWEEP_INTERVAL: duration("5m"),

@@ -6,10 +6,9 @@ export interface IntegrityOptions {
   minRatio: number;
   /** How many recent complete sweeps the median is taken over. */
   history: number;
+  /** Below this median (streams) a count is too small to judge by its ratio: small worlds swing by half. */
+  minMedian: number;
 }
-
-/** Below this median a shard is too small for its count to say anything. */
-const MIN_SHARD_MEDIAN = 20;
 
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -46,13 +45,13 @@ export class SweepHistory {
     if (marker.count === 0) return `empty sweep: no stream at or above ${trackMinViewers} viewers`;
     if (this.#totals.length > 0) {
       const m = median(this.#totals);
-      if (marker.count < minRatio * m) return `count ${marker.count} is below ${minRatio} of the median ${m} of the last ${this.#totals.length} complete sweeps`;
+      if (m >= this.options.minMedian && marker.count < minRatio * m) return `count ${marker.count} is below ${minRatio} of the median ${m} of the last ${this.#totals.length} complete sweeps`;
     }
     for (const s of shards) {
       const counts = this.#shards.get(s.name);
       if (!counts || counts.length === 0) continue;
       const m = median(counts);
-      if (m >= MIN_SHARD_MEDIAN && s.count < minRatio * m) {
+      if (m >= this.options.minMedian && s.count < minRatio * m) {
         return `shard ${s.name}: count ${s.count} is below ${minRatio} of its median ${m} over the last ${Math.min(counts.length, history)} complete sweeps`;
       }
     }

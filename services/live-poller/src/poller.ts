@@ -87,7 +87,7 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
           return post();
         }),
     });
-  const history = new SweepHistory({ minRatio: env.SWEEP_MIN_RATIO, history: env.SWEEP_HISTORY });
+  const history = new SweepHistory({ minRatio: env.SWEEP_MIN_RATIO, history: env.SWEEP_HISTORY, minMedian: env.SWEEP_MIN_MEDIAN });
   /** Pages of the last sweep per shard: where to cut the next one into segments. */
   let lastPages = new Map<string, PageMark[]>();
 

@@ -206,7 +206,7 @@ describe("shards against the simulator's ground truth", () => {
   it("makes every sweep incomplete while GraphQL answers empty pages for 20 minutes, and complete again after", async () => {
     sim = await startSimulator({ streams: 2000, seed: 24, rates: REALISTIC_RATES });
     const s = sim;
-    const history = new SweepHistory({ minRatio: 0.5, history: 5 });
+    const history = new SweepHistory({ minRatio: 0.5, history: 5, minMedian: 20 });
     const sweep = async (id: string) => {
       const r = await runSweep(id, firstPlan(), { ...options, trackMinViewers: 5 }, { gql: gqlOf(s), clock: manualClock(s.clock.now()), publish: async () => {} }, never);
       return history.judge(r.marker, r.shards, 5);
@@ -229,7 +229,7 @@ describe("sweep integrity", () => {
   const shard = (name: string, count: number) => ({ name, complete: true, reason: null, count, pages: 1, segments: 1, marks: [] });
 
   it("marks a sweep far below the median of recent complete ones incomplete, and does not learn from it", () => {
-    const h = new SweepHistory({ minRatio: 0.5, history: 3 });
+    const h = new SweepHistory({ minRatio: 0.5, history: 3, minMedian: 20 });
     for (const c of [1000, 1100, 900]) expect(h.judge(marker(c), [], 5).complete).toBe(true);
     const low = h.judge(marker(400), [], 5);
     expect(low).toMatchObject({ complete: false, reason: "count 400 is below 0.5 of the median 1000 of the last 3 complete sweeps" });
@@ -238,8 +238,15 @@ describe("sweep integrity", () => {
     expect(h.judge({ ...marker(1000), complete: false, reason: "cut short" }, [], 5).reason).toBe("cut short");
   });
 
+  it("judges small counts by emptiness alone: a world of a few streams swings by half", () => {
+    const h = new SweepHistory({ minRatio: 0.5, history: 3, minMedian: 20 });
+    for (const c of [6, 6, 6]) h.judge(marker(c), [shard("EN", c)], 5);
+    expect(h.judge(marker(2), [shard("EN", 2)], 5).complete).toBe(true);
+    expect(h.judge(marker(0), [shard("EN", 0)], 5).reason).toBe("empty sweep: no stream at or above 5 viewers");
+  });
+
   it("marks a sweep incomplete when one large shard collapses, though the total looks fine", () => {
-    const h = new SweepHistory({ minRatio: 0.5, history: 5 });
+    const h = new SweepHistory({ minRatio: 0.5, history: 5, minMedian: 20 });
     h.judge(marker(1000), [shard("EN", 400), shard("ES", 600)], 5);
     const m = h.judge(marker(700), [shard("EN", 100), shard("ES", 600)], 5);
     expect(m).toMatchObject({ complete: false });
