@@ -42,7 +42,7 @@ export interface SweepDeps {
   /** A saved start cursor that no longer answers: the segment before it covers its part. */
   onDeadSegment?(info: { shard: string; segment: number; reason: string }): void;
   /** The list was re-sorted under a segment: it reads again from `to` viewers down. */
-  onStepBack?(info: { shard: string; segment: number; from: number; to: number }): void;
+  onStepBack?(info: { shard: string; segment: number; from: number; to: number | null }): void;
   random?: () => number;
 }
 
@@ -97,8 +97,6 @@ interface Segment {
   joinIds: Set<string> | null;
   /** Streamers of the next segment's first page read by this one so far. */
   joinSeen: Set<string>;
-  /** Pages read, in order: where to step back to when the list moved under us. */
-  history: { after: string | null; top: number }[];
   /** Streamers the next page should start with (the overlap); others there mean the list was re-sorted. */
   expect: string[];
 }
@@ -138,7 +136,7 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
   const segments: Segment[] = [];
   for (const shard of shards) {
     shard.plan.starts.forEach((after, index) => {
-      const seg: Segment = { shard, index, after, pages: 0, attempts: 0, notBefore: 0, state: "ready", joinAt: null, joinIds: null, joinSeen: new Set(), history: [], expect: [] };
+      const seg: Segment = { shard, index, after, pages: 0, attempts: 0, notBefore: 0, state: "ready", joinAt: null, joinIds: null, joinSeen: new Set(), expect: [] };
       shard.segments.push(seg);
       segments.push(seg);
     });
@@ -197,7 +195,6 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
     const window = new Set(ids.slice(0, seg.expect.length + 2));
     const moved = seg.expect.length > 0 && seg.expect.some((id) => !window.has(id));
     seg.expect = [];
-    if (top !== null) seg.history.push({ after: seg.after, top });
     for (const s of page.streams) {
       if (s.viewers < options.trackMinViewers || seen.has(s.streamerId)) continue;
       seen.add(s.streamerId);
@@ -219,11 +216,15 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
       });
     }
     if (moved && options.driftMargin > 0 && top !== null && page.cursors.length > 0) {
+      // Back to the closest page of this shard, whichever segment read it, that began at least the
+      // margin above the front: a stream can jump over a segment's start into the one before it.
       const above = top * (1 + options.driftMargin);
-      const back = seg.history.findLast((h) => h.top >= above) ?? seg.history[0];
-      if (back && back.after !== seg.after) {
-        deps.onStepBack?.({ shard: shard.plan.shard.name, segment: seg.index, from: top, to: back.top });
-        seg.after = back.after;
+      let back: PageMark | undefined;
+      for (const m of shard.marks) if (m.top >= above && (!back || m.top < back.top)) back = m;
+      const after = back?.after ?? null;
+      if (after !== seg.after) {
+        deps.onStepBack?.({ shard: shard.plan.shard.name, segment: seg.index, from: top, to: back?.top ?? null });
+        seg.after = after;
         seg.state = "ready";
         return;
       }
