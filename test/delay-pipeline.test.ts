@@ -32,7 +32,8 @@ const streamers = [
     sessions: [{ start: "+0s", duration: "1m20s" }, { start: "+1m40s", duration: "6m", sameStreamId: true }],
   },
   { login: "stays_live", id: "104", viewers: 200, sessions: [{ start: "+0s" }] },
-  { login: "few_viewers", id: "105", viewers: 5, sessions: [{ start: "+0s", duration: "2m" }] },
+  // Below TRACK_MIN_VIEWERS (5): never published.
+  { login: "few_viewers", id: "105", viewers: 3, sessions: [{ start: "+0s", duration: "2m" }] },
   { login: "late_start", id: "106", viewers: 150, sessions: [{ start: "+30s", duration: "7m50s" }] },
   { login: "ends_near_boundary", id: "107", viewers: 120, sessions: [{ start: "+0s", duration: "9m30s" }] },
 ];

@@ -32,6 +32,7 @@ const target = resolve(here, "../schema/twitch-subset.graphql");
 const KEEP: Record<string, Record<string, string[] | true>> = {
   Query: {
     streams: ["first", "after", "options"],
+    game: ["id", "name"],
     user: ["id", "login", "lookupType"],
     users: ["ids", "logins"],
     video: ["id"],
@@ -65,7 +66,7 @@ const KEEP: Record<string, Record<string, string[] | true>> = {
     profileImageURL: true,
   },
   BroadcastSettings: { id: true, title: true, language: true, isMature: true, game: true },
-  Game: { id: true, name: true, displayName: true, boxArtURL: true },
+  Game: { id: true, name: true, displayName: true, boxArtURL: true, streams: ["first", "after", "options"] },
   VideoConnection: { edges: true, pageInfo: true, totalCount: true },
   VideoEdge: { cursor: true, node: true },
   Video: {
@@ -91,6 +92,14 @@ const KEEP: Record<string, Record<string, string[] | true>> = {
     locale: true,
     requestID: true,
     platformType: true,
+    includeRestricted: true,
+  },
+  GameStreamOptions: {
+    sort: true,
+    languages: true,
+    tags: true,
+    locale: true,
+    requestID: true,
     includeRestricted: true,
   },
 };

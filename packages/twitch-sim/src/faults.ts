@@ -46,11 +46,18 @@ export const faultSpecSchema = z.discriminatedUnion("kind", [
     ...windowFields,
     target: z.literal("gql").default("gql"),
     /** Fields whose resolver fails (query fields, or `videos` / `subscriptionProducts` of a user); HTTP 200, `errors`, a null field. */
-    fields: z.array(z.enum(["streams", "user", "users", "video", "videos", "subscriptionProducts"])).default(["streams"]),
+    fields: z.array(z.enum(["streams", "game", "user", "users", "video", "videos", "subscriptionProducts"])).default(["streams"]),
     /** Fail every Nth call, or each call with this probability (seeded), or every call if neither. */
     every: z.number().int().positive().optional(),
     rate: z.number().min(0).max(1).optional(),
     message: z.string().default("service error"),
+  }),
+  z.object({
+    kind: z.literal("empty"),
+    ...windowFields,
+    target: z.literal("gql").default("gql"),
+    /** Stream lists (`streams`: Query.streams and Game.streams) that answer `edges: []` and no next page. */
+    fields: z.array(z.enum(["streams"])).default(["streams"]),
   }),
 ]);
 
@@ -158,6 +165,7 @@ export class FaultSet {
           if (this.#overLimit(f, spec.limit, client)) outcome ??= { action: "status", status: spec.status, delayMs: 0 };
           break;
         case "errors":
+        case "empty":
           break;
       }
     }
@@ -178,13 +186,19 @@ export class FaultSet {
     return null;
   }
 
+  /** Whether a stream list should answer empty now (an `empty` fault), as a failing resolver sometimes does. */
+  gqlEmpty(field: "streams"): boolean {
+    const now = this.clock.now();
+    return this.#faults.some((f) => f.spec.kind === "empty" && this.#active(f, now) && f.spec.fields.includes(field));
+  }
+
   #active(f: Fault, now: number): boolean {
     return now >= f.fromMs && now < f.untilMs;
   }
 
   #hits(f: Fault, domain: string | null): boolean {
     const spec = f.spec;
-    if (spec.kind === "errors") return false;
+    if (spec.kind === "errors" || spec.kind === "empty") return false;
     if (spec.target === "gql") return domain === null;
     if (domain === null) return false;
     if (spec.domains && !spec.domains.includes(domain)) return false;

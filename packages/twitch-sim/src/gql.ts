@@ -15,6 +15,7 @@ import { GAMES } from "./games.ts";
 import type { Streamer } from "./population.ts";
 import { iso } from "./times.ts";
 import { titleOf, type Vod } from "./vod.ts";
+import type { StreamFilter } from "./viewer-index.ts";
 import type { World } from "./world.ts";
 
 let cachedSchema: GraphQLSchema | undefined;
@@ -52,7 +53,9 @@ function failIfFaulted(ctx: Ctx, field: string): void {
   if (message !== null) throw new GraphQLError(message);
 }
 
+/** A category, or null for a stream without one (gameIdx < 0), as on Twitch. */
 function gameView(idx: number) {
+  if (idx < 0) return null;
   const game = GAMES[idx] ?? GAMES[0];
   return {
     id: game?.id,
@@ -60,6 +63,12 @@ function gameView(idx: number) {
     displayName: game?.name,
     boxArtURL: ({ width, height }: { width?: number; height?: number }) =>
       `https://static-cdn.jtvnw.net/ttv-boxart/${game?.id}-${width ?? "{width}"}x${height ?? "{height}"}.jpg`,
+    streams: (args: { first?: number; after?: string; options?: { sort?: string; languages?: string[]; tags?: string[] } }, ctx: Ctx) => {
+      failIfFaulted(ctx, "streams");
+      // GameStreamOptions.languages is a list of strings; Twitch takes the codes in either case.
+      const languages = args.options?.languages?.length ? args.options.languages.map((l) => l.toUpperCase()) : undefined;
+      return streamConnection(ctx, args.first, args.after, args.options?.sort, args.options?.tags, { languages, gameIdx: idx });
+    },
   };
 }
 
@@ -149,28 +158,43 @@ function streamView(world: World, s: Streamer, vod: Vod, viewers: number) {
   };
 }
 
+/**
+ * One page of a viewer-sorted list (all live streams, or one language set or category): the same
+ * cursors, page cap and drift whichever filter applies.
+ */
+function streamConnection(ctx: Ctx, firstArg: number | undefined, after: string | undefined, sortArg: string | undefined, tags: string[] | undefined, filter: StreamFilter) {
+  const sort = sortArg ?? "VIEWER_COUNT";
+  if (sort !== "VIEWER_COUNT" && sort !== "VIEWER_COUNT_ASC") throw new GraphQLError(`sort ${sort} is not simulated`);
+  if (tags?.length) throw new GraphQLError("tag filters are not simulated");
+  const offset = after ? decodeCursor(after) : 0;
+  // Twitch quietly caps pages at 30 whatever `first` asks for.
+  const first = Math.max(0, Math.min(firstArg ?? 10, MAX_STREAMS_PAGE));
+  if (ctx.faults.gqlEmpty("streams")) return { edges: [], pageInfo: { hasNextPage: false, hasPreviousPage: offset > 0 } };
+  const page = ctx.world.page(offset, first, sort === "VIEWER_COUNT_ASC", filter);
+  return {
+    edges: page.items.map((item) => ({
+      cursor: encodeCursor(item.position + 1),
+      node: streamView(ctx.world, item.streamer, item.vod, item.viewers),
+    })),
+    pageInfo: { hasNextPage: page.hasNextPage, hasPreviousPage: offset > 0 },
+  };
+}
+
 const root = {
   streams(
     args: { first?: number; after?: string; options?: { sort?: string; languages?: string[]; tags?: string[] } },
     ctx: Ctx,
   ) {
     failIfFaulted(ctx, "streams");
-    const sort = args.options?.sort ?? "VIEWER_COUNT";
-    if (sort !== "VIEWER_COUNT" && sort !== "VIEWER_COUNT_ASC") throw new GraphQLError(`sort ${sort} is not simulated`);
-    if (args.options?.languages?.length || args.options?.tags?.length) {
-      throw new GraphQLError("language and tag filters are not simulated");
-    }
-    const offset = args.after ? decodeCursor(args.after) : 0;
-    // Twitch quietly caps pages at 30 whatever `first` asks for.
-    const first = Math.max(0, Math.min(args.first ?? 10, MAX_STREAMS_PAGE));
-    const page = ctx.world.page(offset, first, sort === "VIEWER_COUNT_ASC");
-    return {
-      edges: page.items.map((item) => ({
-        cursor: encodeCursor(item.position + 1),
-        node: streamView(ctx.world, item.streamer, item.vod, item.viewers),
-      })),
-      pageInfo: { hasNextPage: page.hasNextPage, hasPreviousPage: offset > 0 },
-    };
+    const languages = args.options?.languages?.length ? args.options.languages : undefined;
+    return streamConnection(ctx, args.first, args.after, args.options?.sort, args.options?.tags, { languages });
+  },
+  game(args: { id?: string; name?: string }, ctx: Ctx) {
+    failIfFaulted(ctx, "game");
+    if (args.id === undefined && args.name === undefined) throw new GraphQLError("game: one of id or name is required");
+    const name = args.name?.toLowerCase();
+    const idx = GAMES.findIndex((g) => (args.id !== undefined ? g.id === args.id : g.name.toLowerCase() === name));
+    return idx < 0 ? null : gameView(idx);
   },
   user(args: { id?: string; login?: string }, ctx: Ctx) {
     failIfFaulted(ctx, "user");

@@ -1,5 +1,5 @@
 import { GAMES } from "./games.ts";
-import { Rng, mix32 } from "./prng.ts";
+import { Rng, hashUnit, mix32 } from "./prng.ts";
 import type { Vod } from "./vod.ts";
 import type { SessionSpec, StreamerSpec, WorldOptions } from "./world-options.ts";
 
@@ -106,6 +106,14 @@ export function scriptedStreamer(spec: StreamerSpec, idx: number, options: Pick<
   });
 }
 
+/**
+ * Some streams have no category on Twitch (game null). Decided by a hash, not a draw from the
+ * streamer's generator, so worlds built before this existed keep every other property.
+ */
+function categoryOf(drawn: number, seed: number, idx: number, noCategory: number): number {
+  return noCategory > 0 && hashUnit(seed, idx, 0xca7e) < noCategory ? -1 : drawn;
+}
+
 /** Home domains fall along the list with this power: `floor(u^DOMAIN_SKEW * n)` (low-index hosts are the big ones). */
 const DOMAIN_SKEW = 1.6;
 
@@ -166,7 +174,7 @@ export function randomStreamer(idx: number, options: Pick<WorldOptions, "seed" |
     subOnly: rng.chance(rates.subOnly),
     savesVods: !rng.chance(rates.noSaveStreamer),
     language,
-    gameIdx: rng.int(0, GAMES.length - 1),
+    gameIdx: categoryOf(rng.int(0, GAMES.length - 1), seed, idx, rates.noCategory),
     isMature: rng.chance(0.15),
     rng,
     script: null,

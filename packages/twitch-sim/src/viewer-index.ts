@@ -11,6 +11,14 @@ export interface StreamPage {
 
 type ViewerOptions = Pick<WorldOptions, "seed" | "viewerTickMs" | "rates">;
 
+/** A filter on the live list, as `streams(options: {languages})` and `Game.streams` apply it. */
+export interface StreamFilter {
+  /** Broadcaster languages (upper case, as the Language enum spells them); any when absent. */
+  languages?: readonly string[];
+  /** Category index into GAMES; any when absent. */
+  gameIdx?: number;
+}
+
 const IDX_SPAN = 4_194_304; // 2^22: packs (viewers, streamer idx) into one float64 sort key
 
 /** Viewers during a tick; a function of the tick alone, so it does not matter when the index is built. */
@@ -29,6 +37,8 @@ export class ViewerIndex {
   #vods: Vod[] = [];
   #viewers = new Int32Array(0);
   #builds = 0;
+  /** Positions into the full list per filter, built on first use after each rebuild. */
+  #filtered = new Map<string, Int32Array>();
 
   constructor(
     private readonly streamers: readonly Streamer[],
@@ -52,14 +62,19 @@ export class ViewerIndex {
     return viewersAt(s, vod, this.#tickOf(now), this.options);
   }
 
-  /** Streams from `offset`, most viewers first (or fewest, `ascending`), out of `live` as it stood at the last rebuild. */
-  page(live: readonly Streamer[], now: number, offset: number, first: number, ascending: boolean): StreamPage {
+  /**
+   * Streams from `offset`, most viewers first (or fewest, `ascending`), out of `live` as it stood at the
+   * last rebuild. A filtered list is the full list with the others left out: the same order, the same drift.
+   */
+  page(live: readonly Streamer[], now: number, offset: number, first: number, ascending: boolean, filter?: StreamFilter): StreamPage {
     this.#ensure(live, now);
-    const n = this.#vods.length;
+    const positions = filter && (filter.languages !== undefined || filter.gameIdx !== undefined) ? this.#positions(filter) : null;
+    const n = positions ? positions.length : this.#vods.length;
     const items: StreamPage["items"] = [];
     let pos = Math.max(0, offset);
     for (; pos < n && items.length < first; pos++) {
-      const at = ascending ? n - 1 - pos : pos;
+      const rank = ascending ? n - 1 - pos : pos;
+      const at = positions ? (positions[rank] as number) : rank;
       const vod = this.#vods[at] as Vod;
       const streamer = this.streamers[vod.streamerIdx] as Streamer;
       // The index is rebuilt once per tick; streams that ended since are left out, not re-sorted.
@@ -67,6 +82,28 @@ export class ViewerIndex {
       items.push({ vod, streamer, viewers: this.#viewers[at] as number, position: pos });
     }
     return { items, hasNextPage: pos < n };
+  }
+
+  #positions(filter: StreamFilter): Int32Array {
+    const languages = filter.languages ? [...new Set(filter.languages)].sort() : null;
+    const key = `${languages?.join(",") ?? "*"}|${filter.gameIdx ?? "*"}`;
+    let positions = this.#filtered.get(key);
+    if (positions) return positions;
+    const wanted = languages ? new Set(languages) : null;
+    const vods = this.#vods;
+    const out = new Int32Array(vods.length);
+    let n = 0;
+    for (let i = 0; i < vods.length; i++) {
+      const vod = vods[i] as Vod;
+      if (wanted && !wanted.has(vod.language)) continue;
+      if (filter.gameIdx !== undefined && vod.gameIdx !== filter.gameIdx) continue;
+      out[n++] = i;
+    }
+    positions = out.slice(0, n);
+    // Bounded: a client asking for many distinct filters cannot grow memory without end.
+    if (this.#filtered.size >= 256) this.#filtered.clear();
+    this.#filtered.set(key, positions);
+    return positions;
   }
 
   #tickOf(now: number): number {
@@ -96,6 +133,7 @@ export class ViewerIndex {
     this.#viewers = viewers;
     this.#tick = tick;
     this.#dirty = false;
+    this.#filtered = new Map();
     this.#builds++;
   }
 }

@@ -60,6 +60,8 @@ export interface WorldRates {
   listDelaySigma: number;
   listDelayMinMs: number;
   listDelayMaxMs: number;
+  /** Random streamers whose streams have no category (game null). */
+  noCategory: number;
 }
 
 export const DEFAULT_RATES: WorldRates = {
@@ -97,6 +99,7 @@ export const DEFAULT_RATES: WorldRates = {
   listDelaySigma: 0,
   listDelayMinMs: 0,
   listDelayMaxMs: 0,
+  noCategory: 0.01,
 };
 
 /**
@@ -121,6 +124,14 @@ export const REALISTIC_RATES: WorldRates = {
   listDelaySigma: 0.6,
   listDelayMinMs: 30_000,
   listDelayMaxMs: 15 * 60_000,
+  // Viewer shape: P(popularity >= k) = (k + 1)^-alpha, so 6^-0.65 = 31% at 5 or more and
+  // 11^-0.65 = 21% at 10 or more (a little less once new
+  // streams ramp up), as on Twitch at peak (README, "The random world").
+  viewerAlpha: 0.65,
+  maxViewers: 300_000,
+  // Twitch's counts move by a few percent a minute, not by a quarter.
+  viewerNoise: 0.05,
+  noCategory: 0.01,
 };
 
 /** A recent CloudFront host that serves some streamers' VODs but is missing from configured lists (FACTS.md). */

@@ -3,7 +3,7 @@ import { EventHeap } from "./heap.ts";
 import { randomStreamer, scriptedStreamer, type Streamer } from "./population.ts";
 import { Rng, mix32 } from "./prng.ts";
 import { drawLiveMs, dueAt, endSession, liveShareOf, scheduleScripted, startSession } from "./sessions.ts";
-import { ViewerIndex, viewersAt, type StreamPage } from "./viewer-index.ts";
+import { ViewerIndex, viewersAt, type StreamFilter, type StreamPage } from "./viewer-index.ts";
 import { availableMs, isDeletedAt, isListedAt, isMuteAppliedAt, listedFromMs, muteRunOf, type Vod } from "./vod.ts";
 import { VodStore } from "./vod-store.ts";
 import type { SessionSpec, StreamerSpec, WorldOptions } from "./world-options.ts";
@@ -93,10 +93,10 @@ export class World {
     return this.streamers[vod.streamerIdx] as Streamer;
   }
 
-  /** Live streams from `offset` of the viewer-sorted index, most viewers first (or fewest, `ascending`). */
-  page(offset: number, first: number, ascending = false): StreamPage {
+  /** Live streams from `offset` of the viewer-sorted index (filtered), most viewers first (or fewest, `ascending`). */
+  page(offset: number, first: number, ascending = false, filter?: StreamFilter): StreamPage {
     const now = this.sync();
-    return this.#index.page(this.#live, now, offset, first, ascending);
+    return this.#index.page(this.#live, now, offset, first, ascending, filter);
   }
 
   /** Viewer count of a live stream as the index sees it now. */

@@ -5,6 +5,9 @@ export { createGqlClient, GqlError, TWITCH_GQL_ENDPOINT, TWITCH_WEB_CLIENT_ID } 
 export type { GqlAnswer, GqlClient, GqlClientOptions } from "./gql/client.ts";
 export { LIVE_STREAMS_QUERY, liveStreamsVariables, parseLiveStreamsPage } from "./gql/live-streams.ts";
 export type { LiveStream, LiveStreamsPage, PageParse } from "./gql/live-streams.ts";
+export { createGqlBatchClient } from "./gql/batch.ts";
+export type { GqlBatchClient, GqlBatchClientOptions, GqlOperation, GqlOperationResult } from "./gql/batch.ts";
+export { isLanguage, LANGUAGES, type Language } from "./gql/languages.ts";
 export { hasEndList, isPlaylist, processPlaylist } from "./cdn/playlist.ts";
 export type { ProcessedPlaylist } from "./cdn/playlist.ts";
 export {

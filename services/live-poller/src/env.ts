@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { clockEnv } from "@vod/clock";
-import { duration, list, parseEnv, port } from "@vod/config";
+import { ConfigError, duration, list, parseEnv, port } from "@vod/config";
 import { TWITCH_GQL_ENDPOINT, TWITCH_WEB_CLIENT_ID } from "@vod/twitch";
+import { parseShards } from "./shards.ts";
 
 const headers = z
   .string()
@@ -30,11 +31,46 @@ const schema = z.object({
   /** Requests in flight toward GQL, and requests per second (real time). */
   GQL_CONCURRENCY: z.coerce.number().int().positive().default(2),
   GQL_RATE: z.coerce.number().positive().default(3),
+  /** Operations (pages of different segments) per POST; Twitch's endpoint takes an array. */
+  GQL_BATCH: z.coerce.number().int().min(1).max(100).default(10),
   PAGE_SIZE: z.coerce.number().int().min(1).max(30).default(30),
   /** Share of a page to read again on the next one; viewer-ordered pages drift while we page. */
   PAGE_OVERLAP: z.coerce.number().min(0).max(0.9).default(0.2),
+  /** Archive threshold: VODs that reached it are archived (used downstream; the poller tracks from TRACK_MIN_VIEWERS). */
   MIN_VIEWERS: z.coerce.number().int().nonnegative().default(10),
-  MAX_PAGES: z.coerce.number().int().positive().default(5_000),
+  /** Streams at or above this are published each sweep, so one hovering around MIN_VIEWERS is not taken as ended. */
+  TRACK_MIN_VIEWERS: z.coerce.number().int().nonnegative().default(5),
+  /** Pages per sweep, all shards together: a guard against chains that never end. */
+  MAX_PAGES: z.coerce.number().int().positive().default(10_000),
+  /**
+   * Cursor chains by broadcaster language: comma-separated, `+` joins languages into one shard.
+   * Every Language value not named here is paged in one more shard ("rest").
+   */
+  SWEEP_SHARDS: z
+    .string()
+    .default("EN,ES,PT,DE,RU,FR,JA,KO")
+    .transform((raw, ctx) => {
+      try {
+        return parseShards(raw);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** A shard is cut into segments of about this many pages, at cursors saved in the last sweep. */
+  SEGMENT_PAGES: z.coerce.number().int().positive().default(100),
+  MAX_SEGMENTS: z.coerce.number().int().positive().default(8),
+  /** A segment reads on until this share of viewers below where the next one started (drift between them). */
+  JOIN_MARGIN: z.coerce.number().min(0).max(0.9).default(0.1),
+  /** When the list is re-sorted under a chain, it reads again from where viewers were this share above its front (0: off). */
+  DRIFT_MARGIN: z.coerce.number().min(0).max(1).default(0.15),
+  /** A sweep (or shard) counting less than this share of the median of recent complete ones is incomplete. */
+  SWEEP_MIN_RATIO: z.coerce.number().min(0).max(1).default(0.5),
+  SWEEP_HISTORY: z.coerce.number().int().positive().default(5),
+  /** The ratio applies once the median is at least this many streams (an empty sweep is always incomplete). */
+  SWEEP_MIN_MEDIAN: z.coerce.number().int().nonnegative().default(100),
+  /** After the sweep loop dies, /healthz answers unhealthy this long (real time) before the process exits 1. */
+  CRASH_EXIT_DELAY: duration("5s"),
   SWEEP_INTERVAL: duration("5m"),
   /** A sweep still running after this much clock time is cut short and marked incomplete. */
   SWEEP_TIMEOUT: duration("5m"),
@@ -49,5 +85,10 @@ const schema = z.object({
 export type PollerEnv = z.output<typeof schema>;
 
 export function readEnv(env: Record<string, string | undefined> = process.env): PollerEnv {
-  return parseEnv(schema, env);
+  const parsed = parseEnv(schema, env);
+  // Tracking below the archive threshold is what keeps a VOD that dips under it alive.
+  if (parsed.TRACK_MIN_VIEWERS > parsed.MIN_VIEWERS) {
+    throw new ConfigError([{ field: "TRACK_MIN_VIEWERS", problem: `must not exceed MIN_VIEWERS (${parsed.MIN_VIEWERS})` }]);
+  }
+  return parsed;
 }

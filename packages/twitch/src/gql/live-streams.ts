@@ -39,11 +39,14 @@ export const LIVE_STREAMS_QUERY = gql`
 export interface LiveStreamsVariables {
   first: number;
   after?: string | null;
-  options?: { sort?: "VIEWER_COUNT" };
+  options?: { sort?: "VIEWER_COUNT"; languages?: string[] };
 }
 
-export function liveStreamsVariables(first: number, after: string | null): Record<string, unknown> {
-  return { first, after, options: { sort: "VIEWER_COUNT" } } satisfies LiveStreamsVariables;
+/** Variables for one page; `languages` (values of the Language enum) restricts it to those broadcasters. */
+export function liveStreamsVariables(first: number, after: string | null, languages?: readonly string[]): Record<string, unknown> {
+  const options: LiveStreamsVariables["options"] = { sort: "VIEWER_COUNT" };
+  if (languages && languages.length > 0) options.languages = [...languages];
+  return { first, after, options } satisfies LiveStreamsVariables;
 }
 
 const numericId = z.string().regex(/^\d+$/);

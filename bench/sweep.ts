@@ -1,0 +1,158 @@
+/**
+ * Sweep benchmark: the real live-poller (Kafka producer, limiter, shards, batches) against the
+ * simulator in its own process, on a real clock, in a Twitch-shaped world, with GQL latency.
+ *
+ *   npm run bench:sweep -- --streams 100000 --gql-latency 150ms --gql-rate 3 [--sweeps 3] [--batch 10]
+ *
+ * The first sweep after a start has no saved cursors, so each shard is one chain; later sweeps cut
+ * shards into segments. Every sweep's figures are printed; the LAST line is the last sweep's.
+ * coverage = streams at or above TRACK_MIN_VIEWERS both when the sweep started and when it ended
+ * (same stream, still live) that the sweep published, over all of them.
+ */
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { parseDuration } from "@vod/config";
+import type { SweepMarker } from "@vod/kafka";
+import { createLogger } from "@vod/log";
+import { readEnv, start } from "@vod/live-poller";
+import { benchEnv } from "./env.ts";
+
+const { values } = parseArgs({
+  options: {
+    streams: { type: "string", default: "100000" },
+    "gql-latency": { type: "string", default: "150ms" },
+    "gql-rate": { type: "string", default: "3" },
+    sweeps: { type: "string", default: "3" },
+    batch: { type: "string" },
+    seed: { type: "string", default: "1" },
+  },
+});
+const latencyMs = parseDuration(values["gql-latency"]) ?? Number(values["gql-latency"]);
+const sweeps = Number(values.sweeps);
+const TRACK = 5;
+const MIN = 10;
+
+// ---- the simulator, its own process ------------------------------------------------------------
+const simChild = spawn(
+  process.execPath,
+  ["--import", "tsx", fileURLToPath(new URL("./sweep-sim.ts", import.meta.url)), "--streams", values.streams, "--seed", values.seed, "--latency-ms", String(latencyMs), "--track-min", String(TRACK), "--archive-min", String(MIN)],
+  { stdio: ["pipe", "pipe", "inherit"] },
+);
+const lines = createInterface({ input: simChild.stdout })[Symbol.asyncIterator]();
+const nextLine = async (): Promise<string> => {
+  const r = await lines.next();
+  if (r.done) throw new Error("the simulator process ended");
+  return r.value;
+};
+interface Truth {
+  at: number;
+  live: number;
+  atOrAboveMin: number;
+  tracked: string[];
+  rssMb: number;
+}
+let truthQueue = Promise.resolve();
+const truth = (): Promise<Truth> => {
+  const p = truthQueue.then(async () => {
+    simChild.stdin.write("truth\n");
+    return JSON.parse(await nextLine()) as Truth;
+  });
+  truthQueue = p.then(() => undefined);
+  return p;
+};
+const simStartedAt = performance.now();
+const { gqlUrl } = JSON.parse(await nextLine()) as { gqlUrl: string };
+console.error(`simulator up in ${Math.round(performance.now() - simStartedAt)} ms: ${gqlUrl}`);
+
+// ---- the poller, in this process ---------------------------------------------------------------
+const prefix = `bench-sweep-${Date.now().toString(36)}.`;
+const env = readEnv({
+  KAFKA_BROKERS: benchEnv.KAFKA_BROKERS.join(","),
+  TOPIC_PREFIX: prefix,
+  OPS_PORT: "0",
+  LOG_LEVEL: "warn",
+  GQL_ENDPOINT: gqlUrl,
+  GQL_RATE: values["gql-rate"],
+  TRACK_MIN_VIEWERS: String(TRACK),
+  MIN_VIEWERS: String(MIN),
+  SWEEP_INTERVAL: "5s",
+  ...(values.batch ? { GQL_BATCH: values.batch } : {}),
+});
+const log = createLogger({ service: "bench-sweep", level: "warn" });
+// POSTs as they leave the poller's limiter: the rate the endpoint sees.
+const posts: number[] = [];
+let rssMax = 0;
+const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage().rss)), 200);
+const boundaries: { truth: Promise<Truth>; realStart: number }[] = [{ truth: truth(), realStart: performance.now() }];
+await boundaries[0]!.truth;
+// What Kafka acknowledged, seen in this process: reading ~100,000 snapshots back costs minutes here.
+const markers: SweepMarker[] = [];
+const seenBySweep = new Map<string, Set<string>>();
+const poller = await start(env, log, undefined, {
+  onPost: () => posts.push(performance.now()),
+  onPublished: (event) => {
+    if ("marker" in event) return void markers.push(event.marker);
+    for (const s of event.snapshots) {
+      let seen = seenBySweep.get(s.sweepId);
+      if (!seen) seenBySweep.set(s.sweepId, (seen = new Set()));
+      seen.add(`${s.streamerId}:${s.streamId}`);
+    }
+  },
+});
+boundaries[0]!.realStart = Math.min(performance.now(), posts[0] ?? Infinity);
+const ends: { truth: Truth; realEnd: number; rssMb: number }[] = [];
+while (ends.length < sweeps) {
+  await new Promise((r) => setTimeout(r, 50));
+  if (poller.sweeps > ends.length) {
+    const realEnd = performance.now();
+    const rssMb = Math.round(rssMax / 1e6);
+    rssMax = process.memoryUsage().rss;
+    ends.push({ truth: await truth(), realEnd, rssMb });
+    // The next sweep starts SWEEP_INTERVAL after this one started, or at once if it overran.
+    if (ends.length < sweeps) boundaries.push({ truth: truth(), realStart: realEnd });
+  }
+}
+clearInterval(sampler);
+await poller.close();
+simChild.stdin.write("quit\n");
+
+const results = [];
+for (let i = 0; i < sweeps; i++) {
+  const marker = markers[i];
+  const begin = await boundaries[i]!.truth;
+  const end = ends[i]!;
+  const seen = seenBySweep.get(marker?.sweepId ?? "") ?? new Set<string>();
+  const stillTracked = new Set(end.truth.tracked);
+  const stable = begin.tracked.filter((id) => stillTracked.has(id));
+  const covered = stable.filter((id) => seen.has(id)).length;
+  const from = boundaries[i]!.realStart;
+  const inSweep = posts.filter((t) => t >= from && t <= end.realEnd);
+  let perSecondMax = 0;
+  for (let a = 0, b = 0; b < inSweep.length; b++) {
+    while ((inSweep[b] as number) - (inSweep[a] as number) >= 1000) a++;
+    perSecondMax = Math.max(perSecondMax, b - a + 1);
+  }
+  results.push({
+    sweep: i + 1,
+    streamsLive: begin.live,
+    streamsAtOrAboveMin: begin.atOrAboveMin,
+    streamsAtOrAboveTrack: begin.tracked.length,
+    seen: seen.size,
+    coverage: Math.round((covered / Math.max(1, stable.length)) * 10000) / 10000,
+    seconds: Math.round((end.realEnd - from) / 100) / 10,
+    posts: inSweep.length,
+    postsPerSecondMax: perSecondMax,
+    complete: marker?.complete ?? false,
+    reason: marker?.reason ?? null,
+    rssMb: end.rssMb,
+    simRssMb: end.truth.rssMb,
+  });
+}
+for (const r of results.slice(0, -1)) console.log(JSON.stringify(r));
+const last = results.at(-1)!;
+const { streamsLive, streamsAtOrAboveMin, streamsAtOrAboveTrack, seen, coverage, seconds, postsPerSecondMax, complete, rssMb } = last;
+console.log(`last sweep: ${JSON.stringify(last)}`);
+console.log(JSON.stringify({ streamsLive, streamsAtOrAboveMin, streamsAtOrAboveTrack, seen, coverage, seconds, postsPerSecondMax, complete, rssMb }));
+process.exit(0);
