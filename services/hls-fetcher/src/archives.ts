@@ -1,7 +1,6 @@
 import Bottleneck from "bottleneck";
-import { request } from "undici";
 import type { Logger } from "@vod/log";
-import { parseArchiveListing, STREAMER_ARCHIVES_QUERY, streamerArchivesVariables, type ArchiveListing } from "@vod/twitch";
+import { createGqlBatchClient, parseArchiveListing, STREAMER_ARCHIVES_QUERY, streamerArchivesVariables, type ArchiveListing, type GqlBatchClient } from "@vod/twitch";
 
 export interface ArchiveLookupOptions {
   endpoint: string;
@@ -29,6 +28,7 @@ interface Waiter {
  */
 export class ArchiveLookup {
   readonly #limiter: Bottleneck;
+  readonly #client: GqlBatchClient;
   readonly #queue = new Map<string, Waiter[]>();
   readonly #cache = new Map<string, { at: number; listing: ArchiveListing }>();
   #timer: NodeJS.Timeout | undefined;
@@ -43,6 +43,7 @@ export class ArchiveLookup {
     private readonly log: Logger,
   ) {
     this.#limiter = new Bottleneck({ minTime: Math.ceil(1000 / options.perSecond), maxConcurrent: 2 });
+    this.#client = createGqlBatchClient({ endpoint: options.endpoint, clientId: options.clientId, timeoutMs: options.timeoutMs });
   }
 
   lookup(streamerId: string, signal: AbortSignal): Promise<ArchiveListing | null> {
@@ -97,23 +98,9 @@ export class ArchiveLookup {
     if (this.#stopped) return streamerIds.map(() => null);
     this.posts++;
     this.lookups += streamerIds.length;
-    const body = streamerIds.map((id) => ({ operationName: "StreamerArchives", query: STREAMER_ARCHIVES_QUERY, variables: streamerArchivesVariables(id) }));
-    const res = await request(this.options.endpoint, {
-      method: "POST",
-      headers: { "content-type": "application/json", "client-id": this.options.clientId },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(this.options.timeoutMs),
-    });
-    const text = await res.body.text();
-    if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
-    const answers: unknown = JSON.parse(text);
-    if (!Array.isArray(answers)) throw new Error("a batch answered with something other than an array");
-    return streamerIds.map((_, i) => {
-      const a = answers[i] as { data?: unknown; errors?: unknown[] } | undefined;
-      // A resolver error nulls `user`: that says nothing about the streamer's archives.
-      if (!a || (Array.isArray(a.errors) && a.errors.length > 0)) return null;
-      return parseArchiveListing(a.data);
-    });
+    const results = await this.#client.batch(streamerIds.map((id) => ({ document: STREAMER_ARCHIVES_QUERY, variables: streamerArchivesVariables(id) })));
+    // A failed resolver says nothing about the streamer's archives; a listing with errors inside reads as unreadable.
+    return results.map((r) => (r.ok ? parseArchiveListing(r.data) : null));
   }
 
   #trimCache(): void {
