@@ -44,7 +44,7 @@ afterAll(async () => {
   await t.drop();
 });
 
-function setup(o: { timeoutMs?: number; lookup?: boolean; block?: BlockDetector; knowledge?: DomainKnowledge } = {}) {
+function setup(o: { timeoutMs?: number; lookup?: boolean; block?: BlockDetector; knowledge?: DomainKnowledge; discoverable?: RegExp } = {}) {
   const limiter = new RateLimiter({ perSecond: 50, floorPerSecond: 1 });
   const http = new CdnHttp(limiter, { connectTimeoutMs: 2_000, headersTimeoutMs: 2_000, bodyTimeoutMs: 2_000, requestTimeoutMs: 4_000 });
   const knowledge = o.knowledge ?? new DomainKnowledge({ halfLifeMs: 6 * 3_600_000, failureThreshold: 3, cooldownMs: 120_000 });
@@ -62,7 +62,7 @@ function setup(o: { timeoutMs?: number; lookup?: boolean; block?: BlockDetector;
       retries: 0,
       backoffMs: 20,
       stopProbability: 0.03,
-      discoverable: /\.cloudfront\.net$|\.twitch\.tv$/,
+      discoverable: o.discoverable ?? /\.cloudfront\.net$|\.twitch\.tv$/,
       ...(o.lookup === false ? {} : { archives }),
       ...(o.block ? { block: o.block } : {}),
     },
@@ -122,6 +122,16 @@ describe("GQL first: the streamer's archive listing before any CDN request", () 
     await knowledge.flush(t.db);
     const loaded = await DomainKnowledge.load(t.db, { halfLifeMs: 6 * 3_600_000, failureThreshold: 3, cooldownMs: 120_000 });
     expect(loaded.discoveredDomains()).toEqual([UNCONFIGURED]);
+    await f.close();
+  });
+
+  it("a listed VOD on a host that may not be learned is searched in full on the configured domains, never given up at once", async () => {
+    const f = setup({ discoverable: /\.twitch\.tv$/ });
+    const r = await f.fetcher.fetch(request(truth("new_host")), never);
+    expect(r.outcome).toBe("not_found");
+    expect(r.partial).toBeUndefined();
+    expect(r.requests).toBeGreaterThanOrEqual(DOMAINS.length * 2);
+    expect(f.fetcher.domains()).not.toContain(UNCONFIGURED);
     await f.close();
   });
 

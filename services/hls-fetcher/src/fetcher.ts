@@ -137,8 +137,12 @@ export class VodFetcher {
       return this.#report(req, "live", 0, null, "GQL says the stream is still live");
     }
     const match = listing ? matchListedVod(listing, req.streamId, req.startTime) : null;
-    if (match && this.#usable(match.vod.domain, match.vod.key, now)) {
-      return this.#fetchListed(req, match.vod.domain, `${match.vod.key}/chunked/index-dvr.m3u8`, match.variant, match.vod.ts, signal);
+    if (match) {
+      if (this.#usable(match.vod.domain, match.vod.key, now)) {
+        return this.#fetchListed(req, match.vod.domain, `${match.vod.key}/chunked/index-dvr.m3u8`, match.variant, match.vod.ts, signal);
+      }
+      // Listed, so on the CDN: only the host GQL named may not be asked. The search stops only when every candidate missed.
+      return this.#search(req, 1, false, signal);
     }
     const block = this.options.block;
     if (block?.active(now)) {

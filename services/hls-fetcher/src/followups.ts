@@ -51,6 +51,8 @@ const keyOf = (r: Pick<VodFetchRequest, "streamId" | "startTime">) => `${r.strea
 export class FollowUps {
   readonly #items = new Map<string, Item>();
   readonly #dirty = new Set<string>();
+  /** Flushes run one after another: a caller returns only once its changes are written, whoever took them. */
+  #flushing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: FollowUpOptions) {}
 
@@ -106,29 +108,37 @@ export class FollowUps {
     this.#drop(key);
   }
 
-  /** Failed VODs whose retry is due, earliest first. */
+  /**
+   * Failed VODs whose retry is due, earliest first. Taken ones are not due again for a first
+   * backoff, so a round that fails before `apply` (Kafka down, say) does not fetch them every poll.
+   */
   dueRetries(now: number, limit: number): VodFetchRequest[] {
-    return [...this.#items.values()]
+    const due = [...this.#items.values()]
       .filter((i) => i.kind === "retry" && i.nextAt <= now)
       .sort((a, b) => a.nextAt - b.nextAt)
-      .slice(0, limit)
-      .map((i) => i.request);
+      .slice(0, limit);
+    for (const i of due) i.nextAt = now + this.options.retryInitialMs;
+    return due.map((i) => i.request);
   }
 
   /**
    * The deep-search request likeliest to find its VOD. `rank` gives a VOD's candidates (as the
    * search ranks them); VODs past their deadline or below the stop probability are dropped here.
    */
-  nextDeep(now: number, rank: (r: VodFetchRequest) => Candidate[]): DeepPick | null {
+  nextDeep(now: number, rank: (r: VodFetchRequest) => Candidate[], skipDomains: ReadonlySet<string> = new Set()): DeepPick | null {
     let best: DeepPick | null = null;
     for (const [key, item] of this.#items) {
       if (item.kind !== "deep") continue;
-      const pick = now >= item.deadline ? null : this.#deepNext(key, item, rank);
-      if (!pick) {
+      if (now >= item.deadline) {
         this.#drop(key);
         continue;
       }
-      if (!best || pick.chance > best.chance) best = pick;
+      const pick = this.#deepNext(key, item, rank, skipDomains);
+      if (pick === "done") {
+        this.#drop(key);
+        continue;
+      }
+      if (pick && (!best || pick.chance > best.chance)) best = pick;
     }
     return best;
   }
@@ -146,17 +156,23 @@ export class FollowUps {
     this.#drop(key);
   }
 
-  #deepNext(key: string, item: Item, rank: (r: VodFetchRequest) => Candidate[]): DeepPick | null {
+  /** The item's likeliest untried candidate off the skipped domains; "done" when nothing is worth a request any more. */
+  #deepNext(key: string, item: Item, rank: (r: VodFetchRequest) => Candidate[], skipDomains: ReadonlySet<string>): DeepPick | "done" | null {
     item.candidates ??= rank(item.request);
     let mass = 0;
     let next: Candidate | undefined;
+    let untried = false;
     for (const c of item.candidates) {
       if (item.tried.has(candidateId(c))) mass += c.p;
-      else next ??= c;
+      else {
+        untried = true;
+        if (!skipDomains.has(c.domain)) next ??= c;
+      }
     }
-    if (!next) return null;
+    if (!untried) return "done";
     const onCdn = posterior(item.prior ?? 0, mass);
-    if (onCdn < (item.stop ?? this.options.deepStopProbability)) return null;
+    if (onCdn < (item.stop ?? this.options.deepStopProbability)) return "done";
+    if (!next) return null;
     return { key, request: item.request, candidate: next, chance: (onCdn * next.p) / Math.max(1e-9, 1 - mass) };
   }
 
@@ -170,7 +186,13 @@ export class FollowUps {
   }
 
   /** Writes what changed since the last flush (rows of dropped items are deleted); on failure it stays dirty. */
-  async flush(db: Db): Promise<void> {
+  flush(db: Db): Promise<void> {
+    const run = this.#flushing.catch(() => undefined).then(() => this.#flushOnce(db));
+    this.#flushing = run;
+    return run;
+  }
+
+  async #flushOnce(db: Db): Promise<void> {
     const keys = [...this.#dirty];
     if (keys.length === 0) return;
     this.#dirty.clear();

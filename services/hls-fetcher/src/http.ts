@@ -42,8 +42,8 @@ export class CdnHttp {
   }
 
   /**
-   * One HTTP request; `signal` (shutdown) aborts it, and rejects instead of answering. A higher
-   * `priority` number waits behind every queued request of a lower one (the deep search's lane).
+   * One HTTP request; `signal` (shutdown) aborts it, and rejects instead of answering. `priority`
+   * orders requests the limiter still holds (the deep search, which also waits for an idle limiter, asks 9).
    */
   get(url: string, signal: AbortSignal, priority?: number): Promise<CdnAnswer> {
     return this.limiter.schedule(async () => {

@@ -32,7 +32,7 @@ export class RateLimiter {
     return this.#minTimeMs;
   }
 
-  /** Runs `work` in turn; jobs with a larger `priority` (0-9, default 5) wait behind every queued smaller one. */
+  /** Runs `work` in turn; `priority` (0-9, default 5) orders jobs Bottleneck still holds in its queue. */
   schedule<T>(work: () => Promise<T>, priority?: number): Promise<T> {
     return this.#bottleneck.schedule(priority === undefined ? {} : { priority }, async () => {
       await this.#spaced();
@@ -40,9 +40,13 @@ export class RateLimiter {
     });
   }
 
-  /** Requests waiting for their turn (none: the lane above spends nothing right now). */
+  /**
+   * Requests waiting for their turn. With no concurrency cap Bottleneck moves every job at once from
+   * its queue to RUNNING (waiting for its slot), so both count: none means the budget is idle.
+   */
   queued(): number {
-    return this.#bottleneck.counts().QUEUED;
+    const c = this.#bottleneck.counts();
+    return c.QUEUED + c.RUNNING;
   }
 
   /**

@@ -201,8 +201,9 @@ async function runFollowUps(d: FollowUpLoopDeps): Promise<void> {
         log.info({ vods: reports.length, outcomes: reports.map((r) => r.result.outcome) }, "failed VODs retried");
       }
       // One deep request at a time, and only when no request of the main lane waits for its turn.
+      const failing = new Set<string>();
       for (let n = 0; n < DEEP_PER_ROUND && !stopping.aborted && limiter.queued() === 0; n++) {
-        const pick = followUps.nextDeep(clock.now(), (r) => fetcher.candidates(r));
+        const pick = followUps.nextDeep(clock.now(), (r) => fetcher.candidates(r), failing);
         if (!pick) break;
         const { result, missed } = await fetcher.probe(pick.request, pick.candidate, stopping, DEEP_PRIORITY);
         if (result) {
@@ -212,7 +213,7 @@ async function runFollowUps(d: FollowUpLoopDeps): Promise<void> {
         } else if (missed) {
           followUps.deepMissed(pick.key, pick.candidate);
         } else {
-          break; // the domain failed: leave the deep search for the next round
+          failing.add(pick.candidate.domain); // the domain failed or is cut off: its candidates wait, the others go on
         }
       }
       await d.saveState(log);
