@@ -13,6 +13,7 @@ export type { ProcessedPlaylist } from "./cdn/playlist.ts";
 export {
   ARCHIVES_PAGE_SIZE,
   listingCovers,
+  listingVisibility,
   matchListedVod,
   parseArchiveListing,
   parseStreamerArchives,

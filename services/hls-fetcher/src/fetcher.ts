@@ -3,7 +3,7 @@ import type { Clock } from "@vod/clock";
 import { sleep } from "@vod/backoff";
 import type { VodFetchRequest, VodFetchResult } from "@vod/kafka";
 import type { Logger } from "@vod/log";
-import { hasEndList, isPlaylist, listingCovers, matchListedVod, processPlaylist, type ArchiveListing, type TimestampVariant } from "@vod/twitch";
+import { hasEndList, isPlaylist, listingCovers, listingVisibility, matchListedVod, processPlaylist, type ArchiveListing, type TimestampVariant } from "@vod/twitch";
 import type { ArchiveLookup } from "./archives.ts";
 import type { BlockDetector } from "./block.ts";
 import { orderCandidates, posterior, type Candidate } from "./candidates.ts";
@@ -100,8 +100,8 @@ export class VodFetcher {
     signal.throwIfAborted();
     const report = await this.#find(req, listing, signal);
     if (!lookup) return report;
-    const visibility = listing ? visibilityOf(listing, req) : UNKNOWN_VISIBILITY;
-    return { ...report, result: { ...report.result, visibility } };
+    const visibility = listing ? listingVisibility(listing, req.streamId, req.startTime) : UNKNOWN_VISIBILITY;
+    return { ...report, result: { ...report.result, visibility: { public: visibility.public, subOnly: visibility.subOnly } } };
   }
 
   /** Candidates of a VOD as the search ranks them now (the deep search continues from these). */
@@ -318,12 +318,6 @@ export class VodFetcher {
       maxViewers: req.maxViewers,
     };
   }
-}
-
-/** Public when listed; not public when the listing covers the VOD's start and lacks it. */
-function visibilityOf(listing: ArchiveListing, req: VodFetchRequest): { public: boolean | null; subOnly: boolean | null } {
-  const listed = matchListedVod(listing, req.streamId, req.startTime) !== null;
-  return { public: listed ? true : listingCovers(listing, req.startTime) ? false : null, subOnly: listing.subOnly };
 }
 
 /** Resolves when `work` settles or `signal` aborts, whichever comes first, and leaves no listener behind. */

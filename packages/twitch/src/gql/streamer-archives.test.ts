@@ -11,7 +11,8 @@ const video = (streamId: string, createdAt: string, host = "d1m7jfoe9zdc1j.cloud
     createdAt,
     status: "RECORDED",
     broadcastType: "ARCHIVE",
-    seekPreviewsURL: `https://${host}/e8f4a8b5b2c874439c8c_kuzma671_${streamId}_1778857092/storyboards/2${streamId.slice(-6)}-strip-0.jpg`,
+    // The path key's ts is the start time in Unix seconds, as Twitch's.
+    seekPreviewsURL: `https://${host}/e8f4a8b5b2c874439c8c_kuzma671_${streamId}_${Math.floor(Date.parse(createdAt) / 1000)}/storyboards/2${streamId.slice(-6)}-strip-0.jpg`,
   },
 });
 const user = (edges: unknown[], over: Record<string, unknown> = {}) => ({

@@ -68,63 +68,10 @@ const answer = z.object({
 
 const UNKNOWN: Visibility = { public: null, subOnly: null };
 
-/**
- * Public when a listed ARCHIVE video's seekPreviewsURL names the stream id in its path key
- * (`{hash}_{login}_{streamId}_{ts}`). Not public only when the listing reaches back past the
- * VOD's start (or is complete); an older VOD beyond the page stays unknown.
- */
+/** What a streamer archives answer says of one VOD: parsed, then read with `listingVisibility`. */
 export function parseStreamerArchives(data: unknown, streamId: string, startTime: string): Visibility {
-  const parsed = answer.safeParse(data);
-  if (!parsed.success || parsed.data.user === null) return UNKNOWN;
-  const { videos, subscriptionProducts } = parsed.data.user;
-
-  let subOnly: boolean | null = null;
-  const flags = (subscriptionProducts ?? []).map((p) => p?.hasSubonlyVideoArchive ?? null);
-  if (flags.includes(true)) subOnly = true;
-  else if (flags.length > 0 && flags.every((f) => f === false)) subOnly = false;
-
-  if (!videos) return { public: null, subOnly };
-  const edges = videos.edges ?? [];
-  let oldest = Infinity;
-  let unreadable = false;
-  for (const edge of edges) {
-    const n = node.safeParse(edge?.node);
-    if (!n.success || !edge?.node) {
-      unreadable = true;
-      continue;
-    }
-    const url = n.data.seekPreviewsURL;
-    if (url && keyHasStream(url, streamId)) {
-      const domain = hostOf(url);
-      return { public: true, subOnly, ...(domain ? { domain } : {}) };
-    }
-    const created = n.data.createdAt ? Date.parse(n.data.createdAt) : NaN;
-    if (Number.isNaN(created) || !url) unreadable = true;
-    else oldest = Math.min(oldest, created);
-  }
-  if (unreadable) return { public: null, subOnly };
-  const start = Date.parse(startTime);
-  const complete = videos.pageInfo?.hasNextPage === false;
-  const reachesBack = oldest < start;
-  return { public: complete || reachesBack ? false : null, subOnly };
-}
-
-function keyHasStream(url: string, streamId: string): boolean {
-  let path: string;
-  try {
-    path = new URL(url).pathname;
-  } catch {
-    return false;
-  }
-  return path.split("/").some((part) => part.includes(`_${streamId}_`));
-}
-
-function hostOf(url: string): string | undefined {
-  try {
-    return new URL(url).hostname || undefined;
-  } catch {
-    return undefined;
-  }
+  const listing = parseArchiveListing(data);
+  return listing ? listingVisibility(listing, streamId, startTime) : UNKNOWN;
 }
 
 /** One ARCHIVE video of a listing, read from its seekPreviewsURL: where its playlist lives. */
@@ -208,6 +155,16 @@ export function matchListedVod(listing: ArchiveListing, streamId: string, startT
     if (!best || gap < best.gap || (gap === best.gap && rank < best.rank)) best = { vod, variant: forms[rank]!.variant, gap, rank };
   }
   return best && { vod: best.vod, variant: best.variant };
+}
+
+/**
+ * Public when the listing holds the VOD (by its whole key, see `matchListedVod`), with the host that
+ * serves it; not public only when the listing covers its start; unknown otherwise.
+ */
+export function listingVisibility(listing: ArchiveListing, streamId: string, startTime: string): Visibility {
+  const match = matchListedVod(listing, streamId, startTime);
+  if (match) return { public: true, subOnly: listing.subOnly, domain: match.vod.domain };
+  return { public: listingCovers(listing, startTime) ? false : null, subOnly: listing.subOnly };
 }
 
 /**
