@@ -29,21 +29,25 @@ const track = Number(values["track-min"]);
 const archive = Number(values["archive-min"]);
 process.stdout.write(`${JSON.stringify({ url: sim.url, gqlUrl: sim.gqlUrl })}\n`);
 
-/** Streamers live now at or above the tracking threshold, with counts at both thresholds. */
+/** Streamers live now at or above the tracking threshold (and their viewers), with counts at both thresholds. */
 function truth() {
   let live = 0;
   let atOrAboveMin = 0;
   const tracked: string[] = [];
+  const viewers: number[] = [];
   for (let off = 0; ; off += 1000) {
     const page = sim.world.page(off, 1000);
     for (const it of page.items) {
       live++;
       if (it.viewers >= archive) atOrAboveMin++;
-      if (it.viewers >= track) tracked.push(`${it.streamer.id}:${it.vod.streamId}`);
+      if (it.viewers >= track) {
+        tracked.push(`${it.streamer.id}:${it.vod.streamId}`);
+        viewers.push(it.viewers);
+      }
     }
     if (!page.hasNextPage) break;
   }
-  return { at: Date.now(), live, atOrAboveMin, tracked, rssMb: Math.round(process.memoryUsage().rss / 1e6) };
+  return { at: Date.now(), live, atOrAboveMin, tracked, viewers, rssMb: Math.round(process.memoryUsage().rss / 1e6) };
 }
 
 for await (const line of createInterface({ input: process.stdin })) {

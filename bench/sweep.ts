@@ -2,10 +2,12 @@
  * Sweep benchmark: the real live-poller (Kafka producer, limiter, shards, batches) against the
  * simulator in its own process, on a real clock, in a Twitch-shaped world, with GQL latency.
  *
- *   npm run bench:sweep -- --streams 100000 --gql-latency 150ms --gql-rate 3 [--sweeps 3] [--batch 10]
+ *   npm run bench:sweep -- --streams 100000 --gql-latency 150ms --gql-rate 3 [--sweeps 3] [--batch 10] [--no-restart]
  *
- * The first sweep after a start has no saved cursors, so each shard is one chain; later sweeps cut
- * shards into segments. Every sweep's figures are printed; the LAST line is the last sweep's.
+ * The first sweep of a fresh deployment has no saved cursors, so each shard is one chain; later
+ * sweeps cut shards into segments. Then the poller is restarted (unless --no-restart) and its first
+ * sweep cut at the cursors the last one saved. Every sweep's figures are printed; the LAST line is
+ * the last sweep's (after the restart).
  * coverage = streams at or above TRACK_MIN_VIEWERS both when the sweep started and when it ended
  * (same stream, still live) that the sweep published, over all of them.
  */
@@ -14,7 +16,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { parseDuration } from "@vod/config";
-import type { SweepMarker } from "@vod/kafka";
+import type { StreamSnapshot, SweepMarker } from "@vod/kafka";
 import { createLogger } from "@vod/log";
 import { readEnv, start } from "@vod/live-poller";
 import { benchEnv } from "./env.ts";
@@ -27,10 +29,12 @@ const { values } = parseArgs({
     sweeps: { type: "string", default: "3" },
     batch: { type: "string" },
     seed: { type: "string", default: "1" },
+    "no-restart": { type: "boolean", default: false },
   },
 });
 const latencyMs = parseDuration(values["gql-latency"]) ?? Number(values["gql-latency"]);
 const sweeps = Number(values.sweeps);
+const restart = !values["no-restart"];
 const TRACK = 5;
 const MIN = 10;
 
@@ -51,6 +55,8 @@ interface Truth {
   live: number;
   atOrAboveMin: number;
   tracked: string[];
+  /** Viewers of each tracked stream, in the same order. */
+  viewers: number[];
   rssMb: number;
 }
 let truthQueue = Promise.resolve();
@@ -90,9 +96,9 @@ await boundaries[0]!.truth;
 // What Kafka acknowledged, seen in this process: reading ~100,000 snapshots back costs minutes here.
 const markers: SweepMarker[] = [];
 const seenBySweep = new Map<string, Set<string>>();
-const poller = await start(env, log, undefined, {
+const hooks = {
   onPost: () => posts.push(performance.now()),
-  onPublished: (event) => {
+  onPublished: (event: { snapshots: StreamSnapshot[] } | { marker: SweepMarker }) => {
     if ("marker" in event) return void markers.push(event.marker);
     for (const s of event.snapshots) {
       let seen = seenBySweep.get(s.sweepId);
@@ -100,33 +106,52 @@ const poller = await start(env, log, undefined, {
       seen.add(`${s.streamerId}:${s.streamId}`);
     }
   },
-});
+};
+let poller = await start(env, log, undefined, hooks);
 boundaries[0]!.realStart = Math.min(performance.now(), posts[0] ?? Infinity);
 const ends: { truth: Truth; realEnd: number; rssMb: number }[] = [];
-while (ends.length < sweeps) {
-  await new Promise((r) => setTimeout(r, 50));
-  if (poller.sweeps > ends.length) {
-    const realEnd = performance.now();
-    const rssMb = Math.round(rssMax / 1e6);
-    rssMax = process.memoryUsage().rss;
-    ends.push({ truth: await truth(), realEnd, rssMb });
-    // The next sweep starts SWEEP_INTERVAL after this one started, or at once if it overran.
-    if (ends.length < sweeps) boundaries.push({ truth: truth(), realStart: realEnd });
+/** The sweeps of one poller process, counted from the start of the run. */
+const sweepUntil = async (total: number, before: number): Promise<void> => {
+  while (ends.length < total) {
+    await new Promise((r) => setTimeout(r, 50));
+    if (before + poller.sweeps > ends.length) {
+      const realEnd = performance.now();
+      const rssMb = Math.round(rssMax / 1e6);
+      rssMax = process.memoryUsage().rss;
+      ends.push({ truth: await truth(), realEnd, rssMb });
+      // The next sweep starts SWEEP_INTERVAL after this one started, or at once if it overran.
+      if (ends.length < total) boundaries.push({ truth: truth(), realStart: realEnd });
+    }
   }
+};
+await sweepUntil(sweeps, 0);
+if (restart) {
+  // A restart: a new poller reads the cursors the last one saved and cuts its first sweep at them.
+  await poller.close();
+  const restartAt = performance.now();
+  boundaries.push({ truth: truth(), realStart: restartAt });
+  await boundaries.at(-1)!.truth;
+  poller = await start(env, log, undefined, hooks);
+  await sweepUntil(sweeps + 1, sweeps);
 }
 clearInterval(sampler);
 await poller.close();
 simChild.stdin.write("quit\n");
 
 const results = [];
-for (let i = 0; i < sweeps; i++) {
+for (let i = 0; i < ends.length; i++) {
   const marker = markers[i];
   const begin = await boundaries[i]!.truth;
   const end = ends[i]!;
   const seen = seenBySweep.get(marker?.sweepId ?? "") ?? new Set<string>();
-  const stillTracked = new Set(end.truth.tracked);
-  const stable = begin.tracked.filter((id) => stillTracked.has(id));
+  const endViewers = new Map(end.truth.tracked.map((id, k) => [id, end.truth.viewers[k] as number]));
+  const beginViewers = new Map(begin.tracked.map((id, k) => [id, begin.viewers[k] as number]));
+  const stable = begin.tracked.filter((id) => endViewers.has(id));
   const covered = stable.filter((id) => seen.has(id)).length;
+  // Where the misses sit: within a fifth of the threshold (a count that may have dipped under it
+  // while its page was read) or well above it (skipped by drift).
+  const missed = stable.filter((id) => !seen.has(id));
+  const nearThreshold = missed.filter((id) => Math.min(beginViewers.get(id) ?? 0, endViewers.get(id) ?? 0) < TRACK * 1.2).length;
   const from = boundaries[i]!.realStart;
   const inSweep = posts.filter((t) => t >= from && t <= end.realEnd);
   let perSecondMax = 0;
@@ -136,11 +161,14 @@ for (let i = 0; i < sweeps; i++) {
   }
   results.push({
     sweep: i + 1,
+    kind: i === 0 ? "cold start" : i === sweeps ? "after a restart" : "warm",
     streamsLive: begin.live,
     streamsAtOrAboveMin: begin.atOrAboveMin,
     streamsAtOrAboveTrack: begin.tracked.length,
     seen: seen.size,
     coverage: Math.round((covered / Math.max(1, stable.length)) * 10000) / 10000,
+    missed: missed.length,
+    missedNearThreshold: nearThreshold,
     seconds: Math.round((end.realEnd - from) / 100) / 10,
     posts: inSweep.length,
     postsPerSecondMax: perSecondMax,

@@ -38,6 +38,20 @@ export const sweepMarker = z.object({
 });
 export type SweepMarker = z.output<typeof sweepMarker>;
 
+/**
+ * Where the live-poller's last sweep of one shard read its pages: the cursor each page was read
+ * from and the most viewers on it. A restarted poller cuts its first sweep into segments at these
+ * cursors instead of paging each shard as one chain.
+ */
+export const sweepCursors = z.object({
+  v: z.literal(1),
+  shard: z.string().min(1),
+  sweepId: z.string().min(1),
+  savedAt: isoTime,
+  marks: z.array(z.object({ after: z.string().nullable(), top: z.number().int().nonnegative() })),
+});
+export type SweepCursors = z.output<typeof sweepCursors>;
+
 /** A VOD and its sightings, as the delay saw them: shared by its fetch request and its outcome. */
 const vodSightings = z.object({
   v: z.literal(1),
@@ -159,6 +173,7 @@ export function createCatalog(prefix = "") {
     sweeps: defineTopic({ name: name("twitch.sweeps"), schema: sweepMarker, key: (v) => v.sweepId, partitions: 1, retentionMs: 7 * DAY }),
     vodFetchRequests: defineTopic({ name: name("twitch.vod-fetch-requests"), schema: vodFetchRequest, key: (v) => v.streamerId, partitions: 3, retentionMs: 14 * DAY }),
     vodFetchResults: defineTopic({ name: name("twitch.vod-fetch-results"), schema: vodFetchResult, key: (v) => v.streamerId, partitions: 3, retentionMs: 14 * DAY }),
+    sweepCursors: defineTopic({ name: name("live-poller.cursors"), schema: sweepCursors, key: (v) => v.shard, partitions: 1, retentionMs: -1, compacted: true }),
     delayState: defineTopic({ name: name("delay.state"), schema: delayState, key: delayStateKey, partitions: 3, retentionMs: -1, compacted: true }),
   } satisfies Record<string, TopicDef>;
 }

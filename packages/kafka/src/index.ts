@@ -13,6 +13,6 @@ export {
   type Subscription,
 } from "./consumer.ts";
 export { createTopics } from "./admin.ts";
-export { defineTopic, dlqName, type TopicDef, type ValueOf } from "./topic.ts";
+export { defineTopic, dlqName, parseValue, type TopicDef, type ValueOf } from "./topic.ts";
 export * from "./catalog.ts";
 export { readRange, type RangeOptions } from "./read-range.ts";

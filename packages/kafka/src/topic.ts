@@ -21,3 +21,14 @@ export function defineTopic<S extends z.ZodType>(def: TopicDef<S>): TopicDef<S> 
 
 /** Every topic has a dead-letter topic named `<topic>.dlq` holding the raw messages that failed validation. */
 export const dlqName = (topic: string) => `${topic}.dlq`;
+
+/** A message value read back outside the consumer runtime (restores, replays): parsed as JSON, then checked against the schema. */
+export function parseValue<S extends z.ZodType>(schema: S, value: Buffer): z.ZodSafeParseResult<z.output<S>> {
+  let json: unknown;
+  try {
+    json = JSON.parse(value.toString("utf8"));
+  } catch {
+    json = undefined;
+  }
+  return schema.safeParse(json);
+}

@@ -2,7 +2,7 @@ import { sleep } from "@vod/backoff";
 import type { Kafka } from "kafkajs";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { Clock } from "@vod/clock";
-import { createCatalog, delayState, readRange, runConsumer, subscribe, vodFetchRequest, type RunningConsumer, type TypedProducer } from "@vod/kafka";
+import { createCatalog, delayState, parseValue, readRange, runConsumer, subscribe, vodFetchRequest, type RunningConsumer, type TypedProducer } from "@vod/kafka";
 import type { Logger } from "@vod/log";
 import { consumerMetrics } from "@vod/service";
 import type { DelayEnv } from "./env.ts";
@@ -69,7 +69,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
           tracker.restore(key, null);
           continue;
         }
-        const parsed = delayState.safeParse(parseJson(m.value.toString("utf8")));
+        const parsed = parseValue(delayState, m.value);
         if (parsed.success) tracker.restore(key, parsed.data);
         else log.error({ key, err: parsed.error.message }, "unreadable state record ignored");
       }
@@ -86,7 +86,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
       (messages) => {
         for (const m of messages) {
           if (m.value === null) continue;
-          const parsed = vodFetchRequest.safeParse(parseJson(m.value.toString("utf8")));
+          const parsed = parseValue(vodFetchRequest, m.value);
           if (!parsed.success) continue;
           const key = vodKeyOf(parsed.data.streamId, parsed.data.startTime);
           const vod = tracker.vods.get(key);
@@ -273,12 +273,4 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
       await admin.disconnect();
     },
   };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

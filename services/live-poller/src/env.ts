@@ -60,6 +60,8 @@ const schema = z.object({
   /** A shard is cut into segments of about this many pages, at cursors saved in the last sweep. */
   SEGMENT_PAGES: z.coerce.number().int().positive().default(100),
   MAX_SEGMENTS: z.coerce.number().int().positive().default(8),
+  /** Cursors saved by the last sweep before a restart are used if younger than this (clock time). */
+  CURSORS_MAX_AGE: duration("1h"),
   /** A segment reads on until this share of viewers below where the next one started (drift between them). */
   JOIN_MARGIN: z.coerce.number().min(0).max(0.9).default(0.1),
   /** When the list is re-sorted under a chain, it reads again from where viewers were this share above its front (0: off). */

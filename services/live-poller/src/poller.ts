@@ -6,6 +6,7 @@ import { createCatalog, type StreamSnapshot, type SweepMarker, type TypedProduce
 import type { Logger } from "@vod/log";
 import { createGqlBatchClient, type GqlBatchClient } from "@vod/twitch";
 import type { PollerEnv } from "./env.ts";
+import { saveCursors } from "./cursors.ts";
 import { SweepHistory } from "./integrity.ts";
 import { planShards, type PageMark } from "./shards.ts";
 import { newSweepId, runSweep } from "./sweep.ts";
@@ -21,6 +22,8 @@ export interface PollerDeps {
   onCrash?(err: unknown): void;
   /** Called as each POST leaves the limiter (the bench measures the rate the endpoint sees). */
   onPost?(): void;
+  /** Pages of the last sweep before a restart, per shard (saved cursors): the first sweep is cut at them. */
+  savedPages?: ReadonlyMap<string, PageMark[]>;
   /** Called with snapshots and markers once Kafka acknowledged them (the bench). */
   onPublished?(event: { snapshots: StreamSnapshot[] } | { marker: SweepMarker }): void;
 }
@@ -90,7 +93,7 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
     });
   const history = new SweepHistory({ minRatio: env.SWEEP_MIN_RATIO, history: env.SWEEP_HISTORY, minMedian: env.SWEEP_MIN_MEDIAN });
   /** Pages of the last sweep per shard: where to cut the next one into segments. */
-  let lastPages = new Map<string, PageMark[]>();
+  const lastPages = new Map<string, PageMark[]>(deps.savedPages ?? []);
 
   const stopping = new AbortController();
   const state: RunningPoller & { loop?: Promise<void> } = { stop, sweeps: 0, lastMarkerAt: clock.now(), crashed: undefined };
@@ -147,7 +150,8 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
         signal,
       );
       const marker = history.judge(result.marker, result.shards, env.TRACK_MIN_VIEWERS);
-      lastPages = new Map(result.shards.map((s) => [s.name, s.marks]));
+      // A shard that read nothing this time keeps its older cursors.
+      for (const s of result.shards) if (s.marks.length > 0) lastPages.set(s.name, s.marks);
       sweepLog.debug({ pages: result.pages, posts: result.posts, shards: result.shards.map((s) => ({ name: s.name, count: s.count, pages: s.pages, segments: s.segments })) }, "sweep shards");
       metrics.duration.observe((performance.now() - realStart) / 1000);
       try {
@@ -161,6 +165,7 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
         // Without a marker the sweep is never taken as complete, which is the safe side.
         sweepLog.error({ err }, "could not publish the sweep marker");
       }
+      await saveCursors(producer, catalog, sweepId, clock.now(), lastPages).catch((err: unknown) => sweepLog.warn({ err }, "could not save the sweep's cursors; a restart would page each shard as one chain"));
       const wait = begin + env.SWEEP_INTERVAL - clock.now();
       if (wait > 0) await sleep(clock.realDelay(wait), stopping.signal);
     }

@@ -2,6 +2,7 @@ import { clockFromEnv, type Clock } from "@vod/clock";
 import { createCatalog, createKafka, createProducer, createTopics } from "@vod/kafka";
 import type { Logger } from "@vod/log";
 import { createRegistry, startOpsServer } from "@vod/service";
+import { loadCursors } from "./cursors.ts";
 import type { PollerEnv } from "./env.ts";
 import { startPoller, type PollerDeps } from "./poller.ts";
 
@@ -19,10 +20,12 @@ export type StartOptions = Pick<PollerDeps, "gql" | "onCrash" | "onPost" | "onPu
 export async function start(env: PollerEnv, log: Logger, clock: Clock = clockFromEnv(env), options: StartOptions = {}): Promise<StartedPoller> {
   const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: "live-poller", log });
   const catalog = createCatalog(env.TOPIC_PREFIX);
-  await createTopics(kafka, [catalog.streamSnapshots, catalog.sweeps], log);
+  await createTopics(kafka, [catalog.streamSnapshots, catalog.sweeps, catalog.sweepCursors], log);
   const producer = await createProducer(kafka, log);
+  const savedPages = await loadCursors(kafka, catalog, `${env.TOPIC_PREFIX}live-poller.cursors-restore`, clock.now(), env.CURSORS_MAX_AGE, log);
+  if (savedPages.size > 0) log.info({ shards: [...savedPages.keys()] }, "first sweep cut at the cursors saved by the last one");
   const registry = createRegistry("live-poller");
-  const poller = startPoller(env, { producer, clock, log, registry, ...options });
+  const poller = startPoller(env, { producer, clock, log, registry, savedPages, ...options });
   const ops = await startOpsServer({
     port: env.OPS_PORT,
     host: env.OPS_HOST,
