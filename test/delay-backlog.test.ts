@@ -3,7 +3,7 @@
 // decide all ends first, then release each ended VOD once, in release-time order.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { scaledClock } from "@vod/clock";
-import { createCatalog, createKafka, createProducer, createTopics, type StreamSnapshot, type SweepMarker, type TypedProducer, type VodFetchRequest } from "@vod/kafka";
+import { createCatalog, createKafka, createProducer, createTopics, snapshotsPerPartition, sweepMarkers, type StreamSnapshot, type SweepMarker, type TypedProducer, type VodFetchRequest } from "@vod/kafka";
 import { testLog, uniqueName } from "@vod/testing";
 import { start as startDelay, readEnv as delayEnv, type StartedDelay } from "../services/delay/src/index.ts";
 import { readAll, until } from "../services/delay/src/__fixtures__/harness.ts";
@@ -38,6 +38,7 @@ beforeAll(async () => {
   for (let i = 0; i < SWEEPS; i++) {
     const at = T0 + i * 5 * MIN;
     let count = 0;
+    const before = snapshots.length;
     for (const [streamer, list] of Object.entries(sessions)) {
       for (const [start, from, to] of list) {
         if (i < from || i > to) continue;
@@ -49,7 +50,7 @@ beforeAll(async () => {
       }
     }
     const complete = i !== INCOMPLETE;
-    markers.push({ v: 1, sweepId: `sw${i}`, startedAt: iso(at), finishedAt: iso(at + 2000), complete, reason: complete ? null : "gql timeout", count });
+    markers.push(...sweepMarkers({ sweepId: `sw${i}`, startedAt: iso(at), finishedAt: iso(at + 2000), complete, reason: complete ? null : "gql timeout", count }, snapshotsPerPartition(snapshots.slice(before))));
   }
   await producer.send(catalog.sweeps, markers);
   await producer.send(catalog.streamSnapshots, snapshots);
@@ -74,17 +75,17 @@ describe("delay after a backlog", () => {
   it("releases each ended VOD once with the right release time", () => {
     const got = releases.map((r) => `${r.value.streamerId}@${r.value.startTime.slice(11, 16)}→${r.value.releaseAt.slice(11, 16)}`).sort();
     expect(got).toEqual(["11@11:00→13:10", "12@11:00→14:10", "13@11:00→13:10", "13@12:09→13:10", "14@11:00→14:10", "15@11:00→13:10"]);
-    expect(delay.delay.tracker.counters.sweepsAbandoned).toBe(0);
+    expect(delay.delay.counters().sweepsAbandoned).toBe(0);
   });
 
-  it("goes out in release-time order: within each partition, and across partitions by batch", () => {
+  // Each partition is released once its own inputs are handled (an instance may own only some of
+  // them), so the order holds within a partition, not across partitions.
+  it("goes out in release-time order within each partition", () => {
     for (const p of new Set(releases.map((r) => r.partition))) {
       const times = releases.filter((r) => r.partition === p).sort((a, b) => Number(a.offset - b.offset)).map((r) => r.value.releaseAt);
       expect(times).toEqual([...times].sort());
     }
-    const batches = [...new Set(releases.map((r) => r.at))].sort((a, b) => a - b).map((at) => releases.filter((r) => r.at === at).map((r) => r.value.releaseAt));
-    for (let i = 1; i < batches.length; i++) expect([...batches[i]!].sort()[0]! >= [...batches[i - 1]!].sort().at(-1)!).toBe(true);
-    expect(delay.delay.tracker.counters.endedRestart).toBe(2);
-    expect(delay.delay.tracker.counters.endedAbsent).toBe(4);
+    expect(delay.delay.counters().endedRestart).toBe(2);
+    expect(delay.delay.counters().endedAbsent).toBe(4);
   });
 });

@@ -2,7 +2,7 @@
 // mute runs every 10m, gap 1m, margin 2m): sweeps are published by the test, and the test plays the
 // fetcher for one VOD, answering its first release with `live` (a playlist without #EXT-X-ENDLIST).
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createCatalog, createKafka, createProducer, createTopics, type StreamSnapshot, type SweepMarker, type TypedProducer, type VodFetchRequest, type VodFetchResult } from "@vod/kafka";
+import { createCatalog, createKafka, createProducer, createTopics, snapshotsPerPartition, sweepMarkers, type StreamSnapshot, type TypedProducer, type VodFetchRequest, type VodFetchResult } from "@vod/kafka";
 import { createRegistry, startOpsServer } from "@vod/service";
 import { testLog, uniqueName } from "@vod/testing";
 import { scaledClock } from "@vod/clock";
@@ -40,7 +40,7 @@ describe("delay: two thresholds and live fetch results (broker, compressed clock
   const liveResults: VodFetchResult[] = [];
   let releases: { value: VodFetchRequest; at: number }[] = [];
   let state: { key: string | null; value: unknown }[] = [];
-  let counters: StartedDelay["delay"]["tracker"]["counters"];
+  let counters: ReturnType<StartedDelay["delay"]["counters"]>;
 
   beforeAll(async () => {
     shared = sharedClock(60);
@@ -83,12 +83,11 @@ describe("delay: two thresholds and live fetch results (broker, compressed clock
       }
       if (batch.length > 0) await producer.send(catalog.streamSnapshots, batch);
       snapshots.push(...batch);
-      const marker: SweepMarker = { v: 1, sweepId: `sw${i}`, startedAt: iso(at), finishedAt: iso(at + 200), complete: true, reason: null, count: batch.length };
-      await producer.send(catalog.sweeps, [marker]);
+      await producer.send(catalog.sweeps, sweepMarkers({ sweepId: `sw${i}`, startedAt: iso(at), finishedAt: iso(at + 200), complete: true, reason: null, count: batch.length }, snapshotsPerPartition(batch)));
     }
     await untilClock(shared, t0 + (SWEEPS + 1) * MIN);
     await fetcher.disconnect();
-    counters = { ...delay.delay.tracker.counters };
+    counters = delay.delay.counters();
     await delay.close();
     releases = (await readAll(k, catalog.vodFetchRequests.name, testLog)).map((r) => ({ value: r.value as VodFetchRequest, at: shared.at(r.timestamp) }));
     state = (await readAll(k, catalog.delayState.name, testLog)).map((r) => ({ key: r.key, value: r.value }));
@@ -172,10 +171,11 @@ describe("delay: a release loop that keeps failing", () => {
         viewers: 50, title: null, gameId: null, gameName: null, language: null, mature: null,
       }]);
       await feeder.send(catalog.sweeps, [
-        { v: 1, sweepId: "a", startedAt: iso(T), finishedAt: iso(T + 2000), complete: true, reason: null, count: 1 },
-        { v: 1, sweepId: "b", startedAt: iso(T + 20 * MIN), finishedAt: iso(T + 20 * MIN + 2000), complete: true, reason: null, count: 0 },
+        ...sweepMarkers({ sweepId: "a", startedAt: iso(T), finishedAt: iso(T + 2000), complete: true, reason: null, count: 1 }, snapshotsPerPartition([{ streamerId: "8" }])),
+        ...sweepMarkers({ sweepId: "b", startedAt: iso(T + 20 * MIN), finishedAt: iso(T + 20 * MIN + 2000), complete: true, reason: null, count: 0 }, snapshotsPerPartition([])),
       ]);
-      await until(() => [...delay.tracker.vods.values()].some((v) => v.status === "ended") && delay.tracker.dirtyCount === 0, 20_000, "VOD ended");
+      const trackers = () => [...delay.trackers().values()];
+      await until(() => trackers().some((t) => [...t.vods.values()].some((v) => v.status === "ended")) && trackers().every((t) => t.dirtyCount === 0), 20_000, "VOD ended");
       expect(clock.now()).toBeLessThan(T + 70 * MIN);
       // Then the delay's producer is gone: the due release cannot be sent.
       await own.disconnect();

@@ -1,7 +1,7 @@
 // The live-poller and delay against the simulator and the real broker, on a clock 30 times faster than
 // real time and shorter periods (sweep 1m, end after 3m, mute runs every 10m, gap 1m, margin 2m).
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createKafka, type StreamSnapshot, type SweepMarker, type VodFetchRequest } from "@vod/kafka";
+import { createKafka, partitionOf, STREAM_PARTITIONS, type StreamSnapshot, type SweepMarkerV2, type VodFetchRequest } from "@vod/kafka";
 import { testLog, uniqueName } from "@vod/testing";
 import type { Simulator } from "@vod/twitch-sim";
 import { start as startDelay, readEnv as delayEnv, releaseTime, type StartedDelay } from "../services/delay/src/index.ts";
@@ -20,7 +20,8 @@ const prefix = `${uniqueName("dp")}.`;
 const kafka = () => createKafka({ brokers: inject("kafkaBrokers"), clientId: "delay-pipeline-test", log: testLog });
 
 let snapshots: StreamSnapshot[] = [];
-let markers: SweepMarker[] = [];
+let markers: SweepMarkerV2[] = [];
+let markerPartitions: number[] = [];
 let releases: { value: VodFetchRequest; at: number; partition: number }[] = [];
 let stoppedAt = 0;
 
@@ -58,7 +59,9 @@ beforeAll(async () => {
   await delay.close();
   const k = kafka();
   snapshots = (await readAll(k, `${prefix}twitch.stream-snapshots`, testLog)).map((r) => r.value as StreamSnapshot);
-  markers = (await readAll(k, `${prefix}twitch.sweeps`, testLog)).map((r) => r.value as SweepMarker);
+  const markerRecords = await readAll(k, `${prefix}twitch.sweeps`, testLog);
+  markers = markerRecords.map((r) => r.value as SweepMarkerV2);
+  markerPartitions = markerRecords.map((r) => r.partition);
   releases = (await readAll(k, `${prefix}twitch.vod-fetch-requests`, testLog)).map((r) => ({ value: r.value as VodFetchRequest, at: shared.at(r.timestamp), partition: r.partition }));
 }, 120_000);
 
@@ -69,9 +72,23 @@ afterAll(async () => {
 const keyOf = (v: { streamId: string; startTime: string }) => `${v.streamId}@${v.startTime}`;
 
 describe("live-poller → delay on the simulator", () => {
+  it("each sweep has one marker per snapshot partition, on that partition, counting the sweep's snapshots there", () => {
+    const sweeps = new Set(markers.map((m) => m.sweepId));
+    for (const id of sweeps) {
+      const of = markers.map((m, i) => ({ m, at: markerPartitions[i] })).filter(({ m }) => m.sweepId === id);
+      expect(of.map(({ m }) => m.partition).sort()).toEqual(Array.from({ length: STREAM_PARTITIONS }, (_, p) => p));
+      for (const { m, at } of of) {
+        expect(m).toMatchObject({ v: 2, partition: at, partitions: STREAM_PARTITIONS });
+        expect(m.count).toBe(snapshots.filter((s) => s.sweepId === id && partitionOf(s.streamerId) === at).length);
+        expect(m.total).toBe(snapshots.filter((s) => s.sweepId === id).length);
+      }
+    }
+  });
+
   it("swept every minute, and the GQL outage gave three or more incomplete sweeps in a row", () => {
-    expect(markers.length).toBeGreaterThanOrEqual(12);
-    const flags = markers.map((m) => (m.complete ? "C" : "i")).join("");
+    const summary = [...new Map(markers.map((m) => [m.sweepId, m])).values()];
+    expect(summary.length).toBeGreaterThanOrEqual(12);
+    const flags = summary.sort((a, b) => a.startedAt.localeCompare(b.startedAt)).map((m) => (m.complete ? "C" : "i")).join("");
     expect(flags).toMatch(/iii/);
     expect(markers.filter((m) => !m.complete).every((m) => /503/.test(m.reason ?? ""))).toBe(true);
     expect(snapshots.some((s) => s.login === "few_viewers")).toBe(false);

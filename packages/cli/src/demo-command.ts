@@ -7,11 +7,17 @@ import { runDemo } from "./demo.ts";
 import { UsageError } from "./errors.ts";
 import { inheritedEnv } from "./env.ts";
 
-const USAGE = "usage: vods demo [--for 5m] [--speed 60] [--streams 300] [--seed 7] [--sim-port 8900]";
+const USAGE = "usage: vods demo [--for 5m] [--speed 60] [--streams 300] [--seed 7] [--sim-port 8900] [--instances 1]";
 
 function num(raw: string | undefined, fallback: number, flag: string): number {
   const n = Number(raw ?? fallback);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag} must be a positive number, got "${raw}"\n${USAGE}`);
+  return n;
+}
+
+function instances(raw: string | undefined): number {
+  const n = Number(raw ?? 1);
+  if (!Number.isInteger(n) || n < 1 || n > 6) throw new UsageError(`--instances must be a whole number from 1 to 6 (the topics' partitions), got "${raw}"\n${USAGE}`);
   return n;
 }
 
@@ -20,7 +26,7 @@ export async function demoCommand(argv: string[], log: Logger): Promise<string> 
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { for: { type: "string" }, speed: { type: "string" }, streams: { type: "string" }, seed: { type: "string" }, "sim-port": { type: "string" } },
+      options: { for: { type: "string" }, speed: { type: "string" }, streams: { type: "string" }, seed: { type: "string" }, "sim-port": { type: "string" }, instances: { type: "string" } },
       strict: true,
     }));
   } catch (err) {
@@ -36,6 +42,7 @@ export async function demoCommand(argv: string[], log: Logger): Promise<string> 
     streams: num(values.streams, 300, "streams"),
     seed: num(values.seed, 7, "seed"),
     simPort: num(values["sim-port"], 8900, "sim-port"),
+    instances: instances(values.instances),
     print: (line) => console.log(line),
     env: inheritedEnv(),
   });

@@ -16,6 +16,11 @@ export interface DemoOptions {
   speed: number;
   streams: number;
   seed: number;
+  /**
+   * Instances of each service that may run several in one group: writers and delays (the delay's
+   * state is partitioned). The live-poller is one (the single producer of sweeps).
+   */
+  instances?: number;
   print: (line: string) => void;
   /** Environment handed to the processes it starts. */
   env: Record<string, string | undefined>;
@@ -29,6 +34,16 @@ export interface DemoResult {
 }
 
 const SERVICES = ["writer", "hls-fetcher", "delay", "live-poller"] as const;
+/** Ops ports of the first instance; instance i listens 10·i above. */
+const OPS_PORTS: Record<(typeof SERVICES)[number], number> = { writer: 9104, "hls-fetcher": 9103, delay: 9102, "live-poller": 9101 };
+
+/**
+ * How many of each service `--instances n` runs. One hls-fetcher whatever n: each fetcher keeps its
+ * own CDN budget, so two would together exceed the CDN's rate until the budget is shared.
+ */
+export function instancesOf(n: number): Record<(typeof SERVICES)[number], number> {
+  return { writer: n, "hls-fetcher": 1, delay: n, "live-poller": 1 };
+}
 
 function readInfraEnv(root: string): { brokers: string; databaseUrl: string } {
   const file = join(root, ".infra/env");
@@ -158,7 +173,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       delay: {},
       "live-poller": { GQL_ENDPOINT: `${simUrl}/gql` },
     };
-    for (const name of SERVICES) startChild(name, `services/${name}/src/main.ts`, [], { ...common, ...perService[name] });
+    const counts = instancesOf(o.instances ?? 1);
+    for (const name of SERVICES) {
+      for (let i = 0; i < counts[name]; i++) {
+        const label = counts[name] > 1 ? `${name}-${i + 1}` : name;
+        startChild(label, `services/${name}/src/main.ts`, [], { ...common, ...perService[name], OPS_PORT: String(OPS_PORTS[name] + 10 * i) });
+      }
+    }
+    if ((o.instances ?? 1) > 1) {
+      o.print(`instances: ${SERVICES.map((s) => `${counts[s]} ${s}`).join(", ")} (one hls-fetcher: a second needs the shared CDN budget; one live-poller: sweeps have one producer)`);
+    }
     o.print(`demo running: simulator ${simUrl} at ${o.speed}x (one mute run per ${60 / o.speed} real min), topics ${prefix}*, database vod_demo; logs in .infra/demo/`);
     o.print("Ctrl-C stops everything.");
 

@@ -42,3 +42,28 @@ export async function createTopics(kafka: Kafka, topics: TopicDef[], log: Logger
     await admin.disconnect();
   }
 }
+
+/**
+ * Checks that co-partitioned topics have `partitions` partitions each. Returns what is wrong and how
+ * to fix it, or null: a consumer group whose state is partitioned by key cannot run on topics whose
+ * partitions disagree (a key's messages would sit at different partition numbers).
+ */
+export async function copartitionProblem(kafka: Kafka, topics: string[], partitions: number): Promise<string | null> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const meta = await admin.fetchTopicMetadata({ topics });
+    const wrong = meta.topics.filter((t) => t.partitions.length !== partitions);
+    if (wrong.length === 0) return null;
+    const list = wrong.map((t) => `${t.name} has ${t.partitions.length}`).join(", ");
+    const alter = wrong.filter((t) => t.partitions.length < partitions).map((t) => `kafka-topics.sh --bootstrap-server <broker> --alter --topic ${t.name} --partitions ${partitions}`);
+    return (
+      `topics must be co-partitioned with ${partitions} partitions each, but ${list}. ` +
+      (alter.length > 0 ? `Stop every instance of the group, then: ${alter.join("; ")}. ` : "") +
+      (wrong.some((t) => t.partitions.length > partitions) ? "A topic with more partitions cannot be shrunk: recreate it or use a new TOPIC_PREFIX. " : "") +
+      "Records already in a topic stay where they are: see the README's operations section on moving the delay's state."
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { partitionOf, STREAM_PARTITIONS } from "./partition.ts";
 import { defineTopic, type TopicDef } from "./topic.ts";
 
 const DAY = 86_400_000;
@@ -24,8 +25,11 @@ export const streamSnapshot = z.object({
 });
 export type StreamSnapshot = z.output<typeof streamSnapshot>;
 
-/** Sent after a sweep's snapshots: only a complete sweep counts as evidence that a stream is gone. */
-export const sweepMarker = z.object({
+/**
+ * Version 1, one marker per sweep on a one-partition topic: no longer written. A reader keeps it
+ * valid (old messages stay readable) but cannot tell which of the sweep's snapshots it covers.
+ */
+const sweepMarkerV1 = z.object({
   v: z.literal(1),
   sweepId: z.string().min(1),
   startedAt: isoTime,
@@ -36,7 +40,43 @@ export const sweepMarker = z.object({
   /** Snapshots published by this sweep. */
   count: z.number().int().nonnegative(),
 });
+export type SweepMarkerV1 = z.output<typeof sweepMarkerV1>;
+
+/**
+ * Sent after a sweep's snapshots, one per snapshot partition, on that partition of the sweeps topic:
+ * whoever owns a partition of the snapshots gets the marker that says how many of the sweep's
+ * snapshots that partition holds. Only a complete sweep counts as evidence that a stream is gone.
+ */
+const sweepMarkerV2 = sweepMarkerV1.extend({
+  v: z.literal(2),
+  /** Snapshots of this sweep in `partition` of the snapshots topic. */
+  count: z.number().int().nonnegative(),
+  partition: z.number().int().nonnegative(),
+  /** Partitions of the snapshots topic the poller published to (one marker each). */
+  partitions: z.number().int().positive(),
+  /** Snapshots of the whole sweep. */
+  total: z.number().int().nonnegative(),
+});
+export type SweepMarkerV2 = z.output<typeof sweepMarkerV2>;
+
+export const sweepMarker = z.discriminatedUnion("v", [sweepMarkerV1, sweepMarkerV2]);
 export type SweepMarker = z.output<typeof sweepMarker>;
+
+/**
+ * A sweep's markers, one per partition of the snapshots topic, each with the count of the sweep's
+ * snapshots published there (`perPartition[p]`); `total` is the sweep's count.
+ */
+export function sweepMarkers(sweep: Omit<SweepMarker, "v">, perPartition: readonly number[]): SweepMarkerV2[] {
+  const { sweepId, startedAt, finishedAt, complete, reason } = sweep;
+  return perPartition.map((count, partition) => ({ v: 2, sweepId, startedAt, finishedAt, complete, reason, count, partition, partitions: perPartition.length, total: sweep.count }));
+}
+
+/** How many of `snapshots` the producer puts in each partition of the snapshots topic. */
+export function snapshotsPerPartition(snapshots: readonly { streamerId: string }[], partitions = STREAM_PARTITIONS): number[] {
+  const counts = new Array<number>(partitions).fill(0);
+  for (const s of snapshots) counts[partitionOf(s.streamerId, partitions)]!++;
+  return counts;
+}
 
 /**
  * Where the live-poller's last sweep of one shard read its pages: the cursor each page was read
@@ -139,11 +179,11 @@ export const delayVod = vodSightings.extend({
 });
 export type DelayVod = z.output<typeof delayVod>;
 
-/** A complete sweep whose marker arrived before all its snapshots were handled (other partitions). */
+/** A complete sweep whose marker (for one partition) arrived before all that partition's snapshots were handled. */
 export const delayPendingSweep = z.object({
   v: z.literal(1),
   kind: z.literal("sweep"),
-  marker: sweepMarker,
+  marker: sweepMarkerV2,
   receivedAt: isoTime,
 });
 
@@ -156,25 +196,32 @@ export const delayProgress = z.object({
   v: z.literal(1),
   kind: z.literal("progress"),
   observedAt: isoTime,
+  /** The snapshot partition it is the progress of (absent in the unpartitioned layout). */
+  partition: z.number().int().nonnegative().optional(),
 });
 
 export const delayState = z.discriminatedUnion("kind", [delayVod, delayPendingSweep, delayProgress]);
 export type DelayState = z.output<typeof delayState>;
 
-/** Key of a delay state record: one per VOD (stream id and start time), one per pending sweep, one progress. */
+/** Key of a delay state record: one per VOD (stream id and start time), one per pending sweep and partition, one progress per partition. */
 export const delayStateKey = (v: DelayState) =>
-  v.kind === "vod" ? `vod:${v.streamId}:${v.startTime}` : v.kind === "sweep" ? `sweep:${v.marker.sweepId}` : "progress";
+  v.kind === "vod" ? `vod:${v.streamId}:${v.startTime}` : v.kind === "sweep" ? `sweep:${v.marker.sweepId}:${v.marker.partition}` : `progress:${v.partition ?? ""}`;
+
+/** The snapshot partition a state record belongs to: its streamer's, or the partition it names. */
+export const delayStatePartition = (v: DelayState): number | undefined =>
+  v.kind === "vod" ? partitionOf(v.streamerId) : v.kind === "sweep" ? v.marker.partition : v.partition;
 
 /** The pipeline's topics. A prefix namespaces them (tests, or several deployments on one cluster). */
 export function createCatalog(prefix = "") {
   const name = (n: string) => `${prefix}${n}`;
   return {
-    streamSnapshots: defineTopic({ name: name("twitch.stream-snapshots"), schema: streamSnapshot, key: (v) => v.streamerId, partitions: 6, retentionMs: 7 * DAY }),
-    sweeps: defineTopic({ name: name("twitch.sweeps"), schema: sweepMarker, key: (v) => v.sweepId, partitions: 1, retentionMs: 7 * DAY }),
-    vodFetchRequests: defineTopic({ name: name("twitch.vod-fetch-requests"), schema: vodFetchRequest, key: (v) => v.streamerId, partitions: 3, retentionMs: 14 * DAY }),
-    vodFetchResults: defineTopic({ name: name("twitch.vod-fetch-results"), schema: vodFetchResult, key: (v) => v.streamerId, partitions: 3, retentionMs: 14 * DAY }),
+    // Co-partitioned (STREAM_PARTITIONS each): snapshots, markers, fetch requests and results, the delay's state.
+    streamSnapshots: defineTopic({ name: name("twitch.stream-snapshots"), schema: streamSnapshot, key: (v) => v.streamerId, partitions: STREAM_PARTITIONS, retentionMs: 7 * DAY }),
+    sweeps: defineTopic({ name: name("twitch.sweeps"), schema: sweepMarker, key: (v) => v.sweepId, partition: (v) => (v.v === 2 ? v.partition : undefined), partitions: STREAM_PARTITIONS, retentionMs: 7 * DAY }),
+    vodFetchRequests: defineTopic({ name: name("twitch.vod-fetch-requests"), schema: vodFetchRequest, key: (v) => v.streamerId, partitions: STREAM_PARTITIONS, retentionMs: 14 * DAY }),
+    vodFetchResults: defineTopic({ name: name("twitch.vod-fetch-results"), schema: vodFetchResult, key: (v) => v.streamerId, partitions: STREAM_PARTITIONS, retentionMs: 14 * DAY }),
     sweepCursors: defineTopic({ name: name("live-poller.cursors"), schema: sweepCursors, key: (v) => v.shard, partitions: 1, retentionMs: -1, compacted: true }),
-    delayState: defineTopic({ name: name("delay.state"), schema: delayState, key: delayStateKey, partitions: 3, retentionMs: -1, compacted: true }),
+    delayState: defineTopic({ name: name("delay.state"), schema: delayState, key: delayStateKey, partition: delayStatePartition, partitions: STREAM_PARTITIONS, retentionMs: -1, compacted: true }),
   } satisfies Record<string, TopicDef>;
 }
 

@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from "
 import type { Logger } from "@vod/log";
 import { DEFAULT_BACKOFF, backoffDelay, sleep, type BackoffOptions } from "@vod/backoff";
 import type { TypedProducer } from "./producer.ts";
+import { coPartitionAssigner } from "./copartition.ts";
 import { dlqName, type TopicDef, type ValueOf } from "./topic.ts";
 
 /** A message whose value passed its topic's schema. */
@@ -88,6 +89,27 @@ export interface ConsumerOptions {
   heartbeatIntervalMs?: number;
   partitionsConsumedConcurrently?: number;
   onBatch?: (report: BatchReport) => void;
+  /**
+   * Give a member partition n of every subscribed topic together (co-partitioned topics: every
+   * message about a key lands with the member holding that key's state). Every member of the group
+   * must use it: Kafka refuses a member whose assignment protocol the others do not share.
+   */
+  copartitioned?: boolean;
+  /** After each join of the group, before any handler call for the partitions it names. */
+  onAssign?: (assignment: Assignment) => void;
+  /**
+   * Called synchronously when this member's partitions may go to another member: the group began
+   * rebalancing, the consumer crashed, or it is stopping. No handler runs at that moment (kafkajs
+   * lets the batches in hand finish first); effects outside handlers must stop until `onAssign`.
+   */
+  onRevoke?: (reason: "rebalance" | "crash" | "stop") => void;
+}
+
+export interface Assignment {
+  /** This member's id in the group; a new one means the group went on without it for a while. */
+  memberId: string;
+  /** Partitions per topic. */
+  partitions: Record<string, number[]>;
 }
 
 export interface RunningConsumer {
@@ -125,8 +147,32 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
   } = options;
   const byTopic = new Map(subscriptions.map((s) => [s.topic.name, s]));
   const stopping = new AbortController();
-  const consumer = kafka.consumer({ groupId, sessionTimeout: sessionTimeoutMs, heartbeatInterval: heartbeatIntervalMs, maxWaitTimeInMs: maxWaitMs, minBytes, maxBytesPerPartition });
+  const consumer = kafka.consumer({
+    groupId,
+    sessionTimeout: sessionTimeoutMs,
+    heartbeatInterval: heartbeatIntervalMs,
+    maxWaitTimeInMs: maxWaitMs,
+    minBytes,
+    maxBytesPerPartition,
+    ...(options.copartitioned ? { partitionAssigners: [coPartitionAssigner] } : {}),
+  });
   const groupLog = log.child({ group: groupId });
+  let stopped: Promise<void> | undefined;
+  let crashed = false;
+  // Before run(): the first join happens inside it.
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart) crashed = true;
+    groupLog.error({ err: payload.error, restart: payload.restart }, "consumer crashed");
+    options.onRevoke?.("crash");
+  });
+  consumer.on(consumer.events.REBALANCING, () => {
+    groupLog.info("group rebalancing");
+    options.onRevoke?.("rebalance");
+  });
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    groupLog.info({ memberId: payload.memberId, assignment: payload.memberAssignment }, "joined the group");
+    options.onAssign?.({ memberId: payload.memberId, partitions: payload.memberAssignment });
+  });
 
   await consumer.connect();
   await consumer.subscribe({ topics: [...byTopic.keys()], fromBeginning });
@@ -299,18 +345,13 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
   });
   groupLog.info({ topics: [...byTopic.keys()] }, "consumer running");
 
-  let stopped: Promise<void> | undefined;
-  let crashed = false;
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (!payload.restart) crashed = true;
-    groupLog.error({ err: payload.error, restart: payload.restart }, "consumer crashed");
-  });
   return {
     consumer,
     healthy: () => !crashed && stopped === undefined,
     stop() {
       stopped ??= (async () => {
         stopping.abort();
+        options.onRevoke?.("stop");
         // disconnect() waits for the batch in hand to finish before leaving the group.
         await consumer.disconnect();
         groupLog.info("consumer stopped");

@@ -11,8 +11,11 @@ export {
   type Rejection,
   type BatchReport,
   type Subscription,
+  type Assignment,
 } from "./consumer.ts";
-export { createTopics } from "./admin.ts";
+export { createTopics, copartitionProblem } from "./admin.ts";
 export { defineTopic, dlqName, parseValue, type TopicDef, type ValueOf } from "./topic.ts";
 export * from "./catalog.ts";
 export { readRange, type RangeOptions } from "./read-range.ts";
+export { partitionOf, STREAM_PARTITIONS } from "./partition.ts";
+export { coPartitionAssigner, COPARTITION_ASSIGNER } from "./copartition.ts";

@@ -6,7 +6,7 @@ export interface TypedProducer {
   /** Validates every value against the topic's schema, then sends and waits for all in-sync replicas. */
   send<T extends TopicDef>(topic: T, values: ValueOf<T>[], headers?: IHeaders): Promise<void>;
   /** Sends already-serialized messages (the DLQ path), without validation. */
-  sendRaw(topic: string, messages: { key: Buffer | string | null; value: Buffer | string | null; headers?: IHeaders }[]): Promise<void>;
+  sendRaw(topic: string, messages: { key: Buffer | string | null; value: Buffer | string | null; headers?: IHeaders; partition?: number }[]): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -27,7 +27,8 @@ export async function createProducer(kafka: Kafka, log: Logger): Promise<TypedPr
       const timestamp = String(Date.now());
       const messages = values.map((value) => {
         const parsed = topic.schema.parse(value);
-        return { key: topic.key(parsed), value: JSON.stringify(parsed), timestamp, ...(headers ? { headers } : {}) };
+        const partition = topic.partition?.(parsed);
+        return { key: topic.key(parsed), value: JSON.stringify(parsed), timestamp, ...(headers ? { headers } : {}), ...(partition === undefined ? {} : { partition }) };
       });
       for (const chunk of bySize(messages)) await producer.send({ topic: topic.name, messages: chunk, acks: -1, compression: CompressionTypes.None });
     },

@@ -7,6 +7,11 @@ export interface TopicDef<S extends z.ZodType = z.ZodType> {
   /** The partition key of a value (for stream messages: the streamer id). */
   readonly key: (value: z.output<S>) => string;
   readonly partitions: number;
+  /**
+   * An explicit partition for a value, instead of the key's hash: for records co-partitioned by a
+   * streamer id that is not their key (the delay's state, one sweep marker per snapshot partition).
+   */
+  readonly partition?: (value: z.output<S>) => number | undefined;
   /** Retention in milliseconds; -1 keeps messages forever. */
   readonly retentionMs: number;
   /** Compacted topics keep the last value per key (used for state). */

@@ -1,8 +1,22 @@
 import { sleep } from "@vod/backoff";
-import type { Kafka } from "kafkajs";
+import { AssignerProtocol, type Kafka } from "kafkajs";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { Clock } from "@vod/clock";
-import { createCatalog, delayState, parseValue, readRange, runConsumer, subscribe, vodFetchRequest, type RunningConsumer, type TypedProducer } from "@vod/kafka";
+import {
+  createCatalog,
+  delayState,
+  delayStatePartition,
+  parseValue,
+  readRange,
+  runConsumer,
+  subscribe,
+  vodFetchRequest,
+  type Assignment,
+  type Message,
+  type RunningConsumer,
+  type TypedProducer,
+  type VodFetchRequest,
+} from "@vod/kafka";
 import type { Logger } from "@vod/log";
 import { consumerMetrics } from "@vod/service";
 import type { DelayEnv } from "./env.ts";
@@ -29,18 +43,45 @@ export interface RunningDelay {
   healthy(): boolean;
   /** Records and tombstones written to the state topic since start. */
   stateRecords(): number;
+  /** The trackers of the partitions this instance owns and has restored, by partition. */
+  trackers(): ReadonlyMap<number, Tracker>;
+  /** Tracker counters summed over the partitions owned now. */
+  counters(): Tracker["counters"];
+  /** Partitions restored since start (each assignment of a partition restores it once). */
+  restores(): number;
+}
+
+/** One snapshot partition this instance owns: its tracker, and whether its state is restored yet. */
+interface Owned {
+  partition: number;
   tracker: Tracker;
+  /** Resolves once the partition's state is restored and its recent releases reconciled. */
+  ready: Promise<void>;
+  restored: boolean;
+  /** Clock time since which this partition's due releases have waited for its inputs to catch up. */
+  blockedSince?: number;
+}
+
+class Revoked extends Error {
+  constructor(partition: number) {
+    super(`partition ${partition} is no longer assigned to this instance`);
+  }
 }
 
 /**
- * Restores the tracker from the state topic, then consumes snapshots, sweep markers and fetch results
- * (`live` ones send a VOD back to tracking) and releases ended VODs when due. Every state change is in the state topic before the input offsets that caused
- * it are committed; a release is marked in the state topic right after its fetch request is acknowledged.
+ * The delay, partitioned as Kafka Streams partitions a task's state: the snapshots, the sweep markers
+ * (one per snapshot partition), the fetch requests and results and the state topic are
+ * co-partitioned, and the group's assigner gives a member the same partition numbers of all of
+ * them. Each owned partition has its own tracker, restored from that partition of the state topic
+ * (and reconciled with that partition of the fetch requests) before its messages are handled, and
+ * dropped when the partition is revoked. Every state change is in the state topic before the input
+ * offsets that caused it are committed; a release is marked in the state topic right after its
+ * fetch request is acknowledged.
  */
 export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<RunningDelay> {
   const { kafka, producer, clock, log, registry, onFatal } = deps;
   const catalog = createCatalog(env.TOPIC_PREFIX);
-  const tracker = new Tracker({
+  const trackerOptions = {
     endAfterMs: env.END_AFTER,
     muteIntervalMs: env.MUTE_INTERVAL,
     muteMinGapMs: env.MUTE_MIN_GAP,
@@ -48,61 +89,20 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     recentSweeps: env.RECENT_SWEEPS,
     releasedRetentionMs: env.RELEASED_RETENTION,
     minViewers: env.MIN_VIEWERS,
-  });
+  };
   const metrics = {
     released: new Counter({ name: "delay_releases_total", help: "Fetch requests published", registers: [registry] }),
-    reconciled: new Counter({ name: "delay_releases_recovered_total", help: "Releases found already sent at start (a crash came between send and state)", registers: [registry] }),
+    reconciled: new Counter({ name: "delay_releases_recovered_total", help: "Releases found already sent at restore (a crash or a handover came between send and state)", registers: [registry] }),
     lateness: new Gauge({ name: "delay_last_release_lateness_seconds", help: "Clock seconds between release time and publication, last batch", registers: [registry] }),
     tracked: new Gauge({ name: "delay_vods", help: "Tracked VODs by status", labelNames: ["status"], registers: [registry] }),
     oldestWaiting: new Gauge({ name: "delay_oldest_waiting_seconds", help: "Clock seconds since the oldest ended, unreleased VOD ended", registers: [registry] }),
-    events: new Gauge({ name: "delay_events", help: "Tracker counters since start (stale, revived, ended, sweeps)", labelNames: ["event"], registers: [registry] }),
+    events: new Gauge({ name: "delay_events", help: "Tracker counters of the owned partitions (stale, revived, ended, sweeps)", labelNames: ["event"], registers: [registry] }),
     stateRecords: new Counter({ name: "delay_state_records_total", help: "Records and tombstones written to the state topic", registers: [registry] }),
+    partitions: new Gauge({ name: "delay_partitions", help: "Snapshot partitions owned by this instance, by state", labelNames: ["state"], registers: [registry] }),
+    restores: new Counter({ name: "delay_partition_restores_total", help: "Partitions whose state was restored (at start and after each rebalance that moved them here)", registers: [registry] }),
   };
 
-  // 1. State: the last record of every key in the compacted topic.
-  const restored = await readRange(
-    { kafka, topic: catalog.delayState.name, groupId: `${env.GROUP_ID}.restore`, from: (_p, low) => low, log },
-    (messages) => {
-      for (const m of messages) {
-        const key = m.key?.toString() ?? "";
-        if (m.value === null) {
-          tracker.restore(key, null);
-          continue;
-        }
-        const parsed = parseValue(delayState, m.value);
-        if (parsed.success) tracker.restore(key, parsed.data);
-        else log.error({ key, err: parsed.error.message }, "unreadable state record ignored");
-      }
-    },
-  );
-
-  tracker.restored();
-
-  // 2. Releases sent just before a crash, whose state record did not make it.
-  let recovered = 0;
-  if (env.RECONCILE_LAST > 0) {
-    await readRange(
-      { kafka, topic: catalog.vodFetchRequests.name, groupId: `${env.GROUP_ID}.reconcile`, from: (_p, _low, high) => high - BigInt(env.RECONCILE_LAST), log },
-      (messages) => {
-        for (const m of messages) {
-          if (m.value === null) continue;
-          const parsed = parseValue(vodFetchRequest, m.value);
-          if (!parsed.success) continue;
-          const key = vodKeyOf(parsed.data.streamId, parsed.data.startTime);
-          const vod = tracker.vods.get(key);
-          // Only this ending's release: a VOD revived after an earlier release is released again.
-          if (vod?.status === "ended" && vod.releaseAt === parsed.data.releaseAt) {
-            tracker.markReleased(key, clock.now());
-            recovered++;
-          }
-        }
-      },
-    );
-  }
-  metrics.reconciled.inc(recovered);
-  log.info({ records: restored, vods: tracker.vods.size, pendingSweeps: tracker.pendingSweeps, recovered }, "state restored");
-
-  // One change at a time: consumer handlers and the release loop share the tracker.
+  // One change at a time: consumer handlers and the release loop share the trackers.
   let chain: Promise<unknown> = Promise.resolve();
   const locked = <T>(work: () => Promise<T>): Promise<T> => {
     const next = chain.then(work);
@@ -110,17 +110,170 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     return next;
   };
 
+  const owned = new Map<number, Owned>();
+  /** This member's id at the last join; a different one means the group went on without it meanwhile. */
+  let memberId: string | undefined;
+  /** From a revocation to the next assignment: nothing is released (the partitions may be another member's). */
+  let suspended = true;
+  let restores = 0;
   let stateRecords = 0;
-  async function flush(): Promise<void> {
-    const changes = tracker.changes();
+  const stopping = new AbortController();
+
+  async function flush(o: Owned): Promise<void> {
+    const changes = o.tracker.changes();
     // In slices: a first sweep creates 100,000 records, and one send would serialise them all at once.
     for (let i = 0; i < changes.records.length; i += FLUSH_SLICE) await producer.send(catalog.delayState, changes.records.slice(i, i + FLUSH_SLICE));
-    if (changes.tombstones.length > 0) await producer.sendRaw(catalog.delayState.name, changes.tombstones.map((key) => ({ key, value: null })));
-    tracker.flushed(changes);
-    stateRecords += changes.records.length + changes.tombstones.length;
-    metrics.stateRecords.inc(changes.records.length + changes.tombstones.length);
+    if (changes.tombstones.length > 0) await producer.sendRaw(catalog.delayState.name, changes.tombstones.map((key) => ({ key, value: null, partition: o.partition })));
+    o.tracker.flushed(changes);
+    const n = changes.records.length + changes.tombstones.length;
+    stateRecords += n;
+    metrics.stateRecords.inc(n);
   }
-  await locked(flush);
+
+  /**
+   * Restores the given partitions' state (those partitions of the state topic only), then marks as
+   * released the VODs whose fetch request is among those partitions' last RECONCILE_LAST (sent just
+   * before a crash or a handover, before its "released" record was written).
+   */
+  async function restore(parts: Owned[]): Promise<void> {
+    const byPartition = new Map(parts.map((o) => [o.partition, o]));
+    const current = () => parts.filter((o) => owned.get(o.partition) === o);
+    const started = performance.now();
+    let misplaced = 0;
+    // Unique per read: two instances restoring at once must not share (and split) one reading group.
+    const readGroup = (what: string) => `${env.GROUP_ID}.${what}.${memberId ?? "none"}.${Math.random().toString(36).slice(2, 8)}`;
+    const records = await readRange(
+      { kafka, topic: catalog.delayState.name, groupId: readGroup("restore"), from: (p, low, high) => (byPartition.has(p) ? low : high), log },
+      (messages, partition) => {
+        const o = byPartition.get(partition);
+        if (!o) return;
+        for (const m of messages) {
+          const key = m.key?.toString() ?? "";
+          if (m.value === null) {
+            o.tracker.restore(key, null);
+            continue;
+          }
+          const parsed = parseValue(delayState, m.value);
+          if (!parsed.success) {
+            log.error({ key, partition, err: parsed.error.message }, "unreadable state record ignored");
+            continue;
+          }
+          // A record of another partition's streamer (written by the unpartitioned layout) is not this partition's.
+          if (delayStatePartition(parsed.data) !== partition) {
+            misplaced++;
+            continue;
+          }
+          o.tracker.restore(key, parsed.data);
+        }
+      },
+    );
+    for (const o of parts) o.tracker.restored();
+    let recovered = 0;
+    if (env.RECONCILE_LAST > 0) {
+      await readRange(
+        {
+          kafka,
+          topic: catalog.vodFetchRequests.name,
+          groupId: readGroup("reconcile"),
+          from: (p, _low, high) => (byPartition.has(p) ? high - BigInt(env.RECONCILE_LAST) : high),
+          log,
+        },
+        (messages, partition) => {
+          const o = byPartition.get(partition);
+          if (!o) return;
+          for (const m of messages) {
+            if (m.value === null) continue;
+            const parsed = parseValue(vodFetchRequest, m.value);
+            if (!parsed.success) continue;
+            const key = vodKeyOf(parsed.data.streamId, parsed.data.startTime);
+            const vod = o.tracker.vods.get(key);
+            // Only this ending's release: a VOD revived after an earlier release is released again.
+            if (vod?.status === "ended" && vod.releaseAt === parsed.data.releaseAt) {
+              o.tracker.markReleased(key, clock.now());
+              recovered++;
+            }
+          }
+        },
+      );
+    }
+    metrics.reconciled.inc(recovered);
+    // Written back at once: the reconciled marks, and the restored trackers' progress.
+    for (const o of current()) await locked(() => flush(o));
+    for (const o of parts) o.restored = true;
+    restores += parts.length;
+    metrics.restores.inc(parts.length);
+    if (misplaced > 0) log.warn({ misplaced }, "state records of other partitions' streamers ignored (written by the unpartitioned layout)");
+    log.info(
+      { partitions: parts.map((o) => o.partition), records, vods: parts.reduce((n, o) => n + o.tracker.vods.size, 0), recovered, ms: Math.round(performance.now() - started) },
+      "partitions restored",
+    );
+  }
+
+  /** Restores until it succeeds or the partitions are no longer ours. */
+  async function restoreRetrying(parts: Owned[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      if (stopping.signal.aborted || parts.every((o) => owned.get(o.partition) !== o)) return;
+      try {
+        return await restore(parts);
+      } catch (err) {
+        log.error({ err, partitions: parts.map((o) => o.partition), attempt }, "restoring partitions failed; retrying");
+        await sleep(Math.min(30_000, 500 * 2 ** attempt), stopping.signal);
+      }
+    }
+  }
+
+  function onRevoke(reason: string): void {
+    suspended = true;
+    log.info({ reason, partitions: [...owned.keys()] }, "partitions may be revoked; releases paused");
+  }
+
+  function onAssign(assignment: Assignment): void {
+    const mine = new Set(Object.values(assignment.partitions).flat());
+    // Kept only while the membership went on without a gap: with a new member id, another member may
+    // have owned (and changed) the partition meanwhile.
+    const continuous = assignment.memberId === memberId;
+    memberId = assignment.memberId;
+    for (const p of [...owned.keys()]) {
+      if (continuous && mine.has(p)) continue;
+      // Not flushed here: each change was flushed when it was made, and the new owner may already be reading.
+      owned.delete(p);
+    }
+    const fresh: Owned[] = [];
+    for (const p of [...mine].sort((a, b) => a - b)) {
+      if (owned.has(p)) continue;
+      const o: Owned = { partition: p, tracker: new Tracker({ ...trackerOptions, partition: p }), ready: Promise.resolve(), restored: false };
+      owned.set(p, o);
+      fresh.push(o);
+    }
+    if (fresh.length > 0) {
+      const ready = restoreRetrying(fresh);
+      for (const o of fresh) o.ready = ready;
+    }
+    suspended = false;
+    log.info({ memberId, partitions: [...owned.keys()], restoring: fresh.map((o) => o.partition) }, "partitions assigned");
+  }
+
+  /** The partition's tracker, once restored; throws (the batch is retried) if it is not ours. */
+  async function ownedFor(partition: number): Promise<Owned> {
+    const o = owned.get(partition);
+    if (!o) throw new Revoked(partition);
+    await o.ready;
+    if (owned.get(partition) !== o || !o.restored) throw new Revoked(partition);
+    return o;
+  }
+
+  /** Handles one partition's batch with its tracker, and flushes before the offsets are committed. */
+  function handle<T>(apply: (tracker: Tracker, messages: Message<T>[]) => void) {
+    return async (messages: Message<T>[]) => {
+      const partition = messages[0]!.partition;
+      const o = await ownedFor(partition);
+      await locked(async () => {
+        if (owned.get(partition) !== o) throw new Revoked(partition);
+        apply(o.tracker, messages);
+        await flush(o);
+      });
+    };
+  }
 
   const consumer: RunningConsumer = await runConsumer({
     kafka,
@@ -132,48 +285,63 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     sessionTimeoutMs: env.SESSION_TIMEOUT,
     heartbeatIntervalMs: Math.max(500, Math.floor(env.SESSION_TIMEOUT / 5)),
     onBatch: consumerMetrics(registry),
+    copartitioned: true,
+    onAssign,
+    onRevoke,
     subscriptions: [
       subscribe(catalog.streamSnapshots, {
-        eachBatch: (messages) =>
-          locked(async () => {
-            for (const m of messages) tracker.applySnapshot(m.value);
-            tracker.evaluate(false);
-            await flush();
-          }),
+        eachBatch: handle((tracker, messages) => {
+          for (const m of messages) tracker.applySnapshot(m.value);
+          tracker.evaluate(false);
+        }),
       }),
       subscribe(catalog.sweeps, {
-        eachBatch: (messages) =>
-          locked(async () => {
-            for (const m of messages) tracker.addMarker(m.value, clock.now());
-            tracker.evaluate(false);
-            await flush();
-          }),
+        eachBatch: handle((tracker, messages) => {
+          for (const m of messages) tracker.addMarker(m.value, clock.now());
+          tracker.evaluate(false);
+        }),
       }),
       // `live` outcomes: the stream had not ended when it was fetched; tracked again until its real end.
       subscribe(catalog.vodFetchResults, {
-        eachBatch: (messages) =>
-          locked(async () => {
-            for (const m of messages) tracker.applyResult(m.value);
-            await flush();
-          }),
+        eachBatch: handle((tracker, messages) => {
+          for (const m of messages) tracker.applyResult(m.value);
+        }),
       }),
     ],
   });
 
   const admin = kafka.admin();
   await admin.connect();
-  /** True when this group has committed everything the input topics held a moment ago. */
-  async function caughtUp(): Promise<boolean> {
-    const topics = [catalog.streamSnapshots.name, catalog.sweeps.name];
-    const highs = await Promise.all(topics.map((t) => admin.fetchTopicOffsets(t)));
-    const committed = await admin.fetchOffsets({ groupId: env.GROUP_ID, topics });
-    return topics.every((topic, i) => {
-      const done = new Map((committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
-      return (highs[i] ?? []).every((p) => BigInt(p.high) <= BigInt(p.low) || (done.get(p.partition) ?? -1n) >= BigInt(p.high));
+  const inputs = [catalog.streamSnapshots.name, catalog.sweeps.name];
+  /** The partitions whose inputs this group has committed up to what the topics held a moment ago. */
+  async function caughtUp(partitions: number[]): Promise<Set<number>> {
+    const highs = await Promise.all(inputs.map((t) => admin.fetchTopicOffsets(t)));
+    const committed = await admin.fetchOffsets({ groupId: env.GROUP_ID, topics: inputs });
+    const done = new Set(partitions);
+    inputs.forEach((topic, i) => {
+      const at = new Map((committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+      for (const p of highs[i] ?? []) {
+        if (!done.has(p.partition)) continue;
+        if (BigInt(p.high) > BigInt(p.low) && (at.get(p.partition) ?? -1n) < BigInt(p.high)) done.delete(p.partition);
+      }
     });
+    return done;
   }
 
-  const stopping = new AbortController();
+  /**
+   * The partitions the coordinator says this member owns in a stable group. Asked right before
+   * releasing: a member that was dropped from the group (a long pause) learns it only at its next
+   * heartbeat, and must not release what its successor has restored.
+   */
+  async function confirmedOwned(): Promise<Set<number>> {
+    const { groups } = await admin.describeGroups([env.GROUP_ID]);
+    const group = groups[0];
+    const me = group?.state === "Stable" ? group.members.find((m) => m.memberId === memberId) : undefined;
+    if (!me) return new Set();
+    const assignment = AssignerProtocol.MemberAssignment.decode(me.memberAssignment)?.assignment ?? {};
+    return new Set(assignment[catalog.streamSnapshots.name] ?? []);
+  }
+
   let dead: string | undefined;
   function die(reason: string, err?: unknown): void {
     if (dead !== undefined || stopping.signal.aborted) return;
@@ -188,48 +356,93 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
   watchdog.unref();
   let lastCaughtUpCheck = 0;
   let lastPrune = 0;
-  /** Clock time since which due releases have waited for the inputs to catch up. */
-  let blockedSince: number | undefined;
+
+  /** Restored partitions that may act now. */
+  const active = (): Owned[] => (suspended ? [] : [...owned.values()].filter((o) => o.restored));
+
+  function nextReleaseAt(): number | undefined {
+    let next: number | undefined;
+    for (const o of active()) {
+      const at = o.tracker.nextReleaseAt();
+      if (at !== undefined && (next === undefined || at < next)) next = at;
+    }
+    return next;
+  }
 
   async function releaseTick(): Promise<void> {
     const now = clock.now();
-    const next = tracker.nextReleaseAt();
-    const dueNow = next !== undefined && next <= now;
-    const checkPending = tracker.pendingSweeps > 0 && performance.now() - lastCaughtUpCheck > 1_000;
+    const parts = active();
+    const dueNow = parts.some((o) => (o.tracker.nextReleaseAt() ?? Infinity) <= now);
+    const checkPending = parts.some((o) => o.tracker.pendingSweeps > 0) && performance.now() - lastCaughtUpCheck > 1_000;
     if (!dueNow && !checkPending) return;
     lastCaughtUpCheck = performance.now();
-    const upToDate = await caughtUp();
-    tracker.evaluate(upToDate);
-    // Releases wait until the inputs are handled, so one due earlier but not yet seen ended goes first.
-    const head = tracker.nextReleaseAt();
-    if (head === undefined || head > now) blockedSince = undefined;
-    else if (!upToDate) blockedSince ??= now;
-    // Inputs that never settle (a poller publishing without pause) must not hold releases for ever.
-    const waitedEnough = blockedSince !== undefined && now - blockedSince >= env.MAX_ORDER_WAIT;
-    if (head !== undefined && head <= now && (upToDate || waitedEnough)) {
-      if (!upToDate) log.warn({ waitedMs: now - blockedSince! }, "releasing before the inputs caught up");
-      blockedSince = undefined;
-      const due = tracker.due(now);
-      await producer.send(catalog.vodFetchRequests, due.map((d) => d.request));
-      for (const d of due) tracker.markReleased(d.key, now);
-      metrics.released.inc(due.length);
-      const last = due.at(-1);
-      if (last) metrics.lateness.set((now - Date.parse(last.request.releaseAt)) / 1000);
-      log.info({ count: due.length, first: due[0]?.request.releaseAt, last: last?.request.releaseAt }, "released VODs");
+    const upToDate = await caughtUp(parts.map((o) => o.partition));
+    const releasing: Owned[] = [];
+    for (const o of parts) {
+      const fresh = upToDate.has(o.partition);
+      o.tracker.evaluate(fresh);
+      // Releases wait until the inputs are handled, so one due earlier but not yet seen ended goes first.
+      const head = o.tracker.nextReleaseAt();
+      if (head === undefined || head > now) {
+        o.blockedSince = undefined;
+        continue;
+      }
+      if (!fresh) o.blockedSince ??= now;
+      // Inputs that never settle (a poller publishing without pause) must not hold releases for ever.
+      const waitedEnough = o.blockedSince !== undefined && now - o.blockedSince >= env.MAX_ORDER_WAIT;
+      if (fresh || waitedEnough) {
+        if (!fresh) log.warn({ partition: o.partition, waitedMs: now - o.blockedSince! }, "releasing before the inputs caught up");
+        o.blockedSince = undefined;
+        releasing.push(o);
+      }
     }
-    await flush();
+    if (releasing.length > 0) {
+      const confirmed = await confirmedOwned();
+      const requests: VodFetchRequest[] = [];
+      const marks: { o: Owned; key: string }[] = [];
+      for (const o of releasing) {
+        // Revoked, or not confirmed by the coordinator: the partition may be another member's now.
+        if (suspended || owned.get(o.partition) !== o || !confirmed.has(o.partition)) continue;
+        for (const d of o.tracker.due(now)) {
+          requests.push(d.request);
+          marks.push({ o, key: d.key });
+        }
+      }
+      if (requests.length > 0) {
+        // Several partitions' heads in one send: in release-time order across them too.
+        requests.sort((x, y) => Date.parse(x.releaseAt) - Date.parse(y.releaseAt));
+        await producer.send(catalog.vodFetchRequests, requests);
+        for (const { o, key } of marks) o.tracker.markReleased(key, now);
+        metrics.released.inc(requests.length);
+        const last = requests.at(-1);
+        if (last) metrics.lateness.set((now - Date.parse(last.releaseAt)) / 1000);
+        log.info({ count: requests.length, partitions: releasing.map((o) => o.partition), first: requests[0]?.releaseAt, last: last?.releaseAt }, "released VODs");
+      }
+    }
+    for (const o of parts) if (owned.get(o.partition) === o) await flush(o);
+  }
+
+  function sumCounters(trackers: Iterable<Tracker>): Tracker["counters"] {
+    const sum = { ...new Tracker(trackerOptions).counters };
+    for (const t of trackers) for (const [k, n] of Object.entries(t.counters)) sum[k as keyof typeof sum] += n;
+    return sum;
   }
 
   function updateGauges(): void {
     const by = { live: 0, ended: 0, released: 0 };
     let oldestEnd = Infinity;
-    for (const v of tracker.vods.values()) {
-      by[v.status]++;
-      if (v.status === "ended" && v.endedAt) oldestEnd = Math.min(oldestEnd, Date.parse(v.endedAt));
+    for (const o of owned.values()) {
+      for (const v of o.tracker.vods.values()) {
+        by[v.status]++;
+        if (v.status === "ended" && v.endedAt) oldestEnd = Math.min(oldestEnd, Date.parse(v.endedAt));
+      }
     }
     metrics.oldestWaiting.set(Number.isFinite(oldestEnd) ? Math.max(0, (clock.now() - oldestEnd) / 1000) : 0);
     for (const [status, n] of Object.entries(by)) metrics.tracked.set({ status }, n);
-    for (const [event, n] of Object.entries(tracker.counters)) metrics.events.set({ event }, n);
+    for (const [event, n] of Object.entries(sumCounters([...owned.values()].map((o) => o.tracker)))) metrics.events.set({ event }, n);
+    const restored = [...owned.values()].filter((o) => o.restored).length;
+    metrics.partitions.set({ state: "restored" }, restored);
+    metrics.partitions.set({ state: "restoring" }, owned.size - restored);
   }
 
   const loop = (async () => {
@@ -240,7 +453,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
         await locked(async () => {
           if (performance.now() - lastPrune > 60_000) {
             lastPrune = performance.now();
-            tracker.prune(clock.now());
+            for (const o of active()) o.tracker.prune(clock.now());
             updateGauges();
           }
           await releaseTick();
@@ -254,22 +467,32 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
           break;
         }
       }
-      const next = tracker.nextReleaseAt();
+      const next = nextReleaseAt();
       const untilNext = next === undefined ? Infinity : clock.realDelay(next - clock.now());
       await sleep(Math.max(5, Math.min(env.RELEASE_POLL, untilNext)), stopping.signal);
     }
   })();
 
+  const restoredTrackers = () => new Map([...owned].filter(([, o]) => o.restored).map(([p, o]) => [p, o.tracker]));
   return {
-    tracker,
+    trackers: restoredTrackers,
+    counters: () => sumCounters(restoredTrackers().values()),
+    restores: () => restores,
     healthy: () => dead === undefined && consumer.healthy(),
     stateRecords: () => stateRecords,
     async stop() {
       stopping.abort();
+      suspended = true;
       clearInterval(watchdog);
       await loop;
+      // Flushed before leaving the group: the next owner restores from what is written.
+      await locked(async () => {
+        for (const o of owned.values()) if (o.restored) await flush(o);
+      }).catch((err: unknown) => log.error({ err }, "final state flush failed"));
+      // A batch in hand finishes (and flushes) before the group is left; nothing is written after that,
+      // when the partitions may already be another member's.
       await consumer.stop();
-      await locked(flush).catch((err: unknown) => log.error({ err }, "final state flush failed"));
+      owned.clear();
       await admin.disconnect();
     },
   };

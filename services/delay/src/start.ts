@@ -1,5 +1,5 @@
 import { clockFromEnv, type Clock } from "@vod/clock";
-import { createCatalog, createKafka, createProducer, createTopics } from "@vod/kafka";
+import { copartitionProblem, createCatalog, createKafka, createProducer, createTopics, STREAM_PARTITIONS } from "@vod/kafka";
 import type { Logger } from "@vod/log";
 import { createRegistry, startOpsServer } from "@vod/service";
 import { startDelay, type RunningDelay } from "./delay.ts";
@@ -19,7 +19,11 @@ export async function start(
 ): Promise<StartedDelay> {
   const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: "delay", log });
   const catalog = createCatalog(env.TOPIC_PREFIX);
-  await createTopics(kafka, [catalog.streamSnapshots, catalog.sweeps, catalog.vodFetchRequests, catalog.vodFetchResults, catalog.delayState], log);
+  const topics = [catalog.streamSnapshots, catalog.sweeps, catalog.vodFetchRequests, catalog.vodFetchResults, catalog.delayState];
+  await createTopics(kafka, topics, log);
+  // State is kept per snapshot partition: topics created by an older layout would mix streamers.
+  const problem = await copartitionProblem(kafka, topics.map((t) => t.name), STREAM_PARTITIONS);
+  if (problem) throw new Error(`delay cannot start: ${problem}`);
   const producer = await createProducer(kafka, log);
   const registry = createRegistry("delay");
   const delay = await startDelay(env, { kafka, producer, clock, log, registry, ...(onFatal ? { onFatal } : {}) });

@@ -12,7 +12,8 @@ const snap = (sweep: number, streamer: string, start = T0 - 60 * MIN, viewers = 
   streamerId: streamer, login: `l${streamer}`, viewers, title: null, gameId: null, gameName: null, language: null, mature: null,
 });
 const marker = (sweep: number, count: number, complete = true): SweepMarker => ({
-  v: 1, sweepId: `s${sweep}`, startedAt: iso(T0 + sweep * 5 * MIN), finishedAt: iso(T0 + sweep * 5 * MIN + 2000), complete, reason: complete ? null : "gql", count,
+  v: 2, sweepId: `s${sweep}`, startedAt: iso(T0 + sweep * 5 * MIN), finishedAt: iso(T0 + sweep * 5 * MIN + 2000), complete, reason: complete ? null : "gql", count,
+  partition: 0, partitions: 1, total: count,
 });
 
 /** Runs sweeps: `live[i]` lists the streamers seen in sweep i. */

@@ -1,4 +1,4 @@
-import type { DelayState, DelayVod, StreamSnapshot, SweepMarker, VodFetchRequest, VodFetchResult } from "@vod/kafka";
+import type { DelayState, DelayVod, StreamSnapshot, SweepMarker, SweepMarkerV2, VodFetchRequest, VodFetchResult } from "@vod/kafka";
 import { MinHeap } from "./heap.ts";
 import { releaseTime, type MuteTiming } from "./release-time.ts";
 
@@ -11,6 +11,8 @@ export interface TrackerOptions extends MuteTiming {
   releasedRetentionMs: number;
   /** Only VODs whose viewers reached this are released; the others are tracked, then forgotten. */
   minViewers: number;
+  /** The snapshot partition whose state this tracker holds (its progress and sweep records name it). */
+  partition?: number;
 }
 
 export interface TrackerCounters {
@@ -33,10 +35,12 @@ export interface TrackerCounters {
   sweepsEvaluated: number;
   /** Complete sweeps given up on: not all their snapshots were handled by this process (DLQ, or a restart). */
   sweepsAbandoned: number;
+  /** Markers that cannot be matched with this partition's snapshots (version 1, or another partition's): ignored. */
+  markersIgnored: number;
 }
 
 interface PendingSweep {
-  marker: SweepMarker;
+  marker: SweepMarkerV2;
   receivedAt: string;
 }
 
@@ -82,17 +86,26 @@ export class Tracker {
   #restoredProgress = 0;
   readonly counters: TrackerCounters = {
     staleSnapshots: 0, afterRelease: 0, revived: 0, revivedAfterRelease: 0, liveResults: 0, liveResultsIgnored: 0,
-    endedAbsent: 0, endedRestart: 0, forgottenUnderMin: 0, sweepsEvaluated: 0, sweepsAbandoned: 0,
+    endedAbsent: 0, endedRestart: 0, forgottenUnderMin: 0, sweepsEvaluated: 0, sweepsAbandoned: 0, markersIgnored: 0,
   };
+  readonly partition: number;
 
-  constructor(readonly options: TrackerOptions) {}
+  constructor(readonly options: TrackerOptions) {
+    this.partition = options.partition ?? 0;
+  }
+
+  /** State key of this partition's record of a pending sweep. */
+  #sweepKey(id: string): string {
+    return `sweep:${id}:${this.partition}`;
+  }
 
   /** Restores one record read from the state topic (null value: a tombstone). Call `restored()` after the last. */
   restore(key: string, value: DelayState | null): void {
     if (value === null) {
       const vod = this.vods.get(key);
       if (vod) this.#forget(key, vod);
-      this.#pending.delete(key.replace(/^sweep:/, ""));
+      const sweep = /^sweep:(.+):\d+$/.exec(key);
+      if (sweep) this.#pending.delete(sweep[1]!);
       return;
     }
     if (value.kind === "progress") {
@@ -209,14 +222,22 @@ export class Tracker {
     this.#touch(key);
   }
 
-  /** Only complete sweeps are kept: an incomplete one is never evidence that a stream ended. */
+  /**
+   * Only complete sweeps are kept: an incomplete one is never evidence that a stream ended. A marker
+   * counts this partition's snapshots only; one without a partition (version 1) or naming another
+   * partition cannot be matched with what this tracker handled, and is ignored.
+   */
   addMarker(marker: SweepMarker, now: number): void {
+    if (marker.v !== 2 || marker.partition !== this.partition) {
+      this.counters.markersIgnored++;
+      return;
+    }
     if (!marker.complete) {
       this.#seen.delete(marker.sweepId);
       return;
     }
     this.#pending.set(marker.sweepId, { marker, receivedAt: iso(now) });
-    this.#touch(`sweep:${marker.sweepId}`);
+    this.#touch(this.#sweepKey(marker.sweepId));
   }
 
   /**
@@ -239,8 +260,8 @@ export class Tracker {
       this.#pending.delete(id);
       this.#seen.delete(id);
       for (const once of this.#untracked) if (once.startsWith(`${id}|`)) this.#untracked.delete(once);
-      this.#gone.add(`sweep:${id}`);
-      this.#dirty.delete(`sweep:${id}`);
+      this.#gone.add(this.#sweepKey(id));
+      this.#dirty.delete(this.#sweepKey(id));
     }
     // Counts of sweeps whose marker never comes (incomplete, or lost) must not pile up.
     if (this.#seen.size > 4 * this.options.recentSweeps) {
@@ -310,15 +331,16 @@ export class Tracker {
   changes(): { records: DelayState[]; tombstones: string[]; marks: Map<string, number> } {
     const records: DelayState[] = [];
     for (const key of this.#dirty.keys()) {
-      if (key.startsWith("sweep:")) {
-        const p = this.#pending.get(key.slice(6));
+      const sweep = /^sweep:(.+):\d+$/.exec(key);
+      if (sweep) {
+        const p = this.#pending.get(sweep[1]!);
         if (p) records.push({ v: 1, kind: "sweep", marker: p.marker, receivedAt: p.receivedAt });
       } else {
         const vod = this.vods.get(key);
         if (vod) records.push({ ...vod });
       }
     }
-    if (this.#progress > this.#progressWritten) records.push({ v: 1, kind: "progress", observedAt: iso(this.#progress) });
+    if (this.#progress > this.#progressWritten) records.push({ v: 1, kind: "progress", observedAt: iso(this.#progress), partition: this.partition });
     return { records, tombstones: [...this.#gone], marks: new Map(this.#dirty) };
   }
 

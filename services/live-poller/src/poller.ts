@@ -2,7 +2,7 @@ import { sleep } from "@vod/backoff";
 import Bottleneck from "bottleneck";
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { Clock } from "@vod/clock";
-import { createCatalog, type StreamSnapshot, type SweepMarker, type TypedProducer } from "@vod/kafka";
+import { createCatalog, snapshotsPerPartition, STREAM_PARTITIONS, sweepMarkers, type StreamSnapshot, type SweepMarker, type TypedProducer } from "@vod/kafka";
 import type { Logger } from "@vod/log";
 import { createGqlBatchClient, type GqlBatchClient } from "@vod/twitch";
 import type { PollerEnv } from "./env.ts";
@@ -106,6 +106,8 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
       const timeout = AbortSignal.timeout(Math.max(1, clock.realDelay(env.SWEEP_TIMEOUT)));
       const signal = AbortSignal.any([stopping.signal, timeout]);
       const realStart = performance.now();
+      /** Snapshots of this sweep published to each partition of the snapshots topic. */
+      const perPartition = new Array<number>(STREAM_PARTITIONS).fill(0);
       const plans = planShards(env.SWEEP_SHARDS, lastPages, { segmentPages: env.SEGMENT_PAGES, maxSegments: env.MAX_SEGMENTS });
       const result = await runSweep(
         sweepId,
@@ -129,6 +131,7 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
           clock,
           publish: async (snapshots) => {
             await producer.send(catalog.streamSnapshots, snapshots);
+            snapshotsPerPartition(snapshots).forEach((n, p) => (perPartition[p]! += n));
             metrics.snapshots.inc(snapshots.length);
             deps.onPublished?.({ snapshots });
           },
@@ -155,7 +158,9 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
       sweepLog.debug({ pages: result.pages, posts: result.posts, shards: result.shards.map((s) => ({ name: s.name, count: s.count, pages: s.pages, segments: s.segments })) }, "sweep shards");
       metrics.duration.observe((performance.now() - realStart) / 1000);
       try {
-        await producer.send(catalog.sweeps, [marker]);
+        // One marker per snapshot partition, on that partition of the sweeps topic: the delay instance
+        // owning a partition learns how many of the sweep's snapshots it must have handled there.
+        await producer.send(catalog.sweeps, sweepMarkers(marker, perPartition));
         deps.onPublished?.({ marker });
         metrics.sweeps.inc({ complete: String(marker.complete) });
         state.sweeps++;
