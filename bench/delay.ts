@@ -13,7 +13,7 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Kafka } from "kafkajs";
-import { createCatalog, createKafka, createProducer, createTopics, type StreamSnapshot, type SweepMarker } from "@vod/kafka";
+import { createCatalog, createKafka, createProducer, createTopics, snapshotsPerPartition, sweepMarkers, type StreamSnapshot, type SweepMarker } from "@vod/kafka";
 import { createLogger } from "@vod/log";
 import { childEnv } from "@vod/testing";
 import { benchEnv } from "./env.ts";
@@ -41,7 +41,7 @@ const T0 = Math.floor((Date.now() - (SWEEPS + 2) * SWEEP_MS) / 1000) * 1000;
 const iso = (t: number) => new Date(t).toISOString();
 
 /** VOD n is live in sweeps whose window [s*CHURN, s*CHURN + STREAMS) holds n. */
-function sweep(s: number): { snapshots: StreamSnapshot[]; marker: SweepMarker } {
+function sweep(s: number): { snapshots: StreamSnapshot[]; markers: SweepMarker[] } {
   const startedAt = T0 + s * SWEEP_MS;
   const snapshots: StreamSnapshot[] = [];
   for (let n = s * CHURN; n < s * CHURN + STREAMS; n++) {
@@ -52,8 +52,9 @@ function sweep(s: number): { snapshots: StreamSnapshot[]; marker: SweepMarker } 
       gameId: String(n % 500), gameName: `Game ${n % 500}`, language: n % 3 === 0 ? "de" : "en", mature: n % 11 === 0,
     });
   }
-  const marker: SweepMarker = { v: 1, sweepId: `sweep-${s}`, startedAt: iso(startedAt), finishedAt: iso(startedAt + 120_000), complete: true, reason: null, count: snapshots.length };
-  return { snapshots, marker };
+  // One marker per snapshot partition, as the poller publishes them.
+  const summary = { sweepId: `sweep-${s}`, startedAt: iso(startedAt), finishedAt: iso(startedAt + 120_000), complete: true, reason: null, count: snapshots.length };
+  return { snapshots, markers: sweepMarkers(summary, snapshotsPerPartition(snapshots)) };
 }
 
 async function offsets(k: Kafka, groupId: string | undefined, topic: string): Promise<{ end: bigint; committed: bigint; behind: boolean }> {
@@ -86,7 +87,7 @@ async function freePort(): Promise<number> {
 interface Delay {
   child: ChildProcess;
   port: number;
-  /** Resolves with the parsed "state restored" log line. */
+  /** Resolves with the parsed "partitions restored" log line (one instance: all partitions in one restore). */
   restored: Promise<{ at: number; vods: number; records: number }>;
   exited: Promise<number | null>;
 }
@@ -107,7 +108,7 @@ async function spawnDelay(): Promise<Delay> {
       while ((nl = buffer.indexOf("\n")) >= 0) {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
-        if (line.includes('"state restored"')) {
+        if (line.includes('"partitions restored"')) {
           const parsed = JSON.parse(line) as { vods: number; records: number };
           resolve({ at: performance.now(), vods: parsed.vods, records: parsed.records });
         } else if (/"level":(50|60)/.test(line)) {
@@ -170,10 +171,10 @@ const perSweep: { sweep: number; produceS: number; handledS: number; stateRecord
 /** Publishes one sweep and waits until the delay has handled it (inputs committed, marker evaluated, state written). */
 async function runSweep(s: number): Promise<void> {
   const before = await stateEnd();
-  const { snapshots, marker } = sweep(s);
+  const { snapshots, markers } = sweep(s);
   const t0 = performance.now();
   for (let i = 0; i < snapshots.length; i += 10_000) await producer.send(catalog.streamSnapshots, snapshots.slice(i, i + 10_000));
-  await producer.send(catalog.sweeps, [marker]);
+  await producer.send(catalog.sweeps, markers);
   const produced = performance.now();
   // The committed input offsets say when the sweep was handled (state is written before they are committed).
   await until(caughtUp, 600_000, `sweep ${s} handled`);

@@ -432,6 +432,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     const by = { live: 0, ended: 0, released: 0 };
     let oldestEnd = Infinity;
     for (const o of owned.values()) {
+      by.released += o.tracker.releasedCount;
       for (const v of o.tracker.vods.values()) {
         by[v.status]++;
         if (v.status === "ended" && v.endedAt) oldestEnd = Math.min(oldestEnd, Date.parse(v.endedAt));

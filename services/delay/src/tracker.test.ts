@@ -116,6 +116,9 @@ describe("tracker", () => {
     const [first] = t.due(T0 + 3 * 60 * MIN);
     expect(first?.key).toBe(key1);
     t.markReleased(key1, T0 + 3 * 60 * MIN);
+    // Its "released" record written: kept compactly from here on.
+    t.flushed(t.changes());
+    expect(t.vods.has(key1)).toBe(false);
     // Sweeps 40–44: 1 is back, 2 is gone. 2 must still end by absence.
     const sweeps = [40, 41, 42, 43, 44];
     for (const i of sweeps) {
@@ -367,3 +370,70 @@ describe("tracker", () => {
   });
 });
 
+
+describe("tracker memory over weeks", () => {
+  it("keeps a released VOD compactly once its record is written: late sightings ignored, newer ones and live results track it again with its history", () => {
+    const t = new Tracker(options);
+    // Streamer 3 restarts under its stream id (the restart flag), then the new VOD ends.
+    const start1 = T0 - 60 * MIN;
+    const start2 = T0 + 2 * 5 * MIN;
+    t.applySnapshot(snap(0, "3", start1));
+    t.applySnapshot({ ...snap(2, "3", start2), streamId: "93", viewers: 400 });
+    for (const i of [3, 4, 5, 6, 7]) {
+      t.addMarker(marker(i, 0), T0);
+      t.evaluate(true);
+    }
+    const key = vodKeyOf("93", iso(start2));
+    const [due] = t.due(T0 + 10 * 60 * MIN).filter((d) => d.key === key);
+    expect(due?.request).toMatchObject({ restart: true, maxViewers: 400 });
+    t.markReleased(key, T0 + 2 * 60 * MIN);
+    t.flushed(t.changes());
+    expect(t.vods.has(key)).toBe(false);
+    expect(t.releasedCount).toBe(1);
+    // A redelivered sighting: ignored.
+    t.applySnapshot({ ...snap(2, "3", start2), streamId: "93", viewers: 400 });
+    expect(t.counters.afterRelease).toBe(1);
+    expect(t.vods.has(key)).toBe(false);
+    // A live result after the release: tracked again, as it was.
+    const fetchedAt = iso(T0 + 2 * 60 * MIN + 5000);
+    t.applyResult({ ...due!.request, outcome: "live", fetchedAt, requests: 1, found: null, error: null });
+    expect(t.vods.get(key)).toMatchObject({ status: "live", lastSeen: fetchedAt, firstSeen: due!.request.firstSeen, maxViewers: 400, restart: true, login: "l3" });
+    expect(t.releasedCount).toBe(0);
+  });
+
+  it("forgets released VODs after the retention, tombstoning them", () => {
+    const t = new Tracker(options);
+    run(t, [["1", "2"], ["2"], ["2"], ["2"], ["2"]]);
+    const key = vodKeyOf("91", iso(T0 - 60 * MIN));
+    t.markReleased(key, Date.parse("2025-01-06T13:10:00.000Z"));
+    t.flushed(t.changes());
+    expect(t.releasedCount).toBe(1);
+    t.prune(Date.parse("2025-01-07T13:09:59.000Z"));
+    expect(t.releasedCount).toBe(1);
+    t.prune(Date.parse("2025-01-07T13:10:00.000Z"));
+    expect(t.releasedCount).toBe(0);
+    expect(t.changes().tombstones).toContain(key);
+    // A sighting older than the newest VOD's, after it is forgotten: a new VOD, not a crash.
+    t.applySnapshot(snap(300, "1"));
+    expect(t.vods.get(key)?.status).toBe("live");
+  });
+
+  it("frees each sweep's bookkeeping: complete, incomplete and never-marked sweeps alike", () => {
+    const t = new Tracker(options);
+    const start = T0 - 60 * MIN;
+    t.applySnapshot(snap(0, "5", start + 60 * MIN)); // newer VOD of 5: the older one's sightings are stale (untracked)
+    for (let i = 1; i <= 2_000; i++) {
+      t.applySnapshot(snap(i, "5", start)); // stale: counted once per sweep, outside the VOD records
+      t.applySnapshot(snap(i, "6"));
+      if (i % 3 === 0) t.addMarker(marker(i, 2), T0);
+      else if (i % 3 === 1) t.addMarker(marker(i, 2, false), T0);
+      // i % 3 === 2: its marker never comes
+      t.evaluate(false);
+    }
+    expect(t.counters.sweepsEvaluated).toBe(666);
+    const b = t.sweepBookkeeping;
+    expect(b.pending).toBe(0);
+    expect(b.counts).toBeLessThanOrEqual(4 * options.recentSweeps + 1);
+    expect(b.untracked).toBeLessThanOrEqual(4 * options.recentSweeps + 1);
+  });
+});

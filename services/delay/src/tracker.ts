@@ -55,6 +55,19 @@ interface VodMeta {
   floor?: number;
 }
 
+/**
+ * A released VOD, kept only so that late or redelivered sightings do not release it again, and so
+ * that a newer sighting or a `live` fetch result can track it again: numbers, not its record.
+ */
+interface Released {
+  readonly streamerId: string;
+  lastSeen: number;
+  readonly firstSeen: number;
+  readonly maxViewers: number;
+  readonly releasedAt: number;
+  readonly restart: boolean;
+}
+
 const ms = (iso: string) => Date.parse(iso);
 const iso = (t: number) => new Date(t).toISOString();
 
@@ -66,14 +79,17 @@ const iso = (t: number) => new Date(t).toISOString();
  * stay in memory: at 100k live VODs a sweep would otherwise rewrite every record.
  */
 export class Tracker {
+  /** Live and ended VODs (and released ones until their "released" record is written). */
   readonly vods = new Map<string, DelayVod>();
+  /** Released VODs, compactly, until RELEASED_RETENTION after their release. */
+  readonly #released = new Map<string, Released>();
   readonly #meta = new Map<string, VodMeta>();
   readonly #newest = new Map<string, string>();
   /** Snapshots of each sweep handled by this process (in memory: a restart abandons the sweeps in flight). */
   readonly #seen = new Map<string, number>();
   readonly #pending = new Map<string, PendingSweep>();
-  /** Sightings of untracked VODs already counted, by sweep and VOD. */
-  readonly #untracked = new Set<string>();
+  /** Sightings of VODs without a live record (released, or stale) already counted, per sweep. */
+  readonly #untracked = new Map<string, Set<string>>();
   readonly #due = new MinHeap<{ at: number; key: string }>((a, b) => a.at < b.at || (a.at === b.at && a.key < b.key));
   /** Dirty keys with a change number, so a flush does not clean a record changed while it was written. */
   readonly #dirty = new Map<string, number>();
@@ -102,8 +118,7 @@ export class Tracker {
   /** Restores one record read from the state topic (null value: a tombstone). Call `restored()` after the last. */
   restore(key: string, value: DelayState | null): void {
     if (value === null) {
-      const vod = this.vods.get(key);
-      if (vod) this.#forget(key, vod);
+      this.#forget(key);
       const sweep = /^sweep:(.+):\d+$/.exec(key);
       if (sweep) this.#pending.delete(sweep[1]!);
       return;
@@ -116,11 +131,13 @@ export class Tracker {
       this.#pending.set(value.marker.sweepId, { marker: value.marker, receivedAt: value.receivedAt });
       return;
     }
-    const old = this.vods.get(key);
-    if (old) this.#forget(key, old);
-    this.vods.set(key, value);
-    this.#meta.set(key, { counted: [] });
-    this.#noteNewest(value, key);
+    this.#forget(key);
+    if (value.status === "released") this.#pack(key, value);
+    else {
+      this.vods.set(key, value);
+      this.#meta.set(key, { counted: [] });
+    }
+    this.#noteNewest(value.streamerId, key);
     if (value.status === "ended" && value.releaseAt) this.#due.push({ at: ms(value.releaseAt), key });
   }
 
@@ -139,12 +156,20 @@ export class Tracker {
     if (observed > this.#progress) this.#progress = observed;
     const key = vodKeyOf(s.streamId, s.startTime);
     const newestKey = this.#newest.get(s.streamerId);
-    const newest = newestKey === undefined ? undefined : this.vods.get(newestKey);
-    if (newest && newestKey !== key && ms(newest.startTime) > ms(s.startTime)) {
+    if (newestKey !== undefined && newestKey !== key && startOfKey(newestKey) > ms(s.startTime)) {
       this.counters.staleSnapshots++;
       this.#countSighting(key, s);
       return;
     }
+    const newest = newestKey === undefined ? undefined : this.vods.get(newestKey);
+    const packed = this.#released.get(key);
+    if (packed && observed <= packed.lastSeen) {
+      this.counters.afterRelease++;
+      this.#countSighting(key, s);
+      return;
+    }
+    // Seen after its release, and newer than its last sighting: its record again, to be tracked.
+    if (packed) this.#unpack(key, packed, s.login);
     let vod = this.vods.get(key);
     // A redelivered or replayed sighting (no newer than the last) changes nothing but the sweep's count.
     if (vod && vod.status !== "live" && observed <= ms(vod.lastSeen)) {
@@ -164,7 +189,7 @@ export class Tracker {
         status: "live", endedAt: null, endReason: null, releaseAt: null, releasedAt: null,
       };
       // Same stream id as the streamer's previous VOD: the CDN path's ts may be the seconds field.
-      if (newest && newestKey !== key && newest.streamId === s.streamId) vod.restart = true;
+      if (newestKey !== undefined && newestKey !== key && streamIdOfKey(newestKey) === s.streamId) vod.restart = true;
       this.vods.set(key, vod);
       this.#meta.set(key, { counted: [] });
       this.#touch(key);
@@ -195,7 +220,7 @@ export class Tracker {
     const meta = this.#meta.get(key)!;
     if (meta.floor !== undefined && ms(vod.lastSeen) >= meta.floor) delete meta.floor;
     this.#countSighting(key, s);
-    this.#noteNewest(vod, key);
+    this.#noteNewest(vod.streamerId, key);
   }
 
   /**
@@ -207,8 +232,10 @@ export class Tracker {
   applyResult(r: VodFetchResult): void {
     if (r.outcome !== "live") return;
     const key = vodKeyOf(r.streamId, r.startTime);
-    const vod = this.vods.get(key);
     const fetched = ms(r.fetchedAt);
+    const packed = this.#released.get(key);
+    if (packed && fetched > packed.lastSeen) this.#unpack(key, packed, r.login);
+    const vod = this.vods.get(key);
     if (!vod || fetched <= ms(vod.lastSeen)) {
       this.counters.liveResultsIgnored++;
       return;
@@ -234,6 +261,7 @@ export class Tracker {
     }
     if (!marker.complete) {
       this.#seen.delete(marker.sweepId);
+      this.#untracked.delete(marker.sweepId);
       return;
     }
     this.#pending.set(marker.sweepId, { marker, receivedAt: iso(now) });
@@ -259,7 +287,7 @@ export class Tracker {
       }
       this.#pending.delete(id);
       this.#seen.delete(id);
-      for (const once of this.#untracked) if (once.startsWith(`${id}|`)) this.#untracked.delete(once);
+      this.#untracked.delete(id);
       this.#gone.add(this.#sweepKey(id));
       this.#dirty.delete(this.#sweepKey(id));
     }
@@ -267,7 +295,10 @@ export class Tracker {
     if (this.#seen.size > 4 * this.options.recentSweeps) {
       for (const id of this.#seen.keys()) {
         if (this.#seen.size <= 2 * this.options.recentSweeps) break;
-        if (!this.#pending.has(id)) this.#seen.delete(id);
+        if (!this.#pending.has(id)) {
+          this.#seen.delete(id);
+          this.#untracked.delete(id);
+        }
       }
     }
   }
@@ -301,7 +332,7 @@ export class Tracker {
       const vod = this.vods.get(head.key)!;
       if (vod.maxViewers < this.options.minViewers) {
         this.counters.forgottenUnderMin++;
-        this.#drop(head.key, vod);
+        this.#drop(head.key);
         continue;
       }
       taken.push(head);
@@ -322,9 +353,11 @@ export class Tracker {
 
   /** Forgets released VODs after the retention (their records are tombstoned). */
   prune(now: number): void {
+    const retention = this.options.releasedRetentionMs;
     for (const [key, vod] of this.vods) {
-      if (vod.status === "released" && vod.releasedAt && ms(vod.releasedAt) + this.options.releasedRetentionMs <= now) this.#drop(key, vod);
+      if (vod.status === "released" && vod.releasedAt && ms(vod.releasedAt) + retention <= now) this.#drop(key);
     }
+    for (const [key, r] of this.#released) if (r.releasedAt + retention <= now) this.#drop(key);
   }
 
   /** Records to write to the state topic, and keys to tombstone. Call `flushed` once they are acknowledged. */
@@ -349,6 +382,27 @@ export class Tracker {
     for (const [key, mark] of written.marks) if (this.#dirty.get(key) === mark) this.#dirty.delete(key);
     for (const r of written.records) if (r.kind === "progress") this.#progressWritten = Math.max(this.#progressWritten, ms(r.observedAt));
     for (const t of written.tombstones) this.#gone.delete(t);
+    // Their "released" record is written: from now on only late sightings need them, kept compactly.
+    for (const r of written.records) {
+      if (r.kind !== "vod" || r.status !== "released") continue;
+      const key = vodKeyOf(r.streamId, r.startTime);
+      const vod = this.vods.get(key);
+      if (vod?.status === "released" && !this.#dirty.has(key)) {
+        this.vods.delete(key);
+        this.#meta.delete(key);
+        this.#pack(key, vod);
+      }
+    }
+  }
+
+  /** Released VODs remembered (compactly) against late sightings. */
+  get releasedCount(): number {
+    return this.#released.size;
+  }
+
+  /** Sweeps with snapshot counts or counted sightings in memory (bounded; for tests and metrics). */
+  get sweepBookkeeping(): { counts: number; untracked: number; pending: number } {
+    return { counts: this.#seen.size, untracked: this.#untracked.size, pending: this.#pending.size };
   }
 
   /** The latest sweeps that counted this VOD (in memory only). */
@@ -422,9 +476,10 @@ export class Tracker {
       meta.counted.push(this.#internSweep(s.sweepId));
       if (meta.counted.length > this.options.recentSweeps) meta.counted.splice(0, meta.counted.length - this.options.recentSweeps);
     } else {
-      const once = `${s.sweepId}|${key}`;
-      if (this.#untracked.has(once)) return;
-      this.#untracked.add(once);
+      let once = this.#untracked.get(s.sweepId);
+      if (!once) this.#untracked.set(s.sweepId, (once = new Set()));
+      if (once.has(key)) return;
+      once.add(key);
     }
     this.#seen.set(s.sweepId, (this.#seen.get(s.sweepId) ?? 0) + 1);
   }
@@ -434,28 +489,63 @@ export class Tracker {
     return id;
   }
 
-  #noteNewest(vod: DelayVod, key: string): void {
-    const current = this.#newest.get(vod.streamerId);
-    const cur = current === undefined ? undefined : this.vods.get(current);
-    if (!cur || ms(vod.startTime) >= ms(cur.startTime)) this.#newest.set(vod.streamerId, key);
+  #noteNewest(streamerId: string, key: string): void {
+    const current = this.#newest.get(streamerId);
+    if (current === undefined || startOfKey(key) >= startOfKey(current)) this.#newest.set(streamerId, key);
+  }
+
+  #pack(key: string, vod: DelayVod): void {
+    this.#released.set(key, {
+      streamerId: vod.streamerId,
+      lastSeen: ms(vod.lastSeen),
+      firstSeen: ms(vod.firstSeen),
+      maxViewers: vod.maxViewers,
+      releasedAt: vod.releasedAt ? ms(vod.releasedAt) : ms(vod.lastSeen),
+      restart: vod.restart ?? false,
+    });
+  }
+
+  /** A released VOD's record again (still released), to be tracked after a newer sighting or a live result. */
+  #unpack(key: string, r: Released, login: string): void {
+    this.#released.delete(key);
+    const vod: DelayVod = {
+      v: 1, kind: "vod", streamId: streamIdOfKey(key), startTime: key.slice(key.indexOf(":", 4) + 1), streamerId: r.streamerId, login,
+      firstSeen: iso(r.firstSeen), lastSeen: iso(r.lastSeen), maxViewers: r.maxViewers,
+      status: "released", endedAt: null, endReason: null, releaseAt: null, releasedAt: iso(r.releasedAt),
+      ...(r.restart ? { restart: true } : {}),
+    };
+    this.vods.set(key, vod);
+    this.#meta.set(key, { counted: [] });
   }
 
   /** Forgets a VOD and tombstones its record. */
-  #drop(key: string, vod: DelayVod): void {
-    this.#forget(key, vod);
+  #drop(key: string): void {
+    this.#forget(key);
     this.#dirty.delete(key);
     this.#gone.add(key);
   }
 
-  #forget(key: string, vod: DelayVod): void {
+  #forget(key: string): void {
+    const streamerId = this.vods.get(key)?.streamerId ?? this.#released.get(key)?.streamerId;
     this.vods.delete(key);
+    this.#released.delete(key);
     this.#meta.delete(key);
-    if (this.#newest.get(vod.streamerId) === key) this.#newest.delete(vod.streamerId);
+    if (streamerId !== undefined && this.#newest.get(streamerId) === key) this.#newest.delete(streamerId);
   }
 }
 
 export function vodKeyOf(streamId: string, startTime: string): string {
   return `vod:${streamId}:${startTime}`;
+}
+
+/** The stream id in a VOD key (`vod:<streamId>:<startTime>`; the start time holds colons itself). */
+function streamIdOfKey(key: string): string {
+  return key.slice(4, key.indexOf(":", 4));
+}
+
+/** The start time (epoch ms) in a VOD key. */
+function startOfKey(key: string): number {
+  return ms(key.slice(key.indexOf(":", 4) + 1));
 }
 
 export function requestOf(vod: DelayVod): VodFetchRequest {
