@@ -1,13 +1,18 @@
 import { z } from "zod";
 import { clockEnv } from "@vod/clock";
-import { duration, list, parseEnv, port } from "@vod/config";
+import { bool, duration, list, parseEnv, port } from "@vod/config";
 
 const schema = z.object({
   KAFKA_BROKERS: list(["127.0.0.1:19092"]),
   TOPIC_PREFIX: z.string().default(""),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  /** Run one instance per group: every sweep marker must reach the instance that holds the state. */
+  /** Any number of instances per group: each restores the state of the partitions it is given. */
   GROUP_ID: z.string().min(1).default("delay"),
+  /**
+   * Moves state records of the unpartitioned layout to their streamer's partition before joining
+   * the group. Once, on one instance, with the others stopped (README: Operations).
+   */
+  MIGRATE_STATE: bool(false),
   END_AFTER: duration("15m"),
   /** Only VODs whose viewers reached this are released (archived); lower ones are tracked so a dip does not end them. */
   MIN_VIEWERS: z.coerce.number().int().nonnegative().default(10),

@@ -4,6 +4,7 @@ import type { Logger } from "@vod/log";
 import { createRegistry, startOpsServer } from "@vod/service";
 import { startDelay, type RunningDelay } from "./delay.ts";
 import type { DelayEnv } from "./env.ts";
+import { migrateState } from "./migrate.ts";
 
 export interface StartedDelay {
   delay: RunningDelay;
@@ -25,6 +26,7 @@ export async function start(
   const problem = await copartitionProblem(kafka, topics.map((t) => t.name), STREAM_PARTITIONS);
   if (problem) throw new Error(`delay cannot start: ${problem}`);
   const producer = await createProducer(kafka, log);
+  if (env.MIGRATE_STATE) await migrateState(kafka, producer, catalog, env.GROUP_ID, log);
   const registry = createRegistry("delay");
   const delay = await startDelay(env, { kafka, producer, clock, log, registry, ...(onFatal ? { onFatal } : {}) });
   const ops = await startOpsServer({ port: env.OPS_PORT, host: env.OPS_HOST, log, registry, checks: { consumer: () => delay.healthy() } });
