@@ -29,10 +29,9 @@ afterAll(async () => {
 describe("delay state of the unpartitioned layout", () => {
   it("is refused with the fix named, then moved to its streamers' partitions and restored whole", async () => {
     const { delayState, ...rest } = catalog;
-    await createTopics(kafka, Object.values(rest), testLog);
+    await createTopics(kafka, [...Object.values(rest), { ...delayState, partitions: 3 }], testLog);
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: delayState.name, numPartitions: 3, configEntries: [{ name: "cleanup.policy", value: "compact" }] }], waitForLeaders: true });
     producer = await createProducer(kafka, testLog);
     // As the old layout wrote them: placed by the hash of their own key over 3 partitions.
     const old = [

@@ -89,6 +89,8 @@ export async function readRange(
         })
         .then(() => {
           for (const [partition, t] of targets) consumer.seek({ topic, partition, offset: t.start.toString() });
+          // Partitions outside the range start at their end: reading one partition does not fetch the others.
+          for (const o of offsets) if (!targets.has(o.partition)) consumer.seek({ topic, partition: o.partition, offset: o.high });
         }, reject);
     });
     await done;
