@@ -93,6 +93,7 @@ export class Tracker {
   readonly #due = new MinHeap<{ at: number; key: string }>((a, b) => a.at < b.at || (a.at === b.at && a.key < b.key));
   /** Dirty keys with a change number, so a flush does not clean a record changed while it was written. */
   readonly #dirty = new Map<string, number>();
+  readonly #times = new Map<string, string>();
   readonly #gone = new Set<string>();
   #changes = 0;
   /** Latest observedAt handled, and the value last handed out for persisting. */
@@ -185,7 +186,7 @@ export class Tracker {
     if (!vod) {
       vod = {
         v: 1, kind: "vod", streamId: s.streamId, startTime: s.startTime, streamerId: s.streamerId, login: s.login,
-        firstSeen: s.observedAt, lastSeen: s.observedAt, maxViewers: s.viewers,
+        firstSeen: this.#time(s.observedAt), lastSeen: this.#time(s.observedAt), maxViewers: s.viewers,
         status: "live", endedAt: null, endReason: null, releaseAt: null, releasedAt: null,
       };
       // Same stream id as the streamer's previous VOD: the CDN path's ts may be the seconds field.
@@ -204,18 +205,19 @@ export class Tracker {
         this.#touch(key);
       }
       if (observed > ms(vod.lastSeen)) {
-        vod.lastSeen = s.observedAt;
+        vod.lastSeen = this.#time(s.observedAt);
         // Its record no longer holds the last sighting.
         if (vod.seenExact) {
           delete vod.seenExact;
           this.#touch(key);
         }
       }
-      if (observed < ms(vod.firstSeen)) vod.firstSeen = s.observedAt;
+      if (observed < ms(vod.firstSeen)) vod.firstSeen = this.#time(s.observedAt);
       // Reaching the archive threshold decides whether it is released: persisted.
       if (vod.maxViewers < this.options.minViewers && s.viewers >= this.options.minViewers) this.#touch(key);
       vod.maxViewers = Math.max(vod.maxViewers, s.viewers);
-      vod.login = s.login;
+      // Kept unless changed: a new copy of the same login for every sighting would only add garbage.
+      if (vod.login !== s.login) vod.login = s.login;
     }
     const meta = this.#meta.get(key)!;
     if (meta.floor !== undefined && ms(vod.lastSeen) >= meta.floor) delete meta.floor;
@@ -415,6 +417,18 @@ export class Tracker {
     return this.#dirty.size + this.#gone.size;
   }
 
+  /**
+   * One string per distinct sighting time: a sweep's snapshots share a handful of `observedAt`
+   * values (one per page), and each VOD would otherwise keep its own copy of its last one.
+   */
+  #time(value: string): string {
+    const known = this.#times.get(value);
+    if (known !== undefined) return known;
+    if (this.#times.size >= 4_096) this.#times.clear();
+    this.#times.set(value, value);
+    return value;
+  }
+
   #touch(key: string): void {
     this.#dirty.set(key, ++this.#changes);
     this.#gone.delete(key);
@@ -473,8 +487,9 @@ export class Tracker {
     if (meta) {
       if (meta.counted.includes(s.sweepId)) return;
       // One string per sweep id, not one per VOD.
-      meta.counted.push(this.#internSweep(s.sweepId));
-      if (meta.counted.length > this.options.recentSweeps) meta.counted.splice(0, meta.counted.length - this.options.recentSweeps);
+      // A new array of exactly the right length: push would grow the backing store to 17 slots per VOD.
+      const counted = meta.counted.concat(this.#internSweep(s.sweepId));
+      meta.counted = counted.length > this.options.recentSweeps ? counted.slice(counted.length - this.options.recentSweeps) : counted;
     } else {
       let once = this.#untracked.get(s.sweepId);
       if (!once) this.#untracked.set(s.sweepId, (once = new Set()));
