@@ -29,7 +29,10 @@ export function createKafka({ brokers, clientId, log, connectionTimeoutMs = 3_00
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, ...rest } = entry;
-        kafkaLog[LEVEL[level] ?? "info"](rest, message);
+        // Every heartbeat answered during a rebalance is logged by kafkajs as an error; it is how a
+        // member learns of the rebalance, and with several instances in a group it is routine.
+        const routine = level === logLevel.ERROR && typeof rest.error === "string" && rest.error.startsWith("The group is rebalancing");
+        kafkaLog[routine ? "debug" : (LEVEL[level] ?? "info")](rest, message);
       },
   };
   return new Kafka(config);
