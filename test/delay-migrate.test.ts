@@ -2,7 +2,7 @@
 // key): the delay refuses to start until the topics are altered, then MIGRATE_STATE moves each
 // record to its streamer's partition, and the state restores whole.
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { createCatalog, createKafka, createProducer, createTopics, partitionOf, type DelayVod, type TypedProducer } from "@vod/kafka";
+import { createCatalog, createKafka, createProducer, createTopics, partitionOf, type DelayVod, type TopicDef, type TypedProducer } from "@vod/kafka";
 import { testLog, uniqueName } from "@vod/testing";
 import { start as startDelay, readEnv as delayEnv, vodKeyOf, type StartedDelay } from "../services/delay/src/index.ts";
 import { readAll, until } from "../services/delay/src/__fixtures__/harness.ts";
@@ -29,7 +29,7 @@ afterAll(async () => {
 describe("delay state of the unpartitioned layout", () => {
   it("is refused with the fix named, then moved to its streamers' partitions and restored whole", async () => {
     const { delayState, ...rest } = catalog;
-    await createTopics(kafka, [...Object.values(rest), { ...delayState, partitions: 3 }], testLog);
+    await createTopics(kafka, [...Object.values(rest), { ...(delayState as TopicDef), partitions: 3 }], testLog);
     const admin = kafka.admin();
     await admin.connect();
     producer = await createProducer(kafka, testLog);
