@@ -84,12 +84,6 @@ export interface ConsumerOptions {
   minBytes?: number;
   /** Bytes one fetch may bring per partition (kafkajs default 1 MB); raise it for batches larger than that. */
   maxBytesPerPartition?: number;
-  /**
-   * Bytes one fetch may bring over all partitions (kafkajs default 10 MB). Everything a fetch brings is
-   * decoded at once: a smaller fetch keeps fewer messages alive at a time, so less is promoted to the
-   * old generation and the heap (and RSS) stays smaller, at the cost of more round trips.
-   */
-  maxBytes?: number;
   retry?: BackoffOptions;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
@@ -160,7 +154,6 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
     maxWaitTimeInMs: maxWaitMs,
     minBytes,
     maxBytesPerPartition,
-    ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
     ...(options.copartitioned ? { partitionAssigners: [coPartitionAssigner] } : {}),
   });
   const groupLog = log.child({ group: groupId });

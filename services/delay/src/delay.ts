@@ -282,8 +282,6 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     groupId: env.GROUP_ID,
     maxBatchSize: env.BATCH_MAX_MESSAGES,
     maxWaitMs: env.BATCH_MAX_WAIT,
-    // A sweep is 100,000 snapshots: fetched 2 MB at a time, it is handled as fast and leaves less garbage.
-    maxBytes: 2 * 1_048_576,
     sessionTimeoutMs: env.SESSION_TIMEOUT,
     heartbeatIntervalMs: Math.max(500, Math.floor(env.SESSION_TIMEOUT / 5)),
     onBatch: consumerMetrics(registry),
