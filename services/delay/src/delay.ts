@@ -402,7 +402,10 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
       const marks: { o: Owned; key: string }[] = [];
       for (const o of releasing) {
         // Revoked, or not confirmed by the coordinator: the partition may be another member's now.
-        if (suspended || owned.get(o.partition) !== o || !confirmed.has(o.partition)) continue;
+        if (suspended || owned.get(o.partition) !== o || !confirmed.has(o.partition)) {
+          log.warn({ partition: o.partition, suspended, owned: owned.get(o.partition) === o, confirmed: [...confirmed] }, "due releases held: the partition is not confirmed as this member's");
+          continue;
+        }
         for (const d of o.tracker.due(now)) {
           requests.push(d.request);
           marks.push({ o, key: d.key });
