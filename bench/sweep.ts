@@ -29,6 +29,8 @@ const { values } = parseArgs({
     sweeps: { type: "string", default: "3" },
     batch: { type: "string" },
     seed: { type: "string", default: "1" },
+    /** Topic prefix; reuse one to start from the cursors an earlier run of the same world saved. */
+    prefix: { type: "string" },
     "no-restart": { type: "boolean", default: false },
   },
 });
@@ -73,7 +75,7 @@ const { gqlUrl } = JSON.parse(await nextLine()) as { gqlUrl: string };
 console.error(`simulator up in ${Math.round(performance.now() - simStartedAt)} ms: ${gqlUrl}`);
 
 // ---- the poller, in this process ---------------------------------------------------------------
-const prefix = `bench-sweep-${Date.now().toString(36)}.`;
+const prefix = values.prefix ?? `bench-sweep-${Date.now().toString(36)}.`;
 const env = readEnv({
   KAFKA_BROKERS: benchEnv.KAFKA_BROKERS.join(","),
   TOPIC_PREFIX: prefix,
@@ -96,8 +98,10 @@ await boundaries[0]!.truth;
 // What Kafka acknowledged, seen in this process: reading ~100,000 snapshots back costs minutes here.
 const markers: SweepMarker[] = [];
 const seenBySweep = new Map<string, Set<string>>();
+const recheckBySweep = new Map<string, { asked: number; published: number; unanswered: number }>();
 const hooks = {
   onPost: () => posts.push(performance.now()),
+  onSweep: (info: { sweepId: string; recheck: { asked: number; published: number; unanswered: number } }) => void recheckBySweep.set(info.sweepId, info.recheck),
   onPublished: (event: { snapshots: StreamSnapshot[] } | { marker: SweepMarker }) => {
     if ("marker" in event) return void markers.push(event.marker);
     for (const s of event.snapshots) {
@@ -152,6 +156,14 @@ for (let i = 0; i < ends.length; i++) {
   // while its page was read) or well above it (skipped by drift).
   const missed = stable.filter((id) => !seen.has(id));
   const nearThreshold = missed.filter((id) => Math.min(beginViewers.get(id) ?? 0, endViewers.get(id) ?? 0) < TRACK * 1.2).length;
+  const bands = [5, 6, 8, 10, 20, 50, 100, Infinity];
+  const missedByViewers: Record<string, number> = {};
+  for (const id of missed) {
+    const v = endViewers.get(id) ?? 0;
+    const b = bands.findIndex((x, k) => v >= x && v < (bands[k + 1] as number));
+    const label = b < 0 ? "?" : bands[b + 1] === Infinity ? `${bands[b]}+` : `${bands[b]}-${(bands[b + 1] as number) - 1}`;
+    missedByViewers[label] = (missedByViewers[label] ?? 0) + 1;
+  }
   const from = boundaries[i]!.realStart;
   const inSweep = posts.filter((t) => t >= from && t <= end.realEnd);
   let perSecondMax = 0;
@@ -169,6 +181,8 @@ for (let i = 0; i < ends.length; i++) {
     coverage: Math.round((covered / Math.max(1, stable.length)) * 10000) / 10000,
     missed: missed.length,
     missedNearThreshold: nearThreshold,
+    missedByViewers,
+    recheck: recheckBySweep.get(marker?.sweepId ?? "") ?? null,
     seconds: Math.round((end.realEnd - from) / 100) / 10,
     posts: inSweep.length,
     postsPerSecondMax: perSecondMax,

@@ -9,7 +9,7 @@ import type { PollerEnv } from "./env.ts";
 import { saveCursors } from "./cursors.ts";
 import { SweepHistory } from "./integrity.ts";
 import { planShards, type PageMark } from "./shards.ts";
-import { newSweepId, runSweep } from "./sweep.ts";
+import { newSweepId, runSweep, type SweepResult } from "./sweep.ts";
 
 export interface PollerDeps {
   producer: TypedProducer;
@@ -24,6 +24,8 @@ export interface PollerDeps {
   onPost?(): void;
   /** Pages of the last sweep before a restart, per shard (saved cursors): the first sweep is cut at them. */
   savedPages?: ReadonlyMap<string, PageMark[]>;
+  /** Called after each sweep with what it cost and what the lookup by id added (the bench). */
+  onSweep?(info: { sweepId: string; pages: number; posts: number; recheck: SweepResult["recheck"] }): void;
   /** Called with snapshots and markers once Kafka acknowledged them (the bench). */
   onPublished?(event: { snapshots: StreamSnapshot[] } | { marker: SweepMarker }): void;
 }
@@ -67,6 +69,7 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
     snapshots: new Counter({ name: "poller_snapshots_total", help: "Snapshots published", registers: [registry] }),
     dropped: new Counter({ name: "poller_streams_dropped_total", help: "Streams dropped from GQL answers as invalid", registers: [registry] }),
     pages: new Counter({ name: "poller_pages_total", help: "Pages of live streams read", registers: [registry] }),
+    recheck: new Counter({ name: "poller_recheck_streamers_total", help: "Streamers of the last sweep the pages missed, looked up by id, by result", labelNames: ["result"], registers: [registry] }),
     stepBacks: new Counter({ name: "poller_step_backs_total", help: "Times a segment read back because the list was re-sorted under it", registers: [registry] }),
     retries: new Counter({ name: "poller_gql_retries_total", help: "GQL requests retried, by kind of failure", labelNames: ["kind"], registers: [registry] }),
     duration: new Histogram({ name: "poller_sweep_duration_seconds", help: "Real seconds per sweep", buckets: [0.1, 1, 5, 30, 60, 180, 300], registers: [registry] }),
@@ -94,6 +97,8 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
   const history = new SweepHistory({ minRatio: env.SWEEP_MIN_RATIO, history: env.SWEEP_HISTORY, minMedian: env.SWEEP_MIN_MEDIAN });
   /** Pages of the last sweep per shard: where to cut the next one into segments. */
   const lastPages = new Map<string, PageMark[]>(deps.savedPages ?? []);
+  /** Streamers the last sweep published: the next one looks up those its pages miss. */
+  let lastPublished: Set<string> | undefined;
 
   const stopping = new AbortController();
   const state: RunningPoller & { loop?: Promise<void> } = { stop, sweeps: 0, lastMarkerAt: clock.now(), crashed: undefined };
@@ -127,6 +132,7 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
         {
           gql,
           clock,
+          ...(env.RECHECK_MISSING && lastPublished ? { recheck: lastPublished } : {}),
           publish: async (snapshots) => {
             await producer.send(catalog.streamSnapshots, snapshots);
             metrics.snapshots.inc(snapshots.length);
@@ -150,6 +156,11 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
         signal,
       );
       const marker = history.judge(result.marker, result.shards, env.TRACK_MIN_VIEWERS);
+      lastPublished = result.published;
+      deps.onSweep?.({ sweepId, pages: result.pages, posts: result.posts, recheck: result.recheck });
+      metrics.recheck.inc({ result: "published" }, result.recheck.published);
+      metrics.recheck.inc({ result: "not_live" }, result.recheck.asked - result.recheck.published - result.recheck.unanswered);
+      metrics.recheck.inc({ result: "unanswered" }, result.recheck.unanswered);
       // A shard that read nothing this time keeps its older cursors.
       for (const s of result.shards) if (s.marks.length > 0) lastPages.set(s.name, s.marks);
       sweepLog.debug({ pages: result.pages, posts: result.posts, shards: result.shards.map((s) => ({ name: s.name, count: s.count, pages: s.pages, segments: s.segments })) }, "sweep shards");
@@ -160,7 +171,7 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
         metrics.sweeps.inc({ complete: String(marker.complete) });
         state.sweeps++;
         state.lastMarkerAt = clock.now();
-        sweepLog[marker.complete ? "info" : "warn"]({ count: marker.count, complete: marker.complete, reason: marker.reason }, "sweep done");
+        sweepLog[marker.complete ? "info" : "warn"]({ count: marker.count, complete: marker.complete, reason: marker.reason, recheck: result.recheck }, "sweep done");
       } catch (err) {
         // Without a marker the sweep is never taken as complete, which is the safe side.
         sweepLog.error({ err }, "could not publish the sweep marker");

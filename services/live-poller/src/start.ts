@@ -14,7 +14,7 @@ export interface StartedPoller {
 }
 
 /** What a caller may put in place of the defaults: a GQL client (tests, the bench), what to do when the loop dies. */
-export type StartOptions = Pick<PollerDeps, "gql" | "onCrash" | "onPost" | "onPublished">;
+export type StartOptions = Pick<PollerDeps, "gql" | "onCrash" | "onPost" | "onPublished" | "onSweep">;
 
 /** Wires the poller: topics, producer, ops server, sweep loop. Shared by main.ts and tests. */
 export async function start(env: PollerEnv, log: Logger, clock: Clock = clockFromEnv(env), options: StartOptions = {}): Promise<StartedPoller> {
