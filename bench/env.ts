@@ -9,3 +9,6 @@ export const benchEnv = parseEnv(
   }),
   process.env,
 );
+
+/** The environment the benchmarks' child processes inherit (PATH, NODE_OPTIONS, ...). */
+export const inheritedEnv: Record<string, string | undefined> = { ...process.env };

@@ -113,7 +113,7 @@ const hooks = {
 };
 let poller = await start(env, log, undefined, hooks);
 boundaries[0]!.realStart = Math.min(performance.now(), posts[0] ?? Infinity);
-const ends: { truth: Truth; realEnd: number; rssMb: number }[] = [];
+const ends: { truth: Truth; realEnd: number; rssMb: number; marker: SweepMarker | undefined }[] = [];
 /** The sweeps of one poller process, counted from the start of the run. */
 const sweepUntil = async (total: number, before: number): Promise<void> => {
   while (ends.length < total) {
@@ -122,7 +122,9 @@ const sweepUntil = async (total: number, before: number): Promise<void> => {
       const realEnd = performance.now();
       const rssMb = Math.round(rssMax / 1e6);
       rssMax = process.memoryUsage().rss;
-      ends.push({ truth: await truth(), realEnd, rssMb });
+      // The marker of the sweep that just ended (a poller that is closed also marks its cut sweep).
+      const marker = markers.at(-1);
+      ends.push({ truth: await truth(), realEnd, rssMb, marker });
       // The next sweep starts SWEEP_INTERVAL after this one started, or at once if it overran.
       if (ends.length < total) boundaries.push({ truth: truth(), realStart: realEnd });
     }
@@ -144,7 +146,7 @@ simChild.stdin.write("quit\n");
 
 const results = [];
 for (let i = 0; i < ends.length; i++) {
-  const marker = markers[i];
+  const marker = ends[i]!.marker;
   const begin = await boundaries[i]!.truth;
   const end = ends[i]!;
   const seen = seenBySweep.get(marker?.sweepId ?? "") ?? new Set<string>();
