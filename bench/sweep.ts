@@ -175,7 +175,7 @@ for (let i = 0; i < ends.length; i++) {
   }
   results.push({
     sweep: i + 1,
-    kind: i === 0 ? "cold start" : i === sweeps ? "after a restart" : "warm",
+    kind: i === 0 ? (values.prefix ? "first (cursors saved by an earlier run)" : "first start (nothing saved)") : i === sweeps ? "after a restart" : "warm",
     streamsLive: begin.live,
     streamsAtOrAboveMin: begin.atOrAboveMin,
     streamsAtOrAboveTrack: begin.tracked.length,
