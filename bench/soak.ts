@@ -1,7 +1,7 @@
 /**
  * A day of Twitch, end to end (see bench/soak/run.ts):
  *
- *   npm run soak -- [--scale 0.1] [--hours 24] [--speed 60] [--instances 1] [--seed 1] [--json] [--no-infra-faults]
+ *   npm run soak -- [--scale 0.1] [--hours 24] [--warmup 2] [--speed 60] [--instances 1] [--seed 1] [--json] [--no-infra-faults]
  *
  * Writes docs/soak.md and docs/soak.svg (unless --no-report), prints progress, the goals, and as
  * its last line one JSON object. Exits 1 when a goal is missed.
@@ -20,6 +20,7 @@ const { values } = parseArgs({
   options: {
     scale: { type: "string", default: "0.1" },
     hours: { type: "string", default: "24" },
+    warmup: { type: "string", default: "2" },
     speed: { type: "string", default: "60" },
     instances: { type: "string", default: "1" },
     seed: { type: "string", default: "1" },
@@ -42,6 +43,7 @@ const result = await runSoak({
   log: createLogger({ service: "soak", level: "warn" }),
   scale: Number(values.scale),
   hours: Number(values.hours),
+  warmupHours: Number(values.warmup),
   speed: Number(values.speed),
   instances: Number(values.instances),
   seed: Number(values.seed),

@@ -79,7 +79,7 @@ export function markdown(r: SoakResult, checks: Goal[], command: string, svgFile
   const lines: string[] = [];
   lines.push(`# Soak: a day of Twitch, end to end`, "");
   lines.push("```", command, "```", "");
-  lines.push(`Scale ${r.scale} (${Math.round(100_000 * r.scale)} live streams), ${r.simHours} simulated hours, ${r.instances} instance(s) of each service, ${r.realMinutes} real minutes.`, "");
+  lines.push(`Scale ${r.scale} (${Math.round(100_000 * r.scale)} live streams), ${r.simHours} simulated hours measured after ${r.warmupHours} of warm-up (no faults, not judged: the fetcher learns where VODs live), ${r.instances} instance(s) of each service, ${r.realMinutes} real minutes.`, "");
   lines.push(`![the day](${svgFile})`, "");
   lines.push(`| goal | result | |`, `|---|---|---|`);
   for (const g of checks) lines.push(`| ${g.name} | ${g.detail} | ${g.ok ? "met" : "**not met**"} |`);

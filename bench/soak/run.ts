@@ -28,6 +28,8 @@ export interface SoakOptions {
   log: Logger;
   scale: number;
   hours: number;
+  /** Simulated hours run first, unmeasured and without faults: the fetcher learns where streamers' VODs live, as a deployment does on its first day. */
+  warmupHours: number;
   speed: number;
   instances: number;
   seed: number;
@@ -53,6 +55,7 @@ export interface HourRow {
 export interface SoakResult extends Judgement {
   scale: number;
   simHours: number;
+  warmupHours: number;
   instances: number;
   /** Simulated time the run started (ms). */
   startedAt: number;
@@ -176,7 +179,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     });
     await waitFor(`${simUrl}/healthz`, 120_000);
     const world = await getJson<{ now: string; configuredDomains: string[]; domains: string[] }>(`${simUrl}/admin/world`);
-    const t0 = Date.parse(world.now);
+    const simStart = Date.parse(world.now);
+    const t0 = simStart + o.warmupHours * HOUR;
     const end = t0 + o.hours * HOUR;
     const groups = { writer: `${prefix}writer`, "hls-fetcher": `${prefix}hls-fetcher`, delay: `${prefix}delay` };
     const common = {
@@ -207,7 +211,6 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     // One poller: it is the single producer of sweeps.
     add("live-poller", 1, { GQL_ENDPOINT: `${simUrl}/gql`, GQL_RATE: String(POLLER_GQL_RATE * budget) });
     for (const s of specs) cluster.start(s);
-    await getJson(`${simUrl}/admin/stats/reset`, { method: "POST" });
 
     // Faults the simulator plays itself are scheduled now, in simulated time.
     const schedule = faultSchedule(o.hours, o.infraFaults, world.domains);
@@ -218,7 +221,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       .map(({ f, i }) => ({ id: `soak-${i}`, ...f.sim, from: new Date(t0 + f.at).toISOString(), until: new Date(t0 + f.at + f.forMs).toISOString() }));
     await getJson(`${simUrl}/admin/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ add: simFaults }) });
     const pending = schedule.filter((f) => f.kind !== "sim").sort((a, b) => a.at - b.at);
-    o.progress(`soak ${runId}: ${streams} live streams, ${o.hours} simulated hours at ${o.speed}x, ${o.instances} instance(s) of each service, CDN budget ${CDN_RATE * budget}/s; topics ${prefix}*; logs .infra/soak/`);
+    o.progress(`soak ${runId}: ${streams} live streams, ${o.warmupHours} simulated hours of warm-up then ${o.hours} measured at ${o.speed}x, ${o.instances} instance(s) of each service, CDN budget ${CDN_RATE * budget}/s; topics ${prefix}*; logs .infra/soak/`);
     for (const f of schedule) o.progress(`  fault at +${(f.at / HOUR).toFixed(1)} h: ${f.name}`);
 
     await admin.connect();
@@ -243,10 +246,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     };
 
     const simNow = async () => Date.parse((await getJson<{ now: string }>(`${simUrl}/admin/clock`)).now);
-    let nextHour = t0 + HOUR;
+    let nextHour = simStart + HOUR;
+    let measuring = false;
     for (;;) {
       await new Promise((r) => setTimeout(r, 2_000));
       const now = await simNow();
+      if (!measuring && now >= t0) {
+        // The measured window: requests, the busiest second and GQL POSTs count from here.
+        await getJson(`${simUrl}/admin/stats/reset`, { method: "POST" });
+        measuring = true;
+      }
       await sampleLag(now).catch(() => undefined);
       while (pending.length > 0 && t0 + pending[0]!.at <= now) {
         const f = pending.shift()!;
@@ -261,9 +270,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
       if (now >= nextHour || now >= end) {
         const hour = Math.round((Math.min(now, end) - t0) / HOUR);
+        const label = hour <= 0 ? `warm-up ${Math.round((now - simStart) / HOUR)}/${o.warmupHours}` : `hour ${hour}/${o.hours}`;
         const { rows } = await pool.query<{ found: number; all: number }>(`select count(*) filter (where outcome = 'found')::int as found, count(*)::int as all from vods`).catch(() => ({ rows: [{ found: -1, all: -1 }] }));
         const lag = lagSamples.at(-1)?.lag ?? {};
-        o.progress(`[hour ${hour}/${o.hours}, ${((performance.now() - realStart) / 60_000).toFixed(1)} real min] VODs seen ${rows[0]?.all}, archived ${rows[0]?.found}, waiting: fetch ${lag["hls-fetcher"] ?? "?"}, writer ${lag.writer ?? "?"}, delay ${lag.delay ?? "?"}`);
+        o.progress(`[${label}, ${((performance.now() - realStart) / 60_000).toFixed(1)} real min] VODs seen ${rows[0]?.all}, archived ${rows[0]?.found}, waiting: fetch ${lag["hls-fetcher"] ?? "?"}, writer ${lag.writer ?? "?"}, delay ${lag.delay ?? "?"}`);
         nextHour += HOUR;
       }
       if (now >= end) break;
@@ -339,6 +349,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     return {
       scale: o.scale,
       simHours: o.hours,
+      warmupHours: o.warmupHours,
       instances: o.instances,
       startedAt: t0,
       ...judgement,
