@@ -51,15 +51,15 @@ describe("the soak's judge", () => {
     const seen = vod(2);
     const slow = vod(3);
     const j = judge({
-      truth: [never, seen, slow],
-      rows: [{ ...row(seen), outcome: null, fetchedAt: null }, row(slow, { fetchedAt: at(100) })],
+      truth: [never, seen, slow, vod(4)],
+      rows: [{ ...row(seen), outcome: null, fetchedAt: null }, { ...row(vod(4)), outcome: null, fetchedAt: null, maxViewers: 8 }, row(slow, { fetchedAt: at(100) })],
       releases: [release(slow, 70)],
       dueBefore: T0 + 300 * MIN,
       minViewers: 10,
       muteMarginMs: 10 * MIN,
       faults: [{ name: "f", from: T0 + 65 * MIN, until: T0 + 80 * MIN }],
     });
-    expect(j.missedBy).toEqual({ "never seen": 1, "seen, never released": 1 });
+    expect(j.missedBy).toEqual({ "never seen": 1, "seen, never released": 1, "seen, never at 10 in a sweep": 1 });
     expect(j.latencyInFaultsP99Min).toBe(30);
     expect(j.latencyP99Min).toBe(0);
   });

@@ -13,6 +13,8 @@ export interface ArchivedRow {
   segments: number | null;
   /** The stored playlist ends with #EXT-X-ENDLIST. */
   endlist: boolean | null;
+  /** Most viewers the sweeps saw. */
+  maxViewers?: number;
 }
 
 export interface Release {
@@ -109,7 +111,16 @@ export function judge(input: JudgeInput): Judgement {
       onCdnWhenDue++;
       if (!found) {
         missed.push(key);
-        const why = !row ? "never seen" : (releases.get(key)?.length ?? 0) === 0 ? "seen, never released" : row.outcome === null ? "released, no outcome" : `outcome ${row.outcome}`;
+        // A sweep every 5 minutes samples the counts: a peak between two sweeps is not seen.
+        const why = !row
+          ? "never seen"
+          : (releases.get(key)?.length ?? 0) === 0
+            ? row.maxViewers !== undefined && row.maxViewers < input.minViewers
+              ? `seen, never at ${input.minViewers} in a sweep`
+              : "seen, never released"
+            : row.outcome === null
+              ? "released, no outcome"
+              : `outcome ${row.outcome}`;
         missedBy[why] = (missedBy[why] ?? 0) + 1;
       }
     }

@@ -17,7 +17,8 @@ export function goals(r: SoakResult, fetchBenchPerVod: number): Goal[] {
     { name: "0 duplicates", ok: r.duplicates === 0, detail: String(r.duplicates) },
     { name: "p99 release → archived ≤ 10 simulated min outside faults", ok: r.latencyP99Min <= 10, detail: `p50 ${r.latencyP50Min}, p99 ${r.latencyP99Min} min` },
     { name: "every backlog drained within one simulated hour of its fault", ok: r.maxDrainMin <= 60, detail: `longest ${r.maxDrainMin} min` },
-    { name: "busiest second ≤ the scaled limit", ok: r.busiestSecond <= r.limitPerSecond, detail: `${r.busiestSecond} ≤ ${r.limitPerSecond}` },
+    // Evenly spaced requests at 1.8 a second still put 2 in some one-second windows.
+    { name: "busiest second ≤ the scaled limit (rounded up)", ok: r.busiestSecond <= Math.ceil(r.limitPerSecond), detail: `${r.busiestSecond} against ${r.limitPerSecond}` },
     {
       name: "requests per VOD within 10% of bench:fetch",
       ok: r.requestsPerVod <= fetchBenchPerVod * 1.1,

@@ -287,8 +287,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       truth.push(...page.vods);
       if (page.vods.length < 5000) break;
     }
-    const { rows } = await pool.query<{ stream_id: string; start_time: Date; outcome: ArchivedRow["outcome"]; fetched_at: Date | null; segment_count: number | null; playlist_gz: Buffer | null }>(
-      `select stream_id::text, start_time, outcome, fetched_at, segment_count, playlist_gz from vods`,
+    const { rows } = await pool.query<{ stream_id: string; start_time: Date; outcome: ArchivedRow["outcome"]; fetched_at: Date | null; segment_count: number | null; playlist_gz: Buffer | null; max_viewers: number }>(
+      `select stream_id::text, start_time, outcome, fetched_at, segment_count, playlist_gz, max_viewers from vods`,
     );
     const archived: ArchivedRow[] = rows.map((r) => ({
       streamId: r.stream_id,
@@ -297,6 +297,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       fetchedAt: r.fetched_at?.toISOString() ?? null,
       segments: r.segment_count,
       endlist: r.playlist_gz ? gunzipSync(r.playlist_gz).toString("utf8").includes("#EXT-X-ENDLIST") : null,
+      maxViewers: r.max_viewers,
     }));
     const releases: Release[] = [];
     await readRange({ kafka, topic: catalog.vodFetchRequests.name, groupId: `${prefix}soak-reader`, from: (_p, low) => low, log: o.log }, (messages) => {
@@ -355,7 +356,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       ...judgement,
       requestsPerVod: Math.round((stats.cdn.requests / Math.max(1, fetchedVods)) * 1000) / 1000,
       busiestSecond: stats.cdn.maxPerSecond,
-      limitPerSecond: CDN_RATE * budget,
+      limitPerSecond: Math.round(CDN_RATE * budget * 1000) / 1000,
       gqlPostsPerMinute: Math.round((stats.gql.requests / Math.max(1, (end - t0) / MIN)) * 10) / 10,
       maxLag,
       maxDrainMin: Math.max(0, ...drains.map((d) => d.simMinutes)),

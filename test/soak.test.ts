@@ -1,0 +1,51 @@
+// The soak, short: every service against the realistic world at a hundredth of Twitch, an hour of
+// warm-up, then two simulated hours with the simulator's faults and a kill -9 of each service,
+// judged like `npm run soak` (broker and PostgreSQL restarts are left to the benchmark: the other
+// test files share that broker and database).
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { describe, expect, inject, it } from "vitest";
+import { childEnv, testLog } from "@vod/testing";
+import { runSoak } from "../bench/soak/run.ts";
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+
+describe("soak, short", () => {
+  it("archives every VOD the CDN held when it was due, none early, truncated or twice, within the CDN budget, through faults", async () => {
+    const lines: string[] = [];
+    const r = await runSoak({
+      root: fileURLToPath(new URL("..", import.meta.url)),
+      log: testLog,
+      scale: 0.01,
+      hours: 2,
+      warmupHours: 1,
+      speed: 60,
+      instances: 1,
+      seed: 5,
+      simPort: await freePort(),
+      brokers: inject("kafkaBrokers").join(","),
+      adminDatabaseUrl: inject("databaseUrl"),
+      infraFaults: false,
+      progress: (line) => lines.push(line),
+      env: childEnv({ LOG_LEVEL: "warn" }),
+    });
+    const summary = JSON.stringify({ ...r, hours: undefined, faults: undefined }, null, 1);
+    expect(r.vods, summary).toBeGreaterThan(20);
+    expect(r.faults.map((f) => f.name)).toEqual(expect.arrayContaining(["kill -9 of one instance of each service", "CDN down but one domain, 20 min"]));
+    expect(Object.values(r.restarts).filter((n) => n > 0).length, summary).toBeGreaterThanOrEqual(4);
+    expect(r.missed, summary).toBe(0);
+    expect(r.early, summary).toBe(0);
+    expect(r.truncated, summary).toBe(0);
+    expect(r.duplicates, summary).toBe(0);
+    expect(r.busiestSecond, summary).toBeLessThanOrEqual(Math.ceil(r.limitPerSecond));
+    expect(r.latencyP99Min, summary).toBeLessThanOrEqual(10);
+  }, 600_000);
+});
