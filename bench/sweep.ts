@@ -2,7 +2,7 @@
  * Sweep benchmark: the real live-poller (Kafka producer, limiter, shards, batches) against the
  * simulator in its own process, on a real clock, in a Twitch-shaped world, with GQL latency.
  *
- *   npm run bench:sweep -- --streams 100000 --gql-latency 150ms --gql-rate 3 [--sweeps 3] [--batch 10] [--no-restart]
+ *   npm run bench:sweep -- --streams 100000 --gql-latency 150ms --gql-rate 3 [--sweeps 3] [--batch 10] [--drift-margin 0.15] [--no-restart]
  *
  * The first sweep of a fresh deployment has no saved cursors, so each shard is one chain; later
  * sweeps cut shards into segments. Then the poller is restarted (unless --no-restart) and its first
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     sweeps: { type: "string", default: "3" },
     batch: { type: "string" },
     seed: { type: "string", default: "1" },
+    "drift-margin": { type: "string" },
     /** Topic prefix; reuse one to start from the cursors an earlier run of the same world saved. */
     prefix: { type: "string" },
     "no-restart": { type: "boolean", default: false },
@@ -87,6 +88,7 @@ const env = readEnv({
   MIN_VIEWERS: String(MIN),
   SWEEP_INTERVAL: "5s",
   ...(values.batch ? { GQL_BATCH: values.batch } : {}),
+  ...(values["drift-margin"] ? { DRIFT_MARGIN: values["drift-margin"] } : {}),
 });
 const log = createLogger({ service: "bench-sweep", level: "warn" });
 // POSTs as they leave the poller's limiter: the rate the endpoint sees.

@@ -6,7 +6,7 @@ import { createCatalog, type StreamSnapshot, type SweepMarker, type TypedProduce
 import type { Logger } from "@vod/log";
 import { createGqlBatchClient, type GqlBatchClient } from "@vod/twitch";
 import type { PollerEnv } from "./env.ts";
-import { saveCursors } from "./cursors.ts";
+import { saveCursors, type SavedSweep } from "./cursors.ts";
 import { SweepHistory } from "./integrity.ts";
 import { planShards, type PageMark } from "./shards.ts";
 import { newSweepId, runSweep, type SweepResult } from "./sweep.ts";
@@ -22,8 +22,8 @@ export interface PollerDeps {
   onCrash?(err: unknown): void;
   /** Called as each POST leaves the limiter (the bench measures the rate the endpoint sees). */
   onPost?(): void;
-  /** Pages of the last sweep before a restart, per shard (saved cursors): the first sweep is cut at them. */
-  savedPages?: ReadonlyMap<string, PageMark[]>;
+  /** The last sweep before a restart (saved cursors, streamers published): the first sweep is cut at its pages and looks up its streamers. */
+  saved?: SavedSweep;
   /** Called after each sweep with what it cost and what the lookup by id added (the bench). */
   onSweep?(info: { sweepId: string; pages: number; posts: number; recheck: SweepResult["recheck"] }): void;
   /** Called with snapshots and markers once Kafka acknowledged them (the bench). */
@@ -96,9 +96,9 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
     });
   const history = new SweepHistory({ minRatio: env.SWEEP_MIN_RATIO, history: env.SWEEP_HISTORY, minMedian: env.SWEEP_MIN_MEDIAN });
   /** Pages of the last sweep per shard: where to cut the next one into segments. */
-  const lastPages = new Map<string, PageMark[]>(deps.savedPages ?? []);
+  const lastPages = new Map<string, PageMark[]>(deps.saved?.pages ?? []);
   /** Streamers the last sweep published: the next one looks up those its pages miss. */
-  let lastPublished: Set<string> | undefined;
+  let lastPublished: ReadonlySet<string> | undefined = deps.saved && deps.saved.published.size > 0 ? deps.saved.published : undefined;
 
   const stopping = new AbortController();
   const state: RunningPoller & { loop?: Promise<void> } = { stop, sweeps: 0, lastMarkerAt: clock.now(), crashed: undefined };
@@ -156,7 +156,7 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
         signal,
       );
       const marker = history.judge(result.marker, result.shards, env.TRACK_MIN_VIEWERS);
-      lastPublished = result.published;
+      lastPublished = new Set(result.published.keys());
       deps.onSweep?.({ sweepId, pages: result.pages, posts: result.posts, recheck: result.recheck });
       metrics.recheck.inc({ result: "published" }, result.recheck.published);
       metrics.recheck.inc({ result: "not_live" }, result.recheck.asked - result.recheck.published - result.recheck.unanswered);
@@ -176,7 +176,7 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
         // Without a marker the sweep is never taken as complete, which is the safe side.
         sweepLog.error({ err }, "could not publish the sweep marker");
       }
-      await saveCursors(producer, catalog, sweepId, clock.now(), lastPages).catch((err: unknown) => sweepLog.warn({ err }, "could not save the sweep's cursors; a restart would page each shard as one chain"));
+      await saveCursors(producer, catalog, sweepId, clock.now(), lastPages, result.published).catch((err: unknown) => sweepLog.warn({ err }, "could not save the sweep's cursors; a restart would page each shard as one chain"));
       const wait = begin + env.SWEEP_INTERVAL - clock.now();
       if (wait > 0) await sleep(clock.realDelay(wait), stopping.signal);
     }

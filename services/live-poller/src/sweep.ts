@@ -83,8 +83,8 @@ export interface SweepResult {
   posts: number;
   /** Streamers of the last sweep the pages missed, looked up by id: how many, how many were live and published, how many went unanswered. */
   recheck: { asked: number; published: number; unanswered: number };
-  /** Streamers published by this sweep (the next one's `recheck`). */
-  published: Set<string>;
+  /** Streamers published by this sweep (the next one's `recheck`), with the shard each belongs to. */
+  published: Map<string, string>;
 }
 
 /** Sortable by start, unique across pollers. */
@@ -142,7 +142,8 @@ const errorOf = (err: unknown): GqlError => (err instanceof GqlError ? err : new
 export async function runSweep(sweepId: string, plans: readonly ShardPlan[], options: SweepOptions, deps: SweepDeps, signal: AbortSignal): Promise<SweepResult> {
   const { gql, clock, publish } = deps;
   const startedAt = clock.now();
-  const seen = new Set<string>();
+  /** Streamers published, and the shard each belongs to. */
+  const seen = new Map<string, string>();
   const stop = new AbortController();
   const halt = AbortSignal.any([signal, stop.signal]);
   const random = deps.random ?? Math.random;
@@ -186,9 +187,9 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
   };
 
   /** Publishes a stream at or above the tracking threshold, once per sweep. */
-  const take = (s: LiveStream, observedAt: string, fresh: StreamSnapshot[]): boolean => {
+  const take = (s: LiveStream, shard: string, observedAt: string, fresh: StreamSnapshot[]): boolean => {
     if (s.viewers < options.trackMinViewers || seen.has(s.streamerId)) return false;
-    seen.add(s.streamerId);
+    seen.set(s.streamerId, shard);
     fresh.push({
       v: 1,
       sweepId,
@@ -238,7 +239,7 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
     const window = new Set(ids.slice(0, seg.expect.length + 2));
     const moved = seg.expect.length > 0 && seg.expect.some((id) => !window.has(id));
     seg.expect = [];
-    for (const s of page.streams) if (take(s, observedAt, fresh)) shard.count++;
+    for (const s of page.streams) if (take(s, shard.plan.shard.name, observedAt, fresh)) shard.count++;
     if (moved && options.driftMargin > 0 && top !== null && page.cursors.length > 0) {
       // Back to the closest page of this shard, whichever segment read it, that began at least the
       // margin above the front: a stream can jump over a segment's start into the one before it.
@@ -346,6 +347,8 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, () => worker()));
 
   const recheck = { asked: 0, published: 0, unanswered: 0 };
+  const shardOf = (language: string | null): string =>
+    (plans.find((p) => language !== null && p.shard.languages.includes(language)) ?? plans.find((p) => p.shard.name === "rest") ?? plans.at(-1))?.shard.name ?? "rest";
   if (deps.recheck && !halt.aborted && fatal === null) {
     const missing = [...deps.recheck].filter((id) => !seen.has(id));
     recheck.asked = missing.length;
@@ -376,7 +379,7 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
           const parsed = result?.ok ? parseLiveUsers(result.data) : undefined;
           if (!parsed?.ok) return void failed.push(ids);
           if (parsed.dropped.length > 0) deps.onDropped?.(parsed.dropped);
-          for (const st of parsed.streams) if (take(st, observedAt, fresh)) recheck.published++;
+          for (const st of parsed.streams) if (take(st, shardOf(st.language), observedAt, fresh)) recheck.published++;
         });
         if (fresh.length === 0) continue;
         try {
