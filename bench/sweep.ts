@@ -116,38 +116,8 @@ const hooks = {
 let poller = await start(env, log, undefined, hooks);
 boundaries[0]!.realStart = Math.min(performance.now(), posts[0] ?? Infinity);
 const ends: { truth: Truth; realEnd: number; rssMb: number; marker: SweepMarker | undefined }[] = [];
-/** The sweeps of one poller process, counted from the start of the run. */
-const sweepUntil = async (total: number, before: number): Promise<void> => {
-  while (ends.length < total) {
-    await new Promise((r) => setTimeout(r, 50));
-    if (before + poller.sweeps > ends.length) {
-      const realEnd = performance.now();
-      const rssMb = Math.round(rssMax / 1e6);
-      rssMax = process.memoryUsage().rss;
-      // The marker of the sweep that just ended (a poller that is closed also marks its cut sweep).
-      const marker = markers.at(-1);
-      ends.push({ truth: await truth(), realEnd, rssMb, marker });
-      // The next sweep starts SWEEP_INTERVAL after this one started, or at once if it overran.
-      if (ends.length < total) boundaries.push({ truth: truth(), realStart: realEnd });
-    }
-  }
-};
-await sweepUntil(sweeps, 0);
-if (restart) {
-  // A restart: a new poller reads the cursors the last one saved and cuts its first sweep at them.
-  await poller.close();
-  const restartAt = performance.now();
-  boundaries.push({ truth: truth(), realStart: restartAt });
-  await boundaries.at(-1)!.truth;
-  poller = await start(env, log, undefined, hooks);
-  await sweepUntil(sweeps + 1, sweeps);
-}
-clearInterval(sampler);
-await poller.close();
-simChild.stdin.write("quit\n");
-
-const results = [];
-for (let i = 0; i < ends.length; i++) {
+/** Judges sweep i as soon as it ended, against the truth at its start and end. */
+async function summarize(i: number) {
   const marker = ends[i]!.marker;
   const begin = await boundaries[i]!.truth;
   const end = ends[i]!;
@@ -175,7 +145,7 @@ for (let i = 0; i < ends.length; i++) {
     while ((inSweep[b] as number) - (inSweep[a] as number) >= 1000) a++;
     perSecondMax = Math.max(perSecondMax, b - a + 1);
   }
-  results.push({
+  const result = {
     sweep: i + 1,
     kind: i === 0 ? (values.prefix ? "first (cursors saved by an earlier run)" : "first start (nothing saved)") : i === sweeps ? "after a restart" : "warm",
     streamsLive: begin.live,
@@ -194,8 +164,45 @@ for (let i = 0; i < ends.length; i++) {
     reason: marker?.reason ?? null,
     rssMb: end.rssMb,
     simRssMb: end.truth.rssMb,
-  });
+  };
+  // Each sweep's record of what it published is dropped once judged: the bench's own memory stays one sweep's.
+  seenBySweep.delete(marker?.sweepId ?? "");
+  return result;
 }
+
+const summaries: Promise<Awaited<ReturnType<typeof summarize>>>[] = [];
+/** The sweeps of one poller process, counted from the start of the run. */
+const sweepUntil = async (total: number, before: number): Promise<void> => {
+  while (ends.length < total) {
+    await new Promise((r) => setTimeout(r, 50));
+    if (before + poller.sweeps > ends.length) {
+      const realEnd = performance.now();
+      const rssMb = Math.round(rssMax / 1e6);
+      rssMax = process.memoryUsage().rss;
+      // The marker of the sweep that just ended (a poller that is closed also marks its cut sweep).
+      const marker = markers.at(-1);
+      ends.push({ truth: await truth(), realEnd, rssMb, marker });
+      summaries.push(summarize(ends.length - 1));
+      // The next sweep starts SWEEP_INTERVAL after this one started, or at once if it overran.
+      if (ends.length < total) boundaries.push({ truth: truth(), realStart: realEnd });
+    }
+  }
+};
+await sweepUntil(sweeps, 0);
+if (restart) {
+  // A restart: a new poller reads the cursors the last one saved and cuts its first sweep at them.
+  await poller.close();
+  const restartAt = performance.now();
+  boundaries.push({ truth: truth(), realStart: restartAt });
+  await boundaries.at(-1)!.truth;
+  poller = await start(env, log, undefined, hooks);
+  await sweepUntil(sweeps + 1, sweeps);
+}
+clearInterval(sampler);
+await poller.close();
+simChild.stdin.write("quit\n");
+
+const results = await Promise.all(summaries);
 for (const r of results.slice(0, -1)) console.log(JSON.stringify(r));
 const last = results.at(-1)!;
 const { streamsLive, streamsAtOrAboveMin, streamsAtOrAboveTrack, seen, coverage, seconds, postsPerSecondMax, complete, rssMb } = last;

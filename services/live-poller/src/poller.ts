@@ -127,7 +127,10 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
           backoffInitialMs: env.GQL_BACKOFF_INITIAL,
           backoffMaxMs: env.GQL_BACKOFF_MAX,
           joinMargin: env.JOIN_MARGIN,
-          driftMargin: env.DRIFT_MARGIN,
+          // Step-backs re-read pages for streams that jumped over a chain's front; the lookup by id finds
+          // those of them the last sweep published for a POST or two instead, so they are only worth
+          // their pages when there is no last sweep to look up (a first start).
+          driftMargin: env.RECHECK_MISSING && lastPublished ? 0 : env.DRIFT_MARGIN,
         },
         {
           gql,
@@ -156,7 +159,10 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
         signal,
       );
       const marker = history.judge(result.marker, result.shards, env.TRACK_MIN_VIEWERS);
-      lastPublished = new Set(result.published.keys());
+      // An incomplete sweep published only part of what is live: keep looking up the last one's streamers too.
+      const published = new Set(result.published.keys());
+      if (!result.marker.complete && lastPublished) for (const id of lastPublished) published.add(id);
+      lastPublished = published;
       deps.onSweep?.({ sweepId, pages: result.pages, posts: result.posts, recheck: result.recheck });
       metrics.recheck.inc({ result: "published" }, result.recheck.published);
       metrics.recheck.inc({ result: "not_live" }, result.recheck.asked - result.recheck.published - result.recheck.unanswered);
@@ -176,7 +182,12 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
         // Without a marker the sweep is never taken as complete, which is the safe side.
         sweepLog.error({ err }, "could not publish the sweep marker");
       }
-      await saveCursors(producer, catalog, sweepId, clock.now(), lastPages, result.published).catch((err: unknown) => sweepLog.warn({ err }, "could not save the sweep's cursors; a restart would page each shard as one chain"));
+      // Only a complete sweep's pages and streamers are worth starting from (a sweep cut short by shutdown has few).
+      if (result.marker.complete) {
+        await saveCursors(producer, catalog, sweepId, clock.now(), lastPages, result.published).catch((err: unknown) =>
+          sweepLog.warn({ err }, "could not save the sweep's cursors; a restart would page each shard as one chain"),
+        );
+      }
       const wait = begin + env.SWEEP_INTERVAL - clock.now();
       if (wait > 0) await sleep(clock.realDelay(wait), stopping.signal);
     }
