@@ -1,7 +1,7 @@
 /**
  * A day of Twitch, end to end (see bench/soak/run.ts):
  *
- *   npm run soak -- [--scale 0.1] [--hours 24] [--warmup 2] [--speed 60] [--instances 1] [--seed 1] [--json] [--no-infra-faults]
+ *   npm run soak -- [--scale 0.1] [--hours 24] [--warmup 4] [--warmup-budget 10] [--speed 60] [--instances 1] [--seed 1] [--json] [--no-infra-faults]
  *
  * Writes docs/soak.md and docs/soak.svg (unless --no-report), prints progress, the goals, and as
  * its last line one JSON object. Exits 1 when a goal is missed.
@@ -20,7 +20,8 @@ const { values } = parseArgs({
   options: {
     scale: { type: "string", default: "0.1" },
     hours: { type: "string", default: "24" },
-    warmup: { type: "string", default: "2" },
+    warmup: { type: "string", default: "4" },
+    "warmup-budget": { type: "string", default: "10" },
     speed: { type: "string", default: "60" },
     instances: { type: "string", default: "1" },
     seed: { type: "string", default: "1" },
@@ -44,6 +45,7 @@ const result = await runSoak({
   scale: Number(values.scale),
   hours: Number(values.hours),
   warmupHours: Number(values.warmup),
+  warmupBudget: Number(values["warmup-budget"]),
   speed: Number(values.speed),
   instances: Number(values.instances),
   seed: Number(values.seed),

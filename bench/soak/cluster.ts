@@ -63,6 +63,28 @@ export class Cluster {
     });
   }
 
+  /** Stops one process (SIGTERM, then SIGKILL after 15 s) and starts it again with `env` added. */
+  async restart(name: string, env: Record<string, string>): Promise<void> {
+    const p = this.#procs.get(name);
+    if (!p) throw new Error(`no process ${name}`);
+    const { child, spec } = p;
+    // Taken out of supervision first, so its exit does not start the old spec again.
+    this.#procs.delete(name);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      let timer: NodeJS.Timeout | undefined;
+      const exited = await Promise.race([
+        new Promise<boolean>((r) => child.once("exit", () => r(true))),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 15_000))),
+      ]);
+      clearTimeout(timer);
+      if (!exited) child.kill("SIGKILL");
+    }
+    this.start({ ...spec, env: { ...spec.env, ...env } });
+    const restarted = this.#procs.get(name);
+    if (restarted) restarted.rssMaxMb = p.rssMaxMb;
+  }
+
   /** kill -9 of one process; the supervisor starts it again. */
   kill9(name: string): void {
     this.#procs.get(name)?.child.kill("SIGKILL");

@@ -28,8 +28,13 @@ export interface SoakOptions {
   log: Logger;
   scale: number;
   hours: number;
-  /** Simulated hours run first, unmeasured and without faults: the fetcher learns where streamers' VODs live, as a deployment does on its first day. */
+  /**
+   * Simulated hours run first, unmeasured and without faults, with the fetchers' CDN budget
+   * multiplied by `warmupBudget`: they learn where streamers' VODs live, as a deployment does in
+   * its first days. At t0 they restart on the scaled budget.
+   */
   warmupHours: number;
+  warmupBudget: number;
   speed: number;
   instances: number;
   seed: number;
@@ -203,7 +208,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       CDN_URL_TEMPLATE: `${simUrl}/cdn/{domain}/`,
       GQL_ENDPOINT: `${simUrl}/gql`,
       CDN_DOMAINS: world.configuredDomains.join(","),
-      RATE_PER_SECOND: String(CDN_RATE * budget),
+      RATE_PER_SECOND: String(CDN_RATE * budget * (o.warmupHours > 0 ? o.warmupBudget : 1)),
       RATE_FLOOR_PER_SECOND: String(0.2 * budget),
       GQL_RATE: String(FETCHER_GQL_RATE * budget),
     });
@@ -221,7 +226,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       .map(({ f, i }) => ({ id: `soak-${i}`, ...f.sim, from: new Date(t0 + f.at).toISOString(), until: new Date(t0 + f.at + f.forMs).toISOString() }));
     await getJson(`${simUrl}/admin/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ add: simFaults }) });
     const pending = schedule.filter((f) => f.kind !== "sim").sort((a, b) => a.at - b.at);
-    o.progress(`soak ${runId}: ${streams} live streams, ${o.warmupHours} simulated hours of warm-up then ${o.hours} measured at ${o.speed}x, ${o.instances} instance(s) of each service, CDN budget ${CDN_RATE * budget}/s; topics ${prefix}*; logs .infra/soak/`);
+    o.progress(`soak ${runId}: ${streams} live streams, ${o.warmupHours} simulated hours of warm-up (CDN budget x${o.warmupBudget}) then ${o.hours} measured at ${o.speed}x, ${o.instances} instance(s) of each service, CDN budget ${CDN_RATE * budget}/s; topics ${prefix}*; logs .infra/soak/`);
     for (const f of schedule) o.progress(`  fault at +${(f.at / HOUR).toFixed(1)} h: ${f.name}`);
 
     await admin.connect();
@@ -252,7 +257,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       await new Promise((r) => setTimeout(r, 2_000));
       const now = await simNow();
       if (!measuring && now >= t0) {
-        // The measured window: requests, the busiest second and GQL POSTs count from here.
+        // The measured window: the fetchers on the scaled budget, and requests, the busiest second
+        // and GQL POSTs counted from here.
+        if (o.warmupHours > 0 && o.warmupBudget !== 1) {
+          await Promise.all(cluster.names("hls-fetcher").map((name) => cluster.restart(name, { RATE_PER_SECOND: String(CDN_RATE * budget) })));
+        }
         await getJson(`${simUrl}/admin/stats/reset`, { method: "POST" });
         measuring = true;
       }
