@@ -167,6 +167,9 @@ async function summarize(i: number) {
   };
   // Each sweep's record of what it published is dropped once judged: the bench's own memory stays one sweep's.
   seenBySweep.delete(marker?.sweepId ?? "");
+  const judged: Truth = { at: 0, live: 0, atOrAboveMin: 0, tracked: [], viewers: [], rssMb: 0 };
+  end.truth = judged;
+  boundaries[i]!.truth = Promise.resolve(judged);
   return result;
 }
 

@@ -34,7 +34,7 @@ describe("the soak's judge", () => {
     const truth = [ok, small, late, missed, gone, early, truncated, dup];
     const rows = [row(ok), row(early, { fetchedAt: at(50) }), row(truncated, { endlist: false }), row(dup), { ...row(missed), outcome: "not_found" as const }];
     const releases = [release(ok), release(early, 45), release(truncated), release(dup), release(dup), release(missed)];
-    const j = judge({ truth, rows, releases, dueBefore: T0 + 300 * MIN, minViewers: 10, muteMarginMs: 10 * MIN, faults: [] });
+    const j = judge({ truth, endedFrom: T0, rows, releases, dueBefore: T0 + 300 * MIN, minViewers: 10, muteMarginMs: 10 * MIN, faults: [] });
     expect(j.vods).toBe(6); // not the small one, nor the one due after the run
     expect(j.onCdnWhenDue).toBe(5); // `gone` left the CDN before it was due
     expect(j.archived).toBe(4);
@@ -51,7 +51,8 @@ describe("the soak's judge", () => {
     const seen = vod(2);
     const slow = vod(3);
     const j = judge({
-      truth: [never, seen, slow, vod(4)],
+      truth: [never, seen, slow, vod(4), vod(9, { endedAt: at(-30) })],
+      endedFrom: T0,
       rows: [{ ...row(seen), outcome: null, fetchedAt: null }, { ...row(vod(4)), outcome: null, fetchedAt: null, maxViewers: 8 }, row(slow, { fetchedAt: at(100) })],
       releases: [release(slow, 70)],
       dueBefore: T0 + 300 * MIN,

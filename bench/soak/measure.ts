@@ -30,8 +30,10 @@ export interface Window {
 }
 
 export interface JudgeInput {
-  /** Every VOD the simulator ended in the run (any viewers). */
+  /** Every VOD the simulator ended since it started (any viewers), warm-up included. */
   truth: VodTruth[];
+  /** VODs that ended before this (simulated ms) are not judged (the warm-up). */
+  endedFrom: number;
   rows: ArchivedRow[];
   releases: Release[];
   /** VODs due after this (simulated ms) are left out: the run ended before they could be archived. */
@@ -99,7 +101,7 @@ export function judge(input: JudgeInput): Judgement {
   const latencyInFaults: number[] = [];
 
   for (const t of input.truth) {
-    if (t.peakViewers < input.minViewers || t.endedAt === null) continue;
+    if (t.peakViewers < input.minViewers || t.endedAt === null || Date.parse(t.endedAt) < input.endedFrom) continue;
     const due = dueAt(t, input.muteMarginMs);
     if (due === null || due >= input.dueBefore) continue;
     vods++;

@@ -292,7 +292,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const stats = await getJson<{ cdn: { requests: number; maxPerSecond: number }; gql: { requests: number } }>(`${simUrl}/admin/stats`);
     const truth: VodTruth[] = [];
     for (let offset = 0; ; offset += 5000) {
-      const page = await getJson<{ total: number; vods: VodTruth[] }>(`${simUrl}/admin/vods?state=ended&endedFrom=${t0 + 10 * MIN}&endedBefore=${end}&limit=5000&offset=${offset}`);
+      const page = await getJson<{ total: number; vods: VodTruth[] }>(`${simUrl}/admin/vods?state=ended&endedFrom=${simStart}&endedBefore=${end}&limit=5000&offset=${offset}`);
       truth.push(...page.vods);
       if (page.vods.length < 5000) break;
     }
@@ -316,7 +316,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         if (parsed.success) releases.push({ streamId: parsed.data.streamId, startTime: parsed.data.startTime, releaseAt: parsed.data.releaseAt });
       }
     });
-    const judgement = judge({ truth, rows: archived, releases, dueBefore: end - HOUR, minViewers: MIN_VIEWERS, muteMarginMs: MUTE_MARGIN_MS, faults: windows });
+    const judgement = judge({ truth, endedFrom: t0, rows: archived, releases, dueBefore: end - HOUR, minViewers: MIN_VIEWERS, muteMarginMs: MUTE_MARGIN_MS, faults: windows });
 
     // Backlogs: after each fault window, how long until every group is back to what it had before.
     const drains: SoakResult["drains"] = [];
