@@ -198,6 +198,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       CLOCK_ORIGIN: world.now,
       CLOCK_REAL_ORIGIN: new Date().toISOString(),
     };
+    // Timeouts are real time: at 60x a 15 s request timeout would hold a blackholed request for 15
+    // simulated minutes. Scaled by the speed like the budgets, with a floor a busy machine allows.
+    const timeout = (realSeconds: number) => `${Math.max(1000, Math.round((realSeconds * 1000) / o.speed))}ms`;
     const specs: ProcessSpec[] = [];
     const add = (service: string, count: number, env: Record<string, string>) => {
       for (let i = 1; i <= count; i++) specs.push({ name: `${service}-${i}`, service, script: `services/${service}/src/main.ts`, env: { ...common, ...env } });
@@ -211,10 +214,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       RATE_PER_SECOND: String(CDN_RATE * budget * (o.warmupHours > 0 ? o.warmupBudget : 1)),
       RATE_FLOOR_PER_SECOND: String(0.2 * budget),
       GQL_RATE: String(FETCHER_GQL_RATE * budget),
+      CONNECT_TIMEOUT: timeout(3),
+      HEADERS_TIMEOUT: timeout(5),
+      BODY_TIMEOUT: timeout(10),
+      REQUEST_TIMEOUT: timeout(15),
+      GQL_TIMEOUT: timeout(3),
     });
     add("delay", o.instances, { GROUP_ID: groups.delay, MUTE_MARGIN: `${MUTE_MARGIN_MS / MIN}m`, MIN_VIEWERS: String(MIN_VIEWERS) });
     // One poller: it is the single producer of sweeps.
-    add("live-poller", 1, { GQL_ENDPOINT: `${simUrl}/gql`, GQL_RATE: String(POLLER_GQL_RATE * budget) });
+    add("live-poller", 1, { GQL_ENDPOINT: `${simUrl}/gql`, GQL_RATE: String(POLLER_GQL_RATE * budget), GQL_TIMEOUT: timeout(10) });
     for (const s of specs) cluster.start(s);
 
     // Faults the simulator plays itself are scheduled now, in simulated time.
