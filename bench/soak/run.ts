@@ -362,7 +362,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         latencyP99Min: Math.round(percentile(lat, 99) * 10) / 10,
       });
     }
-    const fetchedVods = archived.filter((r) => r.outcome !== null).length;
+    // Requests were counted from t0: so are the VODs they were for.
+    const fetchedVods = archived.filter((r) => r.outcome !== null && r.fetchedAt !== null && Date.parse(r.fetchedAt) >= t0).length;
     const rssMb = cluster.rss();
     return {
       scale: o.scale,
