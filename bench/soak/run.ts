@@ -331,7 +331,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     for (const w of windows) {
       const before = lagSamples.filter((s) => s.at < w.from).at(-1)?.lag ?? {};
       for (const group of Object.keys(consumed)) {
-        const base = Math.max(50, 2 * (before[group] ?? 0));
+        // Back to (about) where it was before the fault, or to nothing much.
+        const base = Math.max(20, Math.round(1.1 * (before[group] ?? 0)));
         const after = lagSamples.filter((s) => s.at >= w.until);
         const back = after.find((s) => (s.lag[group] ?? 0) <= base);
         const peak = Math.max(0, ...lagSamples.filter((s) => s.at >= w.from && s.at < (back?.at ?? Infinity)).map((s) => s.lag[group] ?? 0));
