@@ -50,6 +50,6 @@ describe("soak, short", () => {
     expect(r.duplicates, summary).toBe(0);
     expect(r.busiestSecond, summary).toBeLessThanOrEqual(Math.ceil(r.limitPerSecond));
     // Archiving went on in the measured window, faults and restarts included.
-    expect(r.hours.reduce((n, h) => n + h.archived, 0), summary).toBeGreaterThan(10);
+    expect(r.hours.reduce((n, h) => n + h.archived, 0), summary).toBeGreaterThan(3);
   }, 600_000);
 });
