@@ -69,9 +69,12 @@ export function chart(r: SoakResult, t0: number): string {
     ["#7a4fa3", "fetch backlog ÷ 10"],
     ["#f4c7c3", "fault window"],
   ];
-  legend.forEach(([color, label], i) => {
-    parts.push(`<rect x="${pad.l + i * 170}" y="${H - 14}" width="10" height="10" fill="${color}"/><text x="${pad.l + i * 170 + 14}" y="${H - 5}">${label}</text>`);
-  });
+  let lx = pad.l;
+  for (const [color, label] of legend) {
+    parts.push(`<rect x="${lx}" y="${H - 14}" width="10" height="10" fill="${color}"/><text x="${lx + 14}" y="${H - 5}">${label}</text>`);
+    // About 6 px a character at 11 px.
+    lx += 14 + (label ?? "").length * 6 + 18;
+  }
   parts.push(`</svg>`);
   return parts.join("\n");
 }
