@@ -19,7 +19,9 @@ export {
   matchListedVod,
   parseArchiveListing,
   parseStreamerArchives,
+  STREAMER_ARCHIVES_BY_LOGIN_QUERY,
   STREAMER_ARCHIVES_QUERY,
+  streamerArchivesByLoginVariables,
   streamerArchivesVariables,
 } from "./gql/streamer-archives.ts";
 export type { ArchiveListing, ListedVod, Visibility } from "./gql/streamer-archives.ts";
