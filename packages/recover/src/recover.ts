@@ -182,7 +182,7 @@ export async function recover(target: Target, time: StartTime | undefined, o: Re
       source,
       login: at.login,
       streamId: target.streamId!,
-      startTime: new Date(at.startMs).toISOString(),
+      startTime: new Date(at.startMs).toISOString().replace(".000Z", "Z"),
       url: at.url,
       cdnUrl: at.cdnUrl === undefined ? at.url : at.cdnUrl,
       playlist: text,
