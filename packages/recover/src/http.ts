@@ -76,8 +76,7 @@ export class CdnClient {
       this.#sentAt.shift();
       void this.#limiter.incrementReservoir(1);
     }, this.options.windowMs);
-    // Units still out must not keep the command alive after its answer.
-    timer.unref();
+    // Kept referenced: a job waiting for its unit must keep the process alive; close() clears them.
     this.#timers.add(timer);
   }
 

@@ -16,27 +16,30 @@ describe("searchCandidates", () => {
       ["c.example", 1735405553],
     ]);
     expect(all[0]!.path).toBe(vodPath("lirik", "52800169245", 1735405554));
-    // The other domains' start comes next; the streamer's seconds-field form before the other domains' −1 s.
-    expect(all.slice(2, 5).map((c) => [c.domain, c.variant])).toEqual([
-      ["a.example", "start"],
-      ["b.example", "start"],
-      ["d.example", "start"],
-    ]);
-    expect(all[5]).toMatchObject({ domain: "c.example", variant: "seconds", band: "seconds-field", ts: 54 });
+    // Every domain's start and −1 s come before any seconds-field form (a same-id restart).
+    const firstSeconds = all.findIndex((c) => c.band === "seconds-field");
+    expect(firstSeconds).toBe(8);
+    expect(all.slice(firstSeconds).every((c) => c.ts === 54 && c.variant === "seconds")).toBe(true);
+    expect(all[8]!.domain).toBe("c.example");
   });
 
-  it("a minute: every second of it (and the second before) on the streamer's domain, then its neighbouring minutes, then other domains", () => {
+  it("a minute: every second of it on the streamer's domain, then on the other domains; then the seconds field; the minutes either side last", () => {
     const all = searchCandidates("x", "1", { ms: MINUTE, precision: "minute" }, { ...cold, streamerDomain: "b.example" });
     const first = all.slice(0, 61);
     expect(first.every((c) => c.domain === "b.example" && c.band === "given")).toBe(true);
+    // Every start in the minute, and the second before it (the first second's −1 s).
     expect(new Set(first.map((c) => c.ts))).toEqual(new Set(Array.from({ length: 61 }, (_, i) => M - 1 + i)));
-    // Then the minutes either side, still on the streamer's domain.
-    const next = all.slice(61, 61 + 119);
-    expect(next.every((c) => c.domain === "b.example" && c.band === "neighbour")).toBe(true);
-    expect(Math.min(...next.map((c) => c.ts))).toBe(M - 60);
-    expect(Math.max(...next.map((c) => c.ts))).toBe(M + 119);
-    // Then the minute given on every other domain.
-    expect(all.slice(180, 180 + 3 * 60).every((c) => c.domain !== "b.example" && c.band === "given")).toBe(true);
+    expect(all.slice(61, 61 + 3 * 61).every((c) => c.domain !== "b.example" && c.band === "given")).toBe(true);
+    const seconds = all.slice(244, 244 + 4 * 60);
+    expect(seconds.every((c) => c.band === "seconds-field" && c.ts < 60)).toBe(true);
+    expect(seconds.slice(0, 60).every((c) => c.domain === "b.example")).toBe(true);
+    const neighbours = all.slice(484);
+    expect(neighbours).toHaveLength(4 * 120);
+    expect(neighbours.every((c) => c.band === "neighbour")).toBe(true);
+    // On the streamer's domain first: the minute before (M−61 … M−2) and the minute after (M+60 … M+119).
+    expect(neighbours.slice(0, 120).every((c) => c.domain === "b.example")).toBe(true);
+    expect(Math.min(...neighbours.map((c) => c.ts))).toBe(M - 61);
+    expect(Math.max(...neighbours.map((c) => c.ts))).toBe(M + 119);
   });
 
   it("a minute, nothing known: domains by the fetcher's score, each with the minute's starts before the next", () => {

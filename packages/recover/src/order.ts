@@ -18,19 +18,25 @@ export interface SearchCandidate extends Candidate {
 }
 
 /**
- * Weight of each neighbouring minute against the minute given: trackers and people are off by a
- * minute or two (local time, rounding), rarely, so they come after the minute on the same domain
- * and before the other domains.
+ * Weight of each neighbouring minute against the minute given (trackers and people are off by a
+ * minute, rarely); it orders candidates inside the neighbour band only, which comes last.
  */
 const NEIGHBOUR_WEIGHT = 0.05;
+/**
+ * Bands in order: the forms of the time given on every domain, then the seconds-field forms (a
+ * same-id restart), then the minutes either side. A same-id restart's other VOD starts minutes
+ * away, so the neighbouring minutes would find it before the seconds field of the VOD asked for.
+ */
+const BAND_ORDER: Record<CandidateBand, number> = { given: 0, "seconds-field": 1, neighbour: 2 };
 const NO_HITS = { start: 0, minus1: 0, seconds: 0 };
 
 /**
  * Every (domain, timestamp) for a VOD whose start is known to the second or the minute, likeliest
- * first, ranked by the fetcher's `orderCandidates` for each second the start may be: exact → the
- * start, one second less, the seconds field; a minute → every second of it (each form), and only
- * after them the minutes either side. Duplicates (one second's start is the next one's −1 s) are
- * merged, their probabilities added. Ties go domain by domain, in the order given.
+ * first within its band, ranked by the fetcher's `orderCandidates` for each second the start may be:
+ * exact → the start and one second less, then the seconds field; a minute → every second of it,
+ * then the seconds-field forms, and only after them the minutes either side. Duplicates (one
+ * second's start is the next one's −1 s) are merged, their probabilities added. Ties go domain by
+ * domain, in the order given.
  */
 export function searchCandidates(login: string, streamId: string, time: StartTime, k: DomainKnowledge): SearchCandidate[] {
   const starts: { ms: number; weight: number; band: "given" | "neighbour" }[] = [];
@@ -59,5 +65,5 @@ export function searchCandidates(login: string, streamId: string, time: StartTim
       } else merged.set(id, { ...c, p, band, rank: domainRank.get(c.domain)! * 1e7 + merged.size });
     }
   }
-  return [...merged.values()].sort((a, b) => b.p - a.p || a.rank - b.rank).map(({ rank: _rank, ...c }) => c);
+  return [...merged.values()].sort((a, b) => BAND_ORDER[a.band] - BAND_ORDER[b.band] || b.p - a.p || a.rank - b.rank).map(({ rank: _rank, ...c }) => c);
 }

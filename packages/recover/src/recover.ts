@@ -96,10 +96,22 @@ export async function recover(target: Target, time: StartTime | undefined, o: Re
     let streamerId: string | undefined;
     let seenLive = false;
 
-    // 1, 2: our archive.
-    if (o.db) {
+    // 1, 2: our archive. Unreadable (not migrated, down): the other sources still work.
+    let db = o.db;
+    const rowsOf = async (): Promise<ArchivedVod[] | null> => {
+      try {
+        return await archivedVods(db!, streamId);
+      } catch (err) {
+        const e = err as Error & { cause?: Error };
+        note(`our archive could not be read (${(e.cause ?? e).message.split("\n")[0]}); going on without it`);
+        db = undefined;
+        return null;
+      }
+    };
+    const archived = db ? await rowsOf() : null;
+    if (db && archived) {
       sources.push("archive");
-      const rows = (await archivedVods(o.db, streamId)).filter((r) => time === undefined || near(r.startMs, time));
+      const rows = archived.filter((r) => time === undefined || near(r.startMs, time));
       const found = rows.find((r) => r.outcome === "found" && r.playlist !== null);
       if (found) return await finish(fromArchive(found, o.apiUrl), found.playlist!, "archive");
       const seen = rows[0];
@@ -109,7 +121,7 @@ export async function recover(target: Target, time: StartTime | undefined, o: Re
         streamerId = seen.streamerId;
         exact = { ms: seen.startMs, precision: "second" };
         seenLive = true;
-      } else if (login) streamerId = await streamerIdOf(o.db, login);
+      } else if (login) streamerId = await streamerIdOf(db, login);
     }
     if (login === undefined) throw new InputError(`understood stream id ${streamId}; missing: the streamer's login (--login), which our archive does not know`);
 
@@ -123,7 +135,7 @@ export async function recover(target: Target, time: StartTime | undefined, o: Re
       });
       if (listing) {
         streamerId ??= listing.streamerId;
-        const listed = listedVideoOf(listing.listing, streamId, (exact ?? time)?.ms);
+        const listed = listedVideoOf(listing.listing, streamId, exact ?? time);
         if (listed && usable(listed.domain, o)) {
           const path = `${listed.key}/chunked/index-dvr.m3u8`;
           const answer = await client.get(baseUrl(listed.domain) + path, signal);
@@ -143,7 +155,7 @@ export async function recover(target: Target, time: StartTime | undefined, o: Re
         { sources, search: null, requests: client.requests, seconds: elapsed() },
       );
     }
-    const know = o.db ? await learned(o.db, streamerId, now(), o.scoreHalfLifeMs) : { streamerDomain: undefined, scores: new Map<string, number>(), discovered: [] };
+    const know = db ? await learned(db, streamerId, now(), o.scoreHalfLifeMs) : { streamerDomain: undefined, scores: new Map<string, number>(), discovered: [] };
     const listedDomains = (listing?.listing.videos ?? []).map((v) => v.domain).filter((d) => usable(d, o));
     const domains = [...new Set([...o.domains, ...know.discovered.filter((d) => usable(d, o)), ...listedDomains])];
     // The listing is fresher than what the fetcher last saw: its newest VOD's domain is the streamer's now.

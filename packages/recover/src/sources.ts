@@ -1,8 +1,10 @@
 import { gunzipSync } from "node:zlib";
 import { desc, eq, sql } from "drizzle-orm";
 import { cdnDomainHealth, cdnStreamerDomains, vods, type Db } from "@vod/db";
+import type { StartTime } from "./input.ts";
 import {
   createGqlBatchClient,
+  matchListedVod,
   parseArchiveListing,
   STREAMER_ARCHIVES_BY_LOGIN_QUERY,
   streamerArchivesByLoginVariables,
@@ -101,13 +103,15 @@ export async function listingByLogin(client: GqlBatchClient, login: string, sign
 }
 
 /**
- * The listed video of a stream id; with a start time, the one created nearest it (a same-id
- * restart lists two), else the newest.
+ * The listed video of a stream id at the time given: for an exact time one whose path ts is a form
+ * of it (`matchListedVod`), for a minute one whose ts falls in it (or the second before); without a
+ * time the newest. A same-id restart lists two videos of one stream id, minutes apart.
  */
-export function listedVideoOf(listing: ArchiveListing, streamId: string, startMs?: number): ListedVod | undefined {
-  const matches = listing.videos.filter((v) => v.streamId === streamId);
-  if (startMs === undefined) return matches[0];
-  return matches.sort((a, b) => Math.abs((a.createdAtMs ?? a.ts * 1000) - startMs) - Math.abs((b.createdAtMs ?? b.ts * 1000) - startMs))[0];
+export function listedVideoOf(listing: ArchiveListing, streamId: string, time?: StartTime): ListedVod | undefined {
+  if (time === undefined) return listing.videos.find((v) => v.streamId === streamId);
+  if (time.precision === "second") return matchListedVod(listing, streamId, new Date(time.ms).toISOString())?.vod;
+  const from = time.ms / 1000 - 1;
+  return listing.videos.find((v) => v.streamId === streamId && v.ts >= from && v.ts < from + 61);
 }
 
 export { createGqlBatchClient };
