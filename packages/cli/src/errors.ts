@@ -5,6 +5,8 @@ export class CommandError extends Error {
   constructor(
     message: string,
     readonly exitCode = 2,
+    /** Printed on stdout before the message goes to stderr (`--json` answers). */
+    readonly stdout?: string,
   ) {
     super(message);
   }

@@ -31,6 +31,7 @@ try {
   console.log(await run(rest));
 } catch (err) {
   if (err instanceof CommandError || err instanceof ConfigError) {
+    if (err instanceof CommandError && err.stdout !== undefined) console.log(err.stdout);
     console.error(err.message);
     process.exit(err instanceof CommandError ? err.exitCode : 2);
   }

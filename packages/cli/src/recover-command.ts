@@ -130,7 +130,10 @@ export async function recoverCommand(argv: string[], env: RecoverEnv, io: Recove
   } catch (err) {
     if (err instanceof InputError) throw new UsageError(`${err.message}\n${USAGE}`);
     if (err instanceof NotFound) {
-      if (values.json) throw new CommandError(JSON.stringify({ found: false, error: err.message, sources: err.tried.sources, requests: err.tried.requests, seconds: err.tried.seconds }), 1);
+      if (values.json) {
+        const answer = { found: false, error: err.message, sources: err.tried.sources, requests: err.tried.requests, seconds: err.tried.seconds };
+        throw new CommandError(err.message, 1, JSON.stringify(answer));
+      }
       throw new CommandError(err.message, 1);
     }
     throw err;

@@ -122,6 +122,13 @@ describe("vods recover (simulator, PostgreSQL)", () => {
     expect(sim.stats().cdn.requests).toBe(1);
   });
 
+  it("a Twitch video URL Twitch still shows: its seekPreviewsURL names the stream, one request", async () => {
+    const v = truth("listed_one");
+    sim.resetStats();
+    const r = await json([`https://www.twitch.tv/videos/${v.videoId}`]);
+    expect(r).toMatchObject({ source: "listing", login: v.login, streamId: v.streamId, requests: 1, cdnUrl: sim.cdnBaseUrl(D0) + v.path });
+  });
+
   it("the CDN from a StreamsCharts minute: the whole minute, domains by what the fetcher learned", async () => {
     const v = truth("hides_vods");
     // D3 has the best health score: it is searched first.
@@ -211,7 +218,8 @@ describe("vods recover (simulator, PostgreSQL)", () => {
 
   it("refuses bad input with what it understood", async () => {
     await expect(run(["https://twitchtracker.com/somebody"])).rejects.toThrow(UsageError);
-    await expect(run(["https://www.twitch.tv/videos/123"])).rejects.toThrow(/names no stream id or start time/);
+    // A video Twitch no longer shows (hidden): nothing says which stream it was.
+    await expect(run([`https://www.twitch.tv/videos/${truth("seen_live").videoId}`])).rejects.toThrow(/Twitch no longer shows video \d+ \(deleted or hidden\), and a video id names no stream id/);
     await expect(run(["--login", "x"])).rejects.toThrow(/understood login x; missing: --stream-id/);
     await expect(run([tracker(truth("never_kept")), "--time", "03/01/2025 12:00"])).rejects.toThrow(/ambiguous/);
     await expect(run([tracker(truth("never_kept")), "--check-segments", "some"])).rejects.toThrow(/--check-segments takes a count or "all"/);

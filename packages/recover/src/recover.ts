@@ -5,7 +5,7 @@ import { describeTime, InputError, type StartTime, type Target } from "./input.t
 import { searchCandidates } from "./order.ts";
 import { searchCdn, type SearchTried } from "./search.ts";
 import { checkSegments } from "./segments.ts";
-import { archivedVods, learned, listedVideoOf, listingByLogin, streamerIdOf, type ArchivedVod, type StreamerListing } from "./sources.ts";
+import { archivedVods, learned, listedVideoOf, listingByLogin, streamerIdOf, videoById, type ArchivedVod, type StreamerListing } from "./sources.ts";
 
 export type RecoverSource = "archive" | "seen" | "listing" | "cdn";
 
@@ -71,7 +71,9 @@ export class NotFound extends Error {
  * seekPreviewsURL names domain and path), then the CDN searched in likelihood order with the
  * domains learned. The same function serves the CLI and, later, the API.
  */
-export async function recover(target: Target, time: StartTime | undefined, o: RecoverOptions): Promise<Recovered> {
+export async function recover(asked: Target, timeGiven: StartTime | undefined, o: RecoverOptions): Promise<Recovered> {
+  let target = asked;
+  let time = timeGiven;
   const now = o.now ?? Date.now;
   const startedAt = performance.now();
   const note = o.note ?? (() => undefined);
@@ -84,11 +86,27 @@ export async function recover(target: Target, time: StartTime | undefined, o: Re
   const sources: string[] = [];
   const elapsed = () => Math.round(performance.now() - startedAt) / 1000;
   try {
+    // A Twitch video URL: only GQL can say which stream it was, and only while Twitch still shows the video.
     if (target.videoId !== undefined && target.streamId === undefined) {
-      throw new InputError(
-        `a Twitch video URL (video ${target.videoId}) names no stream id or start time, and a deleted or hidden video cannot be looked up; ` +
-          `give the stream's TwitchTracker, StreamsCharts or SullyGnome URL, or --login and --stream-id with --time`,
-      );
+      const video = o.gql
+        ? await videoById(o.gql, target.videoId, signal).catch((err: unknown) => {
+            note(`GQL did not answer for video ${target.videoId} (${(err as Error).message})`);
+            return null;
+          })
+        : null;
+      if (!video || !usable(video.domain, o)) {
+        throw new InputError(
+          `Twitch no longer shows video ${target.videoId} (deleted or hidden), and a video id names no stream id or start time; ` +
+            `give the stream's TwitchTracker, StreamsCharts or SullyGnome URL, or --login and --stream-id with --time`,
+        );
+      }
+      sources.push("video");
+      target = { ...target, login: video.login, streamId: video.streamId };
+      const url = baseUrl(video.domain) + `${video.key}/chunked/index-dvr.m3u8`;
+      const answer = await client.get(url, signal);
+      if (answer?.kind === "ok" && isPlaylist(answer.body)) return await finish({ url, startMs: video.ts * 1000, login: video.login }, answer.body, "listing");
+      note(`video ${target.videoId} names ${video.domain}/${video.key}, which did not answer with a playlist; searching`);
+      time ??= { ms: video.ts * 1000, precision: "second" };
     }
     const streamId = target.streamId!;
     let login = target.login;

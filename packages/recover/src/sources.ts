@@ -6,6 +6,7 @@ import {
   createGqlBatchClient,
   matchListedVod,
   parseArchiveListing,
+  parseVodPath,
   STREAMER_ARCHIVES_BY_LOGIN_QUERY,
   streamerArchivesByLoginVariables,
   type ArchiveListing,
@@ -104,14 +105,63 @@ export async function listingByLogin(client: GqlBatchClient, login: string, sign
 
 /**
  * The listed video of a stream id at the time given: for an exact time one whose path ts is a form
- * of it (`matchListedVod`), for a minute one whose ts falls in it (or the second before); without a
+ * of it (`matchListedVod`), for a minute one whose ts or creation falls in it; without a
  * time the newest. A same-id restart lists two videos of one stream id, minutes apart.
  */
 export function listedVideoOf(listing: ArchiveListing, streamId: string, time?: StartTime): ListedVod | undefined {
   if (time === undefined) return listing.videos.find((v) => v.streamId === streamId);
   if (time.precision === "second") return matchListedVod(listing, streamId, new Date(time.ms).toISOString())?.vod;
   const from = time.ms / 1000 - 1;
-  return listing.videos.find((v) => v.streamId === streamId && v.ts >= from && v.ts < from + 61);
+  // A same-id restart's path ts is the seconds field: its createdAt tells the minute.
+  const inMinute = (v: ListedVod) => (v.ts >= from && v.ts < from + 61) || (v.createdAtMs !== null && v.createdAtMs >= time.ms && v.createdAtMs < time.ms + 60_000);
+  return listing.videos.find((v) => v.streamId === streamId && inMinute(v));
+}
+
+/** A video by id: Twitch answers only for a video it still shows (public, or sub-only). */
+export const VIDEO_QUERY = `
+  query RecoverVideo($id: ID!) {
+    video(id: $id) {
+      id
+      createdAt
+      broadcastType
+      seekPreviewsURL
+      owner {
+        id
+        login
+      }
+    }
+  }
+`;
+
+export interface VideoLookup {
+  login: string;
+  streamerId: string;
+  streamId: string;
+  domain: string;
+  key: string;
+  ts: number;
+}
+
+/**
+ * What a Twitch video id says of its stream, from its seekPreviewsURL; null when Twitch no longer
+ * shows the video (deleted, hidden) or it is not a past broadcast.
+ */
+export async function videoById(client: GqlBatchClient, videoId: string, signal?: AbortSignal): Promise<VideoLookup | null> {
+  const [result] = await client.batch([{ document: VIDEO_QUERY, variables: { id: videoId } }], signal);
+  if (!result?.ok) return null;
+  const video = (result.data as { video?: { broadcastType?: unknown; seekPreviewsURL?: unknown; owner?: { id?: unknown; login?: unknown } | null } | null }).video;
+  if (!video || typeof video.seekPreviewsURL !== "string" || video.broadcastType !== "ARCHIVE") return null;
+  let url: URL;
+  try {
+    url = new URL(video.seekPreviewsURL);
+  } catch {
+    return null;
+  }
+  const key = url.pathname.split("/").find((part) => parseVodPath(part) !== null);
+  const parsed = key === undefined ? null : parseVodPath(key);
+  if (!parsed || key === undefined) return null;
+  const streamerId = typeof video.owner?.id === "string" ? video.owner.id : "";
+  return { login: parsed.login, streamerId, streamId: parsed.streamId, domain: url.hostname.toLowerCase(), key, ts: parsed.ts };
 }
 
 export { createGqlBatchClient };
