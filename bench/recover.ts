@@ -67,7 +67,9 @@ for (const [, test, share] of strata) {
 // The rest at random, off-CDN ones (archiving off, deleted) included, as they come.
 for (const v of shuffled) {
   if (chosen.length >= VODS) break;
-  if (!taken.has(keyOf(v))) chosen.push(v), taken.add(keyOf(v));
+  if (taken.has(keyOf(v))) continue;
+  chosen.push(v);
+  taken.add(keyOf(v));
 }
 const stratumOf = (v: VodTruth) => strata.find(([, test]) => test(v))?.[0] ?? "other";
 
