@@ -118,7 +118,7 @@ describe("vods recover (simulator, PostgreSQL)", () => {
     const v = truth("listed_one");
     sim.resetStats();
     const r = await json([`https://sullygnome.com/channel/${v.login}/stream/${v.streamId}`, "--time", minuteOf(v)]);
-    expect(r).toMatchObject({ source: "listing", requests: 1, cdnUrl: sim.cdnBaseUrl(D0) + v.path });
+    expect(r).toMatchObject({ source: "listing", requests: 1, cdnUrl: sim.cdnBaseUrl(D0) + v.path, startTime: v.startTime });
     expect(sim.stats().cdn.requests).toBe(1);
   });
 

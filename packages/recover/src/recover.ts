@@ -104,9 +104,9 @@ export async function recover(asked: Target, timeGiven: StartTime | undefined, o
       target = { ...target, login: video.login, streamId: video.streamId };
       const url = baseUrl(video.domain) + `${video.key}/chunked/index-dvr.m3u8`;
       const answer = await client.get(url, signal);
-      if (answer?.kind === "ok" && isPlaylist(answer.body)) return await finish({ url, startMs: video.ts * 1000, login: video.login }, answer.body, "listing");
+      if (answer?.kind === "ok" && isPlaylist(answer.body)) return await finish({ url, startMs: video.startMs ?? video.ts * 1000, login: video.login }, answer.body, "listing");
       note(`video ${target.videoId} names ${video.domain}/${video.key}, which did not answer with a playlist; searching`);
-      time ??= { ms: video.ts * 1000, precision: "second" };
+      time ??= { ms: video.startMs ?? video.ts * 1000, precision: "second" };
     }
     const streamId = target.streamId!;
     let login = target.login;
@@ -158,7 +158,8 @@ export async function recover(asked: Target, timeGiven: StartTime | undefined, o
           const path = `${listed.key}/chunked/index-dvr.m3u8`;
           const answer = await client.get(baseUrl(listed.domain) + path, signal);
           if (answer?.kind === "ok" && isPlaylist(answer.body)) {
-            return await finish({ url: baseUrl(listed.domain) + path, startMs: listed.ts * 1000, login }, answer.body, "listing");
+            // The path's ts may be a second early or the seconds field; the listing's createdAt is the start.
+            return await finish({ url: baseUrl(listed.domain) + path, startMs: listed.createdAtMs ?? listed.ts * 1000, login }, answer.body, "listing");
           }
           note(`the listing names ${listed.domain}/${listed.key}, which answered ${answer?.kind === "missing" ? `HTTP ${answer.status}` : answer?.kind === "transient" ? answer.error : answer ? "not a playlist" : "nothing"}; searching`);
         }

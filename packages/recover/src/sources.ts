@@ -140,6 +140,8 @@ export interface VideoLookup {
   domain: string;
   key: string;
   ts: number;
+  /** The video's createdAt: the stream's start. */
+  startMs: number | null;
 }
 
 /**
@@ -149,7 +151,7 @@ export interface VideoLookup {
 export async function videoById(client: GqlBatchClient, videoId: string, signal?: AbortSignal): Promise<VideoLookup | null> {
   const [result] = await client.batch([{ document: VIDEO_QUERY, variables: { id: videoId } }], signal);
   if (!result?.ok) return null;
-  const video = (result.data as { video?: { broadcastType?: unknown; seekPreviewsURL?: unknown; owner?: { id?: unknown; login?: unknown } | null } | null }).video;
+  const video = (result.data as { video?: { createdAt?: unknown; broadcastType?: unknown; seekPreviewsURL?: unknown; owner?: { id?: unknown; login?: unknown } | null } | null }).video;
   if (!video || typeof video.seekPreviewsURL !== "string" || video.broadcastType !== "ARCHIVE") return null;
   let url: URL;
   try {
@@ -161,7 +163,8 @@ export async function videoById(client: GqlBatchClient, videoId: string, signal?
   const parsed = key === undefined ? null : parseVodPath(key);
   if (!parsed || key === undefined) return null;
   const streamerId = typeof video.owner?.id === "string" ? video.owner.id : "";
-  return { login: parsed.login, streamerId, streamId: parsed.streamId, domain: url.hostname.toLowerCase(), key, ts: parsed.ts };
+  const created = typeof video.createdAt === "string" ? Date.parse(video.createdAt) : NaN;
+  return { login: parsed.login, streamerId, streamId: parsed.streamId, domain: url.hostname.toLowerCase(), key, ts: parsed.ts, startMs: Number.isNaN(created) ? null : created };
 }
 
 export { createGqlBatchClient };
