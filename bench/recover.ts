@@ -122,6 +122,8 @@ interface Tally {
   found: boolean;
   falseHit: boolean;
   url: string | null;
+  /** Answered "ambiguous" (two same-id restarts with seconds-field paths), naming the right VOD among others. */
+  ambiguous: boolean;
   requests: number;
   seconds: number;
   source: string;
@@ -137,16 +139,18 @@ async function pass(name: string, vods: readonly VodTruth[], precision: "minute"
     const t = performance.now();
     let url: string | null = null;
     let source = "none";
+    let ambiguous = false;
     try {
       const r = await recover({ from: "flags", login: v.login, streamId: v.streamId }, time, baseOptions(over));
       url = r.cdnUrl;
       source = r.source;
     } catch (err) {
       if (!(err instanceof NotFound)) throw err;
+      ambiguous = err.message.startsWith("ambiguous:") && err.message.includes(v.path);
     }
     const seconds = (performance.now() - t) / 1000;
     const onCdn = onCdnAt(v, sim.clock.now());
-    out.push({ v, onCdn, url, found: url !== null, falseHit: url !== null && url !== sim.playlistUrl(v), requests: sim.stats().cdn.requests, seconds, source });
+    out.push({ v, onCdn, url, ambiguous, found: url !== null, falseHit: url !== null && url !== sim.playlistUrl(v), requests: sim.stats().cdn.requests, seconds, source });
   }
   console.error(`${name}: ${vods.length} VODs in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   return out;
@@ -224,6 +228,7 @@ const figures = {
   vods: chosen.length,
   onCdn: onCdn.length,
   found,
+  ambiguous: onCdn.filter((t) => t.ambiguous).length,
   recall: round(found / Math.max(1, onCdn.length), 4),
   falseHits,
   medianSeconds: round(median(onCdn.map((t) => t.seconds))),
@@ -257,6 +262,7 @@ ${by(minute, (t) => stratumOf(t.v)).map(([k, rows]) => line(k, rows)).join("\n")
 ${line("all", minute)}
 
 By source (minute): ${by(minute.filter((t) => t.onCdn), (t) => t.source).map(([k, rows]) => `${k} ${rows.length} (median ${median(rows.map((t) => t.requests))} requests)`).join(", ")}.
+Ambiguous (two same-id restarts with seconds-field paths; the answer names this VOD among them): ${figures.ambiguous}.
 Exact seconds: median ${figures.medianRequestsExact} requests, max ${Math.max(0, ...exact.filter((t) => t.onCdn).map((t) => t.requests))}.
 Nothing known (no streamer domain, GQL down), ${unknown.length} VODs on the CDN: median ${figures.medianRequestsUnknown} requests, max ${Math.max(0, ...unknown.map((t) => t.requests))}, found ${unknown.filter((t) => t.found && !t.falseHit).length}.
 Over the 500-request budget (they would wait for the next 5-minute window): ${[...minute, ...exact, ...unknown].filter((t) => t.requests > 500 && t.onCdn).length} searches of a VOD on the CDN.
@@ -265,7 +271,7 @@ Baseline (−30…+59 s × 20 domains × 2 qualities): median ${figures.baseline
 Took ${((performance.now() - started) / 1000).toFixed(0)} s.
 `);
 const describeVod = (t: Tally) =>
-  `${t.v.login} ${t.v.streamId} ${t.v.startTime} ${t.v.variant} on ${t.v.domain}${t.v.hidden ? " hidden" : ""}${moved(t.v) ? " moved" : ""}: ${t.found ? `found ${t.url}` : "not found"}, ${t.requests} requests`;
+  `${t.v.login} ${t.v.streamId} ${t.v.startTime} ${t.v.variant} on ${t.v.domain}${t.v.hidden ? " hidden" : ""}${moved(t.v) ? " moved" : ""}: ${t.found ? `found ${t.url}` : t.ambiguous ? "ambiguous (named among others)" : "not found"}, ${t.requests} requests`;
 for (const t of [...minute, ...exact, ...unknown].filter((t) => (t.onCdn && !t.found) || t.falseHit || (t.found && !t.onCdn))) console.error(`miss or false hit: ${describeVod(t)}`);
 console.log(JSON.stringify(figures));
 

@@ -31,6 +31,18 @@ beforeAll(async () => {
       { login: "never_kept", id: "3005", viewers: 500, domain: D2, hidden: true, sessions: [{ start: "+18m", duration: "40m", saved: false }] },
       { login: "muted_one", id: "3006", viewers: 400, domain: D1, hidden: true, sessions: [{ start: "+20m", duration: "40m", muted: [[2, 5]] }] },
       { login: "restarted", id: "3007", viewers: 300, domain: D0, hidden: true, sessions: [{ start: "+22m", duration: "20m" }, { start: "+45m", duration: "20m", sameStreamId: true }] },
+      {
+        login: "twice_again",
+        id: "3008",
+        viewers: 200,
+        domain: D1,
+        hidden: true,
+        sessions: [
+          { start: "2025-01-06T12:30:05Z", duration: "10m" },
+          { start: "2025-01-06T12:41:20Z", duration: "10m", sameStreamId: true },
+          { start: "2025-01-06T12:52:40Z", duration: "10m", sameStreamId: true },
+        ],
+      },
     ],
   });
   sim.clock.advance(3 * 3_600_000);
@@ -154,6 +166,15 @@ describe("vods recover (simulator, PostgreSQL)", () => {
     const second = sim.vods({ login: "restarted", state: "ended" }).find((v) => v.variant === "seconds")!;
     const r = await json([tracker(second), "--time", second.startTime]);
     expect(r).toMatchObject({ source: "cdn", cdnUrl: sim.cdnBaseUrl(D0) + second.path, startTime: second.startTime });
+  });
+
+  it("two same-id restarts and a minute: ambiguous (never the wrong VOD); to the second: the right one", async () => {
+    const [, second, third] = sim.vods({ login: "twice_again", state: "ended" }).sort((a, b) => Date.parse(a.startTime) - Date.parse(b.startTime));
+    expect([second!.variant, third!.variant]).toEqual(["seconds", "seconds"]);
+    const err = await run([tracker(third!), "--time", minuteOf(third!), "--budget", "1000"]).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/^ambiguous: twice_again stream \d+ restarted under the same stream id.*ts 20: .*ts 40: .*give the start time to the second$|^ambiguous: .*ts 40: .*ts 20: /);
+    const r = await json([tracker(third!), "--time", third!.startTime]);
+    expect(r).toMatchObject({ source: "cdn", cdnUrl: sim.cdnBaseUrl(D1) + third!.path });
   });
 
   it("--check-segments: dead segments are reported and commented out", async () => {

@@ -192,6 +192,19 @@ export async function recover(asked: Target, timeGiven: StartTime | undefined, o
         { sources, search: tried, requests: client.requests, seconds: elapsed() },
       );
     }
+    if (when.precision === "minute" && hit.candidate.band === "seconds-field") {
+      // Any same-id restart's path is a seconds field (0–59), so a minute cannot tell two of them apart:
+      // the rest of that domain's seconds-field forms are tried, and a second hit makes the answer ambiguous.
+      const rest = candidates.filter((c) => c.band === "seconds-field" && c.domain === hit.candidate.domain && c.ts !== hit.candidate.ts);
+      const other = await searchCdn(rest, client, { baseUrl, concurrency: o.cdn.concurrency, signal });
+      if (other.hit) {
+        throw new NotFound(
+          `ambiguous: ${login} stream ${streamId} restarted under the same stream id, and at least two of its VODs use the seconds-field form ` +
+            `(ts ${hit.candidate.ts}: ${hit.url}; ts ${other.hit.candidate.ts}: ${other.hit.url}); give the start time to the second`,
+          { sources, search: tried, requests: client.requests, seconds: elapsed() },
+        );
+      }
+    }
     return await finish({ url: hit.url, startMs: startOf(hit.candidate, when), login }, hit.body, seenLive ? "seen" : "cdn");
   } finally {
     await client.close();
