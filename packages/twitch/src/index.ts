@@ -9,6 +9,8 @@ export { createGqlBatchClient } from "./gql/batch.ts";
 export type { GqlBatchClient, GqlBatchClientOptions, GqlOperation, GqlOperationResult } from "./gql/batch.ts";
 export { isLanguage, LANGUAGES, type Language } from "./gql/languages.ts";
 export { hasEndList, isPlaylist, processPlaylist } from "./cdn/playlist.ts";
+export { orderCandidates, posterior } from "./cdn/candidates.ts";
+export type { Candidate, OrderInputs } from "./cdn/candidates.ts";
 export type { ProcessedPlaylist } from "./cdn/playlist.ts";
 export {
   ARCHIVES_PAGE_SIZE,
@@ -17,7 +19,9 @@ export {
   matchListedVod,
   parseArchiveListing,
   parseStreamerArchives,
+  STREAMER_ARCHIVES_BY_LOGIN_QUERY,
   STREAMER_ARCHIVES_QUERY,
+  streamerArchivesByLoginVariables,
   streamerArchivesVariables,
 } from "./gql/streamer-archives.ts";
 export type { ArchiveListing, ListedVod, Visibility } from "./gql/streamer-archives.ts";

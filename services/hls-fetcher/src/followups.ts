@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { fetchFollowups, withTransaction, type Db } from "@vod/db";
 import { vodFetchRequest, type VodFetchRequest, type VodFetchResult } from "@vod/kafka";
-import { posterior, type Candidate } from "./candidates.ts";
+import { posterior, type Candidate } from "@vod/twitch";
 import { candidateId, type FetchReport } from "./fetcher.ts";
 
 export interface FollowUpOptions {

@@ -1,6 +1,6 @@
 export { startFetcher, type FetcherDeps, type RunningFetcher } from "./service.ts";
 export { readEnv, type FetcherEnv } from "./env.ts";
-export { orderCandidates, type Candidate } from "./candidates.ts";
+export { orderCandidates, type Candidate } from "@vod/twitch";
 export { RateLimiter } from "./limiter.ts";
 export { VodFetcher, type FetchReport, type VodFetcherOptions } from "./fetcher.ts";
 export { CdnHttp } from "./http.ts";
