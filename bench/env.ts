@@ -9,3 +9,6 @@ export const benchEnv = parseEnv(
   }),
   process.env,
 );
+
+/** The environment handed to processes a benchmark starts (PATH and the rest), with its own additions. */
+export const childEnv = (extra: Record<string, string>): Record<string, string | undefined> => ({ ...process.env, ...extra });

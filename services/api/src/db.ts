@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import pg from "pg";
 
 export interface ReadPoolOptions {
@@ -32,6 +33,16 @@ export interface ReadPool {
   /** Requests waiting for a connection right now. */
   waiting(): number;
   close(): Promise<void>;
+}
+
+const names = new Map<string, string>();
+function statementName(text: string): string {
+  let name = names.get(text);
+  if (!name) {
+    name = `api_${createHash("sha256").update(text).digest("hex").slice(0, 16)}`;
+    names.set(text, name);
+  }
+  return name;
 }
 
 export function createReadPool(o: ReadPoolOptions): ReadPool {
@@ -74,7 +85,8 @@ export function createReadPool(o: ReadPoolOptions): ReadPool {
     };
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      const result = await client.query<R>(text, values);
+      // Named: each connection parses and plans a statement once, then only binds and executes it.
+      const result = await client.query<R>({ name: statementName(text), text, values });
       return result.rows;
     } catch (err) {
       if (aborted) throw new AbortedError();

@@ -22,8 +22,6 @@ const schema = z.object({
   RETRY_AFTER_SECONDS: z.coerce.number().int().positive().default(1),
   /** How long /categories and /languages (aggregates over the archive) are reused before being recounted. */
   AGGREGATE_TTL: duration("60s"),
-  /** The public address of the API, for links the page offers to players (mpv, VLC); unset: the request's own host. */
-  PUBLIC_URL: z.string().url().optional(),
   ...clockEnv,
 });
 
