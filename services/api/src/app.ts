@@ -3,15 +3,22 @@ import underPressure from "@fastify/under-pressure";
 import swagger from "@fastify/swagger";
 import { jsonSchemaTransform, validatorCompiler } from "fastify-type-provider-zod";
 import type { Logger } from "@vod/log";
-import { Counter, type Registry } from "prom-client";
-import type { AppDeps } from "./deps.ts";
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { AppDeps, StoredPlaylist } from "./deps.ts";
+import { SharedCache } from "./shared-cache.ts";
 import { installErrorHandlers } from "./errors.ts";
 import { compatRoutes } from "./compat-routes.ts";
 import { playlistRoute } from "./playlist-route.ts";
 import { v1Routes } from "./v1-routes.ts";
 import { webRoutes } from "./web-routes.ts";
 
-export interface AppOptions extends AppDeps {
+export interface AppOptions extends Omit<AppDeps, "listCache" | "playlistCache"> {
+  /** How long a list answer is reused (0: never); bytes the reused answers may take. */
+  listCacheTtlMs?: number;
+  listCacheBytes?: number;
+  /** How long an archived playlist is kept in memory (0: never); bytes they may take. */
+  playlistCacheTtlMs?: number;
+  playlistCacheBytes?: number;
   log: Logger | false;
   registry: Registry;
   /** Event-loop delay (ms) above which requests are shed. */
@@ -56,6 +63,24 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
 
   installErrorHandlers(app, o.retryAfterSeconds);
 
+  const deps: AppDeps = {
+    ...o,
+    listCache: new SharedCache<string>({ ttlMs: o.listCacheTtlMs ?? 0, capacity: o.listCacheBytes ?? 16 * 1024 * 1024, sizeOf: (v) => (v as string).length }),
+    playlistCache: new SharedCache<StoredPlaylist | null>({ ttlMs: o.playlistCacheTtlMs ?? 0, capacity: o.playlistCacheBytes ?? 16 * 1024 * 1024, sizeOf: (v) => (v as StoredPlaylist).gz.length }),
+  };
+  new Gauge({
+    name: "api_cache_requests",
+    help: "Requests answered from a cache (hit) or that computed or waited for an answer (miss), by cache",
+    labelNames: ["cache", "result"],
+    registers: [o.registry],
+    collect() {
+      for (const [cache, c] of [["list", deps.listCache], ["playlist", deps.playlistCache]] as const) {
+        this.set({ cache, result: "hit" }, c.hits);
+        this.set({ cache, result: "miss" }, c.misses);
+      }
+    },
+  });
+
   await app.register(underPressure, {
     maxEventLoopDelay: o.maxEventLoopDelayMs,
     sampleInterval: o.pressureSampleMs ?? 100,
@@ -79,9 +104,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
 
-  compatRoutes(app, o);
-  playlistRoute(app, o);
-  v1Routes(app, o);
+  compatRoutes(app, deps);
+  playlistRoute(app, deps);
+  v1Routes(app, deps);
   webRoutes(app);
 
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());

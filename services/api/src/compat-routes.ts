@@ -1,8 +1,8 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppDeps } from "./deps.ts";
-import { compatItem, VOD_COLUMNS, type VodRow } from "./vods.ts";
+import { COMPAT_ITEM_SQL, ITEM_COLUMNS, jsonArraySql } from "./vods.ts";
 import { cached } from "./cache.ts";
 
 const LIST_LIMIT = 50;
@@ -41,6 +41,18 @@ export const compatItemSchema = z.object({
 }).strict();
 const compatList = z.array(compatItemSchema);
 
+type Body = { body: string };
+
+/** Sends JSON text (built by PostgreSQL) as it is. */
+export function json(reply: FastifyReply, body: string): FastifyReply {
+  return reply.type("application/json; charset=utf-8").serializer((s) => s as string).send(body);
+}
+
+/** The JSON array one statement builds, through the list cache (keyed by the request's URL). */
+export async function listJson(deps: AppDeps, req: FastifyRequest, text: string, values: unknown[]): Promise<string> {
+  return deps.listCache.get(req.url, req.clientSignal, async (signal) => (await deps.db.read<Body>(text, values, signal))[0]?.body ?? "[]");
+}
+
 /** Escapes LIKE's wildcards: `_` is allowed in logins and must match itself. */
 const likePrefix = (s: string) => `${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
@@ -53,37 +65,43 @@ export function compatRoutes(app: FastifyInstance, deps: AppDeps): void {
   r.get(
     "/channels/@:login",
     { schema: { tags, summary: "A streamer's VODs, newest first (50), found by streamer id so renames are followed", params: z.object({ login }), response: { 200: compatList } } },
-    async (req) => {
-      const rows = await db.read<VodRow>(
-        `select ${VOD_COLUMNS} from vods
-          where streamer_id = (select streamer_id from vods where login = $1 order by start_time desc limit 1)
-          order by start_time desc, id desc limit ${LIST_LIMIT}`,
-        [req.params.login],
-        req.clientSignal,
-      );
-      return rows.map(compatItem);
-    },
+    async (req, reply) =>
+      json(
+        reply,
+        await listJson(
+          deps,
+          req,
+          jsonArraySql(
+            COMPAT_ITEM_SQL,
+            `select ${ITEM_COLUMNS} from vods
+              where streamer_id = (select streamer_id from vods where login = $1 order by start_time desc limit 1)
+              order by start_time desc, id desc limit ${LIST_LIMIT}`,
+            "start_time desc, id desc",
+          ),
+          [req.params.login],
+        ),
+      ),
   );
 
   const byViewers = (where: string) =>
-    `select ${VOD_COLUMNS} from vods where outcome = 'found' and ${where} order by max_viewers desc, id desc limit ${LIST_LIMIT}`;
+    jsonArraySql(COMPAT_ITEM_SQL, `select ${ITEM_COLUMNS} from vods where outcome = 'found' and ${where} order by max_viewers desc, id desc limit ${LIST_LIMIT}`, "max_viewers desc, id desc");
 
   r.get(
     "/all/:visibility",
     { schema: { tags, summary: "Archived VODs by max viewers (50): public, or private (sub-only or hidden)", params: z.object({ visibility }), response: { 200: compatList } } },
-    async (req) => (await db.read<VodRow>(byViewers("public = $1"), [req.params.visibility === "public"], req.clientSignal)).map(compatItem),
+    async (req, reply) => json(reply, await listJson(deps, req, byViewers("public = $1"), [req.params.visibility === "public"])),
   );
 
   r.get(
     "/language/@:lang/all/:visibility",
     { schema: { tags, summary: "Archived VODs in one language, by max viewers (50)", params: z.object({ lang: language, visibility }), response: { 200: compatList } } },
-    async (req) => (await db.read<VodRow>(byViewers("language = $1 and public = $2"), [req.params.lang, req.params.visibility === "public"], req.clientSignal)).map(compatItem),
+    async (req, reply) => json(reply, await listJson(deps, req, byViewers("language = $1 and public = $2"), [req.params.lang, req.params.visibility === "public"])),
   );
 
   r.get(
     "/category/@:gameId/all/:visibility",
     { schema: { tags, summary: "Archived VODs in one category, by max viewers (50)", params: z.object({ gameId, visibility }), response: { 200: compatList } } },
-    async (req) => (await db.read<VodRow>(byViewers("game_id = $1 and public = $2"), [req.params.gameId, req.params.visibility === "public"], req.clientSignal)).map(compatItem),
+    async (req, reply) => json(reply, await listJson(deps, req, byViewers("game_id = $1 and public = $2"), [req.params.gameId, req.params.visibility === "public"])),
   );
 
   const categoriesSchema = z.array(z.object({ GameID: z.string(), GameName: z.string(), Count: z.number().int() }));
@@ -112,17 +130,17 @@ export function compatRoutes(app: FastifyInstance, deps: AppDeps): void {
   r.get(
     "/search/:login",
     { schema: { tags, summary: "VODs of logins starting with the term (20): the exact login first", params: z.object({ login }), response: { 200: compatList } } },
-    async (req) => {
+    async (req, reply) => {
       const term = req.params.login;
-      const exact = await db.read<VodRow>(`select ${VOD_COLUMNS} from vods where login = $1 order by start_time desc, id desc limit ${SEARCH_LIMIT}`, [term], req.clientSignal);
-      if (exact.length >= SEARCH_LIMIT) return exact.map(compatItem);
-      const others = await db.read<VodRow>(
-        `select ${VOD_COLUMNS} from vods where login collate "C" like $1 and login <> $2
-          order by login collate "C", start_time desc limit ${SEARCH_LIMIT - exact.length}`,
-        [likePrefix(term), term],
-        req.clientSignal,
-      );
-      return [...exact, ...others].map(compatItem);
+      // The exact login's VODs, then other logins that start with the term (byte order); each branch an index scan.
+      const from = `
+        (select 0 as branch, row_number() over (order by start_time desc, id desc) as rank, ${ITEM_COLUMNS}
+           from (select * from vods where login = $1 order by start_time desc, id desc limit ${SEARCH_LIMIT}) e)
+        union all
+        (select 1, row_number() over (order by login collate "C", start_time desc, id desc), ${ITEM_COLUMNS}
+           from (select * from vods where login collate "C" like $2 and login <> $1 order by login collate "C", start_time desc, id desc limit ${SEARCH_LIMIT}) p)
+        order by branch, rank limit ${SEARCH_LIMIT}`;
+      return json(reply, await listJson(deps, req, jsonArraySql(COMPAT_ITEM_SQL, from, "branch, rank"), [term, likePrefix(term)]));
     },
   );
 }

@@ -22,6 +22,12 @@ const schema = z.object({
   RETRY_AFTER_SECONDS: z.coerce.number().int().positive().default(1),
   /** How long /categories and /languages (aggregates over the archive) are reused before being recounted. */
   AGGREGATE_TTL: duration("60s"),
+  /** How long a list answer is reused for the same URL (0: never); the archive changes by the minute, not the second. */
+  LIST_CACHE_TTL: duration("1s", { allowZero: true }),
+  LIST_CACHE_MB: z.coerce.number().nonnegative().default(16),
+  /** How long an archived playlist stays in memory (0: never); it does not change once archived. */
+  PLAYLIST_CACHE_TTL: duration("60s", { allowZero: true }),
+  PLAYLIST_CACHE_MB: z.coerce.number().nonnegative().default(16),
   ...clockEnv,
 });
 

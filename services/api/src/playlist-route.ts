@@ -35,7 +35,7 @@ function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
 }
 
 /** `/m3u8/:streamId/:unix/index.m3u8`: the stored gzip bytes as they are; decompressed only for a client that refuses gzip. */
-export function playlistRoute(app: FastifyInstance, { db }: AppDeps): void {
+export function playlistRoute(app: FastifyInstance, { db, playlistCache }: AppDeps): void {
   app.withTypeProvider<ZodTypeProvider>().get(
     "/m3u8/:streamId/:unix/index.m3u8",
     {
@@ -47,19 +47,22 @@ export function playlistRoute(app: FastifyInstance, { db }: AppDeps): void {
     },
     async (req, reply) => {
       const { streamId, unix } = req.params;
-      const rows = await db.read<{ playlist_gz: Buffer }>(
-        `select playlist_gz from vods
-          where stream_id = $1 and start_time >= to_timestamp($2) and start_time < to_timestamp($2 + 1)
-            and outcome = 'found' and playlist_gz is not null
-          order by start_time limit 1`,
-        [streamId, unix],
-        req.clientSignal,
-      );
-      const gz = rows[0]?.playlist_gz;
-      if (!gz) {
+      const stored = await playlistCache.get(`${streamId}/${unix}`, req.clientSignal, async (signal) => {
+        const rows = await db.read<{ playlist_gz: Buffer }>(
+          `select playlist_gz from vods
+            where stream_id = $1 and start_time >= to_timestamp($2) and start_time < to_timestamp($2 + 1)
+              and outcome = 'found' and playlist_gz is not null
+            order by start_time limit 1`,
+          [streamId, unix],
+          signal,
+        );
+        const gz = rows[0]?.playlist_gz;
+        return gz ? { gz, hash: createHash("sha256").update(gz).digest("base64url").slice(0, 27) } : null;
+      });
+      if (!stored) {
         return reply.code(404).send({ error: "Not Found", message: `no archived playlist for stream ${streamId} started at ${unix}`, problems: [{ parameter: "streamId", problem: "no archived VOD with this stream id and start time" }] });
       }
-      const hash = createHash("sha256").update(gz).digest("base64url").slice(0, 27);
+      const { gz, hash } = stored;
       const gzip = acceptsGzip(req.headers["accept-encoding"]);
       // Strong ETags differ per content coding: the gzip bytes and the plain text are different representations.
       const etag = gzip ? `"${hash}.gz"` : `"${hash}"`;

@@ -82,6 +82,9 @@ export async function testApi(url: string, o: Partial<AppOptions> & { poolMax?: 
     dbQueueMax: queueMax,
     retryAfterSeconds: o.retryAfterSeconds ?? 1,
     ...(o.pressureSampleMs === undefined ? {} : { pressureSampleMs: o.pressureSampleMs }),
+    // Off unless a test asks: most tests write rows and read them back at once.
+    listCacheTtlMs: o.listCacheTtlMs ?? 0,
+    playlistCacheTtlMs: o.playlistCacheTtlMs ?? 0,
     db,
   });
   return {

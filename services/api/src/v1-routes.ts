@@ -3,10 +3,10 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppDeps } from "./deps.ts";
 import { decodeCursor, encodeCursor, filtersKey } from "./cursor.ts";
-import { login } from "./compat-routes.ts";
+import { json, login } from "./compat-routes.ts";
 import { errorBody } from "./errors.ts";
 import { streamIdParam } from "./playlist-route.ts";
-import { rfc3339, v1Item, VOD_COLUMNS, type VodRow } from "./vods.ts";
+import { ITEM_COLUMNS, rfc3339, V1_ITEM_SQL } from "./vods.ts";
 
 const isoTime = z.iso.datetime({ offset: true, message: "expected an RFC 3339 time like 2026-11-22T14:00:00Z" });
 
@@ -49,7 +49,7 @@ const v1ItemSchema = z.object({
 });
 export const vodsPage = z.object({ items: z.array(v1ItemSchema), next: z.string().nullable() });
 
-const VISIBILITY_SQL = {
+const VISIBILITY_WHERE = {
   public: "public is true",
   sub_only: "public is not true and sub_only is true",
   hidden: "public is false and sub_only is not true",
@@ -57,14 +57,15 @@ const VISIBILITY_SQL = {
 } as const;
 
 /** The v1 API: keyset pages (newest first) with filters, one VOD, one streamer. */
-export function v1Routes(app: FastifyInstance, { db }: AppDeps): void {
+export function v1Routes(app: FastifyInstance, deps: AppDeps): void {
+  const { db } = deps;
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ["v1"];
 
   r.get(
     "/v1/vods",
     { schema: { tags, summary: "VODs, newest start first, a page at a time (keyset: pages neither skip nor repeat while rows are added)", querystring: vodsQuery, response: { 200: vodsPage } } },
-    async (req) => {
+    async (req, reply) => {
       const { limit, cursor, ...filters } = req.query;
       const key = filtersKey(filters);
       const where: string[] = [];
@@ -74,7 +75,7 @@ export function v1Routes(app: FastifyInstance, { db }: AppDeps): void {
       if (filters.streamerId !== undefined) where.push(`streamer_id = ${param(filters.streamerId)}`);
       if (filters.gameId !== undefined) where.push(`game_id = ${param(filters.gameId)}`);
       if (filters.language !== undefined) where.push(`language = ${param(filters.language)}`);
-      if (filters.visibility !== undefined) where.push(VISIBILITY_SQL[filters.visibility]);
+      if (filters.visibility !== undefined) where.push(VISIBILITY_WHERE[filters.visibility]);
       if (filters.outcome === "pending") where.push("outcome is null");
       else if (filters.outcome !== undefined) where.push(`outcome = ${param(filters.outcome)}`);
       if (filters.from !== undefined) where.push(`start_time >= ${param(new Date(filters.from))}`);
@@ -83,17 +84,26 @@ export function v1Routes(app: FastifyInstance, { db }: AppDeps): void {
         const c = decodeCursor(cursor, key);
         where.push(`(start_time, id) < (${param(new Date(c.startTimeMs))}, ${param(c.id)})`);
       }
-      const rows = await db.read<VodRow>(
-        `select ${VOD_COLUMNS} from vods ${where.length ? `where ${where.join(" and ")}` : ""} order by start_time desc, id desc limit ${param(limit + 1)}`,
-        values,
-        req.clientSignal,
-      );
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: page.map(v1Item),
-        next: rows.length > limit && last ? encodeCursor({ startTimeMs: last.start_time.getTime(), id: Number(last.id) }, key) : null,
-      };
+      // One row more than the page tells whether there is a next one; the last row of the page makes the cursor.
+      const fetch = param(limit + 1);
+      const size = param(limit);
+      const body = await deps.listCache.get(req.url, req.clientSignal, async (signal) => {
+        const [page] = await db.read<{ items: string; fetched: number; last_ms: string | null; last_id: string | null }>(
+          `with page as (
+             select *, row_number() over (order by start_time desc, id desc) as rank
+               from (select ${ITEM_COLUMNS} from vods ${where.length ? `where ${where.join(" and ")}` : ""} order by start_time desc, id desc limit ${fetch}) s)
+           select coalesce(json_agg(${V1_ITEM_SQL} order by rank) filter (where rank <= ${size}), '[]')::text as items,
+                  count(*)::int as fetched,
+                  max(case when rank = ${size} then (extract(epoch from start_time) * 1000)::bigint end)::text as last_ms,
+                  max(case when rank = ${size} then id end)::text as last_id
+             from page`,
+          values,
+          signal,
+        );
+        const next = page && page.fetched > limit && page.last_ms && page.last_id ? encodeCursor({ startTimeMs: Number(page.last_ms), id: Number(page.last_id) }, key) : null;
+        return `{"items":${page?.items ?? "[]"},"next":${JSON.stringify(next)}}`;
+      });
+      return json(reply, body);
     },
   );
 
@@ -109,14 +119,13 @@ export function v1Routes(app: FastifyInstance, { db }: AppDeps): void {
     },
     async (req, reply) => {
       const start = req.params.startTime;
-      const rows = await db.read<VodRow>(
-        `select ${VOD_COLUMNS} from vods where stream_id = $1 and start_time >= $2 and start_time < $3 order by start_time limit 1`,
+      const rows = await db.read<{ body: string }>(
+        `select ${V1_ITEM_SQL}::text as body from vods where stream_id = $1 and start_time >= $2 and start_time < $3 order by start_time limit 1`,
         [req.params.streamId, start, new Date(start.getTime() + 1000)],
         req.clientSignal,
       );
-      const row = rows[0];
-      if (!row) return reply.code(404).send({ error: "Not Found", message: `no VOD of stream ${req.params.streamId} started at ${rfc3339(start)}`, problems: [{ parameter: "startTime", problem: "no VOD with this stream id and start time" }] });
-      return v1Item(row);
+      if (!rows[0]) return reply.code(404).send({ error: "Not Found", message: `no VOD of stream ${req.params.streamId} started at ${rfc3339(start)}`, problems: [{ parameter: "startTime", problem: "no VOD with this stream id and start time" }] });
+      return json(reply, rows[0].body);
     },
   );
 
@@ -144,17 +153,23 @@ export function v1Routes(app: FastifyInstance, { db }: AppDeps): void {
         [id],
         req.clientSignal,
       );
-      const recent = await db.read<VodRow>(`select ${VOD_COLUMNS} from vods where streamer_id = $1 order by start_time desc, id desc limit 20`, [id], req.clientSignal);
-      return {
+      const [recent] = await db.read<{ body: string; login: string | null }>(
+        `select coalesce(json_agg(${V1_ITEM_SQL} order by start_time desc, id desc), '[]')::text as body,
+                (array_agg(login order by start_time desc, id desc))[1] as login
+           from (select ${ITEM_COLUMNS} from vods where streamer_id = $1 order by start_time desc, id desc limit 20) v`,
+        [id],
+        req.clientSignal,
+      );
+      const head = JSON.stringify({
         streamerId: id,
-        login: recent[0]?.login ?? req.params.login,
+        login: recent?.login ?? req.params.login,
         logins: stats?.logins ?? [],
         vods: stats?.vods ?? 0,
         archived: stats?.archived ?? 0,
         firstStartTime: stats ? rfc3339(stats.first) : "",
         lastStartTime: stats ? rfc3339(stats.last) : "",
-        recent: recent.map(v1Item),
-      };
+      });
+      return json(reply, `${head.slice(0, -1)},"recent":${recent?.body ?? "[]"}}`);
     },
   );
 }
