@@ -124,6 +124,8 @@ function cpuSeconds(pid: number): number {
 }
 
 let apiPid = 0;
+/** Rejects if the API process ends while it is being measured: a crash must fail the benchmark, not hang it. */
+let apiExited: Promise<never> = new Promise(() => undefined);
 
 async function run(name: string, url: string, requests: { path: string; headers?: Record<string, string> }[], rate: number, seconds: number, connections: number): Promise<Phase> {
   const byStatus = new Latencies((connections / rate) * 1000);
@@ -144,7 +146,7 @@ async function run(name: string, url: string, requests: { path: string; headers?
       byStatus.add("ok", ms);
     }
   });
-  const result = await done;
+  const result = await Promise.race([done, apiExited]);
   const cpuMsPerRequest = ((cpuSeconds(apiPid) - cpu0) * 1000) / Math.max(1, result.requests.total);
   const phase = {
     name,
@@ -178,6 +180,9 @@ async function main() {
     stdio: ["ignore", "inherit", "inherit"],
   });
   apiPid = api.pid!;
+  let stopping = false;
+  apiExited = new Promise<never>((_resolve, reject) => api.once("exit", (code, signal) => !stopping && reject(new Error(`the API exited (${signal ?? code}) during the benchmark`))));
+  apiExited.catch(() => undefined);
   let rssMax = 0;
   const sampler = setInterval(() => {
     try {
@@ -241,8 +246,11 @@ async function main() {
     if (!alive) process.exitCode = 1;
   } finally {
     clearInterval(sampler);
-    api.kill("SIGTERM");
-    await new Promise((r) => api.once("exit", r));
+    stopping = true;
+    if (api.exitCode === null && api.signalCode === null) {
+      api.kill("SIGTERM");
+      await new Promise((r) => api.once("exit", r));
+    }
   }
 }
 
