@@ -17,17 +17,17 @@ const schema = z.object({
   /** PostgreSQL cancels a request's statement past this. */
   STATEMENT_TIMEOUT: duration("2s"),
   /** Event-loop delay above which new requests are shed with 503. */
-  MAX_EVENT_LOOP_DELAY: duration("200ms"),
+  MAX_EVENT_LOOP_DELAY: duration("100ms"),
   /** Seconds a shed client is told to wait (Retry-After). */
   RETRY_AFTER_SECONDS: z.coerce.number().int().positive().default(1),
   /** How long /categories and /languages (aggregates over the archive) are reused before being recounted. */
   AGGREGATE_TTL: duration("60s"),
   /** How long a list answer is reused for the same URL (0: never); the archive changes by the minute, not the second. */
   LIST_CACHE_TTL: duration("1s", { allowZero: true }),
-  LIST_CACHE_MB: z.coerce.number().nonnegative().default(16),
+  LIST_CACHE_MB: z.coerce.number().nonnegative().default(8),
   /** How long an archived playlist stays in memory (0: never); it does not change once archived. */
   PLAYLIST_CACHE_TTL: duration("60s", { allowZero: true }),
-  PLAYLIST_CACHE_MB: z.coerce.number().nonnegative().default(16),
+  PLAYLIST_CACHE_MB: z.coerce.number().nonnegative().default(8),
   ...clockEnv,
 });
 
