@@ -46,7 +46,7 @@ function playlistOf2Hours(): Buffer {
 }
 
 async function database(): Promise<string> {
-  const name = `bench_api_${VODS}`;
+  const name = `bench_api_v2_${VODS}`;
   const admin = new pg.Client({ connectionString: benchEnv.DATABASE_URL });
   await admin.connect();
   const exists = (await admin.query("select 1 from pg_database where datname = $1", [name])).rowCount === 1;
@@ -205,7 +205,7 @@ async function main() {
     }
     // A second page of a v1 listing, to load the keyset path too.
     const first = (await (await fetch(`${base}/v1/vods?limit=50&outcome=found`)).json()) as { next: string };
-    const langs = ["en", "es", "pt", "de", "ru", "fr", "ja", "ko", "it", "pl"];
+    const langs = ["EN", "ES", "PT", "DE", "RU", "FR", "JA", "KO", "IT", "PL"];
     let seed = 7;
     const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
     const listPaths = Array.from({ length: 600 }, (_, i) => {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { isLanguage, LANGUAGES } from "@vod/twitch";
 import type { AppDeps } from "./deps.ts";
 import { COMPAT_ITEM_SQL, ITEM_COLUMNS, jsonArraySql } from "./vods.ts";
 import { cached } from "./cache.ts";
@@ -14,7 +15,11 @@ export const login = z
   .regex(/^[a-zA-Z0-9_]{1,50}$/, "a login is 1 to 50 letters, digits or underscores")
   .transform((s) => s.toLowerCase());
 const visibility = z.enum(["public", "private"], { message: 'expected "public" or "private"' });
-const language = z.string().regex(/^[a-zA-Z-]{2,12}$/, "a language is a code like en or pt-br").transform((s) => s.toLowerCase());
+/** Twitch's broadcaster languages (EN, PT, ZH_HK, OTHER, …), as stored; any case, `-` for `_`. */
+export const language = z
+  .string()
+  .transform((s) => s.toUpperCase().replace(/-/g, "_"))
+  .refine(isLanguage, { message: `not a Twitch language; one of ${LANGUAGES.join(", ")}` });
 const gameId = z.string().regex(/^[0-9]{1,20}$/, "a category id is digits");
 
 /** The compatible "Metadata" object, for the OpenAPI document and the tests. */

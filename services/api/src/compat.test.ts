@@ -30,7 +30,7 @@ describe("compatible routes", () => {
         title: "a title",
         gameId: "21779",
         gameName: "League of Legends",
-        language: "de",
+        language: "DE",
         mature: true,
         maxViewers: 4321,
         durationSeconds: 7265.5,
@@ -56,7 +56,7 @@ describe("compatible routes", () => {
         StreamID: 316000000001,
         StreamerLoginAtStart: "shape_check",
         GameNameAtStart: "League of Legends",
-        LanguageAtStart: "de",
+        LanguageAtStart: "DE",
         TitleAtStart: "a title",
         IsMatureAtStart: true,
         GameIDAtStart: "21779",
@@ -109,23 +109,25 @@ describe("compatible routes", () => {
 
   it("lists archived VODs by max viewers per visibility, language and category", async () => {
     await insertVods(tdb.pool, [
-      { streamId: 500_001, startTime: "2026-11-01T00:00:00Z", streamerId: 9001, login: "lists_a", maxViewers: 900_001, language: "xq", gameId: "990001", public: true },
-      { streamId: 500_002, startTime: "2026-11-01T00:00:00Z", streamerId: 9002, login: "lists_b", maxViewers: 900_003, language: "xq", gameId: "990001", public: true },
-      { streamId: 500_003, startTime: "2026-11-01T00:00:00Z", streamerId: 9003, login: "lists_c", maxViewers: 900_002, language: "xq", gameId: "990001", public: false },
+      { streamId: 500_001, startTime: "2026-11-01T00:00:00Z", streamerId: 9001, login: "lists_a", maxViewers: 900_001, language: "TL", gameId: "990001", public: true },
+      { streamId: 500_002, startTime: "2026-11-01T00:00:00Z", streamerId: 9002, login: "lists_b", maxViewers: 900_003, language: "TL", gameId: "990001", public: true },
+      { streamId: 500_003, startTime: "2026-11-01T00:00:00Z", streamerId: 9003, login: "lists_c", maxViewers: 900_002, language: "TL", gameId: "990001", public: false },
       // Not archived: never in these lists, however many viewers.
-      { streamId: 500_004, startTime: "2026-11-01T00:00:00Z", streamerId: 9004, login: "lists_d", maxViewers: 999_999, language: "xq", gameId: "990001", outcome: "not_found", public: true },
+      { streamId: 500_004, startTime: "2026-11-01T00:00:00Z", streamerId: 9004, login: "lists_d", maxViewers: 999_999, language: "TL", gameId: "990001", outcome: "not_found", public: true },
     ]);
     const ids = (b: unknown) => (b as { Metadata: { StreamID: number } }[]).map((i) => i.Metadata.StreamID);
     expect(ids((await get("/all/public")).body).slice(0, 2)).toEqual([500_002, 500_001]);
     expect(ids((await get("/all/private")).body)[0]).toBe(500_003);
-    expect(ids((await get("/language/@XQ/all/public")).body)).toEqual([500_002, 500_001]);
-    expect(ids((await get("/language/@xq/all/private")).body)).toEqual([500_003]);
+    expect(ids((await get("/language/@tl/all/public")).body)).toEqual([500_002, 500_001]);
+    expect(ids((await get("/language/@TL/all/private")).body)).toEqual([500_003]);
     expect(ids((await get("/category/@990001/all/public")).body)).toEqual([500_002, 500_001]);
     expect((await get("/category/@990002/all/public")).body).toEqual([]);
     const bad = await get("/all/everything");
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ problems: [{ parameter: "visibility", problem: expect.stringContaining("public") }] });
     expect((await get("/category/@abc/all/public")).body).toMatchObject({ problems: [{ parameter: "gameId" }] });
+    expect((await get("/language/@klingon/all/public")).body).toMatchObject({ problems: [{ parameter: "lang", problem: expect.stringContaining("ZH_HK") }] });
+    expect((await get("/language/@zh-hk/all/public")).status).toBe(200);
   });
 
   it("counts categories of the last 24 hours and languages of archived VODs", async () => {
@@ -139,7 +141,7 @@ describe("compatible routes", () => {
     expect(cats).toContainEqual({ GameID: "880001", GameName: "Recent Game", Count: 2 });
     expect(cats.find((c) => c.GameID === "880002")).toBeUndefined();
     const langs = (await get("/languages")).body as { Language: string; Count: number }[];
-    expect(langs).toContainEqual({ Language: "de", Count: 1 });
+    expect(langs).toContainEqual({ Language: "DE", Count: 1 });
     expect(langs.every((l) => Object.keys(l).join() === "Language,Count")).toBe(true);
   });
 

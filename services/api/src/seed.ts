@@ -12,7 +12,7 @@ export const SEED_VODS_SQL = `
          'title ' || i,
          (500000 + (i * 31) % 300)::text,
          'Game ' || ((i * 31) % 300),
-         (array['en','es','pt','de','ru','fr','ja','ko','it','pl'])[(1 + (i * 13) % 10)::int],
+         (array['EN','ES','PT','DE','RU','FR','JA','KO','IT','PL'])[(1 + (i * 13) % 10)::int],
          i % 11 = 0,
          ((i * 104729) % 20000)::int,
          now() - (i::float8 / $1 * interval '60 days'),

@@ -45,7 +45,7 @@ export async function insertVods(pool: pg.Pool, vods: TestVod[]): Promise<number
         v.title === undefined ? `title of ${v.streamId}` : v.title,
         v.gameId === undefined ? "509658" : v.gameId,
         v.gameName === undefined ? "Just Chatting" : v.gameName,
-        v.language === undefined ? "en" : v.language,
+        v.language === undefined ? "EN" : v.language,
         v.mature === undefined ? false : v.mature,
         v.maxViewers ?? 100,
         outcome,

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppDeps } from "./deps.ts";
 import { decodeCursor, encodeCursor, filtersKey } from "./cursor.ts";
-import { json, login } from "./compat-routes.ts";
+import { json, language, login } from "./compat-routes.ts";
 import { errorBody } from "./errors.ts";
 import { streamIdParam } from "./playlist-route.ts";
 import { ITEM_COLUMNS, rfc3339, V1_ITEM_SQL } from "./vods.ts";
@@ -15,7 +15,7 @@ export const vodsQuery = z
     login: login.optional().describe("streamer login; follows renames (resolved to the streamer id of its newest VOD)"),
     streamerId: z.string().regex(/^[0-9]{1,19}$/, "a streamer id is digits").optional(),
     gameId: z.string().regex(/^[0-9]{1,20}$/, "a category id is digits").optional(),
-    language: z.string().regex(/^[a-zA-Z-]{2,12}$/, "a language is a code like en or pt-br").transform((s) => s.toLowerCase()).optional(),
+    language: language.optional(),
     visibility: z.enum(["public", "sub_only", "hidden", "unknown"]).optional(),
     outcome: z.enum(["found", "not_found", "failed", "pending"]).optional(),
     from: isoTime.optional().describe("start time at or after"),

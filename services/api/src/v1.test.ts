@@ -62,9 +62,9 @@ describe("v1 API", () => {
 
   it("filters by login (following renames), streamer id, game, language, visibility, outcome and time", async () => {
     await insertVods(tdb.pool, [
-      { streamId: 2_000_001, startTime: "2026-10-01T00:00:00Z", streamerId: 777, login: "old_name", gameId: "31", language: "fr", public: true },
-      { streamId: 2_000_002, startTime: "2026-10-02T00:00:00Z", streamerId: 777, login: "new_name", gameId: "32", language: "fr", public: false, subOnly: true },
-      { streamId: 2_000_003, startTime: "2026-10-03T00:00:00Z", streamerId: 777, login: "new_name", gameId: "31", language: "es", outcome: "not_found", public: false, subOnly: false },
+      { streamId: 2_000_001, startTime: "2026-10-01T00:00:00Z", streamerId: 777, login: "old_name", gameId: "31", language: "FR", public: true },
+      { streamId: 2_000_002, startTime: "2026-10-02T00:00:00Z", streamerId: 777, login: "new_name", gameId: "32", language: "FR", public: false, subOnly: true },
+      { streamId: 2_000_003, startTime: "2026-10-03T00:00:00Z", streamerId: 777, login: "new_name", gameId: "31", language: "ES", outcome: "not_found", public: false, subOnly: false },
       { streamId: 2_000_004, startTime: "2026-10-04T00:00:00Z", streamerId: 777, login: "new_name", outcome: null, public: null, subOnly: null },
     ]);
     const ids = async (q: string) => (await page(`/v1/vods?${q}`)).items.map((v) => v.streamId);
@@ -90,6 +90,7 @@ describe("v1 API", () => {
       ["limit=ten", "limit"],
       ["visibility=secret", "visibility"],
       ["outcome=maybe", "outcome"],
+      ["language=xx", "language"],
       ["from=yesterday", "from"],
       ["login=" + encodeURIComponent("a b"), "login"],
       ["cursor=!!!notacursor", "cursor"],
