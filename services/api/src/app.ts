@@ -65,8 +65,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
 
   const deps: AppDeps = {
     ...o,
-    listCache: new SharedCache<string>({ ttlMs: o.listCacheTtlMs ?? 0, capacity: o.listCacheBytes ?? 16 * 1024 * 1024, sizeOf: (v) => (v as string).length }),
-    playlistCache: new SharedCache<StoredPlaylist | null>({ ttlMs: o.playlistCacheTtlMs ?? 0, capacity: o.playlistCacheBytes ?? 16 * 1024 * 1024, sizeOf: (v) => (v as StoredPlaylist).gz.length }),
+    listCache: new SharedCache<Buffer>({ ttlMs: o.listCacheTtlMs ?? 0, capacity: o.listCacheBytes ?? 8 * 1024 * 1024, sizeOf: (v) => (v as Buffer).length }),
+    playlistCache: new SharedCache<StoredPlaylist | null>({ ttlMs: o.playlistCacheTtlMs ?? 0, capacity: o.playlistCacheBytes ?? 8 * 1024 * 1024, sizeOf: (v) => (v as StoredPlaylist).gz.length }),
   };
   new Gauge({
     name: "api_cache_requests",

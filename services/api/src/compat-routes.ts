@@ -49,13 +49,13 @@ const compatList = z.array(compatItemSchema);
 type Body = { body: string };
 
 /** Sends JSON text (built by PostgreSQL) as it is. */
-export function json(reply: FastifyReply, body: string): FastifyReply {
+export function json(reply: FastifyReply, body: string | Buffer): FastifyReply {
   return reply.type("application/json; charset=utf-8").serializer((s) => s as string).send(body);
 }
 
-/** The JSON array one statement builds, through the list cache (keyed by the request's URL). */
-export async function listJson(deps: AppDeps, req: FastifyRequest, text: string, values: unknown[]): Promise<string> {
-  return deps.listCache.get(req.url, req.clientSignal, async (signal) => (await deps.db.read<Body>(text, values, signal))[0]?.body ?? "[]");
+/** The JSON array one statement builds, through the list cache (keyed by the request's URL), encoded once. */
+export async function listJson(deps: AppDeps, req: FastifyRequest, text: string, values: unknown[]): Promise<Buffer> {
+  return deps.listCache.get(req.url, req.clientSignal, async (signal) => Buffer.from((await deps.db.read<Body>(text, values, signal))[0]?.body ?? "[]"));
 }
 
 /** Escapes LIKE's wildcards: `_` is allowed in logins and must match itself. */

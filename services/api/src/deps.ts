@@ -13,8 +13,8 @@ export interface AppDeps {
   clock: Clock;
   /** How long aggregates (/categories, /languages) are reused. */
   aggregateTtlMs: number;
-  /** List answers (JSON text) by URL, reused for a short time. */
-  listCache: SharedCache<string>;
+  /** List answers (JSON, UTF-8) by URL, reused for a short time. */
+  listCache: SharedCache<Buffer>;
   /** Archived playlists by stream id and start. */
   playlistCache: SharedCache<StoredPlaylist | null>;
 }

@@ -101,7 +101,7 @@ export function v1Routes(app: FastifyInstance, deps: AppDeps): void {
           signal,
         );
         const next = page && page.fetched > limit && page.last_ms && page.last_id ? encodeCursor({ startTimeMs: Number(page.last_ms), id: Number(page.last_id) }, key) : null;
-        return `{"items":${page?.items ?? "[]"},"next":${JSON.stringify(next)}}`;
+        return Buffer.from(`{"items":${page?.items ?? "[]"},"next":${JSON.stringify(next)}}`);
       });
       return json(reply, body);
     },
