@@ -10,5 +10,5 @@ export const benchEnv = parseEnv(
   process.env,
 );
 
-/** The environment the benchmarks' child processes inherit (PATH, NODE_OPTIONS, ...). */
-export const inheritedEnv: Record<string, string | undefined> = { ...process.env };
+/** The environment handed to processes a benchmark starts (PATH and the rest), with its own additions. */
+export const childEnv = (extra: Record<string, string>): Record<string, string | undefined> => ({ ...process.env, ...extra });

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { spawnSync } from "node:child_process";
 import { createLogger } from "@vod/log";
-import { benchEnv, inheritedEnv } from "./env.ts";
+import { benchEnv, childEnv } from "./env.ts";
 import { runSoak } from "./soak/run.ts";
 import { chart, goals, markdown } from "./soak/report.ts";
 
@@ -54,7 +54,7 @@ const result = await runSoak({
   adminDatabaseUrl: benchEnv.DATABASE_URL,
   infraFaults: !values["no-infra-faults"],
   progress: (line) => console.log(line),
-  env: inheritedEnv,
+  env: childEnv({}),
 });
 const checks = goals(result, Number(values["fetch-per-vod"]));
 if (!values["no-report"]) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The demo on a fresh clone: installs the npm dependencies when missing, then runs `vods demo`,
-# which starts the infra, the simulator and the four services, and stops them all on Ctrl-C.
+# which starts the infra, the simulator, the four services and the API, and stops them all on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 bash infra/ensure-deps.sh

@@ -97,6 +97,14 @@ ensure_tools() {
   command -v flock >/dev/null 2>&1 || apt_install util-linux
 }
 
+# Debian's ffmpeg and Chromium: the API's tests decode a served playlist and play it in the web page.
+ensure_media_tools() {
+  local -a missing=()
+  command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  [[ ${#missing[@]} -eq 0 ]] || apt_install "${missing[@]}"
+}
+
 # ---------------------------------------------------------------- kafka jars
 
 pom_sha() { sha256sum "$KAFKA_POM" | cut -d' ' -f1; }

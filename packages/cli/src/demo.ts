@@ -12,6 +12,8 @@ export interface DemoOptions {
   /** Stop by itself after this long (real ms); otherwise run until Ctrl-C. */
   forMs?: number;
   simPort: number;
+  /** Where the API and its web page listen. */
+  apiPort: number;
   /** Simulated clock speed: 60 runs one simulated hour (one mute run) per real minute. */
   speed: number;
   streams: number;
@@ -77,7 +79,7 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
 
 /**
  * The whole system against the simulator on this machine: local Kafka and PostgreSQL, migrations,
- * topics, the simulator at `speed`, and the four services, with a progress line until stopped.
+ * topics, the simulator at `speed`, the four services and the API, with a progress line until stopped.
  * Everything it started, it stops (the infra too, when it was not running before).
  */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
@@ -159,6 +161,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       "live-poller": { GQL_ENDPOINT: `${simUrl}/gql` },
     };
     for (const name of SERVICES) startChild(name, `services/${name}/src/main.ts`, [], { ...common, ...perService[name] });
+    const apiUrl = `http://127.0.0.1:${o.apiPort}`;
+    startChild("api", "services/api/src/main.ts", [], { DATABASE_URL: databaseUrl, PORT: String(o.apiPort), LOG_LEVEL: "info", CLOCK_SPEED: common.CLOCK_SPEED, CLOCK_ORIGIN: common.CLOCK_ORIGIN, CLOCK_REAL_ORIGIN: common.CLOCK_REAL_ORIGIN });
+    await waitForHttp(`${apiUrl}/healthz`, 60_000);
+    o.print(`archive: open ${apiUrl}/ (web page), ${apiUrl}/v1/vods (API), ${apiUrl}/openapi.json`);
     o.print(`demo running: simulator ${simUrl} at ${o.speed}x (one mute run per ${60 / o.speed} real min), topics ${prefix}*, database vod_demo; logs in .infra/demo/`);
     o.print("Ctrl-C stops everything.");
 
@@ -168,6 +174,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     process.once("SIGTERM", onSignal);
     const started = Date.now();
     let last: DemoResult = { vods: 0, found: 0, notFound: 0, failed: 0 };
+    let mpvShown = false;
     while (!interrupted && (o.forMs === undefined || Date.now() - started < o.forMs)) {
       await new Promise((r) => setTimeout(r, 5_000));
       last = await progress(pool);
@@ -175,6 +182,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       o.print(
         `[${Math.round((Date.now() - started) / 1000)}s, simulated ${sim.now}] VODs seen ${last.vods}, live or waiting ${last.vods - last.found - last.notFound - last.failed}, archived ${last.found}, not found ${last.notFound}, failed ${last.failed}`,
       );
+      if (!mpvShown && last.found > 0) {
+        const first = await firstArchived(pool);
+        if (first) {
+          o.print(`first VOD archived; play it with: mpv "${apiUrl}${first}"`);
+          mpvShown = true;
+        }
+      }
     }
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -183,6 +197,15 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   } finally {
     await stopAll();
   }
+}
+
+/** The playlist path of the first archived VOD, as the API serves it. */
+async function firstArchived(pool: pg.Pool): Promise<string | undefined> {
+  const { rows } = await pool.query<{ stream_id: string; unix: string }>(
+    "select stream_id, floor(extract(epoch from start_time))::bigint::text as unix from vods where outcome = 'found' order by fetched_at, id limit 1",
+  );
+  const r = rows[0];
+  return r ? `/m3u8/${r.stream_id}/${r.unix}/index.m3u8` : undefined;
 }
 
 async function progress(pool: pg.Pool): Promise<DemoResult> {
