@@ -85,11 +85,15 @@ export class FollowUps {
     return n;
   }
 
-  /** Records what a VOD's outcome leaves to do: a retry, a deep search, or nothing any more. */
-  apply(request: VodFetchRequest, report: FetchReport, now: number): void {
+  /**
+   * Records what a VOD's outcome leaves to do: a retry, a deep search, or nothing any more. `retry`
+   * false: a failure that fetching again would repeat (a result too large to publish) is not retried.
+   */
+  apply(request: VodFetchRequest, report: FetchReport, now: number, retry = true): void {
     const key = keyOf(request);
     const { result } = report;
     const current = this.#items.get(key);
+    if (result.outcome === "failed" && !retry) return this.#drop(key);
     if (result.outcome === "failed") {
       const first = current?.kind === "retry" ? current.deadline - this.options.retryForMs : now;
       const attempts = current?.kind === "retry" ? current.attempts + 1 : 1;
@@ -141,6 +145,24 @@ export class FollowUps {
       if (pick && (!best || pick.chance > best.chance)) best = pick;
     }
     return best;
+  }
+
+  /**
+   * Whether any of these VODs has a follow-up row still to write (a retry or a deep search). A row
+   * still to delete does not count: a crash before it goes repeats a request, it loses no outcome.
+   */
+  owesWrite(requests: readonly Pick<VodFetchRequest, "streamId" | "startTime">[]): boolean {
+    return requests.some((r) => {
+      const key = keyOf(r);
+      return this.#dirty.has(key) && this.#items.has(key);
+    });
+  }
+
+  /** Streamers of the VODs in the deep search (their knowledge is looked up before ranking candidates). */
+  deepStreamers(): string[] {
+    const ids = new Set<string>();
+    for (const i of this.#items.values()) if (i.kind === "deep" && !i.candidates) ids.add(i.request.streamerId);
+    return [...ids];
   }
 
   /** The deep search's request missed (403/404). */
