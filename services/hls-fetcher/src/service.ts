@@ -201,6 +201,7 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
   setMaxListeners(env.CONCURRENCY * 4 + 10, stopping.signal);
   const followUpLoop = runFollowUps({
     env,
+    db,
     fetcher,
     fetchOne,
     knowledge,
@@ -236,6 +237,7 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
 
 interface FollowUpLoopDeps {
   env: FetcherEnv;
+  db: Db;
   fetcher: VodFetcher;
   fetchOne(req: VodFetchRequest, signal: AbortSignal): Promise<{ report: FetchReport; retry: boolean }>;
   knowledge: DomainKnowledge;
@@ -262,6 +264,11 @@ async function runFollowUps(d: FollowUpLoopDeps): Promise<void> {
   const { env, fetcher, knowledge, followUps, limiter, clock, log, stopping } = d;
   while (!stopping.aborted) {
     try {
+      const claim = await followUps.claimLoaded(d.db).catch((err: unknown) => {
+        log.warn({ err }, "claiming follow-ups failed; those loaded at start wait for PostgreSQL");
+        return { claimed: 0, lost: 0 };
+      });
+      if (claim.claimed + claim.lost > 0) log.info(claim, "follow-ups loaded at start claimed (lost: another fetcher of the group has them)");
       const retries = followUps.dueRetries(clock.now(), env.CONCURRENCY);
       if (retries.length > 0) {
         await knowledge.warm(retries.map((r) => r.streamerId));
