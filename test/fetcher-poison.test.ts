@@ -1,6 +1,7 @@
 // One VOD that cannot be handled must not hold its batch: a playlist with a URI no parser resolves,
 // and a playlist whose result would be larger than a Kafka message may be, each give that VOD
 // `failed` with the reason, and the rest of the batch is archived and committed.
+import { ConfigResourceTypes } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createCatalog, createProducer, vodFetchResult, type TypedProducer, type VodFetchRequest, type VodFetchResult } from "@vod/kafka";
 import { caughtUp, createTestTopics, freshDatabase, readTopic, testKafka, testLog, uniqueName, type TestDatabase } from "@vod/testing";
@@ -112,5 +113,24 @@ describe("poison stays one VOD's problem", () => {
       if (!committed) await new Promise((r) => setTimeout(r, 250));
     }
     expect(committed).toBe(true);
+  });
+
+  it("a RESULT_MAX_BYTES that leaves no room under the results topic's max.message.bytes stops the fetcher at start, naming it", async () => {
+    const other = createCatalog(`${uniqueName("poisoncap")}.`);
+    await createTestTopics(kafka, [other.vodFetchRequests, other.vodFetchResults]);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: other.vodFetchResults.name, configEntries: [{ name: "max.message.bytes", value: "100000" }] }] });
+    await admin.disconnect();
+    const env = readEnv({
+      KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+      DATABASE_URL: db.url,
+      TOPIC_PREFIX: other.vodFetchRequests.name.replace("twitch.vod-fetch-requests", ""),
+      GROUP_ID: uniqueName("fetcher-cap"),
+      CDN_URL_TEMPLATE: sim.cdnUrlTemplate,
+      RESULT_MAX_BYTES: "200000",
+    });
+    const clock = { now: () => sim.clock.now(), realDelay: (ms: number) => ms };
+    await expect(startFetcher(env, { kafka, producer, db: db.db, clock, log: testLog })).rejects.toThrow(/RESULT_MAX_BYTES: 200000 leaves no room under .*max\.message\.bytes \(100000\)/);
   });
 });

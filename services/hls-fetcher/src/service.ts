@@ -1,5 +1,5 @@
 import { setMaxListeners } from "node:events";
-import type { Kafka } from "kafkajs";
+import { ConfigResourceTypes, type Kafka } from "kafkajs";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Clock } from "@vod/clock";
 import type { Db } from "@vod/db";
@@ -38,6 +38,7 @@ export interface RunningFetcher {
 
 export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock, log, registry }: FetcherDeps): Promise<RunningFetcher> {
   const catalog = createCatalog(env.TOPIC_PREFIX);
+  await checkResultCap(kafka, catalog.vodFetchResults.name, env.RESULT_MAX_BYTES);
   // Refused here, before anything is fetched, when it would be a second budget in the group.
   const claim = await claimInstance({ databaseUrl: env.DATABASE_URL, groupId: env.GROUP_ID, sharedBudget: env.REDIS_URL !== undefined, log });
   const limiter = new RateLimiter({
@@ -302,6 +303,25 @@ async function runFollowUps(d: FollowUpLoopDeps): Promise<void> {
       log.error({ err }, "follow-up round failed; trying again");
     }
     await sleep(d.env.FOLLOWUP_POLL, stopping);
+  }
+}
+
+/** RESULT_MAX_BYTES must leave room under the results topic's max.message.bytes (record framing, key, headers). */
+async function checkResultCap(kafka: Kafka, topic: string, cap: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let limit: number | undefined;
+  try {
+    const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ["max.message.bytes"] }] });
+    const value = resources[0]?.configEntries.find((e) => e.configName === "max.message.bytes")?.configValue;
+    limit = value === undefined ? undefined : Number(value);
+  } catch {
+    // A topic that is not there yet fails the consumer with its own error; nothing to compare with.
+  } finally {
+    await admin.disconnect();
+  }
+  if (limit !== undefined && cap > limit - 1_024) {
+    throw new Error(`RESULT_MAX_BYTES: ${cap} leaves no room under ${topic}'s max.message.bytes (${limit}); set it at most ${limit - 1_024}`);
   }
 }
 
