@@ -123,11 +123,13 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
       if (signal.aborted) throw err;
       const reason = reasonOf(err);
       log.warn({ streamId: req.streamId, login: req.login, reason }, "handling a VOD failed; its outcome is failed, the batch goes on");
+      counters.outcome?.("failed", 0);
       return { report: { result: failedResult(req, reason, clock.now()) }, retry: true };
     }
     const problem = resultProblem(report.result, env.RESULT_MAX_BYTES);
     if (problem === null) return { report, retry: true };
     log.warn({ streamId: req.streamId, login: req.login, reason: problem }, "a VOD's result cannot be published; its outcome is failed, the batch goes on");
+    counters.outcome?.("failed", report.result.requests);
     return { report: { result: failedResult(req, problem, clock.now(), report.result.requests) }, retry: false };
   }
   const fetcher = new VodFetcher(
