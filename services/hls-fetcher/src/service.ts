@@ -1,5 +1,5 @@
 import { setMaxListeners } from "node:events";
-import { ConfigResourceTypes, type Kafka } from "kafkajs";
+import kafkajs, { type Kafka } from "kafkajs";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Clock } from "@vod/clock";
 import type { Db } from "@vod/db";
@@ -308,13 +308,14 @@ async function runFollowUps(d: FollowUpLoopDeps): Promise<void> {
   }
 }
 
+// kafkajs is CommonJS; Node's ESM loader finds not every named export of it (ConfigResourceTypes), the default has them all.
 /** RESULT_MAX_BYTES must leave room under the results topic's max.message.bytes (record framing, key, headers). */
 async function checkResultCap(kafka: Kafka, topic: string, cap: number): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   let limit: number | undefined;
   try {
-    const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ["max.message.bytes"] }] });
+    const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configNames: ["max.message.bytes"] }] });
     const value = resources[0]?.configEntries.find((e) => e.configName === "max.message.bytes")?.configValue;
     limit = value === undefined ? undefined : Number(value);
   } catch {
