@@ -103,7 +103,8 @@ describe("DomainKnowledge", () => {
     expect(c.history("70")).toMatchObject({ found: 3, notFound: 1, unlistedFound: 2, domain: "b.example", foundAt: T0 + 12_000 });
     // Two failures, one seen by each: the domain is open for both (threshold 2), as it is for a third.
     expect(c.state("f.example", T0 + 2)).toBe("open");
-    // Each fetcher reads the domains back after its flush: a sees b's failure too.
+    // Each fetcher reads the domains back after a flush that wrote something: a sees b's failure too.
+    a.answered("h.example", T0 + 1);
     await a.flush(t.db);
     expect(a.state("f.example", T0 + 2)).toBe("open");
     // Scores add: a found two on a.example, b one on b.example.

@@ -122,6 +122,7 @@ export class DomainKnowledge {
   #db: Db | undefined;
   #log: Logger | undefined;
   #lastWarnAt = -Infinity;
+  #domainsReadAt = -Infinity;
 
   constructor(private readonly options: KnowledgeOptions) {
     this.#streamers = new LRUCache({ max: options.streamerCacheSize ?? 100_000, ttl: options.streamerCacheTtlMs ?? 10 * 60_000, updateAgeOnGet: false });
@@ -137,6 +138,7 @@ export class DomainKnowledge {
   }
 
   async #readDomains(db: Db): Promise<void> {
+    this.#domainsReadAt = performance.now();
     const rows = await db.select().from(cdnDomainHealth);
     for (const r of rows) {
       if (r.discoveredAt && !this.#discovered.has(r.domain)) this.#discovered.set(r.domain, { at: r.discoveredAt.getTime(), from: r.discoveredFrom ?? "" });
@@ -353,7 +355,11 @@ export class DomainKnowledge {
   async flush(db: Db): Promise<void> {
     const streamers = [...this.#pendingStreamers];
     const domains = [...this.#pendingHealth];
-    if (streamers.length === 0 && domains.length === 0) return this.#readDomains(db);
+    if (streamers.length === 0 && domains.length === 0) {
+      // Nothing to write: read the other fetchers' view of the domains now and then, not every round.
+      if (performance.now() - this.#domainsReadAt < 10_000) return;
+      return this.#readDomains(db);
+    }
     this.#pendingStreamers.clear();
     this.#pendingHealth.clear();
     const date = (ms: number | null) => (ms === null ? null : new Date(ms));
