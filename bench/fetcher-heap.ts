@@ -51,8 +51,14 @@ try {
   await runMigrations(db);
   const knowledge = await DomainKnowledge.load(db, { halfLifeMs: 6 * 3_600_000, failureThreshold: 3, cooldownMs: 120_000, streamerCacheSize: CACHE, streamerCacheTtlMs: 10 * 60_000 });
   // A skewed population: a few streamers stream daily, most rarely (one in `STREAMERS` draws by a power law).
+  // mulberry32: seeded, so every run sees the same week.
   let seed = 1;
-  const next = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const next = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
   const streamer = () => String(1_000_000 + Math.floor(STREAMERS * next() ** 2));
   const started = performance.now();
   for (let day = 1; day <= DAYS; day++) {
