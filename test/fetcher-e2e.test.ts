@@ -146,6 +146,7 @@ describe("hls-fetcher end to end (broker, Postgres, simulator)", () => {
   it("what it learned survives a restart: a known streamer's next VOD costs one request", async () => {
     await fetcher!.stop();
     fetcher = await startFetcher(env(), { kafka, producer, db: db.db, clock, log: testLog });
+    await fetcher.knowledge.warm(["2001"]);
     expect(fetcher.knowledge.streamerDomain("2001")).toBe(D2);
     sim.goLive("minus_one", { durationMs: 15 * 60_000 });
     sim.clock.advance(20 * 60_000);

@@ -92,6 +92,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         cdnOptions: cdnOptions(deadDomains, options.playlistGraceMs ?? 120_000, options.segment),
         gqlService: new GqlService(world, faults),
         gate,
+        malformed: (domain, login) => faults.malformedPlaylist(domain, login),
         stats,
         log,
       }),

@@ -9,3 +9,4 @@ export { ArchiveLookup, type ArchiveLookupOptions } from "./archives.ts";
 export { BlockDetector } from "./block.ts";
 export { FollowUps, followUpKey, type FollowUpOptions } from "./followups.ts";
 export { DEFAULT_PRIORS, onCdnPrior, type PriorOptions } from "./prior.ts";
+export { InstanceRefused, claimInstance } from "./instances.ts";
