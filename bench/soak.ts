@@ -51,6 +51,7 @@ const result = await runSoak({
   seed: Number(values.seed),
   simPort: Number(values["sim-port"]),
   brokers: benchEnv.KAFKA_BROKERS.join(","),
+  redisUrl: benchEnv.REDIS_URL,
   adminDatabaseUrl: benchEnv.DATABASE_URL,
   infraFaults: !values["no-infra-faults"],
   progress: (line) => console.log(line),

@@ -36,6 +36,7 @@ describe("soak, short", () => {
       seed: 5,
       simPort: await freePort(),
       brokers: inject("kafkaBrokers").join(","),
+      redisUrl: inject("redisUrl"),
       adminDatabaseUrl: inject("databaseUrl"),
       infraFaults: false,
       progress: (line) => lines.push(line),

@@ -40,6 +40,8 @@ export interface SoakOptions {
   seed: number;
   simPort: number;
   brokers: string;
+  /** Fetchers share one CDN budget through it (two fetchers without it are refused). */
+  redisUrl: string;
   /** A database URL whose user may create databases (a fresh `vod_soak_*` is made per run). */
   adminDatabaseUrl: string;
   /** Broker and PostgreSQL restarts (they stop the shared infra: off where other tests use it). */
@@ -208,6 +210,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     add("writer", o.instances, { GROUP_ID: groups.writer });
     add("hls-fetcher", o.instances, {
       GROUP_ID: groups["hls-fetcher"],
+      REDIS_URL: o.redisUrl,
       CDN_URL_TEMPLATE: `${simUrl}/cdn/{domain}/`,
       GQL_ENDPOINT: `${simUrl}/gql`,
       CDN_DOMAINS: world.configuredDomains.join(","),
