@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["packages/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "test/**/*.test.ts"],
-    // Run alone after this suite by `npm test` (vitest.soak.config.ts).
+    // Runs alone: `npm run test:soak` (vitest.soak.config.ts).
     exclude: ["**/node_modules/**", "test/soak.test.ts"],
     globalSetup: ["packages/testing/src/global-setup.ts"],
     // Integration tests share one broker and one PostgreSQL on a 2-core machine.

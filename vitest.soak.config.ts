@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-/** The short soak runs alone, after the suite: its five service processes at 60x must not share two cores with the suite's parallel files. */
+/** The short soak (`npm run test:soak`) runs alone: its five service processes at 60x must not share two cores with the suite's parallel files. */
 export default defineConfig({
   test: {
     include: ["test/soak.test.ts"],

@@ -20,7 +20,7 @@ const freePort = () =>
 
 describe("soak, short", () => {
   // The invariants that hold at any scale and any backlog. Whether everything due is archived, and
-  // how fast, is the benchmark's goal (`npm run soak`): two measured hours at this scale are mostly
+  // how fast, is the benchmark's goal (`npm run soak`): three measured hours at this scale are mostly
   // the fetcher's first hours, when most streamers are still unknown to it (docs/soak.md).
   it("archives nothing early, truncated or twice, stays within the CDN budget and keeps archiving through faults and kill -9", async () => {
     const lines: string[] = [];
