@@ -2,21 +2,11 @@
 // warm-up, then three simulated hours with the simulator's faults and a kill -9 of each service,
 // judged like `npm run soak` (broker and PostgreSQL restarts are left to the benchmark: the other
 // test files share that broker and database).
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { describe, expect, inject, it } from "vitest";
-import { childEnv, testLog } from "@vod/testing";
+import { childEnv, freePort, testLog } from "@vod/testing";
 import { runSoak } from "../bench/soak/run.ts";
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
 
 describe("soak, short", () => {
   // The invariants that hold at any scale and any backlog. Whether everything due is archived, and
