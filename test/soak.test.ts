@@ -7,7 +7,6 @@ import { describe, expect, inject, it } from "vitest";
 import { childEnv, freePort, testLog } from "@vod/testing";
 import { runSoak } from "../bench/soak/run.ts";
 
-
 describe("soak, short", () => {
   // The invariants that hold at any scale and any backlog. Whether everything due is archived, and
   // how fast, is the benchmark's goal (`npm run soak`): three measured hours at this scale are mostly

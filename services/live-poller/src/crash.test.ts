@@ -5,7 +5,6 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, inject, it } from "vitest";
 import { childEnv, freePort, uniqueName } from "@vod/testing";
 
-
 describe("live-poller process", () => {
   it("answers /healthz unhealthy, then exits non-zero, when its sweep loop throws", async () => {
     const port = await freePort();
