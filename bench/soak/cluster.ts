@@ -70,16 +70,7 @@ export class Cluster {
     const { child, spec } = p;
     // Taken out of supervision first, so its exit does not start the old spec again.
     this.#procs.delete(name);
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      let timer: NodeJS.Timeout | undefined;
-      const exited = await Promise.race([
-        new Promise<boolean>((r) => child.once("exit", () => r(true))),
-        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 15_000))),
-      ]);
-      clearTimeout(timer);
-      if (!exited) child.kill("SIGKILL");
-    }
+    await stopChild(child);
     this.start({ ...spec, env: { ...spec.env, ...env } });
     const restarted = this.#procs.get(name);
     if (restarted) restarted.rssMaxMb = p.rssMaxMb;
@@ -126,17 +117,19 @@ export class Cluster {
       const i = order.indexOf(p.spec.service);
       return i < 0 ? order.length : i;
     };
-    for (const p of [...this.#procs.values()].sort((a, b) => rank(a) - rank(b))) {
-      const { child } = p;
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      child.kill("SIGTERM");
-      let timer: NodeJS.Timeout | undefined;
-      const exited = await Promise.race([
-        new Promise<boolean>((r) => child.once("exit", () => r(true))),
-        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 15_000))),
-      ]);
-      clearTimeout(timer);
-      if (!exited) child.kill("SIGKILL");
-    }
+    for (const p of [...this.#procs.values()].sort((a, b) => rank(a) - rank(b))) await stopChild(p.child);
   }
+}
+
+/** SIGTERM, then SIGKILL if the process has not exited within 15 s. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill("SIGTERM");
+  let timer: NodeJS.Timeout | undefined;
+  const exited = await Promise.race([
+    new Promise<boolean>((r) => child.once("exit", () => r(true))),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 15_000))),
+  ]);
+  clearTimeout(timer);
+  if (!exited) child.kill("SIGKILL");
 }
