@@ -17,4 +17,10 @@ else
   printf '%-9s %-8s %s\n' postgres down "$HOST:$PGPORT"
   rc=1
 fi
+if redis_healthy; then
+  printf '%-9s %-8s %s\n' redis healthy "$HOST:$REDIS_PORT"
+else
+  printf '%-9s %-8s %s\n' redis down "$HOST:$REDIS_PORT"
+  rc=1
+fi
 exit "$rc"

@@ -1,22 +1,31 @@
 #!/usr/bin/env bash
-# Start local Kafka (KRaft, one node) and PostgreSQL 15, installing what is missing, and write
-# .infra/env. Running it again while everything is up only re-checks health.
+# Start local Kafka (KRaft, one node), PostgreSQL 15 and Redis, installing what is missing, and
+# write .infra/env. Running it again while everything is up only re-checks health.
+# `up.sh redis` starts Redis alone (Kafka and PostgreSQL run elsewhere).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
 
 take_lock
 started=$SECONDS
+if [[ "${1:-}" == redis ]]; then
+  ensure_redis_tools
+  redis_start
+  redis_wait_ready
+  exit 0
+fi
 ensure_tools
 ensure_kafka_jars
 
-# Kafka's JVM takes the longest to come up, so postgres is started while it boots.
+# Kafka's JVM takes the longest to come up, so postgres and redis are started while it boots.
 kafka_start
+redis_start
 pg_prepare_dirs
 pg_init_once
 pg_start
 pg_wait_ready
 pg_bootstrap
+redis_wait_ready
 kafka_wait_ready
 
 write_env_file

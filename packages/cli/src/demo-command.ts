@@ -7,7 +7,7 @@ import { runDemo } from "./demo.ts";
 import { UsageError } from "./errors.ts";
 import { inheritedEnv } from "./env.ts";
 
-const USAGE = "usage: vods demo [--for 5m] [--speed 60] [--streams 300] [--seed 7] [--sim-port 8900] [--instances 1]";
+const USAGE = "usage: vods demo [--for 5m] [--speed 60] [--streams 300] [--seed 7] [--sim-port 8900] [--api-port 8080] [--instances 1]";
 
 function num(raw: string | undefined, fallback: number, flag: string): number {
   const n = Number(raw ?? fallback);
@@ -26,7 +26,7 @@ export async function demoCommand(argv: string[], log: Logger): Promise<string> 
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { for: { type: "string" }, speed: { type: "string" }, streams: { type: "string" }, seed: { type: "string" }, "sim-port": { type: "string" }, instances: { type: "string" } },
+      options: { for: { type: "string" }, speed: { type: "string" }, streams: { type: "string" }, seed: { type: "string" }, "sim-port": { type: "string" }, "api-port": { type: "string" }, instances: { type: "string" } },
       strict: true,
     }));
   } catch (err) {
@@ -42,6 +42,7 @@ export async function demoCommand(argv: string[], log: Logger): Promise<string> 
     streams: num(values.streams, 300, "streams"),
     seed: num(values.seed, 7, "seed"),
     simPort: num(values["sim-port"], 8900, "sim-port"),
+    apiPort: num(values["api-port"], 8080, "api-port"),
     instances: instances(values.instances),
     print: (line) => console.log(line),
     env: inheritedEnv(),

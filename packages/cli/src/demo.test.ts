@@ -5,9 +5,9 @@ import { instancesOf } from "./demo.ts";
 import { UsageError } from "./errors.ts";
 
 describe("vods demo --instances", () => {
-  it("runs N delays and N writers, one live-poller and one hls-fetcher", () => {
+  it("runs N delays, N writers and N hls-fetchers, one live-poller", () => {
     expect(instancesOf(1)).toEqual({ writer: 1, "hls-fetcher": 1, delay: 1, "live-poller": 1 });
-    expect(instancesOf(3)).toEqual({ writer: 3, "hls-fetcher": 1, delay: 3, "live-poller": 1 });
+    expect(instancesOf(3)).toEqual({ writer: 3, "hls-fetcher": 3, delay: 3, "live-poller": 1 });
   });
 
   it("refuses a count that is not a whole number from 1 to 6, before starting anything", async () => {

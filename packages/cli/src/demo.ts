@@ -12,6 +12,8 @@ export interface DemoOptions {
   /** Stop by itself after this long (real ms); otherwise run until Ctrl-C. */
   forMs?: number;
   simPort: number;
+  /** Where the API and its web page listen. */
+  apiPort: number;
   /** Simulated clock speed: 60 runs one simulated hour (one mute run) per real minute. */
   speed: number;
   streams: number;
@@ -38,14 +40,14 @@ const SERVICES = ["writer", "hls-fetcher", "delay", "live-poller"] as const;
 const OPS_PORTS: Record<(typeof SERVICES)[number], number> = { writer: 9104, "hls-fetcher": 9103, delay: 9102, "live-poller": 9101 };
 
 /**
- * How many of each service `--instances n` runs. One hls-fetcher whatever n: each fetcher keeps its
- * own CDN budget, so two would together exceed the CDN's rate until the budget is shared.
+ * How many of each service `--instances n` runs. One live-poller whatever n: sweeps have one
+ * producer. The hls-fetchers share one CDN budget in Redis, so n of them stay at its rate together.
  */
 export function instancesOf(n: number): Record<(typeof SERVICES)[number], number> {
-  return { writer: n, "hls-fetcher": 1, delay: n, "live-poller": 1 };
+  return { writer: n, "hls-fetcher": n, delay: n, "live-poller": 1 };
 }
 
-function readInfraEnv(root: string): { brokers: string; databaseUrl: string } {
+function readInfraEnv(root: string): { brokers: string; databaseUrl: string; redisUrl: string } {
   const file = join(root, ".infra/env");
   // Infra another checkout started has no env file here; it answers on the default ports.
   const vars = Object.fromEntries(
@@ -54,7 +56,11 @@ function readInfraEnv(root: string): { brokers: string; databaseUrl: string } {
       .filter((l) => l.includes("="))
       .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).trim()]),
   );
-  return { brokers: vars.KAFKA_BROKERS ?? "127.0.0.1:19092", databaseUrl: vars.DATABASE_URL ?? "postgres://vod:vod@127.0.0.1:15432/vod" };
+  return {
+    brokers: vars.KAFKA_BROKERS ?? "127.0.0.1:19092",
+    databaseUrl: vars.DATABASE_URL ?? "postgres://vod:vod@127.0.0.1:15432/vod",
+    redisUrl: vars.REDIS_URL ?? "redis://127.0.0.1:16379",
+  };
 }
 
 function infra(root: string, script: "up" | "down" | "status"): boolean {
@@ -92,7 +98,7 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
 
 /**
  * The whole system against the simulator on this machine: local Kafka and PostgreSQL, migrations,
- * topics, the simulator at `speed`, and the four services, with a progress line until stopped.
+ * topics, the simulator at `speed`, the four services and the API, with a progress line until stopped.
  * Everything it started, it stops (the infra too, when it was not running before).
  */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
@@ -101,7 +107,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   if (!wasUp && !infra(o.root, "up")) throw new Error("infra/up.sh failed; see .infra/ logs");
   const logDir = join(o.root, ".infra/demo");
   mkdirSync(logDir, { recursive: true });
-  const { brokers, databaseUrl: adminUrl } = readInfraEnv(o.root);
+  const { brokers, databaseUrl: adminUrl, redisUrl } = readInfraEnv(o.root);
   const databaseUrl = await freshDemoDatabase(adminUrl);
   const pool = createPool({ url: databaseUrl, max: 2, applicationName: "vods-demo" });
 
@@ -169,7 +175,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const perService: Record<(typeof SERVICES)[number], Record<string, string>> = {
       writer: {},
       // Configured like production: the realistic world also serves VODs on a domain this list lacks, learned from GQL.
-      "hls-fetcher": { CDN_URL_TEMPLATE: `${simUrl}/cdn/{domain}/`, GQL_ENDPOINT: `${simUrl}/gql`, CDN_DOMAINS: world.configuredDomains.join(",") },
+      "hls-fetcher": {
+        CDN_URL_TEMPLATE: `${simUrl}/cdn/{domain}/`,
+        GQL_ENDPOINT: `${simUrl}/gql`,
+        CDN_DOMAINS: world.configuredDomains.join(","),
+        // One fetcher keeps its budget in process; several share one in Redis.
+        ...((o.instances ?? 1) > 1 ? { REDIS_URL: redisUrl } : {}),
+      },
       delay: {},
       "live-poller": { GQL_ENDPOINT: `${simUrl}/gql` },
     };
@@ -181,8 +193,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       }
     }
     if ((o.instances ?? 1) > 1) {
-      o.print(`instances: ${SERVICES.map((s) => `${counts[s]} ${s}`).join(", ")} (one hls-fetcher: a second needs the shared CDN budget; one live-poller: sweeps have one producer)`);
+      o.print(`instances: ${SERVICES.map((s) => `${counts[s]} ${s}`).join(", ")} (the fetchers share one CDN budget in Redis; one live-poller: sweeps have one producer)`);
     }
+    const apiUrl = `http://127.0.0.1:${o.apiPort}`;
+    startChild("api", "services/api/src/main.ts", [], { DATABASE_URL: databaseUrl, PORT: String(o.apiPort), LOG_LEVEL: "info", CLOCK_SPEED: common.CLOCK_SPEED, CLOCK_ORIGIN: common.CLOCK_ORIGIN, CLOCK_REAL_ORIGIN: common.CLOCK_REAL_ORIGIN });
+    await waitForHttp(`${apiUrl}/healthz`, 60_000);
+    o.print(`archive: open ${apiUrl}/ (web page), ${apiUrl}/v1/vods (API), ${apiUrl}/openapi.json`);
     o.print(`demo running: simulator ${simUrl} at ${o.speed}x (one mute run per ${60 / o.speed} real min), topics ${prefix}*, database vod_demo; logs in .infra/demo/`);
     o.print("Ctrl-C stops everything.");
 
@@ -192,6 +208,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     process.once("SIGTERM", onSignal);
     const started = Date.now();
     let last: DemoResult = { vods: 0, found: 0, notFound: 0, failed: 0 };
+    let mpvShown = false;
     while (!interrupted && (o.forMs === undefined || Date.now() - started < o.forMs)) {
       await new Promise((r) => setTimeout(r, 5_000));
       last = await progress(pool);
@@ -199,6 +216,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       o.print(
         `[${Math.round((Date.now() - started) / 1000)}s, simulated ${sim.now}] VODs seen ${last.vods}, live or waiting ${last.vods - last.found - last.notFound - last.failed}, archived ${last.found}, not found ${last.notFound}, failed ${last.failed}`,
       );
+      if (!mpvShown && last.found > 0) {
+        const first = await firstArchived(pool);
+        if (first) {
+          o.print(`first VOD archived; play it with: mpv "${apiUrl}${first}"`);
+          mpvShown = true;
+        }
+      }
     }
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -207,6 +231,15 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   } finally {
     await stopAll();
   }
+}
+
+/** The playlist path of the first archived VOD, as the API serves it. */
+async function firstArchived(pool: pg.Pool): Promise<string | undefined> {
+  const { rows } = await pool.query<{ stream_id: string; unix: string }>(
+    "select stream_id, floor(extract(epoch from start_time))::bigint::text as unix from vods where outcome = 'found' order by fetched_at, id limit 1",
+  );
+  const r = rows[0];
+  return r ? `/m3u8/${r.stream_id}/${r.unix}/index.m3u8` : undefined;
 }
 
 async function progress(pool: pg.Pool): Promise<DemoResult> {

@@ -6,6 +6,7 @@ import { loadEnv } from "./env.ts";
 import { replayCommand } from "./replay-command.ts";
 import { doctorCommand } from "./doctor-command.ts";
 import { demoCommand } from "./demo-command.ts";
+import { loadRecoverEnv, recoverCommand } from "./recover-command.ts";
 
 const [command, ...rest] = process.argv.slice(2);
 const commands: Record<string, (argv: string[]) => Promise<string>> = {
@@ -14,6 +15,7 @@ const commands: Record<string, (argv: string[]) => Promise<string>> = {
     return replayCommand(argv, env, createLogger({ service: "vods", level: env.LOG_LEVEL }));
   },
   demo: async (argv) => demoCommand(argv, createLogger({ service: "vods-demo", level: loadEnv().LOG_LEVEL })),
+  recover: async (argv) => recoverCommand(argv, loadRecoverEnv(), { note: (m) => console.error(m) }),
   doctor: async (argv) => {
     const env = loadEnv();
     return doctorCommand(argv, env, createLogger({ service: "vods", level: env.LOG_LEVEL }));
@@ -29,8 +31,9 @@ try {
   console.log(await run(rest));
 } catch (err) {
   if (err instanceof CommandError || err instanceof ConfigError) {
+    if (err instanceof CommandError && err.stdout !== undefined) console.log(err.stdout);
     console.error(err.message);
-    process.exit(2);
+    process.exit(err instanceof CommandError ? err.exitCode : 2);
   }
   throw err;
 }

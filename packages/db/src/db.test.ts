@@ -27,7 +27,23 @@ describe("db", () => {
   it("applies the migrations, and applying them again changes nothing", async () => {
     await runMigrations(t.db);
     const { rows } = await t.pool.query<{ indexname: string }>("select indexname from pg_indexes where tablename = 'vods' order by 1");
-    expect(rows.map((r) => r.indexname)).toEqual(["vods_found_fetched_idx", "vods_game_idx", "vods_language_idx", "vods_login_idx", "vods_pkey", "vods_stream_start_uq"]);
+    expect(rows.map((r) => r.indexname)).toEqual([
+      "vods_found_fetched_idx",
+      "vods_found_game_viewers_idx",
+      "vods_found_language_viewers_idx",
+      "vods_found_public_viewers_idx",
+      "vods_found_start_id_idx",
+      "vods_game_idx",
+      "vods_game_start_id_idx",
+      "vods_language_idx",
+      "vods_language_start_id_idx",
+      "vods_login_c_idx",
+      "vods_login_idx",
+      "vods_pkey",
+      "vods_start_id_idx",
+      "vods_stream_start_uq",
+      "vods_streamer_start_id_idx",
+    ]);
   });
 
   it("round-trips a row through drizzle, millisecond start time and bytes intact", async () => {

@@ -3,7 +3,10 @@ import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable,
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
 
-/** One row per VOD, identified by (stream_id, start_time): a stream id alone can carry two VODs after a restart. */
+/**
+ * One row per VOD, identified by (stream_id, start_time): a stream id alone can carry two VODs after a restart.
+ * Fillfactor 50 (migration 0004, drizzle's table builder cannot say it): room on each page for sweep updates to stay HOT.
+ */
 export const vods = pgTable(
   "vods",
   {
@@ -45,6 +48,18 @@ export const vods = pgTable(
     index("vods_login_idx").on(t.login, t.startTime),
     index("vods_game_idx").on(t.gameId, t.startTime),
     index("vods_language_idx").on(t.language, t.startTime),
+    // The read API: newest first with an id to break ties, so keyset pages are exact; one per filter it serves.
+    index("vods_start_id_idx").on(t.startTime, t.id),
+    index("vods_found_start_id_idx").on(t.startTime, t.id).where(sql`${t.outcome} = 'found'`),
+    index("vods_streamer_start_id_idx").on(t.streamerId, t.startTime, t.id),
+    index("vods_game_start_id_idx").on(t.gameId, t.startTime, t.id),
+    index("vods_language_start_id_idx").on(t.language, t.startTime, t.id),
+    // The compatible lists of archived VODs, by max viewers.
+    index("vods_found_public_viewers_idx").on(t.public, t.maxViewers, t.id).where(sql`${t.outcome} = 'found'`),
+    index("vods_found_language_viewers_idx").on(t.language, t.public, t.maxViewers, t.id).where(sql`${t.outcome} = 'found'`),
+    index("vods_found_game_viewers_idx").on(t.gameId, t.public, t.maxViewers, t.id).where(sql`${t.outcome} = 'found'`),
+    // Login prefix search: byte order, so LIKE 'abc%' is a range scan whatever the database's collation.
+    index("vods_login_c_idx").on(sql`${t.login} collate "C"`, t.startTime),
   ],
 );
 

@@ -80,8 +80,8 @@ export function snapshotsPerPartition(snapshots: readonly { streamerId: string }
 
 /**
  * Where the live-poller's last sweep of one shard read its pages: the cursor each page was read
- * from and the most viewers on it. A restarted poller cuts its first sweep into segments at these
- * cursors instead of paging each shard as one chain.
+ * from and the most viewers on it, and the streamers it published. A restarted poller cuts its first
+ * sweep into segments at these cursors instead of paging each shard as one chain.
  */
 export const sweepCursors = z.object({
   v: z.literal(1),
@@ -89,6 +89,8 @@ export const sweepCursors = z.object({
   sweepId: z.string().min(1),
   savedAt: isoTime,
   marks: z.array(z.object({ after: z.string().nullable(), top: z.number().int().nonnegative() })),
+  /** Streamers of this shard the sweep published: a restarted poller looks up those its first sweep's pages miss. */
+  published: z.array(z.string()).optional(),
 });
 export type SweepCursors = z.output<typeof sweepCursors>;
 

@@ -23,4 +23,18 @@ describe("readRange", () => {
     expect(count).toBe(values.length);
     expect(seen).toEqual(values.map((v) => v.n));
   });
+
+  it("hands on each offset of several partitions once, from the middle as from the start", async () => {
+    const topic = defineTopic({ name: uniqueName("range3"), schema: z.object({ n: z.number() }), key: (v) => `k${v.n % 17}`, partitions: 3, retentionMs: -1 });
+    await createTestTopics(kafka, [topic]);
+    await producer.send(topic, Array.from({ length: 3_000 }, (_, n) => ({ n })));
+    for (const from of [(_p: number, low: bigint) => low, (_p: number, low: bigint, high: bigint) => (low + high) / 2n]) {
+      const seen: string[] = [];
+      await readRange({ kafka, topic: topic.name, groupId: uniqueName("range3-reader"), from, log: testLog, timeoutMs: 30_000 }, (messages, partition) => {
+        for (const m of messages) seen.push(`${partition}:${m.offset}`);
+      });
+      expect(seen.length).toBeGreaterThan(1_000);
+      expect(new Set(seen).size).toBe(seen.length);
+    }
+  });
 });

@@ -56,6 +56,8 @@ export async function readRange(
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   const remaining = new Set(targets.keys());
   let count = 0;
+  /** Per partition, the next offset not yet handed on. */
+  const delivered = new Map<number, bigint>();
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -68,7 +70,10 @@ export async function readRange(
           eachBatch: async ({ batch, resolveOffset }) => {
             const target = targets.get(batch.partition);
             if (!target) return;
-            const inRange = batch.messages.filter((m) => BigInt(m.offset) >= target.start && BigInt(m.offset) < target.high);
+            // The group starts fetching before the seeks below take effect, so a partition's first
+            // messages can come twice: each offset is handed on once.
+            const from = delivered.get(batch.partition) ?? target.start;
+            const inRange = batch.messages.filter((m) => BigInt(m.offset) >= from && BigInt(m.offset) < target.high);
             try {
               if (inRange.length > 0) await onMessages(inRange, batch.partition);
             } catch (err) {
@@ -77,6 +82,8 @@ export async function readRange(
               return;
             }
             count += inRange.length;
+            const lastInRange = inRange.at(-1);
+            if (lastInRange) delivered.set(batch.partition, BigInt(lastInRange.offset) + 1n);
             const last = batch.messages.at(-1);
             // Without this the next fetch starts at the same offset again: a partition larger than one fetch never ends.
             if (last) resolveOffset(last.offset);

@@ -1,10 +1,10 @@
 import { GenericContainer, Wait } from "testcontainers";
 import type { InfraEndpoints } from "./infra.ts";
 
-/** Kafka (KRaft) and PostgreSQL in containers, for machines with a Docker engine. */
+/** Kafka (KRaft), PostgreSQL and Redis in containers, for machines with a Docker engine. */
 export async function startContainers(): Promise<{ endpoints: InfraEndpoints; stop: () => Promise<void> }> {
   const kafkaPort = 19092;
-  const [kafka, postgres] = await Promise.all([
+  const [kafka, postgres, redis] = await Promise.all([
     new GenericContainer("apache/kafka:3.9.2")
       .withExposedPorts({ container: kafkaPort, host: kafkaPort })
       .withEnvironment({
@@ -27,14 +27,16 @@ export async function startContainers(): Promise<{ endpoints: InfraEndpoints; st
       .withEnvironment({ POSTGRES_USER: "vod", POSTGRES_PASSWORD: "vod", POSTGRES_DB: "vod" })
       .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
       .start(),
+    new GenericContainer("redis:7").withExposedPorts(6379).withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/)).start(),
   ]);
   return {
     endpoints: {
       kafkaBrokers: [`127.0.0.1:${kafkaPort}`],
       databaseUrl: `postgres://vod:vod@127.0.0.1:${postgres.getMappedPort(5432)}/vod`,
+      redisUrl: `redis://127.0.0.1:${redis.getMappedPort(6379)}`,
     },
     stop: async () => {
-      await Promise.all([kafka.stop(), postgres.stop()]);
+      await Promise.all([kafka.stop(), postgres.stop(), redis.stop()]);
     },
   };
 }

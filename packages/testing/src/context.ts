@@ -3,6 +3,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     kafkaBrokers: string[];
     databaseUrl: string;
+    /** Redis for the fetchers' shared CDN budget. */
+    redisUrl: string;
   }
 }
 export {};

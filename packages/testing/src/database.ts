@@ -37,7 +37,17 @@ export async function freshDatabase(): Promise<TestDatabase> {
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
       try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        // An autovacuum worker (a superuser's session) in the database cannot be terminated by this
+        // role: the drop fails with 42501 until it is done, which takes a moment.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+            break;
+          } catch (err) {
+            if ((err as { code?: string }).code !== "42501" || attempt >= 50) throw err;
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        }
       } finally {
         await c.end();
       }

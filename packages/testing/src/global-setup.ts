@@ -1,7 +1,7 @@
 import "./context.ts";
 import type { TestProject } from "vitest/node";
 import { testEnv } from "./env.ts";
-import { dockerReachable, infraScript, readInfraEnv, type InfraEndpoints } from "./infra.ts";
+import { dockerReachable, infraScript, readInfraEnv, redisAnswers, type InfraEndpoints } from "./infra.ts";
 
 /**
  * Starts the real broker and PostgreSQL once per test run: endpoints from KAFKA_BROKERS/DATABASE_URL
@@ -12,7 +12,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let endpoints: InfraEndpoints;
   let teardown = async () => {};
   if (testEnv.KAFKA_BROKERS.length > 0 && testEnv.DATABASE_URL) {
-    endpoints = { kafkaBrokers: testEnv.KAFKA_BROKERS, databaseUrl: testEnv.DATABASE_URL };
+    endpoints = { kafkaBrokers: testEnv.KAFKA_BROKERS, databaseUrl: testEnv.DATABASE_URL, redisUrl: testEnv.REDIS_URL ?? readInfraEnv().redisUrl };
+    // Kafka and PostgreSQL run elsewhere; Redis is started alone unless it answers already.
+    if (!testEnv.REDIS_URL && !(await redisAnswers(endpoints.redisUrl))) {
+      await infraScript("up", ["redis"]);
+      if (!testEnv.VOD_KEEP_INFRA) teardown = async () => void (await infraScript("down", ["redis"]));
+    }
   } else if (dockerReachable() && testEnv.VOD_TEST_INFRA !== "local") {
     const { startContainers } = await import("./containers.ts");
     const started = await startContainers();
@@ -26,5 +31,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   project.provide("kafkaBrokers", endpoints.kafkaBrokers);
   project.provide("databaseUrl", endpoints.databaseUrl);
+  project.provide("redisUrl", endpoints.redisUrl);
   return teardown;
 }

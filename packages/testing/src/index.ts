@@ -3,3 +3,4 @@ export { testKafka, testLog, createTestTopics, readTopic, committedOffsets, endO
 export { freshDatabase, type TestDatabase } from "./database.ts";
 export { repoRoot, readInfraEnv } from "./infra.ts";
 export { testEnv, childEnv } from "./env.ts";
+export { freePort } from "./ports.ts";

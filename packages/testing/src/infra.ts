@@ -12,7 +12,10 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../
 export interface InfraEndpoints {
   kafkaBrokers: string[];
   databaseUrl: string;
+  redisUrl: string;
 }
+
+const DEFAULT_REDIS_URL = "redis://127.0.0.1:16379";
 
 /** Reads the endpoints that `infra/up.sh` wrote to `.infra/env`. */
 export function readInfraEnv(): InfraEndpoints {
@@ -22,6 +25,7 @@ export function readInfraEnv(): InfraEndpoints {
     return {
       kafkaBrokers: [`127.0.0.1:${testEnv.KAFKA_PORT}`],
       databaseUrl: `postgres://vod:vod@127.0.0.1:${testEnv.PGPORT}/vod`,
+      redisUrl: DEFAULT_REDIS_URL,
     };
   }
   const vars = Object.fromEntries(
@@ -32,12 +36,30 @@ export function readInfraEnv(): InfraEndpoints {
       .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
   );
   if (!vars.KAFKA_BROKERS || !vars.DATABASE_URL) throw new Error(`${file} lacks KAFKA_BROKERS or DATABASE_URL`);
-  return { kafkaBrokers: vars.KAFKA_BROKERS.split(","), databaseUrl: vars.DATABASE_URL };
+  return { kafkaBrokers: vars.KAFKA_BROKERS.split(","), databaseUrl: vars.DATABASE_URL, redisUrl: vars.REDIS_URL ?? DEFAULT_REDIS_URL };
 }
 
-export async function infraScript(name: "up" | "down" | "status"): Promise<boolean> {
+/** Whether something answers a Redis PING at `url`. */
+export async function redisAnswers(url: string): Promise<boolean> {
+  const { Socket } = await import("node:net");
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(2_000, () => done(false));
+    socket.once("error", () => done(false));
+    socket.once("data", (d) => done(d.toString().startsWith("+PONG")));
+    socket.connect(Number(u.port || 6379), u.hostname, () => socket.write("PING\r\n"));
+  });
+}
+
+/** `args`: e.g. ["redis"] to start or stop Redis alone. */
+export async function infraScript(name: "up" | "down" | "status", args: string[] = []): Promise<boolean> {
   try {
-    await run("bash", [join(repoRoot, `infra/${name}.sh`)], { cwd: repoRoot, maxBuffer: 16 << 20, timeout: 30 * 60_000 });
+    await run("bash", [join(repoRoot, `infra/${name}.sh`), ...args], { cwd: repoRoot, maxBuffer: 16 << 20, timeout: 30 * 60_000 });
     return true;
   } catch (err) {
     if (name === "status") return false;

@@ -17,16 +17,19 @@ export interface CdnOptions {
   listingDomains: ReadonlySet<string>;
   /** A deleted VOD's playlist lingers this long after its segments are gone. */
   playlistGraceMs: number;
+  /** The body of every segment; by default one MPEG-TS packet. Playback tests give a real, decodable segment. */
+  segment?: Buffer;
 }
 
 /** The one dead host that still answers, with an unrelated bucket listing (FACTS.md). */
 const LISTING_DOMAINS = ["d3aqoihi2n8ty8.cloudfront.net"];
 
-export function cdnOptions(deadDomains: readonly string[], playlistGraceMs: number): CdnOptions {
+export function cdnOptions(deadDomains: readonly string[], playlistGraceMs: number, segment?: Buffer): CdnOptions {
   return {
     deadDomains: new Set(deadDomains),
     listingDomains: new Set(LISTING_DOMAINS.filter((d) => deadDomains.includes(d))),
     playlistGraceMs,
+    ...(segment ? { segment } : {}),
   };
 }
 
@@ -66,8 +69,8 @@ function bucketListing(): CdnResponse {
   };
 }
 
-/** Answers one CDN request for `path` (relative to the domain root) on `domain`. */
-export function serveCdn(world: World, options: CdnOptions, domain: string, path: string): CdnResponse {
+/** Answers one CDN request for `path` (relative to the domain root) on `domain`; `malformed` breaks a playlist's first segment URI. */
+export function serveCdn(world: World, options: CdnOptions, domain: string, path: string, malformed?: (login: string) => boolean): CdnResponse {
   const kind = kindOf(path);
   if (options.listingDomains.has(domain)) return bucketListing();
   if (options.deadDomains.has(domain)) return accessDenied(kind);
@@ -85,7 +88,7 @@ export function serveCdn(world: World, options: CdnOptions, domain: string, path
       status: 200,
       kind,
       headers: { "content-type": "application/vnd.apple.mpegurl", "x-cache": "Miss from cloudfront" },
-      body: renderPlaylist(world, vod, now),
+      body: malformed?.(vod.login) ? breakFirstSegment(renderPlaylist(world, vod, now)) : renderPlaylist(world, vod, now),
     };
   }
   const seg = SEGMENT.exec(parsed.file);
@@ -95,7 +98,12 @@ export function serveCdn(world: World, options: CdnOptions, domain: string, path
   // After the mute run a muted segment exists only under its -muted name, and before it only under its plain name.
   const renamed = world.isMuteApplied(vod, now) && isMuted(vod, n);
   if (renamed !== (seg[2] === "-muted")) return accessDenied(kind);
-  return { status: 200, kind, headers: { "content-type": "video/mp2t" }, body: TS_PACKET };
+  return { status: 200, kind, headers: { "content-type": "video/mp2t", "access-control-allow-origin": "*" }, body: options.segment ?? TS_PACKET };
+}
+
+/** An unclosed IPv6 host: a URI that no URL parser resolves. */
+function breakFirstSegment(body: string): string {
+  return body.replace(/^(\d+)(-muted)?\.(ts|mp4)$/m, "http://[$1/$1.$3");
 }
 
 export function isMuted(vod: Vod, segment: number): boolean {

@@ -28,11 +28,13 @@ export interface EndpointDeps {
   cdnOptions: CdnOptions;
   gqlService: GqlService;
   gate: FaultGate;
+  /** Playlists to break (a `malformed` fault). */
+  malformed?: (domain: string, login: string) => boolean;
   stats: Stats;
   log?: Logger;
 }
 
-export function endpoints({ world, cdnOptions, gqlService, gate, stats, log }: EndpointDeps): Endpoints {
+export function endpoints({ world, cdnOptions, gqlService, gate, malformed, stats, log }: EndpointDeps): Endpoints {
 
   const cdn = (req: IncomingMessage, res: ServerResponse, domain: string, path: string): void => {
     stats.cdnArrival();
@@ -42,7 +44,7 @@ export function endpoints({ world, cdnOptions, gqlService, gate, stats, log }: E
       if (req.method !== "GET" && req.method !== "HEAD") {
         answer = { status: 405, kind, headers: { "content-type": "text/plain" }, body: "method not allowed" };
       } else {
-        answer = serveCdn(world, cdnOptions, domain, path);
+        answer = serveCdn(world, cdnOptions, domain, path, malformed && ((login) => malformed(domain, login)));
       }
       stats.record(domain, answer.kind, answer.status);
       send(res, answer.status, answer.headers, answer.body, req.method === "HEAD");

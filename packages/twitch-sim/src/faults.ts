@@ -53,6 +53,15 @@ export const faultSpecSchema = z.discriminatedUnion("kind", [
     message: z.string().default("service error"),
   }),
   z.object({
+    kind: z.literal("malformed"),
+    ...windowFields,
+    target: z.literal("cdn").default("cdn"),
+    domains: z.array(z.string()).optional(),
+    except: z.array(z.string()).optional(),
+    /** Only the playlists of these streamers (all if absent). */
+    logins: z.array(z.string()).optional(),
+  }),
+  z.object({
     kind: z.literal("empty"),
     ...windowFields,
     target: z.literal("gql").default("gql"),
@@ -166,6 +175,7 @@ export class FaultSet {
           break;
         case "errors":
         case "empty":
+        case "malformed":
           break;
       }
     }
@@ -192,13 +202,25 @@ export class FaultSet {
     return this.#faults.some((f) => f.spec.kind === "empty" && this.#active(f, now) && f.spec.fields.includes(field));
   }
 
+  /** Whether a playlist of `login` served from `domain` should carry a segment URI no parser can resolve (a `malformed` fault). */
+  malformedPlaylist(domain: string, login: string): boolean {
+    const now = this.clock.now();
+    return this.#faults.some((f) => {
+      const spec = f.spec;
+      if (spec.kind !== "malformed" || !this.#active(f, now)) return false;
+      if (spec.domains && !spec.domains.includes(domain)) return false;
+      if (spec.except?.includes(domain)) return false;
+      return !spec.logins || spec.logins.includes(login);
+    });
+  }
+
   #active(f: Fault, now: number): boolean {
     return now >= f.fromMs && now < f.untilMs;
   }
 
   #hits(f: Fault, domain: string | null): boolean {
     const spec = f.spec;
-    if (spec.kind === "errors" || spec.kind === "empty") return false;
+    if (spec.kind === "errors" || spec.kind === "empty" || spec.kind === "malformed") return false;
     if (spec.target === "gql") return domain === null;
     if (domain === null) return false;
     if (spec.domains && !spec.domains.includes(domain)) return false;

@@ -44,6 +44,17 @@ describe("GQL", () => {
     );
   });
 
+  it("answers users(ids:) with each user's live stream, in order, null for unknown ids, and refuses more than 100 ids", async () => {
+    const s = await sim({ streams: 5 });
+    const live = s.world.page(0, 5).items;
+    const ids = [live[0]!.streamer.id, "999999999", live[1]!.streamer.id];
+    const Q = `query U($ids: [ID!]) { users(ids: $ids) { id stream { id viewersCount } } }`;
+    const { data } = await query<{ users: ({ id: string; stream: { id: string; viewersCount: number } | null } | null)[] }>(s, Q, { ids });
+    expect(data?.users.map((u) => u?.stream?.id ?? null)).toEqual([live[0]!.vod.streamId, null, live[1]!.vod.streamId]);
+    const many = await query<{ users: unknown }>(s, Q, { ids: Array.from({ length: 101 }, (_, i) => String(i + 1)) });
+    expect(many.errors?.[0]?.message).toMatch(/at most 100/);
+  });
+
   it("answers batches with an array, in order", async () => {
     const s = await sim({ streams: 0, streamers: [{ login: "solo", viewers: 3, sessions: [{ start: "-1h" }] }] });
     const res = await gqlPost(s, [

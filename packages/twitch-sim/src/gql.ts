@@ -29,6 +29,9 @@ export function subsetSchema(): GraphQLSchema {
 export const MAX_STREAMS_PAGE = 30;
 const MAX_VIDEOS_PAGE = 100;
 
+/** Users per `users(ids:|logins:)` call: Helix's documented limit for the same lookup (GQL's is not published). */
+const MAX_USERS = 100;
+
 export function encodeCursor(offset: number): string {
   return Buffer.from(JSON.stringify({ s: offset })).toString("base64");
 }
@@ -203,6 +206,8 @@ const root = {
   },
   users(args: { ids?: string[]; logins?: string[] }, ctx: Ctx) {
     failIfFaulted(ctx, "users");
+    const asked = (args.ids ?? args.logins ?? []).length;
+    if (asked > MAX_USERS) throw new GraphQLError(`users: at most ${MAX_USERS} ids or logins per call, got ${asked}`);
     if (args.ids) return args.ids.map((id) => ctx.world.streamerById(id)).map((s) => (s ? userView(ctx.world, s) : null));
     return (args.logins ?? []).map((l) => ctx.world.streamerByLogin(l)).map((s) => (s ? userView(ctx.world, s) : null));
   },

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { parse, validate, type GraphQLSchema } from "graphql";
+import { Kind, NoUnusedFragmentsRule, parse, specifiedRules, validate, type GraphQLSchema } from "graphql";
 import ts from "typescript";
 
 export interface QueryDocument {
@@ -116,7 +116,11 @@ export function findQueryDocuments(root: string): QueryDocument[] {
 /** Validation messages for a document against a schema; empty when it is valid. */
 export function problemsWith(schema: GraphQLSchema, text: string): string[] {
   try {
-    return validate(schema, parse(text)).map((e) => e.message);
+    const doc = parse(text);
+    // A fragment defined on its own is checked where an operation spreads it, not for being unused there.
+    const fragmentsOnly = doc.definitions.every((d) => d.kind === Kind.FRAGMENT_DEFINITION);
+    const rules = fragmentsOnly ? specifiedRules.filter((r) => r !== NoUnusedFragmentsRule) : specifiedRules;
+    return validate(schema, doc, rules).map((e) => e.message);
   } catch (err) {
     return [err instanceof Error ? err.message : String(err)];
   }

@@ -55,7 +55,7 @@ describe("stats", () => {
       wall = t;
       stats.cdnArrival();
     }
-    // 900, 1500, 1600, 1700, 1800 fall inside (800, 1800].
-    expect(stats.snapshot().cdn).toEqual({ requests: 8, maxPerSecond: 5 });
+    // 900, 1500, 1600, 1700, 1800 fall inside (800, 1800]; only the last four inside (900, 1800].
+    expect(stats.snapshot().cdn).toEqual({ requests: 8, maxPerSecond: 5, maxIn900ms: 4 });
   });
 });

@@ -89,9 +89,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       cdnHosts: new Set([...domains, ...deadDomains]),
       endpoints: endpoints({
         world,
-        cdnOptions: cdnOptions(deadDomains, options.playlistGraceMs ?? 120_000),
+        cdnOptions: cdnOptions(deadDomains, options.playlistGraceMs ?? 120_000, options.segment),
         gqlService: new GqlService(world, faults),
         gate,
+        malformed: (domain, login) => faults.malformedPlaylist(domain, login),
         stats,
         log,
       }),

@@ -38,6 +38,8 @@ export interface SimulatorOptions {
   viewerTickMs?: number;
   retainMs?: number;
   playlistGraceMs?: number;
+  /** The body of every CDN segment (default: one MPEG-TS packet); a real one makes archived playlists playable. */
+  segment?: Buffer;
   /** Domains VODs live on (default: the live list in @vod/twitch). */
   domains?: readonly string[];
   /** Hosts that answer 403 for everything (default: the dead list in @vod/twitch). */

@@ -8,7 +8,12 @@ export interface StatsSnapshot {
   byDomain: Record<string, number>;
   byKind: Record<string, number>;
   byStatus: Record<string, number>;
-  cdn: { requests: number; maxPerSecond: number };
+  /**
+   * `maxPerSecond`: the most CDN arrivals in any one second. `maxIn900ms`: the same over 900 ms, which a
+   * client spaced for its rate stays within even when arrivals bunch by up to 100 ms on their way (a
+   * loaded event loop on either side); a client at 4/s where 3/s is allowed still shows 4 there.
+   */
+  cdn: { requests: number; maxPerSecond: number; maxIn900ms: number };
   gql: { requests: number; operations: number };
 }
 
@@ -21,7 +26,9 @@ export class Stats {
   #gqlOperations = 0;
   #window: number[] = [];
   #head = 0;
+  #head900 = 0;
   #maxPerSecond = 0;
+  #maxIn900ms = 0;
 
   constructor(private readonly wall: () => number = () => performance.now()) {}
 
@@ -32,10 +39,12 @@ export class Stats {
     const w = this.#window;
     w.push(t);
     while ((w[this.#head] as number) <= t - 1000) this.#head++;
-    const inWindow = w.length - this.#head;
-    if (inWindow > this.#maxPerSecond) this.#maxPerSecond = inWindow;
+    while ((w[this.#head900] as number) <= t - 900) this.#head900++;
+    this.#maxPerSecond = Math.max(this.#maxPerSecond, w.length - this.#head);
+    this.#maxIn900ms = Math.max(this.#maxIn900ms, w.length - this.#head900);
     if (this.#head > 1024 && this.#head * 2 > w.length) {
       w.splice(0, this.#head);
+      this.#head900 -= this.#head;
       this.#head = 0;
     }
   }
@@ -72,7 +81,7 @@ export class Stats {
       byDomain,
       byKind,
       byStatus,
-      cdn: { requests: this.#cdnRequests, maxPerSecond: this.#maxPerSecond },
+      cdn: { requests: this.#cdnRequests, maxPerSecond: this.#maxPerSecond, maxIn900ms: this.#maxIn900ms },
       gql: { requests: this.#gqlRequests, operations: this.#gqlOperations },
     };
   }
@@ -85,6 +94,8 @@ export class Stats {
     this.#gqlOperations = 0;
     this.#window = [];
     this.#head = 0;
+    this.#head900 = 0;
     this.#maxPerSecond = 0;
+    this.#maxIn900ms = 0;
   }
 }

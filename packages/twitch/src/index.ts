@@ -3,12 +3,14 @@ export type { ParsedVodPath, TimestampCandidate, TimestampVariant } from "./vod-
 export { DEAD_VOD_DOMAINS, LIVE_VOD_DOMAINS, VOD_QUALITIES } from "./domains.ts";
 export { createGqlClient, GqlError, TWITCH_GQL_ENDPOINT, TWITCH_WEB_CLIENT_ID } from "./gql/client.ts";
 export type { GqlAnswer, GqlClient, GqlClientOptions } from "./gql/client.ts";
-export { LIVE_STREAMS_QUERY, liveStreamsVariables, parseLiveStreamsPage } from "./gql/live-streams.ts";
-export type { LiveStream, LiveStreamsPage, PageParse } from "./gql/live-streams.ts";
+export { LIVE_STREAMS_QUERY, LIVE_USERS_QUERY, MAX_USERS_PER_QUERY, liveStreamsVariables, parseLiveStreamsPage, parseLiveUsers } from "./gql/live-streams.ts";
+export type { LiveStream, LiveStreamsPage, LiveUsersParse, PageParse } from "./gql/live-streams.ts";
 export { createGqlBatchClient } from "./gql/batch.ts";
 export type { GqlBatchClient, GqlBatchClientOptions, GqlOperation, GqlOperationResult } from "./gql/batch.ts";
 export { isLanguage, LANGUAGES, type Language } from "./gql/languages.ts";
 export { hasEndList, isPlaylist, processPlaylist } from "./cdn/playlist.ts";
+export { orderCandidates, posterior } from "./cdn/candidates.ts";
+export type { Candidate, OrderInputs } from "./cdn/candidates.ts";
 export type { ProcessedPlaylist } from "./cdn/playlist.ts";
 export {
   ARCHIVES_PAGE_SIZE,
@@ -17,7 +19,9 @@ export {
   matchListedVod,
   parseArchiveListing,
   parseStreamerArchives,
+  STREAMER_ARCHIVES_BY_LOGIN_QUERY,
   STREAMER_ARCHIVES_QUERY,
+  streamerArchivesByLoginVariables,
   streamerArchivesVariables,
 } from "./gql/streamer-archives.ts";
 export type { ArchiveListing, ListedVod, Visibility } from "./gql/streamer-archives.ts";

@@ -31,6 +31,18 @@ describe("hls-fetcher env", () => {
     expect(() => readEnv({ CDN_DISCOVERABLE: "(" })).toThrow(/CDN_DISCOVERABLE/);
   });
 
+  it("a budget of its own by default; with Redis one per egress, named by configuration", () => {
+    const alone = readEnv({});
+    expect(alone.REDIS_URL).toBeUndefined();
+    expect(alone.CDN_EGRESS).toBe("default");
+    expect(alone.RESULT_MAX_BYTES).toBe(768 * 1024);
+    const shared = readEnv({ REDIS_URL: "redis://127.0.0.1:16379", CDN_EGRESS: "203.0.113.7" });
+    expect(shared).toMatchObject({ REDIS_URL: "redis://127.0.0.1:16379", CDN_EGRESS: "203.0.113.7" });
+    expect(() => readEnv({ REDIS_URL: "127.0.0.1:16379" })).toThrow(/REDIS_URL/);
+    expect(() => readEnv({ CDN_EGRESS: "a b" })).toThrow(/CDN_EGRESS/);
+    expect(() => readEnv({ RESULT_MAX_BYTES: "2000000" })).toThrow(/RESULT_MAX_BYTES/);
+  });
+
   it("names each bad field", () => {
     expect(() => readEnv({ CDN_URL_TEMPLATE: "http://127.0.0.1:8900/cdn/", RATE_PER_SECOND: "-1", CDN_DOMAINS: " , " })).toThrow(
       /CDN_DOMAINS[\s\S]*CDN_URL_TEMPLATE[\s\S]*RATE_PER_SECOND|CDN_URL_TEMPLATE/,

@@ -16,8 +16,25 @@ const schema = z.object({
     .string()
     .default("https://{domain}/")
     .refine((t) => t.includes("{domain}") && /^https?:\/\/.+\/$/.test(t), "expected an http(s) URL ending in / with {domain}, e.g. https://{domain}/"),
-  /** HTTP requests per second to the CDN, all domains together. */
+  /** HTTP requests per second to the CDN, all domains together: per egress address, across every fetcher that shares it. */
   RATE_PER_SECOND: z.coerce.number().positive().default(3),
+  /**
+   * Redis holding the CDN budget (Bottleneck's clustering), e.g. redis://127.0.0.1:16379. Unset: the
+   * budget is this process's own, and it refuses to start beside another fetcher of its group.
+   */
+  REDIS_URL: z
+    .string()
+    .optional()
+    .refine((u) => u === undefined || /^rediss?:\/\/[^/]+/.test(u), "expected redis://host:port"),
+  /**
+   * The egress (public address) this fetcher's requests leave from: fetchers naming the same egress share
+   * one budget of RATE_PER_SECOND. The default puts every fetcher on the Redis behind one address; give
+   * each egress its own name (its address, say) for a budget per egress.
+   */
+  CDN_EGRESS: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,100}$/, "letters, digits and . _ : - only")
+    .default("default"),
   /** Slowest rate a run of 429s can push the limiter to. */
   RATE_FLOOR_PER_SECOND: z.coerce.number().positive().default(0.2),
   CONNECT_TIMEOUT: duration("3s"),
@@ -34,9 +51,18 @@ const schema = z.object({
   DOMAIN_COOLDOWN: duration("2m"),
   /** Half-life of a domain's success score (clock time). */
   DOMAIN_SCORE_HALF_LIFE: duration("6h"),
+  /** Streamers whose history is kept in memory (least recently used dropped first); others are read from Postgres when needed. */
+  STREAMER_CACHE_SIZE: z.coerce.number().int().positive().default(100_000),
+  /** How long a streamer's history read from Postgres is used before it is read again (other fetchers learn too). */
+  STREAMER_CACHE_TTL: duration("10m"),
   /** VODs fetched at the same time; they share the one limiter. */
   CONCURRENCY: z.coerce.number().int().positive().default(8),
   BATCH_MAX_MESSAGES: z.coerce.number().int().positive().default(32),
+  /**
+   * Largest fetch result (JSON bytes); a larger one is published as failed instead, naming its size. Below
+   * the results topic's max.message.bytes (the broker's default is 1 MB), so one result can never stop a batch.
+   */
+  RESULT_MAX_BYTES: z.coerce.number().int().min(4_096).max(1_000_000).default(768 * 1024),
   /**
    * Whether the streamer's archive listing is asked of GQL before any CDN request: a listed VOD costs
    * one request, and the listing gives its visibility (public, sub only).

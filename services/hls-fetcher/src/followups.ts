@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { fetchFollowups, withTransaction, type Db } from "@vod/db";
 import { vodFetchRequest, type VodFetchRequest, type VodFetchResult } from "@vod/kafka";
-import { posterior, type Candidate } from "./candidates.ts";
+import { posterior, type Candidate } from "@vod/twitch";
 import { candidateId, type FetchReport } from "./fetcher.ts";
 
 export interface FollowUpOptions {
@@ -29,6 +29,12 @@ interface Item {
   tried: Set<string>;
   /** Deep search: the candidates as ranked when it started (memory only; rebuilt after a restart). */
   candidates?: Candidate[];
+  /**
+   * Loaded from Postgres, where every fetcher of the group sees it: it is worked on only once this
+   * process has claimed it (`claimLoaded`), so two fetchers never retry or deep-search the same VOD.
+   * Absent: created here, from a request this process handled.
+   */
+  unclaimed?: { nextAt: number };
 }
 
 /** The next deep-search request worth making: the one likeliest to find its VOD. */
@@ -70,6 +76,7 @@ export class FollowUps {
         prior: r.prior,
         stop: r.stopProbability,
         tried: new Set(r.tried),
+        unclaimed: { nextAt: r.nextAt.getTime() },
       });
     }
     return f;
@@ -85,11 +92,15 @@ export class FollowUps {
     return n;
   }
 
-  /** Records what a VOD's outcome leaves to do: a retry, a deep search, or nothing any more. */
-  apply(request: VodFetchRequest, report: FetchReport, now: number): void {
+  /**
+   * Records what a VOD's outcome leaves to do: a retry, a deep search, or nothing any more. `retry`
+   * false: a failure that fetching again would repeat (a result too large to publish) is not retried.
+   */
+  apply(request: VodFetchRequest, report: FetchReport, now: number, retry = true): void {
     const key = keyOf(request);
     const { result } = report;
     const current = this.#items.get(key);
+    if (result.outcome === "failed" && !retry) return this.#drop(key);
     if (result.outcome === "failed") {
       const first = current?.kind === "retry" ? current.deadline - this.options.retryForMs : now;
       const attempts = current?.kind === "retry" ? current.attempts + 1 : 1;
@@ -114,7 +125,7 @@ export class FollowUps {
    */
   dueRetries(now: number, limit: number): VodFetchRequest[] {
     const due = [...this.#items.values()]
-      .filter((i) => i.kind === "retry" && i.nextAt <= now)
+      .filter((i) => i.kind === "retry" && !i.unclaimed && i.nextAt <= now)
       .sort((a, b) => a.nextAt - b.nextAt)
       .slice(0, limit);
     for (const i of due) i.nextAt = now + this.options.retryInitialMs;
@@ -128,7 +139,7 @@ export class FollowUps {
   nextDeep(now: number, rank: (r: VodFetchRequest) => Candidate[], skipDomains: ReadonlySet<string> = new Set()): DeepPick | null {
     let best: DeepPick | null = null;
     for (const [key, item] of this.#items) {
-      if (item.kind !== "deep") continue;
+      if (item.kind !== "deep" || item.unclaimed) continue;
       if (now >= item.deadline) {
         this.#drop(key);
         continue;
@@ -141,6 +152,55 @@ export class FollowUps {
       if (pick && (!best || pick.chance > best.chance)) best = pick;
     }
     return best;
+  }
+
+  /**
+   * Whether any of these VODs has a follow-up row still to write (a retry or a deep search). A row
+   * still to delete does not count: a crash before it goes repeats a request, it loses no outcome.
+   */
+  owesWrite(requests: readonly Pick<VodFetchRequest, "streamId" | "startTime">[]): boolean {
+    return requests.some((r) => {
+      const key = keyOf(r);
+      return this.#dirty.has(key) && this.#items.has(key);
+    });
+  }
+
+  /**
+   * Claims the rows loaded from Postgres that no fetcher has claimed since: a compare-and-set on
+   * `next_at` (moved by a millisecond), so of two fetchers that loaded the same row exactly one wins;
+   * the other forgets the item (its row is not its to write or delete). Postgres away: they wait.
+   */
+  async claimLoaded(db: Db): Promise<{ claimed: number; lost: number }> {
+    const open = [...this.#items].filter(([, i]) => i.unclaimed);
+    if (open.length === 0) return { claimed: 0, lost: 0 };
+    const ids = open.map(([, i]) => Number(i.request.streamId));
+    const starts = open.map(([, i]) => new Date(i.request.startTime));
+    const nexts = open.map(([, i]) => new Date(i.unclaimed!.nextAt));
+    const won = await db.execute<{ stream_id: string; start_time: Date }>(sql`
+      UPDATE ${fetchFollowups} f SET next_at = f.next_at + interval '1 millisecond'
+      FROM unnest(${sql.param(ids)}::bigint[], ${sql.param(starts)}::timestamptz[], ${sql.param(nexts)}::timestamptz[]) AS u(id, st, nx)
+      WHERE f.stream_id = u.id AND f.start_time = u.st AND f.next_at = u.nx
+      RETURNING f.stream_id::text AS stream_id, f.start_time`);
+    const mine = new Set(won.rows.map((r) => keyOf({ streamId: String(r.stream_id), startTime: new Date(r.start_time).toISOString() })));
+    let lost = 0;
+    for (const [key, item] of open) {
+      if (this.#items.get(key) !== item) continue;
+      if (mine.has(key)) {
+        if (item.nextAt === item.unclaimed!.nextAt) item.nextAt += 1;
+        delete item.unclaimed;
+      } else {
+        this.#items.delete(key);
+        lost++;
+      }
+    }
+    return { claimed: mine.size, lost };
+  }
+
+  /** Streamers of the VODs in the deep search (their knowledge is looked up before ranking candidates). */
+  deepStreamers(): string[] {
+    const ids = new Set<string>();
+    for (const i of this.#items.values()) if (i.kind === "deep" && !i.candidates) ids.add(i.request.streamerId);
+    return [...ids];
   }
 
   /** The deep search's request missed (403/404). */

@@ -1,6 +1,6 @@
 export { startFetcher, type FetcherDeps, type RunningFetcher } from "./service.ts";
 export { readEnv, type FetcherEnv } from "./env.ts";
-export { orderCandidates, type Candidate } from "./candidates.ts";
+export { orderCandidates, type Candidate } from "@vod/twitch";
 export { RateLimiter } from "./limiter.ts";
 export { VodFetcher, type FetchReport, type VodFetcherOptions } from "./fetcher.ts";
 export { CdnHttp } from "./http.ts";
@@ -9,3 +9,4 @@ export { ArchiveLookup, type ArchiveLookupOptions } from "./archives.ts";
 export { BlockDetector } from "./block.ts";
 export { FollowUps, followUpKey, type FollowUpOptions } from "./followups.ts";
 export { DEFAULT_PRIORS, onCdnPrior, type PriorOptions } from "./prior.ts";
+export { InstanceRefused, claimInstance } from "./instances.ts";

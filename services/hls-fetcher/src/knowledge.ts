@@ -1,5 +1,7 @@
-import { sql } from "drizzle-orm";
+import { LRUCache } from "lru-cache";
+import { inArray, sql } from "drizzle-orm";
 import { cdnDomainHealth, cdnStreamerDomains, withTransaction, type Db } from "@vod/db";
+import type { Logger } from "@vod/log";
 import type { TimestampVariant } from "@vod/twitch";
 
 export interface KnowledgeOptions {
@@ -7,6 +9,10 @@ export interface KnowledgeOptions {
   halfLifeMs: number;
   failureThreshold: number;
   cooldownMs: number;
+  /** Streamers kept in memory (least recently used go first); the rest are looked up when a VOD of theirs comes. */
+  streamerCacheSize?: number;
+  /** How long a streamer's history read from Postgres is trusted before it is read again (other fetchers learn too). */
+  streamerCacheTtlMs?: number;
 }
 
 interface Health {
@@ -37,57 +43,164 @@ interface Discovered {
   from: string;
 }
 
+/** What this process learned of a streamer since its last flush (same fields): added to the row in Postgres, never written over it. */
+type StreamerDelta = StreamerHistory;
+
+/** What this process learned of a domain since its last flush. */
+interface HealthDelta {
+  /** Score gained, decayed to `scoredAt`. */
+  score: number;
+  scoredAt: number;
+  /** Failures after this process's last success on it (all of them when `lastSuccessAt` is null). */
+  failures: number;
+  lastSuccessAt: number | null;
+  lastFailureAt: number | null;
+}
+
+interface StreamerEntry {
+  history: StreamerHistory;
+  /** Read from Postgres (false: built from this process's own events while Postgres could not be read). */
+  loaded: boolean;
+}
+
+const emptyHistory = (): StreamerHistory => ({ domain: null, foundAt: null, found: 0, notFound: 0, unlistedFound: 0, checkedAt: null });
+const later = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
+
+/** `h` with `d` learned after it: counts added, the domain of the latest find, the latest times. */
+function withDelta(h: StreamerHistory, d: StreamerDelta): StreamerHistory {
+  const newer = d.foundAt !== null && (h.foundAt === null || d.foundAt >= h.foundAt);
+  return {
+    domain: newer ? d.domain : h.domain,
+    foundAt: later(h.foundAt, d.foundAt),
+    found: h.found + d.found,
+    notFound: h.notFound + d.notFound,
+    unlistedFound: h.unlistedFound + d.unlistedFound,
+    checkedAt: later(h.checkedAt, d.checkedAt),
+  };
+}
+
+/** A domain's health with another process's delta merged in; the same rule as the upsert in `flush`. */
+function healthWithDelta(h: Health, d: HealthDelta, halfLifeMs: number): Health {
+  const decay = (ms: number) => 2 ** (-Math.abs(ms) / halfLifeMs);
+  const score = d.scoredAt >= h.scoredAt ? h.score * decay(d.scoredAt - h.scoredAt) + d.score : h.score + d.score * decay(h.scoredAt - d.scoredAt);
+  const succeededSince = d.lastSuccessAt !== null && d.lastSuccessAt >= (h.lastSuccessAt ?? -Infinity);
+  return {
+    score,
+    scoredAt: Math.max(h.scoredAt, d.scoredAt),
+    consecutiveFailures: succeededSince ? d.failures : h.consecutiveFailures + d.failures,
+    lastSuccessAt: later(h.lastSuccessAt, d.lastSuccessAt),
+    lastFailureAt: later(h.lastFailureAt, d.lastFailureAt),
+  };
+}
+
+/** Two deltas of one domain as one, `b` learned after `a`. */
+function mergeHealthDeltas(a: HealthDelta, b: HealthDelta, halfLifeMs: number): HealthDelta {
+  const merged = healthWithDelta({ ...a, consecutiveFailures: a.failures }, b, halfLifeMs);
+  return { score: merged.score, scoredAt: merged.scoredAt, failures: merged.consecutiveFailures, lastSuccessAt: merged.lastSuccessAt, lastFailureAt: merged.lastFailureAt };
+}
+
+/** Deltas held while Postgres is away, at most; the oldest are dropped (knowledge orders requests, it decides no outcome). */
+const MAX_PENDING_STREAMERS = 100_000;
+
 /**
  * What the fetcher learns: which domain last served each streamer, and each domain's health
- * (a decaying success score, failures in a row). Kept in memory, written to Postgres after each
- * batch (before its results are published), and loaded at start, so a restart does not begin cold.
+ * (a decaying success score, failures in a row). Every fetcher of a group learns, so what one
+ * learned is written to Postgres as a delta merged into the row (counts added, the latest domain
+ * kept, scores decayed and summed), never over another's. Streamers are looked up when their VODs
+ * come (`warm`) and kept in an LRU cache, so memory stays flat however many streamers there are;
+ * domains (a few dozen) are kept whole and read back after each flush. Without Postgres the
+ * fetcher goes on with what it has in memory: the order of its requests is worse, its outcomes are not.
  */
 export class DomainKnowledge {
-  readonly #streamers = new Map<string, StreamerHistory>();
+  readonly #streamers: LRUCache<string, StreamerEntry>;
+  readonly #pendingStreamers = new Map<string, StreamerDelta>();
   readonly #discovered = new Map<string, Discovered>();
   readonly #health = new Map<string, Health>();
-  readonly #dirtyStreamers = new Set<string>();
-  readonly #dirtyDomains = new Set<string>();
+  readonly #pendingHealth = new Map<string, HealthDelta>();
   readonly #probing = new Map<string, { at: number; settled: Promise<void>; settle: () => void }>();
   readonly #variantHits: Record<TimestampVariant, number> = { start: 0, minus1: 0, seconds: 0 };
+  #db: Db | undefined;
+  #log: Logger | undefined;
+  #lastWarnAt = -Infinity;
+  #domainsReadAt = -Infinity;
 
-  constructor(private readonly options: KnowledgeOptions) {}
+  constructor(private readonly options: KnowledgeOptions) {
+    this.#streamers = new LRUCache({ max: options.streamerCacheSize ?? 100_000, ttl: options.streamerCacheTtlMs ?? 10 * 60_000, updateAgeOnGet: false });
+  }
 
-  static async load(db: Db, options: KnowledgeOptions): Promise<DomainKnowledge> {
+  /** Domain health and learned domains are read now; streamers as their VODs come (`warm`). */
+  static async load(db: Db, options: KnowledgeOptions, log?: Logger): Promise<DomainKnowledge> {
     const k = new DomainKnowledge(options);
-    for (const r of await db.select().from(cdnStreamerDomains)) {
-      k.#streamers.set(String(r.streamerId), {
-        domain: r.domain,
-        foundAt: r.foundAt?.getTime() ?? null,
-        found: r.foundCount,
-        notFound: r.notFoundCount,
-        unlistedFound: r.unlistedFoundCount,
-        checkedAt: r.checkedAt?.getTime() ?? null,
-      });
-    }
-    for (const r of await db.select().from(cdnDomainHealth)) {
-      if (r.discoveredAt) k.#discovered.set(r.domain, { at: r.discoveredAt.getTime(), from: r.discoveredFrom ?? "" });
-      k.#health.set(r.domain, {
+    k.#db = db;
+    k.#log = log;
+    await k.#readDomains(db);
+    return k;
+  }
+
+  async #readDomains(db: Db): Promise<void> {
+    this.#domainsReadAt = performance.now();
+    const rows = await db.select().from(cdnDomainHealth);
+    for (const r of rows) {
+      if (r.discoveredAt && !this.#discovered.has(r.domain)) this.#discovered.set(r.domain, { at: r.discoveredAt.getTime(), from: r.discoveredFrom ?? "" });
+      const base: Health = {
         score: r.score,
         scoredAt: r.scoredAt.getTime(),
         consecutiveFailures: r.consecutiveFailures,
         lastSuccessAt: r.lastSuccessAt?.getTime() ?? null,
         lastFailureAt: r.lastFailureAt?.getTime() ?? null,
-      });
+      };
+      const pending = this.#pendingHealth.get(r.domain);
+      this.#health.set(r.domain, pending ? healthWithDelta(base, pending, this.options.halfLifeMs) : base);
     }
-    return k;
   }
 
+  /**
+   * Reads the history of these streamers that is not in memory (or is older than the cache's ttl) in
+   * one query. Postgres failing is logged and ignored: the search goes on without their history.
+   */
+  async warm(streamerIds: readonly string[]): Promise<void> {
+    const db = this.#db;
+    if (!db) return;
+    const wanted = [...new Set(streamerIds)].filter((id) => /^\d+$/.test(id) && !this.#streamers.get(id)?.loaded);
+    if (wanted.length === 0) return;
+    try {
+      const rows = await db.select().from(cdnStreamerDomains).where(inArray(cdnStreamerDomains.streamerId, wanted.map(Number)));
+      const byId = new Map(rows.map((r) => [String(r.streamerId), r]));
+      for (const id of wanted) {
+        const r = byId.get(id);
+        const base: StreamerHistory = r
+          ? {
+              domain: r.domain,
+              foundAt: r.foundAt?.getTime() ?? null,
+              found: r.foundCount,
+              notFound: r.notFoundCount,
+              unlistedFound: r.unlistedFoundCount,
+              checkedAt: r.checkedAt?.getTime() ?? null,
+            }
+          : emptyHistory();
+        const pending = this.#pendingStreamers.get(id);
+        this.#streamers.set(id, { history: pending ? withDelta(base, pending) : base, loaded: true });
+      }
+    } catch (err) {
+      // At most one warning a minute while Postgres is away.
+      if (performance.now() - this.#lastWarnAt > 60_000) {
+        this.#lastWarnAt = performance.now();
+        this.#log?.warn({ err }, "reading streamer knowledge failed; searching without it (worse order, same outcomes)");
+      }
+    }
+  }
+
+  /** Streamers in memory now (bounded by the cache). */
   get streamersKnown(): number {
     return this.#streamers.size;
   }
 
   streamerDomain(streamerId: string): string | undefined {
-    return this.#streamers.get(streamerId)?.domain ?? undefined;
+    return this.#streamers.get(streamerId)?.history.domain ?? undefined;
   }
 
   history(streamerId: string): Readonly<StreamerHistory> | undefined {
-    return this.#streamers.get(streamerId);
+    return this.#streamers.get(streamerId)?.history;
   }
 
   /** Domains learned from GQL's seekPreviewsURLs that are not configured, in the order learned. */
@@ -100,22 +213,45 @@ export class DomainKnowledge {
     if (this.#discovered.has(domain)) return false;
     this.#discovered.set(domain, { at: now, from });
     this.#healthOf(domain, now);
-    this.#dirtyDomains.add(domain);
+    this.#deltaOf(domain, now);
     return true;
   }
 
   /** A VOD of the streamer was not found (`searched`: at least one CDN request was made for it). */
   notFound(streamerId: string, searched: boolean, now: number): void {
     const h = this.#historyOf(streamerId);
+    const d = this.#streamerDelta(streamerId);
     h.notFound++;
-    if (searched) h.checkedAt = now;
-    this.#dirtyStreamers.add(streamerId);
+    d.notFound++;
+    if (searched) h.checkedAt = d.checkedAt = now;
   }
 
   #historyOf(streamerId: string): StreamerHistory {
-    let h = this.#streamers.get(streamerId);
-    if (!h) this.#streamers.set(streamerId, (h = { domain: null, foundAt: null, found: 0, notFound: 0, unlistedFound: 0, checkedAt: null }));
-    return h;
+    const entry = this.#streamers.get(streamerId);
+    if (entry) return entry.history;
+    // Not looked up (Postgres away, or no database): what this process saw itself, read again by the next warm().
+    const pending = this.#pendingStreamers.get(streamerId);
+    const history = pending ? withDelta(emptyHistory(), pending) : emptyHistory();
+    this.#streamers.set(streamerId, { history, loaded: false });
+    return history;
+  }
+
+  #streamerDelta(streamerId: string): StreamerDelta {
+    let d = this.#pendingStreamers.get(streamerId);
+    if (!d) {
+      if (this.#pendingStreamers.size >= MAX_PENDING_STREAMERS) {
+        const oldest = this.#pendingStreamers.keys().next().value;
+        if (oldest !== undefined) this.#pendingStreamers.delete(oldest);
+      }
+      this.#pendingStreamers.set(streamerId, (d = emptyHistory()));
+    }
+    return d;
+  }
+
+  #deltaOf(domain: string, now: number): HealthDelta {
+    let d = this.#pendingHealth.get(domain);
+    if (!d) this.#pendingHealth.set(domain, (d = { score: 0, scoredAt: now, failures: 0, lastSuccessAt: null, lastFailureAt: null }));
+    return d;
   }
 
   /** The success score decayed to `now`. */
@@ -163,18 +299,24 @@ export class DomainKnowledge {
   /** A VOD of the streamer was found on `domain`; `listed`: GQL listed it. */
   found(streamerId: string, domain: string, variant: TimestampVariant, now: number, listed = false): void {
     const s = this.#historyOf(streamerId);
-    s.domain = domain;
-    s.foundAt = now;
+    const sd = this.#streamerDelta(streamerId);
+    s.domain = sd.domain = domain;
+    s.foundAt = sd.foundAt = now;
+    s.checkedAt = sd.checkedAt = now;
     s.found++;
-    s.checkedAt = now;
-    if (!listed) s.unlistedFound++;
-    this.#dirtyStreamers.add(streamerId);
+    sd.found++;
+    if (!listed) {
+      s.unlistedFound++;
+      sd.unlistedFound++;
+    }
     this.#variantHits[variant]++;
     const h = this.#healthOf(domain, now);
     h.score = this.score(domain, now) + 1;
     h.scoredAt = now;
-    // answered() leaves a domain that succeeded a moment ago clean; the score changed all the same.
-    this.#dirtyDomains.add(domain);
+    // answered() leaves a domain that succeeded a moment ago alone; the score changed all the same.
+    const d = this.#deltaOf(domain, now);
+    d.score = d.score * 2 ** (-Math.max(0, now - d.scoredAt) / this.options.halfLifeMs) + 1;
+    d.scoredAt = Math.max(d.scoredAt, now);
     this.answered(domain, now);
   }
 
@@ -185,14 +327,18 @@ export class DomainKnowledge {
     if (h.consecutiveFailures === 0 && h.lastSuccessAt !== null && now - h.lastSuccessAt < 60_000) return;
     h.consecutiveFailures = 0;
     h.lastSuccessAt = now;
-    this.#dirtyDomains.add(domain);
+    const d = this.#deltaOf(domain, now);
+    d.failures = 0;
+    d.lastSuccessAt = now;
   }
 
   failed(domain: string, now: number): void {
     const h = this.#healthOf(domain, now);
     h.consecutiveFailures++;
     h.lastFailureAt = now;
-    this.#dirtyDomains.add(domain);
+    const d = this.#deltaOf(domain, now);
+    d.failures++;
+    d.lastFailureAt = now;
     this.endProbe(domain);
   }
 
@@ -202,82 +348,99 @@ export class DomainKnowledge {
     return h;
   }
 
-  /** Writes what changed since the last flush; on failure it stays dirty for the next one. */
+  /**
+   * Adds what was learned since the last flush to the rows in Postgres (merged with what other
+   * fetchers wrote), then reads the domains back. On failure the deltas are kept for the next one.
+   */
   async flush(db: Db): Promise<void> {
-    const streamers = [...this.#dirtyStreamers];
-    const domains = [...this.#dirtyDomains];
-    if (streamers.length === 0 && domains.length === 0) return;
-    this.#dirtyStreamers.clear();
-    this.#dirtyDomains.clear();
+    const streamers = [...this.#pendingStreamers];
+    const domains = [...this.#pendingHealth];
+    if (streamers.length === 0 && domains.length === 0) {
+      // Nothing to write: read the other fetchers' view of the domains now and then, not every round.
+      if (performance.now() - this.#domainsReadAt < 10_000) return;
+      return this.#readDomains(db);
+    }
+    this.#pendingStreamers.clear();
+    this.#pendingHealth.clear();
+    const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+    const t = cdnStreamerDomains;
+    const h = cdnDomainHealth;
     try {
       await withTransaction(db, async (tx) => {
-        if (streamers.length > 0) {
-          const rows = streamers.map((id) => {
-            const s = this.#streamers.get(id)!;
-            const date = (ms: number | null) => (ms === null ? null : new Date(ms));
-            return {
-              streamerId: Number(id),
-              domain: s.domain,
-              foundAt: date(s.foundAt),
-              foundCount: s.found,
-              notFoundCount: s.notFound,
-              unlistedFoundCount: s.unlistedFound,
-              checkedAt: date(s.checkedAt),
-            };
-          });
+        for (let i = 0; i < streamers.length; i += 1_000) {
+          const rows = streamers.slice(i, i + 1_000).map(([id, d]) => ({
+            streamerId: Number(id),
+            domain: d.domain,
+            foundAt: date(d.foundAt),
+            foundCount: d.found,
+            notFoundCount: d.notFound,
+            unlistedFoundCount: d.unlistedFound,
+            checkedAt: date(d.checkedAt),
+          }));
           await tx
-            .insert(cdnStreamerDomains)
+            .insert(t)
             .values(rows)
             .onConflictDoUpdate({
-              target: cdnStreamerDomains.streamerId,
+              target: t.streamerId,
               set: {
-                domain: sql`excluded.domain`,
-                foundAt: sql`excluded.found_at`,
-                foundCount: sql`excluded.found_count`,
-                notFoundCount: sql`excluded.not_found_count`,
-                unlistedFoundCount: sql`excluded.unlisted_found_count`,
-                checkedAt: sql`excluded.checked_at`,
+                domain: sql`CASE WHEN excluded.found_at IS NOT NULL AND (${t.foundAt} IS NULL OR excluded.found_at >= ${t.foundAt}) THEN excluded.domain ELSE ${t.domain} END`,
+                foundAt: sql`greatest(${t.foundAt}, excluded.found_at)`,
+                foundCount: sql`${t.foundCount} + excluded.found_count`,
+                notFoundCount: sql`${t.notFoundCount} + excluded.not_found_count`,
+                unlistedFoundCount: sql`${t.unlistedFoundCount} + excluded.unlisted_found_count`,
+                checkedAt: sql`greatest(${t.checkedAt}, excluded.checked_at)`,
               },
             });
         }
         if (domains.length > 0) {
-          const rows = domains.map((domain) => {
-            const h = this.#health.get(domain)!;
-            const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+          const half = this.options.halfLifeMs;
+          // Seconds between the two scores' times, decayed by the half-life: the same rule as healthWithDelta.
+          const decay = (a: unknown, b: unknown) => sql`power(2::float8, -abs(extract(epoch from (${a} - ${b}))) * 1000 / ${half}::float8)`;
+          const rows = domains.map(([domain, d]) => {
             const found = this.#discovered.get(domain);
             return {
               domain,
-              score: h.score,
-              scoredAt: new Date(h.scoredAt),
-              consecutiveFailures: h.consecutiveFailures,
-              lastSuccessAt: date(h.lastSuccessAt),
-              lastFailureAt: date(h.lastFailureAt),
+              score: d.score,
+              scoredAt: new Date(d.scoredAt),
+              consecutiveFailures: d.failures,
+              lastSuccessAt: date(d.lastSuccessAt),
+              lastFailureAt: date(d.lastFailureAt),
               discoveredAt: found ? new Date(found.at) : null,
               discoveredFrom: found?.from ?? null,
             };
           });
           await tx
-            .insert(cdnDomainHealth)
+            .insert(h)
             .values(rows)
             .onConflictDoUpdate({
-              target: cdnDomainHealth.domain,
+              target: h.domain,
               set: {
-                score: sql`excluded.score`,
-                scoredAt: sql`excluded.scored_at`,
-                consecutiveFailures: sql`excluded.consecutive_failures`,
-                lastSuccessAt: sql`excluded.last_success_at`,
-                lastFailureAt: sql`excluded.last_failure_at`,
+                score: sql`CASE WHEN excluded.scored_at >= ${h.scoredAt} THEN ${h.score} * ${decay(sql`excluded.scored_at`, h.scoredAt)} + excluded.score ELSE ${h.score} + excluded.score * ${decay(h.scoredAt, sql`excluded.scored_at`)} END`,
+                scoredAt: sql`greatest(${h.scoredAt}, excluded.scored_at)`,
+                // Failures in a row: this process's count when it saw a success at least as late as any other, else added.
+                consecutiveFailures: sql`CASE WHEN excluded.last_success_at IS NOT NULL AND excluded.last_success_at >= coalesce(${h.lastSuccessAt}, '-infinity') THEN excluded.consecutive_failures ELSE ${h.consecutiveFailures} + excluded.consecutive_failures END`,
+                lastSuccessAt: sql`greatest(${h.lastSuccessAt}, excluded.last_success_at)`,
+                lastFailureAt: sql`greatest(${h.lastFailureAt}, excluded.last_failure_at)`,
                 // A domain once discovered stays so, whichever instance wrote last.
-                discoveredAt: sql`coalesce(${cdnDomainHealth.discoveredAt}, excluded.discovered_at)`,
-                discoveredFrom: sql`coalesce(${cdnDomainHealth.discoveredFrom}, excluded.discovered_from)`,
+                discoveredAt: sql`coalesce(${h.discoveredAt}, excluded.discovered_at)`,
+                discoveredFrom: sql`coalesce(${h.discoveredFrom}, excluded.discovered_from)`,
               },
             });
         }
       });
     } catch (err) {
-      for (const s of streamers) this.#dirtyStreamers.add(s);
-      for (const d of domains) this.#dirtyDomains.add(d);
+      // Kept for the next flush, merged with whatever was learned meanwhile.
+      for (const [id, d] of streamers) {
+        const newer = this.#pendingStreamers.get(id);
+        this.#pendingStreamers.set(id, newer ? withDelta(d, newer) : d);
+      }
+      for (const [domain, d] of domains) {
+        const newer = this.#pendingHealth.get(domain);
+        this.#pendingHealth.set(domain, newer ? mergeHealthDeltas(d, newer, this.options.halfLifeMs) : d);
+      }
       throw err;
     }
+    // What the other fetchers learned of the domains (a few dozen rows), with this process's newer deltas on top.
+    await this.#readDomains(db).catch(() => undefined);
   }
 }

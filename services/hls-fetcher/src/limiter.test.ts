@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { RateLimiter } from "./limiter.ts";
 
 describe("RateLimiter", () => {
@@ -27,4 +27,40 @@ describe("RateLimiter", () => {
     expect(limiter.minTimeMs).toBe(344);
     await limiter.stop();
   });
+});
+
+describe("RateLimiter with a shared budget (Redis)", () => {
+  const redisUrl = inject("redisUrl");
+
+  async function starts(limiters: RateLimiter[], jobsEach: number): Promise<number[]> {
+    const all: number[] = [];
+    await Promise.all(limiters.flatMap((l) => Array.from({ length: jobsEach }, () => l.schedule(async () => void all.push(performance.now())))));
+    return all.sort((a, b) => a - b);
+  }
+
+  it("two limiters with one id share one rate; with different ids each has its own", async () => {
+    const id = `test-budget-${process.pid}-${Date.now()}`;
+    const shared = [1, 2].map(() => new RateLimiter({ perSecond: 10, floorPerSecond: 1, cluster: { redisUrl, id } }));
+    await Promise.all(shared.map((l) => l.ready()));
+    expect(shared[0]!.clustered).toBe(true);
+    const together = await starts(shared, 6);
+    // 12 starts at 10 per second, whichever process made them: at least 1.1 s from first to last.
+    expect(together.at(-1)! - together[0]!).toBeGreaterThanOrEqual(1_050);
+    const gaps = together.slice(1).map((t, i) => t - together[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(60);
+
+    const apart = [1, 2].map((n) => new RateLimiter({ perSecond: 10, floorPerSecond: 1, cluster: { redisUrl, id: `${id}-${n}` } }));
+    await Promise.all(apart.map((l) => l.ready()));
+    const separate = await starts(apart, 6);
+    // Two budgets of 10 per second: 12 starts take about 0.55 s.
+    expect(separate.at(-1)! - separate[0]!).toBeLessThan(900);
+    await Promise.all([...shared, ...apart].map((l) => l.stop()));
+  }, 20_000);
+
+  it("an unreachable Redis fails ready() instead of running unlimited", async () => {
+    const limiter = new RateLimiter({ perSecond: 3, floorPerSecond: 1, cluster: { redisUrl: "redis://127.0.0.1:1", id: "nowhere" } });
+    limiter.onError(() => {});
+    await expect(limiter.ready(1_000)).rejects.toThrow(/Redis did not answer within 1000 ms/);
+    await limiter.stop().catch(() => {});
+  }, 15_000);
 });

@@ -1,4 +1,5 @@
 import Bottleneck from "bottleneck";
+import { Redis } from "ioredis";
 
 export interface RateLimiterOptions {
   perSecond: number;
@@ -6,6 +7,12 @@ export interface RateLimiterOptions {
   floorPerSecond: number;
   /** Added to the spacing so network jitter cannot squeeze one request more into a second at the server. */
   marginMs?: number;
+  /**
+   * One budget for every process that names the same `id` on this Redis (Bottleneck's clustering):
+   * request times are planned in Redis, so N fetchers behind one egress address together stay at
+   * `perSecond`. Absent: the budget is this process's alone.
+   */
+  cluster?: { redisUrl: string; id: string };
 }
 
 /**
@@ -21,11 +28,53 @@ export class RateLimiter {
   #lastStart = -Infinity;
   #gate: Promise<void> = Promise.resolve();
 
-  constructor({ perSecond, floorPerSecond, marginMs = 10 }: RateLimiterOptions) {
+  readonly #connection: Bottleneck.IORedisConnection | undefined;
+
+  constructor({ perSecond, floorPerSecond, marginMs = 10, cluster }: RateLimiterOptions) {
     this.#baseMs = Math.ceil(1000 / perSecond) + marginMs;
     this.#maxMs = Math.max(this.#baseMs, Math.ceil(1000 / floorPerSecond));
     this.#minTimeMs = this.#baseMs;
-    this.#bottleneck = new Bottleneck({ minTime: this.#minTimeMs, maxConcurrent: null });
+    if (cluster) {
+      // Bottleneck duplicates the client for its pub/sub; both close with the connection in stop().
+      const client = new Redis(cluster.redisUrl, { connectTimeout: 5_000, maxRetriesPerRequest: 3 });
+      this.#connection = new Bottleneck.IORedisConnection({ client });
+      this.#bottleneck = new Bottleneck({
+        id: cluster.id,
+        minTime: this.#minTimeMs,
+        maxConcurrent: null,
+        datastore: "ioredis",
+        connection: this.#connection,
+        // Settings in Redis are shared: the first instance creates them, a 429 anywhere slows every instance.
+        clearDatastore: false,
+        // Keys of a budget nobody uses any more expire.
+        timeout: 15 * 60_000,
+      });
+    } else {
+      this.#bottleneck = new Bottleneck({ minTime: this.#minTimeMs, maxConcurrent: null });
+    }
+  }
+
+  /** Resolves once the shared budget in Redis is reachable (at once without one); rejects after `timeoutMs` without it. */
+  async ready(timeoutMs = 10_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the shared CDN budget's Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.#bottleneck.ready(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Whether the budget is shared with other processes through Redis. */
+  get clustered(): boolean {
+    return this.#connection !== undefined;
+  }
+
+  /** Errors of the Redis connection (the budget's jobs fail while it is down). */
+  onError(listener: (err: unknown) => void): void {
+    this.#bottleneck.on("error", listener);
   }
 
   get minTimeMs(): number {
@@ -78,8 +127,9 @@ export class RateLimiter {
     this.#bottleneck.updateSettings({ minTime: next });
   }
 
-  /** Drops queued requests (they reject) so shutdown does not wait for them. */
+  /** Drops queued requests (they reject) so shutdown does not wait for them; closes Bottleneck's Redis connection. */
   async stop(): Promise<void> {
     await this.#bottleneck.stop({ dropWaitingJobs: true });
+    await this.#connection?.disconnect(false);
   }
 }

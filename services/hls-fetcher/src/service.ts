@@ -1,20 +1,22 @@
 import { setMaxListeners } from "node:events";
-import type { Kafka } from "kafkajs";
+import kafkajs, { type Kafka } from "kafkajs";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Clock } from "@vod/clock";
 import type { Db } from "@vod/db";
 import { sleep } from "@vod/backoff";
-import { createCatalog, runConsumer, subscribe, type RunningConsumer, type TypedProducer, type VodFetchResult } from "@vod/kafka";
+import { createCatalog, runConsumer, subscribe, type RunningConsumer, type TypedProducer, type VodFetchRequest, type VodFetchResult } from "@vod/kafka";
 import type { Logger } from "@vod/log";
 import { consumerMetrics } from "@vod/service";
 import type { FetcherEnv } from "./env.ts";
-import { VodFetcher, type FetchCounters } from "./fetcher.ts";
+import { VodFetcher, type FetchCounters, type FetchReport } from "./fetcher.ts";
 import { CdnHttp } from "./http.ts";
 import { DomainKnowledge } from "./knowledge.ts";
 import { RateLimiter } from "./limiter.ts";
 import { ArchiveLookup } from "./archives.ts";
 import { BlockDetector } from "./block.ts";
 import { FollowUps } from "./followups.ts";
+import { claimInstance } from "./instances.ts";
+import { failedResult, reasonOf, resultProblem } from "./poison.ts";
 
 export interface FetcherDeps {
   kafka: Kafka;
@@ -36,11 +38,29 @@ export interface RunningFetcher {
 
 export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock, log, registry }: FetcherDeps): Promise<RunningFetcher> {
   const catalog = createCatalog(env.TOPIC_PREFIX);
+  await checkResultCap(kafka, catalog.vodFetchResults.name, env.RESULT_MAX_BYTES);
+  // Refused here, before anything is fetched, when it would be a second budget in the group.
+  const claim = await claimInstance({ databaseUrl: env.DATABASE_URL, groupId: env.GROUP_ID, sharedBudget: env.REDIS_URL !== undefined, log });
+  const limiter = new RateLimiter({
+    perSecond: env.RATE_PER_SECOND,
+    floorPerSecond: env.RATE_FLOOR_PER_SECOND,
+    ...(env.REDIS_URL ? { cluster: { redisUrl: env.REDIS_URL, id: `cdn-budget:${env.CDN_EGRESS}` } } : {}),
+  });
+  limiter.onError((err) => log.warn({ err }, "the shared CDN budget's Redis failed; requests wait or fail until it is back"));
+  try {
+    await limiter.ready();
+  } catch (err) {
+    await limiter.stop().catch(() => undefined);
+    await claim.release();
+    throw new Error(`REDIS_URL: ${(err as Error).message}`);
+  }
   const knowledge = await DomainKnowledge.load(db, {
     halfLifeMs: env.DOMAIN_SCORE_HALF_LIFE,
     failureThreshold: env.DOMAIN_FAILURE_THRESHOLD,
     cooldownMs: env.DOMAIN_COOLDOWN,
-  });
+    streamerCacheSize: env.STREAMER_CACHE_SIZE,
+    streamerCacheTtlMs: env.STREAMER_CACHE_TTL,
+  }, log);
   const followUps = await FollowUps.load(db, {
     retryInitialMs: env.RETRY_INITIAL,
     retryMaxMs: env.RETRY_MAX,
@@ -50,10 +70,15 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
     deepStopProbabilityStreamer: env.DEEP_STOP_PROBABILITY_STREAMER,
   });
   log.info(
-    { streamersKnown: knowledge.streamersKnown, domains: env.CDN_DOMAINS.length, discovered: knowledge.discoveredDomains(), rate: env.RATE_PER_SECOND, followUps: followUps.size },
+    {
+      domains: env.CDN_DOMAINS.length,
+      discovered: knowledge.discoveredDomains(),
+      rate: env.RATE_PER_SECOND,
+      budget: limiter.clustered ? `shared in Redis, egress ${env.CDN_EGRESS}` : "this process's own",
+      followUps: followUps.size,
+    },
     "domain knowledge loaded",
   );
-  const limiter = new RateLimiter({ perSecond: env.RATE_PER_SECOND, floorPerSecond: env.RATE_FLOOR_PER_SECOND });
   const http = new CdnHttp(limiter, {
     connectTimeoutMs: env.CONNECT_TIMEOUT,
     headersTimeoutMs: env.HEADERS_TIMEOUT,
@@ -84,6 +109,29 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
     },
   });
   const counters = registry ? metrics(registry, limiter, followUps, archives) : {};
+
+  /**
+   * One VOD's fetch, whatever goes wrong with it: an error, or a result that cannot be published (its
+   * schema, its size), gives this VOD `failed` with the reason and the rest of the batch goes on.
+   * `retry` is false when fetching again would give the same result.
+   */
+  async function fetchOne(req: VodFetchRequest, signal: AbortSignal): Promise<{ report: FetchReport; retry: boolean }> {
+    let report: FetchReport;
+    try {
+      report = await fetcher.run(req, signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const reason = reasonOf(err);
+      log.warn({ streamId: req.streamId, login: req.login, reason }, "handling a VOD failed; its outcome is failed, the batch goes on");
+      counters.outcome?.("failed", 0);
+      return { report: { result: failedResult(req, reason, clock.now()) }, retry: true };
+    }
+    const problem = resultProblem(report.result, env.RESULT_MAX_BYTES);
+    if (problem === null) return { report, retry: true };
+    log.warn({ streamId: req.streamId, login: req.login, reason: problem }, "a VOD's result cannot be published; its outcome is failed, the batch goes on");
+    counters.outcome?.("failed", report.result.requests);
+    return { report: { result: failedResult(req, problem, clock.now(), report.result.requests) }, retry: false };
+  }
   const fetcher = new VodFetcher(
     http,
     knowledge,
@@ -102,11 +150,20 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
     counters,
   );
 
-  /** What is owed after these outcomes, and what was learned, made durable before the outcomes are published. */
-  async function saveState(ctxLog: Logger): Promise<void> {
+  /**
+   * What is owed after these outcomes, and what was learned, made durable before the outcomes are
+   * published. While Postgres is away, outcomes that owe nothing (found, not found for good) are
+   * published all the same; only those that need a follow-up row wait for it.
+   */
+  async function saveState(ctxLog: Logger, requests: readonly VodFetchRequest[] = []): Promise<void> {
     // Knowledge saves requests, never VODs: a failed save is retried with the next batch.
     await knowledge.flush(db).catch((err: unknown) => ctxLog.warn({ err }, "saving domain knowledge failed; kept for the next batch"));
-    await followUps.flush(db);
+    try {
+      await followUps.flush(db);
+    } catch (err) {
+      if (requests.length === 0 || followUps.owesWrite(requests)) throw err;
+      ctxLog.warn({ err }, "saving follow-ups failed; these outcomes owe none, so they are published and the rest is kept for the next flush");
+    }
   }
 
   // Outcomes of a batch already fetched, so a retry after a failed publish does not fetch again.
@@ -123,16 +180,17 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
         eachBatch: async (messages, ctx) => {
           // Every fetch of the batch listens on its signal (GQL wait, CDN request, backoff).
           setMaxListeners(env.CONCURRENCY * 4 + 10, ctx.signal);
+          await knowledge.warm(messages.map((m) => m.value.streamerId));
           const results = await mapConcurrently(messages, env.CONCURRENCY, async (m) => {
             const key = `${m.topic}:${m.partition}:${m.offset}`;
             const known = done.get(key);
             if (known) return known;
-            const report = await fetcher.run(m.value, ctx.signal);
-            followUps.apply(m.value, report, clock.now());
+            const { report, retry } = await fetchOne(m.value, ctx.signal);
+            followUps.apply(m.value, report, clock.now(), retry);
             done.set(key, report.result);
             return report.result;
           });
-          await saveState(ctx.log);
+          await saveState(ctx.log, messages.map((m) => m.value));
           await producer.send(catalog.vodFetchResults, results);
           for (const m of messages) done.delete(`${m.topic}:${m.partition}:${m.offset}`);
           const counts = results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.outcome]: (acc[r.outcome] ?? 0) + 1 }), {});
@@ -144,7 +202,20 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
 
   const stopping = new AbortController();
   setMaxListeners(env.CONCURRENCY * 4 + 10, stopping.signal);
-  const followUpLoop = runFollowUps({ env, fetcher, followUps, limiter, clock, log, stopping: stopping.signal, saveState, publish: (r) => producer.send(catalog.vodFetchResults, r) });
+  const followUpLoop = runFollowUps({
+    env,
+    db,
+    fetcher,
+    fetchOne,
+    knowledge,
+    followUps,
+    limiter,
+    clock,
+    log,
+    stopping: stopping.signal,
+    saveState,
+    publish: (r) => producer.send(catalog.vodFetchResults, r),
+  });
 
   let stopped: Promise<void> | undefined;
   return {
@@ -162,13 +233,17 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
         await http.close();
         await knowledge.flush(db).catch((err: unknown) => log.warn({ err }, "saving domain knowledge on shutdown failed"));
         await followUps.flush(db).catch((err: unknown) => log.warn({ err }, "saving follow-ups on shutdown failed"));
+        await claim.release();
       })()),
   };
 }
 
 interface FollowUpLoopDeps {
   env: FetcherEnv;
+  db: Db;
   fetcher: VodFetcher;
+  fetchOne(req: VodFetchRequest, signal: AbortSignal): Promise<{ report: FetchReport; retry: boolean }>;
+  knowledge: DomainKnowledge;
   followUps: FollowUps;
   limiter: RateLimiter;
   clock: Clock;
@@ -189,19 +264,27 @@ const DEEP_PER_ROUND = 20;
  * repeats a request, never loses an outcome.
  */
 async function runFollowUps(d: FollowUpLoopDeps): Promise<void> {
-  const { env, fetcher, followUps, limiter, clock, log, stopping } = d;
+  const { env, fetcher, knowledge, followUps, limiter, clock, log, stopping } = d;
   while (!stopping.aborted) {
     try {
+      const claim = await followUps.claimLoaded(d.db).catch((err: unknown) => {
+        log.warn({ err }, "claiming follow-ups failed; those loaded at start wait for PostgreSQL");
+        return { claimed: 0, lost: 0 };
+      });
+      if (claim.claimed + claim.lost > 0) log.info(claim, "follow-ups loaded at start claimed (lost: another fetcher of the group has them)");
       const retries = followUps.dueRetries(clock.now(), env.CONCURRENCY);
       if (retries.length > 0) {
-        const reports = await mapConcurrently(retries, env.CONCURRENCY, (r) => fetcher.run(r, stopping));
+        await knowledge.warm(retries.map((r) => r.streamerId));
+        const outcomes = await mapConcurrently(retries, env.CONCURRENCY, (r) => d.fetchOne(r, stopping));
+        const reports = outcomes.map((o) => o.report);
         await d.publish(reports.map((r) => r.result));
-        reports.forEach((report, i) => followUps.apply(retries[i]!, report, clock.now()));
+        outcomes.forEach((o, i) => followUps.apply(retries[i]!, o.report, clock.now(), o.retry));
         await d.saveState(log);
         log.info({ vods: reports.length, outcomes: reports.map((r) => r.result.outcome) }, "failed VODs retried");
       }
       // One deep request at a time, and only when no request of the main lane waits for its turn.
       const failing = new Set<string>();
+      await knowledge.warm(followUps.deepStreamers());
       for (let n = 0; n < DEEP_PER_ROUND && !stopping.aborted && limiter.queued() === 0; n++) {
         const pick = followUps.nextDeep(clock.now(), (r) => fetcher.candidates(r), failing);
         if (!pick) break;
@@ -222,6 +305,26 @@ async function runFollowUps(d: FollowUpLoopDeps): Promise<void> {
       log.error({ err }, "follow-up round failed; trying again");
     }
     await sleep(d.env.FOLLOWUP_POLL, stopping);
+  }
+}
+
+// kafkajs is CommonJS; Node's ESM loader finds not every named export of it (ConfigResourceTypes), the default has them all.
+/** RESULT_MAX_BYTES must leave room under the results topic's max.message.bytes (record framing, key, headers). */
+async function checkResultCap(kafka: Kafka, topic: string, cap: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let limit: number | undefined;
+  try {
+    const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configNames: ["max.message.bytes"] }] });
+    const value = resources[0]?.configEntries.find((e) => e.configName === "max.message.bytes")?.configValue;
+    limit = value === undefined ? undefined : Number(value);
+  } catch {
+    // A topic that is not there yet fails the consumer with its own error; nothing to compare with.
+  } finally {
+    await admin.disconnect();
+  }
+  if (limit !== undefined && cap > limit - 1_024) {
+    throw new Error(`RESULT_MAX_BYTES: ${cap} leaves no room under ${topic}'s max.message.bytes (${limit}); set it at most ${limit - 1_024}`);
   }
 }
 

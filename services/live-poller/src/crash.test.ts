@@ -1,20 +1,9 @@
 // The sweep loop dying (not a failed sweep, which is recorded in its marker) must end the process
 // with a non-zero code, so its supervisor restarts it; /healthz says so in the meantime.
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { describe, expect, inject, it } from "vitest";
-import { childEnv, uniqueName } from "@vod/testing";
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
+import { childEnv, freePort, uniqueName } from "@vod/testing";
 
 describe("live-poller process", () => {
   it("answers /healthz unhealthy, then exits non-zero, when its sweep loop throws", async () => {

@@ -56,20 +56,30 @@ describe("saved sweep cursors", () => {
 
     const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: "cursors-test", log: testLog });
     const saved = await loadCursors(kafka, createCatalog(prefix), uniqueName("read"), Date.now(), 60 * 60_000, testLog);
-    expect([...saved.keys()].sort()).toEqual(["EN", "rest"]);
-    expect(saved.get("EN")!.length).toBeGreaterThan(10);
+    expect([...saved.pages.keys()].sort()).toEqual(["EN", "rest"]);
+    expect(saved.pages.get("EN")!.length).toBeGreaterThan(10);
+    // And whom it published, for the next poller to look up what its pages miss.
+    expect(saved.published.size).toBe(sim.world.liveCount);
     // Too old: ignored.
     const stale = await loadCursors(kafka, createCatalog(prefix), uniqueName("read"), Date.now() + 2 * 60 * 60_000, 60 * 60_000, testLog);
-    expect(stale.size).toBe(0);
+    expect(stale.pages.size).toBe(0);
+    expect(stale.published.size).toBe(0);
 
+    // Twenty minutes on: some streams ended, so the new poller's pages miss streamers the saved sweep published.
+    sim.clock.advance(20 * 60_000);
+    const gone = [...saved.published].filter((id) => !sim!.world.streamerById(id)?.live).length;
+    expect(gone).toBeGreaterThan(0);
     const second = recording(sim.gqlUrl);
-    const b = await start(env, testLog, undefined, { gql: second.gql });
+    const rechecks: number[] = [];
+    const b = await start(env, testLog, undefined, { gql: second.gql, onSweep: (info) => rechecks.push(info.recheck.asked) });
     await expect.poll(() => b.sweeps, { timeout: 30_000, interval: 50 }).toBe(1);
     await b.close();
     // The first POST already reads from saved cursors, several segments side by side.
     const startedAt = second.afters[0]!.filter((after) => after !== null);
     expect(startedAt.length).toBeGreaterThanOrEqual(2);
-    const savedCursors = new Set(saved.get("EN")!.map((m) => m.after));
+    const savedCursors = new Set(saved.pages.get("EN")!.map((m) => m.after));
     expect(startedAt.every((after) => savedCursors.has(after))).toBe(true);
+    // ... and looks up by id the saved sweep's streamers its pages did not show.
+    expect(rechecks[0]).toBeGreaterThanOrEqual(gone);
   }, 90_000);
 });

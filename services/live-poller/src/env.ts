@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { clockEnv } from "@vod/clock";
-import { ConfigError, duration, list, parseEnv, port } from "@vod/config";
+import { ConfigError, bool, duration, list, parseEnv, port } from "@vod/config";
 import { TWITCH_GQL_ENDPOINT, TWITCH_WEB_CLIENT_ID } from "@vod/twitch";
 import { parseShards } from "./shards.ts";
 
@@ -66,6 +66,11 @@ const schema = z.object({
   JOIN_MARGIN: z.coerce.number().min(0).max(0.9).default(0.1),
   /** When the list is re-sorted under a chain, it reads again from where viewers were this share above its front (0: off). */
   DRIFT_MARGIN: z.coerce.number().min(0).max(1).default(0.15),
+  /**
+   * After the pages, streamers the last sweep published and this one's pages missed are looked up by
+   * id (100 per operation): a count that jumped over a chain's front while it paged is caught here.
+   */
+  RECHECK_MISSING: bool(true),
   /** A sweep (or shard) counting less than this share of the median of recent complete ones is incomplete. */
   SWEEP_MIN_RATIO: z.coerce.number().min(0).max(1).default(0.5),
   SWEEP_HISTORY: z.coerce.number().int().positive().default(5),

@@ -6,10 +6,10 @@ import { createCatalog, snapshotsPerPartition, STREAM_PARTITIONS, sweepMarkers, 
 import type { Logger } from "@vod/log";
 import { createGqlBatchClient, type GqlBatchClient } from "@vod/twitch";
 import type { PollerEnv } from "./env.ts";
-import { saveCursors } from "./cursors.ts";
+import { saveCursors, type SavedSweep } from "./cursors.ts";
 import { SweepHistory } from "./integrity.ts";
 import { planShards, type PageMark } from "./shards.ts";
-import { newSweepId, runSweep } from "./sweep.ts";
+import { newSweepId, runSweep, type SweepResult } from "./sweep.ts";
 
 export interface PollerDeps {
   producer: TypedProducer;
@@ -22,8 +22,10 @@ export interface PollerDeps {
   onCrash?(err: unknown): void;
   /** Called as each POST leaves the limiter (the bench measures the rate the endpoint sees). */
   onPost?(): void;
-  /** Pages of the last sweep before a restart, per shard (saved cursors): the first sweep is cut at them. */
-  savedPages?: ReadonlyMap<string, PageMark[]>;
+  /** The last sweep before a restart (saved cursors, streamers published): the first sweep is cut at its pages and looks up its streamers. */
+  saved?: SavedSweep;
+  /** Called after each sweep with what it cost and what the lookup by id added (the bench). */
+  onSweep?(info: { sweepId: string; pages: number; posts: number; recheck: SweepResult["recheck"] }): void;
   /** Called with snapshots and markers once Kafka acknowledged them (the bench). */
   onPublished?(event: { snapshots: StreamSnapshot[] } | { marker: SweepMarker }): void;
 }
@@ -67,6 +69,7 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
     snapshots: new Counter({ name: "poller_snapshots_total", help: "Snapshots published", registers: [registry] }),
     dropped: new Counter({ name: "poller_streams_dropped_total", help: "Streams dropped from GQL answers as invalid", registers: [registry] }),
     pages: new Counter({ name: "poller_pages_total", help: "Pages of live streams read", registers: [registry] }),
+    recheck: new Counter({ name: "poller_recheck_streamers_total", help: "Streamers of the last sweep the pages missed, looked up by id, by result", labelNames: ["result"], registers: [registry] }),
     stepBacks: new Counter({ name: "poller_step_backs_total", help: "Times a segment read back because the list was re-sorted under it", registers: [registry] }),
     retries: new Counter({ name: "poller_gql_retries_total", help: "GQL requests retried, by kind of failure", labelNames: ["kind"], registers: [registry] }),
     duration: new Histogram({ name: "poller_sweep_duration_seconds", help: "Real seconds per sweep", buckets: [0.1, 1, 5, 30, 60, 180, 300], registers: [registry] }),
@@ -93,7 +96,9 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
     });
   const history = new SweepHistory({ minRatio: env.SWEEP_MIN_RATIO, history: env.SWEEP_HISTORY, minMedian: env.SWEEP_MIN_MEDIAN });
   /** Pages of the last sweep per shard: where to cut the next one into segments. */
-  const lastPages = new Map<string, PageMark[]>(deps.savedPages ?? []);
+  const lastPages = new Map<string, PageMark[]>(deps.saved?.pages ?? []);
+  /** Streamers the last sweep published: the next one looks up those its pages miss. */
+  let lastPublished: ReadonlySet<string> | undefined = deps.saved && deps.saved.published.size > 0 ? deps.saved.published : undefined;
 
   const stopping = new AbortController();
   const state: RunningPoller & { loop?: Promise<void> } = { stop, sweeps: 0, lastMarkerAt: clock.now(), crashed: undefined };
@@ -124,11 +129,15 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
           backoffInitialMs: env.GQL_BACKOFF_INITIAL,
           backoffMaxMs: env.GQL_BACKOFF_MAX,
           joinMargin: env.JOIN_MARGIN,
-          driftMargin: env.DRIFT_MARGIN,
+          // Step-backs re-read pages for streams that jumped over a chain's front; the lookup by id finds
+          // those of them the last sweep published for a POST or two instead, so they are only worth
+          // their pages when there is no last sweep to look up (a first start).
+          driftMargin: env.RECHECK_MISSING && lastPublished ? 0 : env.DRIFT_MARGIN,
         },
         {
           gql,
           clock,
+          ...(env.RECHECK_MISSING && lastPublished ? { recheck: lastPublished } : {}),
           publish: async (snapshots) => {
             await producer.send(catalog.streamSnapshots, snapshots);
             snapshotsPerPartition(snapshots).forEach((n, p) => (perPartition[p]! += n));
@@ -153,6 +162,14 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
         signal,
       );
       const marker = history.judge(result.marker, result.shards, env.TRACK_MIN_VIEWERS);
+      // An incomplete sweep published only part of what is live: keep looking up the last one's streamers too.
+      const published = new Set(result.published.keys());
+      if (!result.marker.complete && lastPublished) for (const id of lastPublished) published.add(id);
+      lastPublished = published;
+      deps.onSweep?.({ sweepId, pages: result.pages, posts: result.posts, recheck: result.recheck });
+      metrics.recheck.inc({ result: "published" }, result.recheck.published);
+      metrics.recheck.inc({ result: "not_live" }, result.recheck.asked - result.recheck.published - result.recheck.unanswered);
+      metrics.recheck.inc({ result: "unanswered" }, result.recheck.unanswered);
       // A shard that read nothing this time keeps its older cursors.
       for (const s of result.shards) if (s.marks.length > 0) lastPages.set(s.name, s.marks);
       sweepLog.debug({ pages: result.pages, posts: result.posts, shards: result.shards.map((s) => ({ name: s.name, count: s.count, pages: s.pages, segments: s.segments })) }, "sweep shards");
@@ -165,12 +182,17 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
         metrics.sweeps.inc({ complete: String(marker.complete) });
         state.sweeps++;
         state.lastMarkerAt = clock.now();
-        sweepLog[marker.complete ? "info" : "warn"]({ count: marker.count, complete: marker.complete, reason: marker.reason }, "sweep done");
+        sweepLog[marker.complete ? "info" : "warn"]({ count: marker.count, complete: marker.complete, reason: marker.reason, recheck: result.recheck }, "sweep done");
       } catch (err) {
         // Without a marker the sweep is never taken as complete, which is the safe side.
         sweepLog.error({ err }, "could not publish the sweep marker");
       }
-      await saveCursors(producer, catalog, sweepId, clock.now(), lastPages).catch((err: unknown) => sweepLog.warn({ err }, "could not save the sweep's cursors; a restart would page each shard as one chain"));
+      // Only a complete sweep's pages and streamers are worth starting from (a sweep cut short by shutdown has few).
+      if (result.marker.complete) {
+        await saveCursors(producer, catalog, sweepId, clock.now(), lastPages, result.published).catch((err: unknown) =>
+          sweepLog.warn({ err }, "could not save the sweep's cursors; a restart would page each shard as one chain"),
+        );
+      }
       const wait = begin + env.SWEEP_INTERVAL - clock.now();
       if (wait > 0) await sleep(clock.realDelay(wait), stopping.signal);
     }

@@ -14,7 +14,7 @@ export interface StartedPoller {
 }
 
 /** What a caller may put in place of the defaults: a GQL client (tests, the bench), what to do when the loop dies. */
-export type StartOptions = Pick<PollerDeps, "gql" | "onCrash" | "onPost" | "onPublished">;
+export type StartOptions = Pick<PollerDeps, "gql" | "onCrash" | "onPost" | "onPublished" | "onSweep">;
 
 /** Wires the poller: topics, producer, ops server, sweep loop. Shared by main.ts and tests. */
 export async function start(env: PollerEnv, log: Logger, clock: Clock = clockFromEnv(env), options: StartOptions = {}): Promise<StartedPoller> {
@@ -22,10 +22,10 @@ export async function start(env: PollerEnv, log: Logger, clock: Clock = clockFro
   const catalog = createCatalog(env.TOPIC_PREFIX);
   await createTopics(kafka, [catalog.streamSnapshots, catalog.sweeps, catalog.sweepCursors], log);
   const producer = await createProducer(kafka, log);
-  const savedPages = await loadCursors(kafka, catalog, `${env.TOPIC_PREFIX}live-poller.cursors-restore`, clock.now(), env.CURSORS_MAX_AGE, log);
-  if (savedPages.size > 0) log.info({ shards: [...savedPages.keys()] }, "first sweep cut at the cursors saved by the last one");
+  const saved = await loadCursors(kafka, catalog, `${env.TOPIC_PREFIX}live-poller.cursors-restore`, clock.now(), env.CURSORS_MAX_AGE, log);
+  if (saved.pages.size > 0) log.info({ shards: [...saved.pages.keys()], published: saved.published.size }, "first sweep cut at the cursors saved by the last one");
   const registry = createRegistry("live-poller");
-  const poller = startPoller(env, { producer, clock, log, registry, savedPages, ...options });
+  const poller = startPoller(env, { producer, clock, log, registry, saved, ...options });
   const ops = await startOpsServer({
     port: env.OPS_PORT,
     host: env.OPS_HOST,

@@ -181,6 +181,49 @@ describe("shards against the simulator's ground truth", () => {
     expect(withStepBack.missed / withStepBack.stable).toBeLessThan(0.002);
   });
 
+  it("looks up by id the last sweep's streamers its pages missed, so drift over every chain's front loses none of them", async () => {
+    const run = async (recheck: boolean) => {
+      const s = await startSimulator({ streams: 6000, seed: 25, rates: REALISTIC_RATES });
+      try {
+        const before = truth(s, 5).ids;
+        const { published, publish } = collect();
+        let posts = 0;
+        const idsPerOperation: number[] = [];
+        const gql = gqlOf(s);
+        const counting: GqlBatchClient = {
+          batch: (ops, signal) => {
+            for (const o of ops) if ("ids" in (o.variables ?? {})) idsPerOperation.push((o.variables as { ids: string[] }).ids.length);
+            return gql.batch(ops, signal);
+          },
+        };
+        const tick = async (snapshots: StreamSnapshot[]) => {
+          await publish(snapshots);
+          if (++posts === 12) s.clock.advance(60_000);
+        };
+        // No step-backs: every stream that jumped over a front is left to the lookup.
+        const r = await runSweep("sw-k", firstPlan(), { ...options, trackMinViewers: 5, driftMargin: 0 }, { gql: counting, clock: manualClock(0), publish: tick, ...(recheck ? { recheck: before } : {}) }, never);
+        const after = truth(s, 5).ids;
+        const stable = [...before].filter((id) => after.has(id));
+        const all = published.flat();
+        const seen = new Set(all.map((x) => x.streamerId));
+        return { missed: stable.filter((id) => !seen.has(id)).length, r, idsPerOperation, unique: seen.size === all.length };
+      } finally {
+        await s.close();
+      }
+    };
+    const without = await run(false);
+    const withRecheck = await run(true);
+    expect(without.missed).toBeGreaterThan(5);
+    expect(without.r.recheck).toEqual({ asked: 0, published: 0, unanswered: 0 });
+    expect(withRecheck.missed).toBe(0);
+    expect(withRecheck.r.recheck.published).toBeGreaterThanOrEqual(without.missed);
+    expect(withRecheck.r.recheck.unanswered).toBe(0);
+    expect(withRecheck.r.marker.count).toBe(withRecheck.r.published.size);
+    expect(withRecheck.unique).toBe(true);
+    expect(withRecheck.idsPerOperation.length).toBeGreaterThan(0);
+    expect(Math.max(...withRecheck.idsPerOperation)).toBeLessThanOrEqual(100);
+  });
+
   it("covers a segment whose saved cursor no longer answers from the segment before it", async () => {
     sim = await startSimulator({ streams: 2000, seed: 22, rates: REALISTIC_RATES });
     const expected = truth(sim, 5);

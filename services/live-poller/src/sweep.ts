@@ -2,7 +2,19 @@ import { randomBytes } from "node:crypto";
 import { backoffDelay, sleep } from "@vod/backoff";
 import type { Clock } from "@vod/clock";
 import type { StreamSnapshot, SweepMarker } from "@vod/kafka";
-import { GqlError, LIVE_STREAMS_QUERY, liveStreamsVariables, parseLiveStreamsPage, type GqlBatchClient, type GqlOperationResult, type LiveStreamsPage } from "@vod/twitch";
+import {
+  GqlError,
+  LIVE_STREAMS_QUERY,
+  LIVE_USERS_QUERY,
+  MAX_USERS_PER_QUERY,
+  liveStreamsVariables,
+  parseLiveStreamsPage,
+  parseLiveUsers,
+  type GqlBatchClient,
+  type GqlOperationResult,
+  type LiveStream,
+  type LiveStreamsPage,
+} from "@vod/twitch";
 import type { PageMark, ShardPlan } from "./shards.ts";
 
 export interface SweepOptions {
@@ -39,6 +51,11 @@ export interface SweepDeps {
   onPage?(): void;
   onPost?(operations: number): void;
   onRetry?(info: { shard: string; attempt: number; delayMs: number; error: GqlError }): void;
+  /**
+   * Streamers published by the last sweep: those this sweep's pages did not show are looked up by id
+   * once the pages are done (a stream whose count jumped over a chain's front is skipped by it).
+   */
+  recheck?: ReadonlySet<string>;
   /** A saved start cursor that no longer answers: the segment before it covers its part. */
   onDeadSegment?(info: { shard: string; segment: number; reason: string }): void;
   /** The list was re-sorted under a segment: it reads again from `to` viewers down. */
@@ -64,6 +81,10 @@ export interface SweepResult {
   shards: ShardOutcome[];
   pages: number;
   posts: number;
+  /** Streamers of the last sweep the pages missed, looked up by id: how many, how many were live and published, how many went unanswered. */
+  recheck: { asked: number; published: number; unanswered: number };
+  /** Streamers published by this sweep (the next one's `recheck`), with the shard each belongs to. */
+  published: Map<string, string>;
 }
 
 /** Sortable by start, unique across pollers. */
@@ -121,7 +142,8 @@ const errorOf = (err: unknown): GqlError => (err instanceof GqlError ? err : new
 export async function runSweep(sweepId: string, plans: readonly ShardPlan[], options: SweepOptions, deps: SweepDeps, signal: AbortSignal): Promise<SweepResult> {
   const { gql, clock, publish } = deps;
   const startedAt = clock.now();
-  const seen = new Set<string>();
+  /** Streamers published, and the shard each belongs to. */
+  const seen = new Map<string, string>();
   const stop = new AbortController();
   const halt = AbortSignal.any([signal, stop.signal]);
   const random = deps.random ?? Math.random;
@@ -164,6 +186,28 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
     seg.shard.failure ??= `shard ${seg.shard.plan.shard.name}: gql ${error.kind}: ${error.message}`;
   };
 
+  /** Publishes a stream at or above the tracking threshold, once per sweep. */
+  const take = (s: LiveStream, shard: string, observedAt: string, fresh: StreamSnapshot[]): boolean => {
+    if (s.viewers < options.trackMinViewers || seen.has(s.streamerId)) return false;
+    seen.set(s.streamerId, shard);
+    fresh.push({
+      v: 1,
+      sweepId,
+      observedAt,
+      streamId: s.streamId,
+      startTime: s.startTime,
+      streamerId: s.streamerId,
+      login: s.login,
+      viewers: s.viewers,
+      title: s.title,
+      gameId: s.gameId,
+      gameName: s.gameName,
+      language: s.language,
+      mature: s.mature,
+    });
+    return true;
+  };
+
   const readPage = (seg: Segment, page: LiveStreamsPage, observedAt: string, fresh: StreamSnapshot[]): void => {
     const shard = seg.shard;
     seg.pages++;
@@ -195,26 +239,7 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
     const window = new Set(ids.slice(0, seg.expect.length + 2));
     const moved = seg.expect.length > 0 && seg.expect.some((id) => !window.has(id));
     seg.expect = [];
-    for (const s of page.streams) {
-      if (s.viewers < options.trackMinViewers || seen.has(s.streamerId)) continue;
-      seen.add(s.streamerId);
-      shard.count++;
-      fresh.push({
-        v: 1,
-        sweepId,
-        observedAt,
-        streamId: s.streamId,
-        startTime: s.startTime,
-        streamerId: s.streamerId,
-        login: s.login,
-        viewers: s.viewers,
-        title: s.title,
-        gameId: s.gameId,
-        gameName: s.gameName,
-        language: s.language,
-        mature: s.mature,
-      });
-    }
+    for (const s of page.streams) if (take(s, shard.plan.shard.name, observedAt, fresh)) shard.count++;
     if (moved && options.driftMargin > 0 && top !== null && page.cursors.length > 0) {
       // Back to the closest page of this shard, whichever segment read it, that began at least the
       // margin above the front: a stream can jump over a segment's start into the one before it.
@@ -321,6 +346,54 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
 
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, () => worker()));
 
+  const recheck = { asked: 0, published: 0, unanswered: 0 };
+  const shardOf = (language: string | null): string =>
+    (plans.find((p) => language !== null && p.shard.languages.includes(language)) ?? plans.find((p) => p.shard.name === "rest") ?? plans.at(-1))?.shard.name ?? "rest";
+  if (deps.recheck && !halt.aborted && fatal === null) {
+    const missing = [...deps.recheck].filter((id) => !seen.has(id));
+    recheck.asked = missing.length;
+    let chunks: string[][] = [];
+    for (let i = 0; i < missing.length; i += MAX_USERS_PER_QUERY) chunks.push(missing.slice(i, i + MAX_USERS_PER_QUERY));
+    for (let attempt = 0; chunks.length > 0 && !halt.aborted; attempt++) {
+      if (attempt > options.retries) {
+        recheck.unanswered += chunks.reduce((n, c) => n + c.length, 0);
+        break;
+      }
+      if (attempt > 0) await sleep(backoffDelay(attempt - 1, { initialMs: options.backoffInitialMs, maxMs: options.backoffMaxMs }, random), halt).catch(() => undefined);
+      const failed: string[][] = [];
+      for (let i = 0; i < chunks.length && !halt.aborted; i += options.batchSize) {
+        const batch = chunks.slice(i, i + options.batchSize);
+        let results: GqlOperationResult[];
+        try {
+          posts++;
+          deps.onPost?.(batch.length);
+          results = await gql.batch(batch.map((ids) => ({ document: LIVE_USERS_QUERY, variables: { ids } })), halt);
+        } catch (err) {
+          const error = errorOf(err);
+          results = batch.map(() => ({ ok: false, error }));
+        }
+        const observedAt = new Date(clock.now()).toISOString();
+        const fresh: StreamSnapshot[] = [];
+        batch.forEach((ids, k) => {
+          const result = results[k];
+          const parsed = result?.ok ? parseLiveUsers(result.data) : undefined;
+          if (!parsed?.ok) return void failed.push(ids);
+          if (parsed.dropped.length > 0) deps.onDropped?.(parsed.dropped);
+          for (const st of parsed.streams) if (take(st, shardOf(st.language), observedAt, fresh)) recheck.published++;
+        });
+        if (fresh.length === 0) continue;
+        try {
+          await publish(fresh);
+          count += fresh.length;
+        } catch (err) {
+          fatal ??= `kafka: ${(err as Error).message}`;
+          break;
+        }
+      }
+      chunks = fatal === null ? failed : [];
+    }
+  }
+
   const outcomes: ShardOutcome[] = shards.map((shard) => {
     const unfinished = shard.segments.some((s) => s.state === "ready" || s.state === "inflight");
     const reason = shard.failure ?? (unfinished ? `shard ${shard.plan.shard.name}: not finished` : null);
@@ -347,5 +420,7 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
     shards: outcomes,
     pages,
     posts,
+    recheck,
+    published: seen,
   };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { buildSchema, parse, validate } from "graphql";
 import { describe, expect, it } from "vitest";
-import { LIVE_STREAMS_QUERY, liveStreamsVariables, parseLiveStreamsPage } from "./live-streams.ts";
+import { LIVE_STREAMS_QUERY, LIVE_USERS_QUERY, liveStreamsVariables, parseLiveStreamsPage, parseLiveUsers } from "./live-streams.ts";
 
 const subset = buildSchema(readFileSync(new URL("../../../twitch-sim/schema/twitch-subset.graphql", import.meta.url), "utf8"));
 
@@ -56,5 +56,25 @@ describe("live streams query", () => {
   it("refuses an answer without a streams connection", () => {
     expect(parseLiveStreamsPage({ streams: null }).ok).toBe(false);
     expect(parseLiveStreamsPage(null).ok).toBe(false);
+  });
+});
+
+describe("live users query", () => {
+  it("is valid against the schema the simulator serves", () => {
+    expect(validate(subset, parse(LIVE_USERS_QUERY))).toEqual([]);
+  });
+
+  it("keeps the live streams of the users answered, skips offline and unknown users, drops odd streams", () => {
+    const r = parseLiveUsers({
+      users: [
+        { id: "1001", stream: stream() },
+        { id: "1002", stream: null },
+        null,
+        { id: "1003", stream: stream({ id: "x" }) },
+      ],
+    });
+    expect(r.ok && r.streams.map((s) => [s.streamerId, s.streamId, s.viewers])).toEqual([["1001", "318688040160", 120]]);
+    expect(r.ok && r.dropped).toEqual([expect.stringMatching(/^invalid stream: id/)]);
+    expect(parseLiveUsers({ users: "no" })).toMatchObject({ ok: false, reason: expect.stringMatching(/unexpected answer shape/) });
   });
 });

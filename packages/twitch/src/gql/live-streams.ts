@@ -1,6 +1,30 @@
 import { gql } from "graphql-request";
 import { z } from "zod";
 
+const STREAM_FIELDS = gql`
+  fragment LiveStreamFields on Stream {
+    id
+    viewersCount
+    createdAt
+    type
+    broadcaster {
+      id
+      login
+      displayName
+      broadcastSettings {
+        title
+        language
+        isMature
+      }
+    }
+    game {
+      id
+      name
+      displayName
+    }
+  }
+`;
+
 /** One page of live streams, most viewers first (StreamOptions.sort defaults to VIEWER_COUNT). */
 export const LIVE_STREAMS_QUERY = gql`
   query LiveStreams($first: Int!, $after: Cursor, $options: StreamOptions) {
@@ -8,25 +32,7 @@ export const LIVE_STREAMS_QUERY = gql`
       edges {
         cursor
         node {
-          id
-          viewersCount
-          createdAt
-          type
-          broadcaster {
-            id
-            login
-            displayName
-            broadcastSettings {
-              title
-              language
-              isMature
-            }
-          }
-          game {
-            id
-            name
-            displayName
-          }
+          ...LiveStreamFields
         }
       }
       pageInfo {
@@ -34,7 +40,27 @@ export const LIVE_STREAMS_QUERY = gql`
       }
     }
   }
+  ${STREAM_FIELDS}
 `;
+
+/**
+ * The live streams of given broadcasters, by user id: streams a sweep's pages may have skipped
+ * (viewer-ordered pages drift) are looked up directly.
+ */
+export const LIVE_USERS_QUERY = gql`
+  query LiveUsers($ids: [ID!]) {
+    users(ids: $ids) {
+      id
+      stream {
+        ...LiveStreamFields
+      }
+    }
+  }
+  ${STREAM_FIELDS}
+`;
+
+/** User ids per `users(ids:)` operation: Helix's documented limit for the same lookup. */
+export const MAX_USERS_PER_QUERY = 100;
 
 export interface LiveStreamsVariables {
   first: number;
@@ -128,21 +154,48 @@ export function parseLiveStreamsPage(data: unknown): PageParse {
       result.dropped.push(`invalid stream: ${issue?.path.join(".") ?? ""}: ${issue?.message ?? "?"}`);
       continue;
     }
-    const s = n.data;
-    const settings = s.broadcaster.broadcastSettings;
-    result.streams.push({
-      streamId: s.id,
-      startTime: new Date(s.createdAt).toISOString(),
-      streamerId: s.broadcaster.id,
-      login: s.broadcaster.login,
-      viewers: s.viewersCount,
-      title: settings?.title ?? null,
-      gameId: s.game?.id ?? null,
-      gameName: s.game?.name ?? null,
-      language: settings?.language ?? null,
-      mature: settings?.isMature ?? null,
-      type: s.type ?? null,
-    });
+    result.streams.push(toLiveStream(n.data));
   }
   return { ok: true, page: result };
+}
+
+function toLiveStream(s: z.output<typeof node>): LiveStream {
+  const settings = s.broadcaster.broadcastSettings;
+  return {
+    streamId: s.id,
+    startTime: new Date(s.createdAt).toISOString(),
+    streamerId: s.broadcaster.id,
+    login: s.broadcaster.login,
+    viewers: s.viewersCount,
+    title: settings?.title ?? null,
+    gameId: s.game?.id ?? null,
+    gameName: s.game?.name ?? null,
+    language: settings?.language ?? null,
+    mature: settings?.isMature ?? null,
+    type: s.type ?? null,
+  };
+}
+
+const users = z.object({ users: z.array(z.unknown()).nullish() });
+
+export type LiveUsersParse = { ok: true; streams: LiveStream[]; dropped: string[] } | { ok: false; reason: string };
+
+/** The live streams among the users answered (a user offline or unknown has none); odd ones dropped with why. */
+export function parseLiveUsers(data: unknown): LiveUsersParse {
+  const parsed = users.safeParse(data);
+  if (!parsed.success) return { ok: false, reason: `unexpected answer shape: ${parsed.error.issues[0]?.message ?? "?"} at ${parsed.error.issues[0]?.path.join(".") ?? ""}` };
+  const streams: LiveStream[] = [];
+  const dropped: string[] = [];
+  for (const user of parsed.data.users ?? []) {
+    const stream = (user as { stream?: unknown } | null)?.stream;
+    if (stream === null || stream === undefined) continue;
+    const n = node.safeParse(stream);
+    if (!n.success) {
+      const issue = n.error.issues[0];
+      dropped.push(`invalid stream: ${issue?.path.join(".") ?? ""}: ${issue?.message ?? "?"}`);
+      continue;
+    }
+    streams.push(toLiveStream(n.data));
+  }
+  return { ok: true, streams, dropped };
 }

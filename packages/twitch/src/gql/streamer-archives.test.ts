@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { buildSchema, parse, validate } from "graphql";
 import { describe, expect, it } from "vitest";
-import { parseStreamerArchives, STREAMER_ARCHIVES_QUERY, streamerArchivesVariables } from "./streamer-archives.ts";
+import { parseStreamerArchives, STREAMER_ARCHIVES_BY_LOGIN_QUERY, STREAMER_ARCHIVES_QUERY, streamerArchivesVariables } from "./streamer-archives.ts";
 
 const subset = buildSchema(readFileSync(new URL("../../../twitch-sim/schema/twitch-subset.graphql", import.meta.url), "utf8"));
 
@@ -29,6 +29,8 @@ describe("streamer archives query", () => {
   it("is valid against the schema the simulator serves (real Twitch names)", () => {
     expect(validate(subset, parse(STREAMER_ARCHIVES_QUERY))).toEqual([]);
     expect(streamerArchivesVariables("1001")).toEqual({ id: "1001", first: 30 });
+    expect(validate(subset, parse(STREAMER_ARCHIVES_BY_LOGIN_QUERY))).toEqual([]);
+    expect(STREAMER_ARCHIVES_BY_LOGIN_QUERY).toContain("user(login: $login)");
   });
 
   it("is public when a listed archive's seekPreviewsURL names the stream id, and gives its host", () => {

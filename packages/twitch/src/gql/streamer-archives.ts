@@ -38,6 +38,16 @@ export function streamerArchivesVariables(streamerId: string, first = ARCHIVES_P
   return { id: streamerId, first };
 }
 
+/** The same listing asked by login, for a tracker link that names the login alone; the answer carries `user.id`. */
+export const STREAMER_ARCHIVES_BY_LOGIN_QUERY = STREAMER_ARCHIVES_QUERY.replace("StreamerArchives($id: ID!", "StreamerArchivesByLogin($login: String!").replace(
+  "user(id: $id)",
+  "user(login: $login)",
+);
+
+export function streamerArchivesByLoginVariables(login: string, first = ARCHIVES_PAGE_SIZE): Record<string, unknown> {
+  return { login, first };
+}
+
 /** What an archive listing tells about one VOD; null where the answer does not say. */
 export interface Visibility {
   public: boolean | null;

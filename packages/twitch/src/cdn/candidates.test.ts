@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { vodPath } from "@vod/twitch";
+import { vodPath } from "../vod-path.ts";
 import { orderCandidates, posterior } from "./candidates.ts";
 
 const domains = ["a.example", "b.example", "c.example", "d.example"];

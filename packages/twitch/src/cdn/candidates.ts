@@ -1,4 +1,4 @@
-import { timestampCandidates, vodPath, type TimestampVariant } from "@vod/twitch";
+import { timestampCandidates, vodPath, type TimestampVariant } from "../vod-path.ts";
 
 export interface Candidate {
   domain: string;

@@ -1,0 +1,70 @@
+/**
+ * A day of Twitch, end to end (see bench/soak/run.ts):
+ *
+ *   npm run soak -- [--scale 0.1] [--hours 24] [--warmup 4] [--warmup-budget 10] [--speed 60] [--instances 1] [--seed 1] [--json] [--no-infra-faults]
+ *
+ * Writes docs/soak.md and docs/soak.svg (unless --no-report), prints progress, the goals, and as
+ * its last line one JSON object. Exits 1 when a goal is missed.
+ */
+import { writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { spawnSync } from "node:child_process";
+import { createLogger } from "@vod/log";
+import { benchEnv, childEnv } from "./env.ts";
+import { runSoak } from "./soak/run.ts";
+import { chart, goals, markdown } from "./soak/report.ts";
+
+const { values } = parseArgs({
+  options: {
+    scale: { type: "string", default: "0.1" },
+    hours: { type: "string", default: "24" },
+    warmup: { type: "string", default: "4" },
+    "warmup-budget": { type: "string", default: "10" },
+    speed: { type: "string", default: "60" },
+    instances: { type: "string", default: "1" },
+    seed: { type: "string", default: "1" },
+    "sim-port": { type: "string", default: "18090" },
+    json: { type: "boolean", default: false },
+    "no-infra-faults": { type: "boolean", default: false },
+    "no-report": { type: "boolean", default: false },
+    /** bench:fetch's requests per VOD (docs/benchmarks.md), to compare with. */
+    "fetch-per-vod": { type: "string", default: "1.056" },
+  },
+});
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+if (spawnSync("bash", [join(root, "infra/up.sh")], { stdio: ["ignore", "ignore", "inherit"] }).status !== 0) {
+  console.error("infra/up.sh failed");
+  process.exit(1);
+}
+const command = `npm run soak -- ${process.argv.slice(2).join(" ")}`.trim();
+const result = await runSoak({
+  root,
+  log: createLogger({ service: "soak", level: "warn" }),
+  scale: Number(values.scale),
+  hours: Number(values.hours),
+  warmupHours: Number(values.warmup),
+  warmupBudget: Number(values["warmup-budget"]),
+  speed: Number(values.speed),
+  instances: Number(values.instances),
+  seed: Number(values.seed),
+  simPort: Number(values["sim-port"]),
+  brokers: benchEnv.KAFKA_BROKERS.join(","),
+  redisUrl: benchEnv.REDIS_URL,
+  adminDatabaseUrl: benchEnv.DATABASE_URL,
+  infraFaults: !values["no-infra-faults"],
+  progress: (line) => console.log(line),
+  env: childEnv({}),
+});
+const checks = goals(result, Number(values["fetch-per-vod"]));
+if (!values["no-report"]) {
+  writeFileSync(join(root, "docs/soak.svg"), chart(result, result.startedAt));
+  writeFileSync(join(root, "docs/soak.md"), markdown(result, checks, command, "soak.svg"));
+  console.log("wrote docs/soak.md and docs/soak.svg");
+}
+for (const g of checks) console.log(`${g.ok ? "met    " : "MISSED "} ${g.name}: ${g.detail}`);
+const { scale, simHours, instances, vods, onCdnWhenDue, archived, missed, early, truncated, duplicates, latencyP50Min, latencyP99Min, requestsPerVod, busiestSecond, limitPerSecond, maxDrainMin, rssMbMax, realMinutes } = result;
+if (values.json) console.log(JSON.stringify(result));
+console.log(JSON.stringify({ scale, simHours, instances, vods, onCdnWhenDue, archived, missed, early, truncated, duplicates, latencyP50Min, latencyP99Min, requestsPerVod, busiestSecond, limitPerSecond, maxDrainMin, rssMbMax, realMinutes }));
+process.exit(checks.every((g) => g.ok) ? 0 : 1);

@@ -1,0 +1,27 @@
+import type { Clock } from "@vod/clock";
+import type { ReadPool } from "./db.ts";
+import type { SharedCache } from "./shared-cache.ts";
+
+export interface StoredPlaylist {
+  gz: Buffer;
+  /** Content hash, the base of the ETags. */
+  hash: string;
+}
+
+export interface AppDeps {
+  db: ReadPool;
+  clock: Clock;
+  /** How long aggregates (/categories, /languages) are reused. */
+  aggregateTtlMs: number;
+  /** List answers (JSON, UTF-8) by URL, reused for a short time. */
+  listCache: SharedCache<Buffer>;
+  /** Archived playlists by stream id and start. */
+  playlistCache: SharedCache<StoredPlaylist | null>;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Aborts when the client goes away before its answer is sent; queries run with it are cancelled. */
+    clientSignal: AbortSignal;
+  }
+}

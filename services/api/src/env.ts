@@ -1,0 +1,38 @@
+import { z } from "zod";
+import { clockEnv } from "@vod/clock";
+import { duration, parseEnv, port } from "@vod/config";
+
+const schema = z.object({
+  DATABASE_URL: z.string().url().default("postgres://vod:vod@127.0.0.1:15432/vod"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Where the API (and the web page) listens; 0.0.0.0 in containers. */
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: port(8080),
+  /** Connections at most: bounded, so overload waits in a short queue or is refused, never piles onto PostgreSQL. */
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(8),
+  /** Requests allowed to wait for a connection; one more is answered 503 at once. */
+  DB_QUEUE_MAX: z.coerce.number().int().nonnegative().default(32),
+  /** The longest a request waits for a connection before it is answered 503. */
+  DB_ACQUIRE_TIMEOUT: duration("500ms"),
+  /** PostgreSQL cancels a request's statement past this. */
+  STATEMENT_TIMEOUT: duration("2s"),
+  /** Event-loop delay above which new requests are shed with 503. */
+  MAX_EVENT_LOOP_DELAY: duration("100ms"),
+  /** Seconds a shed client is told to wait (Retry-After). */
+  RETRY_AFTER_SECONDS: z.coerce.number().int().positive().default(1),
+  /** How long /categories and /languages (aggregates over the archive) are reused before being recounted. */
+  AGGREGATE_TTL: duration("60s"),
+  /** How long a list answer is reused for the same URL (0: never); the archive changes by the minute, not the second. */
+  LIST_CACHE_TTL: duration("1s", { allowZero: true }),
+  LIST_CACHE_MB: z.coerce.number().nonnegative().default(8),
+  /** How long an archived playlist stays in memory (0: never); it does not change once archived. */
+  PLAYLIST_CACHE_TTL: duration("60s", { allowZero: true }),
+  PLAYLIST_CACHE_MB: z.coerce.number().nonnegative().default(8),
+  ...clockEnv,
+});
+
+export type ApiEnv = z.output<typeof schema>;
+
+export function readEnv(env: Record<string, string | undefined> = process.env): ApiEnv {
+  return parseEnv(schema, env);
+}

@@ -1,0 +1,3 @@
+export { buildApp, type AppOptions } from "./app.ts";
+export { createReadPool, type ReadPool } from "./db.ts";
+export { readEnv, type ApiEnv } from "./env.ts";

@@ -1,0 +1,30 @@
+import { clockFromEnv } from "@vod/clock";
+import { createLogger, redactUrl } from "@vod/log";
+import { createRegistry, onShutdown } from "@vod/service";
+import { buildApp } from "./app.ts";
+import { createReadPool } from "./db.ts";
+import { readEnv } from "./env.ts";
+
+const env = readEnv();
+const log = createLogger({ service: "api", level: env.LOG_LEVEL });
+const shutdown = onShutdown({ log });
+const db = createReadPool({ url: env.DATABASE_URL, max: env.DB_POOL_MAX, queueMax: env.DB_QUEUE_MAX, acquireTimeoutMs: env.DB_ACQUIRE_TIMEOUT, statementTimeoutMs: env.STATEMENT_TIMEOUT });
+log.info({ db: redactUrl(env.DATABASE_URL), poolMax: env.DB_POOL_MAX, queueMax: env.DB_QUEUE_MAX }, "starting api");
+const app = await buildApp({
+  log,
+  db,
+  clock: clockFromEnv(env),
+  registry: createRegistry("api"),
+  aggregateTtlMs: env.AGGREGATE_TTL,
+  listCacheTtlMs: env.LIST_CACHE_TTL,
+  listCacheBytes: env.LIST_CACHE_MB * 1024 * 1024,
+  playlistCacheTtlMs: env.PLAYLIST_CACHE_TTL,
+  playlistCacheBytes: env.PLAYLIST_CACHE_MB * 1024 * 1024,
+  maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY,
+  dbQueueMax: env.DB_QUEUE_MAX,
+  retryAfterSeconds: env.RETRY_AFTER_SECONDS,
+});
+const url = await app.listen({ host: env.HOST, port: env.PORT });
+log.info({ url }, "api listening");
+shutdown.add("http", () => app.close());
+shutdown.add("postgres", () => db.close());

@@ -1,0 +1,100 @@
+// Playable for real: a playlist archived from the simulator's CDN (real MPEG-TS segments made by
+// Debian's ffmpeg), served by the API, decodes in ffmpeg and plays in Chromium through the page.
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshDatabase, type TestDatabase } from "@vod/testing";
+import { processPlaylist } from "@vod/twitch";
+import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
+import { insertVods, testApi, type TestApi } from "./testing.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+
+/** A 10-second segment (H.264 + AAC in MPEG-TS), made once and cached: the simulator's segments are 10 s long. */
+function realSegment(): Buffer {
+  const dir = join(tmpdir(), "vod-archiver-media");
+  const file = join(dir, "segment-10s-v1.ts");
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    const tmp = `${file}.${process.pid}.ts`;
+    execFileSync("ffmpeg", [
+      "-v", "error", "-y",
+      "-f", "lavfi", "-i", "testsrc=size=160x90:rate=15",
+      "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
+      "-t", "10", "-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "baseline", "-pix_fmt", "yuv420p", "-g", "15",
+      "-c:a", "aac", "-b:a", "32k", "-f", "mpegts", tmp,
+    ]);
+    execFileSync("mv", [tmp, file]);
+  }
+  return readFileSync(file);
+}
+
+let tdb: TestDatabase;
+let api: TestApi;
+let sim: Simulator;
+let base: string;
+let vod: VodTruth;
+let playlistPath: string;
+
+beforeAll(async () => {
+  // Both come from Debian through `npm test` (infra/ensure-deps.sh --media); without them this must fail, not pass.
+  expect(spawnSync("ffmpeg", ["-version"]).status, "ffmpeg is missing: run bash infra/ensure-deps.sh --media").toBe(0);
+  expect(existsSync(CHROMIUM), "chromium is missing: run bash infra/ensure-deps.sh --media").toBe(true);
+  sim = await startSimulator({ seed: 3, streams: 20, segment: realSegment() });
+  sim.clock.advance(3 * 3_600_000);
+  vod = sim.vods({ state: "ended" }).find((v) => v.onCdn && v.saved && !v.deleted)!;
+  expect(vod).toBeDefined();
+  // Archived as the fetcher archives it: the CDN's playlist with absolute URIs, gzipped.
+  const url = `${sim.cdnBaseUrl(vod.domain)}${vod.path}`;
+  const processed = processPlaylist(await (await fetch(url)).text(), url);
+  tdb = await freshDatabase();
+  api = await testApi(tdb.url);
+  await insertVods(tdb.pool, [{ streamId: Number(vod.streamId), startTime: vod.startTime, streamerId: Number(vod.streamerId), login: vod.login, playlist: processed.text, durationSeconds: processed.durationSeconds, segmentCount: processed.segments, mutedCount: processed.mutedSegments }]);
+  base = await api.app.listen({ host: "127.0.0.1", port: 0 });
+  playlistPath = `/m3u8/${vod.streamId}/${Math.floor(Date.parse(vod.startTime) / 1000)}/index.m3u8`;
+}, 120_000);
+afterAll(async () => {
+  await api?.close();
+  await sim?.close();
+  await tdb?.drop();
+});
+
+describe("an archived VOD plays", () => {
+  it("decodes in ffmpeg through the API's playlist route and the simulator's CDN", async () => {
+    // Asynchronously: the API and the simulator answer ffmpeg from this process's event loop.
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile("ffmpeg", ["-v", "error", "-i", `${base}${playlistPath}`, "-t", "5", "-f", "null", "-"], { timeout: 60_000 }, (err, _stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stderr }),
+      );
+      child.stdin?.end();
+    });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  it("plays in the web page: search the login, press Play, the video advances", async () => {
+    let browser: Browser | undefined;
+    try {
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--autoplay-policy=no-user-gesture-required", "--mute-audio"] });
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`${base}/`);
+      await page.getByLabel("Channel").fill(vod.login);
+      await page.keyboard.press("Enter");
+      const play = page.getByRole("button", { name: `Play ${vod.login}` }).first();
+      await play.waitFor({ timeout: 15_000 });
+      // By keyboard: the Play button is reachable and pressed with Enter.
+      await play.focus();
+      await page.keyboard.press("Enter");
+      await page.waitForFunction('document.querySelector("video").currentTime > 1', undefined, { timeout: 30_000 });
+      expect(errors).toEqual([]);
+      expect(await page.locator("#status").textContent()).not.toMatch(/failed/i);
+    } finally {
+      await browser?.close();
+    }
+  });
+});

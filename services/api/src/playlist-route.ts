@@ -1,0 +1,76 @@
+import { createHash } from "node:crypto";
+import { gunzipSync } from "node:zlib";
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { AppDeps } from "./deps.ts";
+
+export const streamIdParam = z.string().regex(/^[0-9]{1,19}$/, "a stream id is digits");
+const unixParam = z.coerce.number({ message: "expected unix seconds" }).int("expected whole unix seconds").min(0).max(32_503_680_000);
+
+/** An archived playlist never changes: a year, immutable. */
+const CACHE_CONTROL = "public, max-age=31536000, immutable";
+const MPEGURL = "application/vnd.apple.mpegurl";
+
+/** Whether the client takes gzip (RFC 9110 §12.5.3): named with q > 0, or `*` with q > 0 and gzip not refused. */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  let star: boolean | undefined;
+  for (const part of header.split(",")) {
+    const [name = "", ...params] = part.trim().split(";");
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    const ok = q === undefined || Number(q.slice(2)) > 0;
+    const coding = name.trim().toLowerCase();
+    if (coding === "gzip" || coding === "x-gzip") return ok;
+    if (coding === "*") star = ok;
+  }
+  return star ?? false;
+}
+
+function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  if (ifNoneMatch.trim() === "*") return true;
+  // If-None-Match compares weakly (RFC 9110 §13.1.2).
+  return ifNoneMatch.split(",").some((t) => t.trim().replace(/^W\//, "") === etag);
+}
+
+/** `/m3u8/:streamId/:unix/index.m3u8`: the stored gzip bytes as they are; decompressed only for a client that refuses gzip. */
+export function playlistRoute(app: FastifyInstance, { db, playlistCache }: AppDeps): void {
+  app.withTypeProvider<ZodTypeProvider>().get(
+    "/m3u8/:streamId/:unix/index.m3u8",
+    {
+      schema: {
+        tags: ["playlist"],
+        summary: "The archived playlist of one VOD (stream id and start time in unix seconds); gzip-encoded as stored, HEAD and ETag supported",
+        params: z.object({ streamId: streamIdParam, unix: unixParam }),
+      },
+    },
+    async (req, reply) => {
+      const { streamId, unix } = req.params;
+      const stored = await playlistCache.get(`${streamId}/${unix}`, req.clientSignal, async (signal) => {
+        const rows = await db.read<{ playlist_gz: Buffer }>(
+          `select playlist_gz from vods
+            where stream_id = $1 and start_time >= to_timestamp($2) and start_time < to_timestamp($2 + 1)
+              and outcome = 'found' and playlist_gz is not null
+            order by start_time limit 1`,
+          [streamId, unix],
+          signal,
+        );
+        const gz = rows[0]?.playlist_gz;
+        return gz ? { gz, hash: createHash("sha256").update(gz).digest("base64url").slice(0, 27) } : null;
+      });
+      if (!stored) {
+        return reply.code(404).send({ error: "Not Found", message: `no archived playlist for stream ${streamId} started at ${unix}`, problems: [{ parameter: "streamId", problem: "no archived VOD with this stream id and start time" }] });
+      }
+      const { gz, hash } = stored;
+      const gzip = acceptsGzip(req.headers["accept-encoding"]);
+      // Strong ETags differ per content coding: the gzip bytes and the plain text are different representations.
+      const etag = gzip ? `"${hash}.gz"` : `"${hash}"`;
+      reply.header("etag", etag).header("cache-control", CACHE_CONTROL).header("vary", "Accept-Encoding").header("access-control-allow-origin", "*");
+      if (etagMatches(req.headers["if-none-match"], etag)) return reply.code(304).send();
+      reply.type(MPEGURL);
+      if (gzip) return reply.header("content-encoding", "gzip").send(gz);
+      return reply.send(gunzipSync(gz));
+    },
+  );
+}

@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshDatabase, type TestDatabase } from "@vod/testing";
+import { testApi, type TestApi } from "./testing.ts";
+
+let tdb: TestDatabase;
+let api: TestApi;
+
+beforeAll(async () => {
+  tdb = await freshDatabase();
+  api = await testApi(tdb.url);
+});
+afterAll(async () => {
+  await api?.close();
+  await tdb?.drop();
+});
+
+describe("the web page", () => {
+  it("serves the page, its script, its style and hls.js", async () => {
+    const page = await api.app.inject({ method: "GET", url: "/" });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers["content-type"]).toBe("text/html; charset=utf-8");
+    for (const ref of ["/app.js", "/app.css", "/vendor/hls.min.js"]) {
+      expect(page.body).toContain(ref);
+      const res = await api.app.inject({ method: "GET", url: ref });
+      expect(res.statusCode, ref).toBe(200);
+      expect(res.body.length, ref).toBeGreaterThan(100);
+    }
+    expect((await api.app.inject({ method: "GET", url: "/vendor/hls.min.js" })).body).toMatch(/Hls/);
+  });
+
+  it("reports Prometheus metrics: responses by route and status, shed requests, cache use", async () => {
+    await api.app.inject({ method: "GET", url: "/all/public" });
+    await api.app.inject({ method: "GET", url: "/all/nothing" });
+    const res = await api.app.inject({ method: "GET", url: "/metrics" });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('api_responses_total{route="/all/:visibility",status="200"} 1');
+    expect(res.body).toContain('api_responses_total{route="/all/:visibility",status="400"} 1');
+    expect(res.body).toMatch(/api_cache_requests\{cache="list",result="miss"\} \d+/);
+  });
+});
