@@ -1,4 +1,4 @@
-import type { Kafka } from "kafkajs";
+import { KafkaJSError, type Kafka } from "kafkajs";
 import type { Logger } from "@vod/log";
 import { dlqName, type TopicDef } from "./topic.ts";
 
@@ -17,6 +17,26 @@ function topicConfig(t: TopicDef) {
  * left alone, but a partition count below the catalog's is reported (it would break key ordering to fix silently).
  */
 export async function createTopics(kafka: Kafka, topics: TopicDef[], log: Logger): Promise<{ created: string[] }> {
+  // A broker that has just started may not yet host the partitions it has just created when kafkajs
+  // waits for their leaders; a second pass finds the topics present and only checks them.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await createTopicsOnce(kafka, topics, log);
+    } catch (err) {
+      if (attempt >= 5 || !retriable(err)) throw err;
+      log.warn({ err: (err as Error).message, attempt }, "creating topics failed; retrying");
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+}
+
+/** Whether the error, or one it wraps (kafkajs wraps the last one when its retries run out), may pass by itself. */
+function retriable(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof KafkaJSError; e = (e as KafkaJSError & { cause?: unknown }).cause) if (e.retriable) return true;
+  return false;
+}
+
+async function createTopicsOnce(kafka: Kafka, topics: TopicDef[], log: Logger): Promise<{ created: string[] }> {
   const admin = kafka.admin();
   await admin.connect();
   try {
