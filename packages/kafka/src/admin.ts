@@ -1,4 +1,4 @@
-import { KafkaJSError, type Kafka } from "kafkajs";
+import type { Kafka } from "kafkajs";
 import type { Logger } from "@vod/log";
 import { dlqName, type TopicDef } from "./topic.ts";
 
@@ -32,7 +32,7 @@ export async function createTopics(kafka: Kafka, topics: TopicDef[], log: Logger
 
 /** Whether the error, or one it wraps (kafkajs wraps the last one when its retries run out), may pass by itself. */
 function retriable(err: unknown): boolean {
-  for (let e: unknown = err; e instanceof KafkaJSError; e = (e as KafkaJSError & { cause?: unknown }).cause) if (e.retriable) return true;
+  for (let e = err as { retriable?: unknown; cause?: unknown } | undefined; e && typeof e === "object"; e = e.cause as typeof e) if (e.retriable === true) return true;
   return false;
 }
 
