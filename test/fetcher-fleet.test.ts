@@ -36,23 +36,26 @@ const streamers = Array.from({ length: STREAMERS }, (_, i) => ({
 }));
 
 function spawnFetcher(env: Record<string, string>): Child {
+  const base = childEnv({
+    KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+    DATABASE_URL: db.url,
+    CDN_DOMAINS: DOMAINS.join(","),
+    CDN_URL_TEMPLATE: sim.cdnUrlTemplate,
+    RATE_PER_SECOND: String(RATE),
+    GQL_LOOKUP: "false",
+    STOP_PROBABILITY: "0",
+    CONCURRENCY: "8",
+    BATCH_MAX_MESSAGES: "8",
+    REQUEST_RETRIES: "1",
+    RETRY_BACKOFF: "50ms",
+    OPS_PORT: "0",
+    LOG_LEVEL: "warn",
+    ...env,
+  });
+  // Redis only where the test gives it: one in the calling shell's environment must not share a budget the test means to be separate.
+  if (env.REDIS_URL === undefined) delete base.REDIS_URL;
   const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../services/hls-fetcher/src/main.ts", import.meta.url))], {
-    env: childEnv({
-      KAFKA_BROKERS: inject("kafkaBrokers").join(","),
-      DATABASE_URL: db.url,
-      CDN_DOMAINS: DOMAINS.join(","),
-      CDN_URL_TEMPLATE: sim.cdnUrlTemplate,
-      RATE_PER_SECOND: String(RATE),
-      GQL_LOOKUP: "false",
-      STOP_PROBABILITY: "0",
-      CONCURRENCY: "8",
-      BATCH_MAX_MESSAGES: "8",
-      REQUEST_RETRIES: "1",
-      RETRY_BACKOFF: "50ms",
-      OPS_PORT: "0",
-      LOG_LEVEL: "warn",
-      ...env,
-    }),
+    env: base,
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];
