@@ -10,10 +10,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Kafka } from "kafkajs";
 import { createCatalog, createKafka, createProducer, createTopics, snapshotsPerPartition, sweepMarkers, type StreamSnapshot, type SweepMarker } from "@vod/kafka";
+import { serviceNodeFlags } from "@vod/cli";
 import { createLogger } from "@vod/log";
 import { childEnv } from "@vod/testing";
 import { benchEnv } from "./env.ts";
@@ -23,7 +25,7 @@ const { values: args } = parseArgs({
     streams: { type: "string", default: "100000" },
     sweeps: { type: "string", default: "6" },
     churn: { type: "string", default: "2000" },
-    /** V8 old-space limit of the delay process in MB (node's --max-old-space-size); unset: node's default. */
+    /** V8 old-space limit of the delay process in MB, instead of the one in its nodeFlags; 0: node's default. */
     "max-old-space": { type: "string" },
   },
 });
@@ -93,10 +95,14 @@ interface Delay {
 }
 
 const GROUP = `bench-delay-${tag}`;
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const DELAY_MAIN = "services/delay/src/main.ts";
 async function spawnDelay(): Promise<Delay> {
   const port = await freePort();
-  const v8 = args["max-old-space"] ? [`--max-old-space-size=${args["max-old-space"]}`] : [];
-  const child = spawn(process.execPath, [...v8, "--import", "tsx", fileURLToPath(new URL("../services/delay/src/main.ts", import.meta.url))], {
+  // The delay's own flags (services/delay/package.json), unless --max-old-space replaces its heap cap (0: node's default).
+  const own = serviceNodeFlags(ROOT, DELAY_MAIN).filter((f) => !(args["max-old-space"] !== undefined && f.startsWith("--max-old-space-size=")));
+  const cap = args["max-old-space"] !== undefined && args["max-old-space"] !== "0" ? [`--max-old-space-size=${args["max-old-space"]}`] : [];
+  const child = spawn(process.execPath, [...own, ...cap, "--import", "tsx", join(ROOT, DELAY_MAIN)], {
     env: childEnv({ KAFKA_BROKERS: benchEnv.KAFKA_BROKERS.join(","), TOPIC_PREFIX: prefix, GROUP_ID: GROUP, OPS_PORT: String(port), LOG_LEVEL: "info" }),
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -229,7 +235,10 @@ console.log(
     rssMb: before.rssMb,
     peakRssMb: Math.max(before.peakMb, after.peakMb),
     heapUsedMb: heapBefore,
-    maxOldSpaceMb: args["max-old-space"] ? Number(args["max-old-space"]) : null,
+    maxOldSpaceMb: (() => {
+      const flag = args["max-old-space"] ?? serviceNodeFlags(ROOT, DELAY_MAIN).find((f) => f.startsWith("--max-old-space-size="))?.split("=")[1];
+      return flag === undefined || flag === "0" ? null : Number(flag);
+    })(),
     rssAfterRestoreMb: afterRestore.rssMb,
     rssAfterRestartSweepMb: after.rssMb,
     restoreSeconds: restoreS,

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { serviceNodeFlags } from "@vod/cli";
 import { createCatalog, dlqName } from "@vod/kafka";
 import { repoRoot } from "@vod/testing";
 
@@ -43,6 +44,16 @@ describe("docker-compose.yml", () => {
         const parsed = readEnv(given);
         const unknown = Object.keys(given).filter((k) => !(k in parsed));
         expect(unknown, `${name} sets keys ${dir} does not read`).toEqual([]);
+      }
+    }
+  });
+
+  it("starts each service with the node flags in its package.json, as the demo and the soak do", () => {
+    for (const dir of serviceDirs) {
+      for (const [name, s] of services.filter(([, s]) => runs(s, dir))) {
+        const command = s.command ?? [];
+        const flags = command.slice(1, command.indexOf("--import"));
+        expect(flags, name).toEqual(serviceNodeFlags(repoRoot, `services/${dir}/src/main.ts`));
       }
     }
   });

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { nodeArgs } from "@vod/cli";
 
 export interface ProcessSpec {
   /** Unique, e.g. "delay-1". */
@@ -44,7 +45,7 @@ export class Cluster {
   start(spec: ProcessSpec): void {
     const existing = this.#procs.get(spec.name);
     const out = createWriteStream(join(this.#logDir, `${spec.name}.log`), { flags: "a" });
-    const child = spawn(process.execPath, ["--import", "tsx", join(this.root, spec.script), ...(spec.args ?? [])], {
+    const child = spawn(process.execPath, nodeArgs(this.root, spec.script, spec.args ?? []), {
       cwd: this.root,
       env: { ...this.baseEnv, ...spec.env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -5,6 +5,7 @@ import pg from "pg";
 import { createDb, createPool, runMigrations } from "@vod/db";
 import { createCatalog, createKafka, createTopics } from "@vod/kafka";
 import type { Logger } from "@vod/log";
+import { nodeArgs } from "./launch.ts";
 
 export interface DemoOptions {
   root: string;
@@ -113,7 +114,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
   const startChild = (name: string, script: string, args: string[], env: Record<string, string>) => {
     const out = createWriteStream(join(logDir, `${name}.log`));
-    const child = spawn(process.execPath, ["--import", "tsx", join(o.root, script), ...args], {
+    const child = spawn(process.execPath, nodeArgs(o.root, script, args), {
       cwd: o.root,
       env: { ...o.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
