@@ -11,15 +11,23 @@
  * coverage = streams at or above TRACK_MIN_VIEWERS both when the sweep started and when it ended
  * (same stream, still live) that the sweep published, over all of them.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { serviceNodeFlags } from "@vod/cli";
 import { parseDuration } from "@vod/config";
 import type { StreamSnapshot, SweepMarker } from "@vod/kafka";
 import { createLogger } from "@vod/log";
 import { readEnv, start } from "@vod/live-poller";
 import { benchEnv } from "./env.ts";
+
+// The poller runs in this process: give it the node flags it runs with in production (its package.json).
+const pollerFlags = serviceNodeFlags(fileURLToPath(new URL("..", import.meta.url)), "services/live-poller/src/main.ts");
+if (!pollerFlags.every((f) => process.execArgv.includes(f))) {
+  const r = spawnSync(process.execPath, [...pollerFlags, ...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit" });
+  process.exit(r.status ?? 1);
+}
 
 const { values } = parseArgs({
   options: {

@@ -17,14 +17,21 @@ function topicConfig(t: TopicDef) {
  * left alone, but a partition count below the catalog's is reported (it would break key ordering to fix silently).
  */
 export async function createTopics(kafka: Kafka, topics: TopicDef[], log: Logger): Promise<{ created: string[] }> {
-  // A broker that has just started may not yet host the partitions it has just created when kafkajs
-  // waits for their leaders; a second pass finds the topics present and only checks them.
+  // A second pass finds the topics the first created present, and only checks them.
+  return retrying(() => createTopicsOnce(kafka, topics, log), (err, attempt) => log.warn({ err: (err as Error).message, attempt }, "creating topics failed; retrying"));
+}
+
+/**
+ * Runs an admin step again after a retriable failure, up to five times: a broker that has just
+ * started (or holds many partitions) may not yet host partitions it has just created.
+ */
+async function retrying<T>(step: () => Promise<T>, onRetry?: (err: unknown, attempt: number) => void): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await createTopicsOnce(kafka, topics, log);
+      return await step();
     } catch (err) {
       if (attempt >= 5 || !retriable(err)) throw err;
-      log.warn({ err: (err as Error).message, attempt }, "creating topics failed; retrying");
+      onRetry?.(err, attempt);
       await new Promise((r) => setTimeout(r, 500 * attempt));
     }
   }
@@ -68,7 +75,11 @@ async function createTopicsOnce(kafka: Kafka, topics: TopicDef[], log: Logger): 
  * to fix it, or null: a consumer group whose state is partitioned by key cannot run on topics whose
  * partitions disagree (a key's messages would sit at different partition numbers).
  */
-export async function copartitionProblem(kafka: Kafka, topics: string[], partitions: number): Promise<string | null> {
+export function copartitionProblem(kafka: Kafka, topics: string[], partitions: number): Promise<string | null> {
+  return retrying(() => copartitionProblemOnce(kafka, topics, partitions));
+}
+
+async function copartitionProblemOnce(kafka: Kafka, topics: string[], partitions: number): Promise<string | null> {
   const admin = kafka.admin();
   await admin.connect();
   try {
