@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
 import pg from "pg";
+import { nodeArgs } from "@vod/cli";
 import { createDb, createPool, runMigrations } from "@vod/db";
 import { SEED_VODS_SQL } from "../services/api/src/seed.ts";
 import { benchEnv, childEnv } from "./env.ts";
@@ -178,7 +179,7 @@ async function main() {
   await pool.end();
 
   const port = await freePort();
-  const api = spawn(process.execPath, ["--import", "tsx", join(root, "services/api/src/main.ts")], {
+  const api = spawn(process.execPath, nodeArgs(root, "services/api/src/main.ts"), {
     cwd: root,
     env: childEnv({ DATABASE_URL: dbUrl, PORT: String(port), LOG_LEVEL: "warn" }),
     stdio: ["ignore", "inherit", "inherit"],
