@@ -57,6 +57,24 @@ describe("RateLimiter with a shared budget (Redis)", () => {
     await Promise.all([...shared, ...apart].map((l) => l.stop()));
   }, 20_000);
 
+  it("timers that fire late together (a stalled event loop) still start one budget's requests minTime apart", async () => {
+    const id = `test-late-${process.pid}-${Date.now()}`;
+    const shared = [1, 2].map(() => new RateLimiter({ perSecond: 10, floorPerSecond: 1, cluster: { redisUrl, id } }));
+    await Promise.all(shared.map((l) => l.ready()));
+    const all: number[] = [];
+    const done = Promise.all(shared.flatMap((l) => Array.from({ length: 3 }, () => l.schedule(async () => void all.push(performance.now())))));
+    // The jobs are planned (in Redis) and wait on their timers; a stall makes those timers late, so
+    // they would fire back to back in both limiters.
+    await new Promise((r) => setTimeout(r, 40));
+    const until = performance.now() + 450;
+    while (performance.now() < until);
+    await done;
+    all.sort((a, b) => a - b);
+    const gaps = all.slice(1).map((t, i) => t - all[i]!);
+    expect(Math.min(...gaps), JSON.stringify(gaps)).toBeGreaterThanOrEqual(80);
+    await Promise.all(shared.map((l) => l.stop()));
+  }, 20_000);
+
   it("an unreachable Redis fails ready() instead of running unlimited", async () => {
     const limiter = new RateLimiter({ perSecond: 3, floorPerSecond: 1, cluster: { redisUrl: "redis://127.0.0.1:1", id: "nowhere" } });
     limiter.onError(() => {});

@@ -16,6 +16,20 @@ export interface RateLimiterOptions {
 }
 
 /**
+ * Takes the budget's next start if `minTime` has passed since the last one (and returns 0), or
+ * returns how many ms are left. Redis's clock, so processes on different machines agree.
+ */
+const START_GATE_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+local wait = last + tonumber(ARGV[1]) - now
+if wait > 0 then return wait end
+redis.call('SET', KEYS[1], now, 'PX', ARGV[2])
+return 0
+`;
+
+/**
  * The one gate every CDN request passes: requests start at least `minTime` apart (no bursts),
  * any number may be in flight. A 429 doubles the spacing at once; each success shrinks it by
  * 2% back towards the configured rate, so recovery takes dozens of requests.
@@ -29,6 +43,8 @@ export class RateLimiter {
   #gate: Promise<void> = Promise.resolve();
 
   readonly #connection: Bottleneck.IORedisConnection | undefined;
+  /** The shared start gate (clustered only): the budget's last start, kept in Redis on Redis's clock. */
+  readonly #shared: { client: Redis; key: string } | undefined;
 
   constructor({ perSecond, floorPerSecond, marginMs = 10, cluster }: RateLimiterOptions) {
     this.#baseMs = Math.ceil(1000 / perSecond) + marginMs;
@@ -37,6 +53,8 @@ export class RateLimiter {
     if (cluster) {
       // Bottleneck duplicates the client for its pub/sub; both close with the connection in stop().
       const client = new Redis(cluster.redisUrl, { connectTimeout: 5_000, maxRetriesPerRequest: 3 });
+      client.defineCommand("cdnStartGate", { numberOfKeys: 1, lua: START_GATE_LUA });
+      this.#shared = { client, key: `vod:cdn-budget:${cluster.id}:last-start` };
       this.#connection = new Bottleneck.IORedisConnection({ client });
       this.#bottleneck = new Bottleneck({
         id: cluster.id,
@@ -50,6 +68,7 @@ export class RateLimiter {
         timeout: 15 * 60_000,
       });
     } else {
+      this.#shared = undefined;
       this.#bottleneck = new Bottleneck({ minTime: this.#minTimeMs, maxConcurrent: null });
     }
   }
@@ -100,15 +119,26 @@ export class RateLimiter {
 
   /**
    * Bottleneck spaces the times it plans, but a timer that fires late lets the next job start less
-   * than minTime after this one; measured starts are what a server's rate rule counts.
+   * than minTime after this one; measured starts are what a server's rate rule counts. Clustered,
+   * the late timer may be another process's, so the last start is kept in Redis (on Redis's clock)
+   * and each start waits for it there.
    */
   #spaced(): Promise<void> {
-    this.#gate = this.#gate.then(async () => {
+    const next = this.#gate.then(async () => {
       const wait = this.#lastStart + this.#minTimeMs - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, Math.ceil(wait)));
+      if (this.#shared) {
+        const { client, key } = this.#shared;
+        const run = (client as unknown as { cdnStartGate(key: string, minTimeMs: number, ttlMs: number): Promise<number> }).cdnStartGate.bind(client);
+        for (let shared = await run(key, this.#minTimeMs, 60_000); shared > 0; shared = await run(key, this.#minTimeMs, 60_000)) {
+          await new Promise((r) => setTimeout(r, shared));
+        }
+      }
       this.#lastStart = performance.now();
     });
-    return this.#gate;
+    // A failed turn (Redis away) fails its own request only.
+    this.#gate = next.catch(() => undefined);
+    return next;
   }
 
   /** A 429: slow down now, at least to the server's Retry-After if it gave one. */
