@@ -2,7 +2,7 @@
  * The delay's state over a simulated week: its real state machine (one `Tracker` per snapshot
  * partition, as services/delay runs them) fed as delay.ts feeds it, by a Twitch-shaped population at
  * the tracked threshold: `--streams` live at the daily peak (fewer at the trough), `--per-day` VODs
- * ending a day (sessions of a few hours, new streams starting so the population holds), a sweep every
+ * ending a day (streams of a few hours, new streams starting so the population holds), a sweep every
  * 5 minutes (snapshots in batches, then each partition's marker), releases taken when due, state
  * changes flushed after each batch, released VODs pruned every minute. Besides: a few streams dip
  * under the threshold for a while (they end by absence, some are released and seen again, and the
@@ -69,11 +69,11 @@ const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI
 
 /** Live streams wanted at time t: a daily cosine between the trough and the peak. */
 const target = (t: number) => TROUGH + ((PEAK - TROUGH) * (1 + Math.cos((2 * Math.PI * (t - PEAK_HOUR * HOUR)) / DAY))) / 2;
-// Little's law: the mean session that ends PER_DAY a day from the mean live population.
-const MEAN_SESSION = (((PEAK + TROUGH) / 2) * DAY) / PER_DAY;
+// Little's law: the mean stream length that ends PER_DAY a day from the mean live population.
+const MEAN_LENGTH = (((PEAK + TROUGH) / 2) * DAY) / PER_DAY;
 const SIGMA = 0.8;
-/** Session lengths: log-normal (most a few hours, some much longer), mean MEAN_SESSION. */
-const session = () => Math.max(10 * MIN, Math.exp(Math.log(MEAN_SESSION) - (SIGMA * SIGMA) / 2 + SIGMA * normal()));
+/** Stream lengths: log-normal (most a few hours, some much longer), mean MEAN_LENGTH. */
+const streamLength = () => Math.max(10 * MIN, Math.exp(Math.log(MEAN_LENGTH) - (SIGMA * SIGMA) / 2 + SIGMA * normal()));
 
 interface Stream {
   streamerId: string;
@@ -101,7 +101,7 @@ function startStream(start: number, streamerId?: string, streamId?: string): voi
   while (id === undefined || liveStreamers.has(id)) id = String(1_000_000 + Math.floor(STREAMERS * rand() ** 2));
   // Not cached per streamer: a map of every streamer seen would grow all week.
   const partition = partitionOf(id, STREAM_PARTITIONS);
-  const end = start + session();
+  const end = start + streamLength();
   const dips = rand() < 0.03;
   const dipFrom = dips ? start + rand() * (end - start) : Infinity;
   liveStreamers.add(id);
