@@ -60,6 +60,8 @@ interface Owned {
   restored: boolean;
   /** Clock time since which this partition's due releases have waited for its inputs to catch up. */
   blockedSince?: number;
+  /** Clock time since which its due releases have been held because the coordinator did not confirm the partition as ours. */
+  heldSince?: number;
 }
 
 class Revoked extends Error {
@@ -403,9 +405,15 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
       for (const o of releasing) {
         // Revoked, or not confirmed by the coordinator: the partition may be another member's now.
         if (suspended || owned.get(o.partition) !== o || !confirmed.has(o.partition)) {
-          log.warn({ partition: o.partition, suspended, owned: owned.get(o.partition) === o, confirmed: [...confirmed] }, "due releases held: the partition is not confirmed as this member's");
+          // Once per hold, not at every poll of a rebalance.
+          if (o.heldSince === undefined) {
+            o.heldSince = now;
+            log.warn({ partition: o.partition, suspended, owned: owned.get(o.partition) === o, confirmed: [...confirmed] }, "due releases held: the partition is not confirmed as this member's");
+          }
           continue;
         }
+        if (o.heldSince !== undefined) log.info({ partition: o.partition, heldMs: now - o.heldSince }, "due releases no longer held");
+        o.heldSince = undefined;
         for (const d of o.tracker.due(now)) {
           requests.push(d.request);
           marks.push({ o, key: d.key });
