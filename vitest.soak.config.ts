@@ -1,9 +1,9 @@
 import { defineConfig } from "vitest/config";
 
-/** The short soak (`npm run test:soak`) runs alone: its five service processes at 60x must not share two cores with the suite's parallel files. */
+/** Whole-system tests that run alone (`npm run test:soak`, `npm run test:fleet`): their service processes on a compressed clock must not share two cores with the suite's parallel files. */
 export default defineConfig({
   test: {
-    include: ["test/soak.test.ts"],
+    include: ["test/soak.test.ts", "test/fleet-kill.test.ts"],
     globalSetup: ["packages/testing/src/global-setup.ts"],
     pool: "forks",
     maxWorkers: 1,
