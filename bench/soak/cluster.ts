@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { nodeArgs } from "@vod/cli";
+import { nodeArgs, stopChild } from "@vod/cli";
 
 export interface ProcessSpec {
   /** Unique, e.g. "delay-1". */
@@ -120,17 +120,4 @@ export class Cluster {
     };
     for (const p of [...this.#procs.values()].sort((a, b) => rank(a) - rank(b))) await stopChild(p.child);
   }
-}
-
-/** SIGTERM, then SIGKILL if the process has not exited within 15 s. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGTERM");
-  let timer: NodeJS.Timeout | undefined;
-  const exited = await Promise.race([
-    new Promise<boolean>((r) => child.once("exit", () => r(true))),
-    new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 15_000))),
-  ]);
-  clearTimeout(timer);
-  if (!exited) child.kill("SIGKILL");
 }

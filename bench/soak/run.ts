@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { gunzipSync } from "node:zlib";
 import pg from "pg";
+import { waitForHttp } from "@vod/cli";
 import { createDb, createPool, runMigrations } from "@vod/db";
 import { createCatalog, createKafka, createTopics, parseValue, readRange, vodFetchRequest } from "@vod/kafka";
 import type { Logger } from "@vod/log";
@@ -127,19 +128,6 @@ async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
   return (await res.json()) as T;
 }
 
-async function waitFor(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 function infraStep(root: string, steps: string): void {
   const r = spawnSync("bash", ["-c", `set -euo pipefail; . "${root}/infra/lib.sh"; ${steps}`], { stdio: "ignore" });
   if (r.status !== 0) throw new Error(`infra step failed: ${steps}`);
@@ -184,7 +172,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       args: ["--port", String(o.simPort), "--seed", String(o.seed), "--streams", String(streams), "--speed", String(o.speed), "--world", "realistic", "--log-level", "warn"],
       env: {},
     });
-    await waitFor(`${simUrl}/healthz`, 120_000);
+    await waitForHttp(`${simUrl}/healthz`, 120_000);
     const world = await getJson<{ now: string; configuredDomains: string[]; domains: string[] }>(`${simUrl}/admin/world`);
     const simStart = Date.parse(world.now);
     const t0 = simStart + o.warmupHours * HOUR;

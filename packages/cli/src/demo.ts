@@ -5,7 +5,7 @@ import pg from "pg";
 import { createDb, createPool, runMigrations } from "@vod/db";
 import { createCatalog, createKafka, createTopics } from "@vod/kafka";
 import type { Logger } from "@vod/log";
-import { nodeArgs } from "./launch.ts";
+import { nodeArgs, stopChild, waitForHttp } from "./launch.ts";
 
 export interface DemoOptions {
   root: string;
@@ -84,19 +84,6 @@ async function freshDemoDatabase(adminUrl: string): Promise<string> {
   return url.toString();
 }
 
-async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /**
  * The whole system against the simulator on this machine: local Kafka and PostgreSQL, migrations,
  * topics, the simulator at `speed`, the four services and the API, with a progress line until stopped.
@@ -134,18 +121,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     stopping = true;
     // Upstream first, so downstream stages can drain what was handed to them.
     for (const { name, child } of [...children].reverse()) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      child.kill("SIGTERM");
-      let timer: NodeJS.Timeout | undefined;
-      const exited = await Promise.race([
-        new Promise<boolean>((r) => child.once("exit", () => r(true))),
-        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 15_000))),
-      ]);
-      clearTimeout(timer);
-      if (!exited) {
-        o.print(`${name} did not stop in 15 s; killing it`);
-        child.kill("SIGKILL");
-      }
+      if (await stopChild(child)) o.print(`${name} did not stop in 15 s; killed it`);
     }
     await pool.end().catch(() => undefined);
     if (!wasUp) infra(o.root, "down");

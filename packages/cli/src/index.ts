@@ -3,4 +3,4 @@ export { parseReplayArgs, formatReplay } from "./replay-command.ts";
 export { CommandError, UsageError } from "./errors.ts";
 export { doctor, formatDoctor, failureWindows, type DoctorReport, type DoctorOptions } from "./doctor.ts";
 export { recoverCommand, recoverEnvSchema, formatRecovered, type RecoverEnv } from "./recover-command.ts";
-export { serviceNodeFlags, nodeArgs } from "./launch.ts";
+export { serviceNodeFlags, nodeArgs, waitForHttp, stopChild } from "./launch.ts";
