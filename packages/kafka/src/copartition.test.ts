@@ -75,8 +75,10 @@ describe("co-partitioning", () => {
       const last = m.assignments.at(-1)!;
       expect([...(last.partitions[a.name] ?? [])].sort()).toEqual([...(last.partitions[b.name] ?? [])].sort());
     }
-    // The first member went through a rebalance when the second joined.
-    expect(members[0]!.revoked).toContain("rebalance");
+    // The first member went through a rebalance when the second joined, or (its session lapsed on a
+    // loaded machine) rejoined under a new member id, which its next assignment names.
+    const rejoined = new Set(members[0]!.assignments.map((x) => x.memberId)).size > 1;
+    expect(members[0]!.revoked.includes("rebalance") || rejoined, JSON.stringify(members[0]!.revoked)).toBe(true);
     const values = Array.from({ length: 60 }, (_, n) => ({ streamerId: String(2000 + n * 13), n }));
     await producer.send(a, values);
     await producer.send(b, values);

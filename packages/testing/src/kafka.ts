@@ -13,6 +13,23 @@ export function testKafka(clientId = "test"): Kafka {
 
 export async function createTestTopics(kafka: Kafka, topics: TopicDef[]): Promise<void> {
   await createTopics(kafka, topics, testLog);
+  // A loaded broker may answer "not the leader" for a partition just created: the topics are ready for
+  // a test once every partition's offsets can be listed.
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        for (const t of topics) await admin.fetchTopicOffsets(t.name);
+        return;
+      } catch (err) {
+        if (attempt >= 20) throw err;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export interface RawRecord {
