@@ -2,7 +2,7 @@
 // mute runs every 10m, gap 1m, margin 2m): sweeps are published by the test, and the test plays the
 // fetcher for one VOD, answering its first release with `live` (a playlist without #EXT-X-ENDLIST).
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createCatalog, createKafka, createProducer, createTopics, snapshotsPerPartition, sweepMarkers, type StreamSnapshot, type TypedProducer, type VodFetchRequest, type VodFetchResult } from "@vod/kafka";
+import { createCatalog, createFencedProducer, createKafka, createProducer, createTopics, snapshotsPerPartition, sweepMarkers, type FencedProducer, type StreamSnapshot, type TypedProducer, type VodFetchRequest, type VodFetchResult } from "@vod/kafka";
 import { createRegistry, startOpsServer } from "@vod/service";
 import { testLog, uniqueName } from "@vod/testing";
 import { scaledClock } from "@vod/clock";
@@ -162,7 +162,20 @@ describe("delay: a release loop that keeps failing", () => {
     });
     const fatal: string[] = [];
     const registry = createRegistry("delay");
-    const delay = await runDelay(env, { kafka: k, producer: own, clock, log: testLog, registry, onFatal: (reason) => fatal.push(reason) });
+    // Releases go out through these; once `broken`, every send fails as with a broker out of reach.
+    let broken = false;
+    const releaser = async (id: string): Promise<FencedProducer> => {
+      const real = await createFencedProducer(k, testLog, id);
+      return {
+        claim: () => real.claim(),
+        sendAtomically: async (topic, values) => {
+          if (broken) throw new Error("broker out of reach");
+          await real.sendAtomically(topic, values);
+        },
+        disconnect: () => real.disconnect(),
+      };
+    };
+    const delay = await runDelay(env, { kafka: k, producer: own, clock, log: testLog, registry, onFatal: (reason) => fatal.push(reason), releaser });
     const ops = await startOpsServer({ port: 0, log: testLog, registry, checks: { consumer: () => delay.healthy() } });
     try {
       expect((await fetch(`${ops.url}/healthz`)).status).toBe(200);
@@ -177,8 +190,8 @@ describe("delay: a release loop that keeps failing", () => {
       const trackers = () => [...delay.trackers().values()];
       await until(() => trackers().some((t) => [...t.vods.values()].some((v) => v.status === "ended")) && trackers().every((t) => t.dirtyCount === 0), 20_000, "VOD ended");
       expect(clock.now()).toBeLessThan(T + 70 * MIN);
-      // Then the delay's producer is gone: the due release cannot be sent.
-      await own.disconnect();
+      // Then the broker is out of reach: the due release cannot be sent.
+      broken = true;
       await until(() => fatal.length > 0, 30_000, "fatal report");
       expect(fatal[0]).toMatch(/release loop failing|consumer stopped/);
       expect(delay.healthy()).toBe(false);
@@ -187,6 +200,7 @@ describe("delay: a release loop that keeps failing", () => {
       await ops.close();
       await delay.stop().catch(() => undefined);
       await feeder.disconnect();
+      await own.disconnect();
     }
   }, 60_000);
 });

@@ -193,7 +193,9 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
         const stillRunning = () => isRunning() && !isStale();
         await withRetry(partLog, stillRunning, () => deadLetter(invalid), payload, report);
         await handleChunk(sub, valid, payload, partLog, stillRunning, report);
-        const last = chunk[chunk.length - 1]!.offset;
+        // The last chunk commits past what the fetch held beyond its messages too (a transaction's
+        // commit marker, aborted records): otherwise the marker is fetched again and never committed.
+        const last = i + maxBatchSize >= batch.messages.length ? batch.lastOffset() : chunk[chunk.length - 1]!.offset;
         payload.resolveOffset(last);
         await commit(payload, last);
         const lag = Number(BigInt(batch.highWatermark) - BigInt(last) - 1n);

@@ -1,5 +1,5 @@
 export { createKafka, type KafkaOptions } from "./client.ts";
-export { createProducer, bySize, type TypedProducer } from "./producer.ts";
+export { createProducer, createFencedProducer, FencedError, bySize, type TypedProducer, type FencedProducer } from "./producer.ts";
 export {
   runConsumer,
   subscribe,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createTestTopics, readTopic, testKafka, testLog, uniqueName } from "@vod/testing";
-import { bySize, createProducer, defineTopic, type TypedProducer } from "./index.ts";
+import { caughtUp, committedOffsets, createTestTopics, readTopic, testKafka, testLog, uniqueName } from "@vod/testing";
+import { bySize, createFencedProducer, createProducer, defineTopic, FencedError, readRange, runConsumer, subscribe, type TypedProducer } from "./index.ts";
 
 const kafka = testKafka();
 let producer: TypedProducer;
@@ -26,5 +26,76 @@ describe("producer", () => {
     await producer.send(topic, values);
     const read = await readTopic(kafka, topic.name, values.length, 30_000);
     expect(read.map((r) => (JSON.parse(r.value!) as { n: number }).n)).toEqual(values.map((v) => v.n));
+  });
+});
+
+describe("fenced producer", () => {
+  const numbered = () => defineTopic({ name: uniqueName("fenced"), schema: z.object({ n: z.number() }), key: () => "k", partitions: 1, retentionMs: -1 });
+  const readNumbers = async (topic: string) => {
+    const out: number[] = [];
+    // A short timeout: a read that cannot see past the last transaction's marker fails here rather than hang.
+    await readRange({ kafka, topic, groupId: uniqueName("read"), from: (_p, low) => low, timeoutMs: 15_000 }, (messages) => {
+      for (const m of messages) out.push((JSON.parse(m.value!.toString()) as { n: number }).n);
+    });
+    return out;
+  };
+
+  it("fences the earlier holder of an id once another claims it: its later sends fail and never become visible", async () => {
+    const topic = numbered();
+    await createTestTopics(kafka, [topic]);
+    const id = uniqueName("txid");
+    const first = await createFencedProducer(kafka, testLog, id);
+    const second = await createFencedProducer(kafka, testLog, id);
+    try {
+      await first.claim();
+      await first.sendAtomically(topic, [{ n: 1 }, { n: 2 }]);
+      await second.claim();
+      await expect(first.sendAtomically(topic, [{ n: 3 }])).rejects.toBeInstanceOf(FencedError);
+      await second.sendAtomically(topic, [{ n: 4 }]);
+      expect(await readNumbers(topic.name)).toEqual([1, 2, 4]);
+    } finally {
+      await first.disconnect();
+      await second.disconnect();
+    }
+  });
+
+  it("aborts, by claiming, a transaction its earlier holder left open (a process killed mid-send)", async () => {
+    const topic = numbered();
+    await createTestTopics(kafka, [topic]);
+    const id = uniqueName("txid");
+    const killed = kafka.producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1 });
+    await killed.connect();
+    const tx = await killed.transaction();
+    await tx.send({ topic: topic.name, messages: [{ key: "k", value: JSON.stringify({ n: 9 }) }] });
+    // Never committed: the producer is gone as a killed process is.
+    const next = await createFencedProducer(kafka, testLog, id);
+    try {
+      await next.claim();
+      await next.sendAtomically(topic, [{ n: 10 }]);
+      expect(await readNumbers(topic.name)).toEqual([10]);
+    } finally {
+      await next.disconnect();
+      await killed.disconnect().catch(() => undefined);
+    }
+  });
+
+  it("lets a consumer group commit past the transactions' markers, so its lag reaches zero", async () => {
+    const topic = numbered();
+    await createTestTopics(kafka, [topic]);
+    const fenced = await createFencedProducer(kafka, testLog, uniqueName("txid"));
+    const groupId = uniqueName("g");
+    const seen: number[] = [];
+    const consumer = await runConsumer({ kafka, producer, log: testLog, groupId, subscriptions: [subscribe(topic, { eachBatch: async (ms) => void seen.push(...ms.map((m) => m.value.n)) })] });
+    try {
+      for (let n = 0; n < 3; n++) await fenced.sendAtomically(topic, [{ n }]);
+      const deadline = Date.now() + 20_000;
+      while (!(await caughtUp(kafka, groupId, [topic.name])) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(seen).toEqual([0, 1, 2]);
+      // Three records and three commit markers: committed at the end, not one short of it.
+      expect((await committedOffsets(kafka, groupId, topic.name)).get(0)).toBe(6n);
+    } finally {
+      await consumer.stop();
+      await fenced.disconnect();
+    }
   });
 });

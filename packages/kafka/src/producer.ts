@@ -23,14 +23,7 @@ export async function createProducer(kafka: Kafka, log: Logger): Promise<TypedPr
   return {
     async send(topic, values, headers) {
       if (values.length === 0) return;
-      // One timestamp for the whole call: kafkajs would stamp each partition's batch separately.
-      const timestamp = String(Date.now());
-      const messages = values.map((value) => {
-        const parsed = topic.schema.parse(value);
-        const partition = topic.partition?.(parsed);
-        return { key: topic.key(parsed), value: JSON.stringify(parsed), timestamp, ...(headers ? { headers } : {}), ...(partition === undefined ? {} : { partition }) };
-      });
-      for (const chunk of bySize(messages)) await producer.send({ topic: topic.name, messages: chunk, acks: -1, compression: CompressionTypes.None });
+      for (const chunk of bySize(toMessages(topic, values, headers))) await producer.send({ topic: topic.name, messages: chunk, acks: -1, compression: CompressionTypes.None });
     },
     async sendRaw(topic, messages) {
       for (const chunk of bySize(messages)) await producer.send({ topic, messages: chunk, acks: -1 });
@@ -41,6 +34,88 @@ export async function createProducer(kafka: Kafka, log: Logger): Promise<TypedPr
       // kafkajs sends synchronously per call, so every awaited send is already acknowledged here.
       await producer.disconnect();
       log.debug("producer disconnected");
+    },
+  };
+}
+
+/** Validated and serialized, with one timestamp for the whole call (kafkajs would stamp each partition's batch separately). */
+function toMessages<T extends TopicDef>(topic: T, values: ValueOf<T>[], headers?: IHeaders) {
+  const timestamp = String(Date.now());
+  return values.map((value) => {
+    const parsed = topic.schema.parse(value);
+    const partition = topic.partition?.(parsed);
+    return { key: topic.key(parsed), value: JSON.stringify(parsed), timestamp, ...(headers ? { headers } : {}), ...(partition === undefined ? {} : { partition }) };
+  });
+}
+
+/**
+ * A producer that owns one transactional id, as a Kafka Streams task does: while a producer holds
+ * the id, an earlier holder (a member that lost the partition, a process paused or killed mid-send)
+ * can no longer make anything visible to read-committed readers: its open transaction is aborted
+ * and its later sends fail with `FencedError`.
+ */
+export interface FencedProducer {
+  /** Takes the id over: from here on every earlier holder is fenced. Call before reading what they wrote. */
+  claim(): Promise<void>;
+  /** Validates and sends the values in one transaction: all of them become visible, or none. */
+  sendAtomically<T extends TopicDef>(topic: T, values: ValueOf<T>[]): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+/** Another producer has claimed this producer's transactional id. */
+export class FencedError extends Error {
+  constructor(transactionalId: string, cause: unknown) {
+    super(`transactional id ${transactionalId} was claimed by another producer`, { cause });
+  }
+}
+
+const FENCING_ERRORS = new Set(["INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED", "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"]);
+function isFencing(err: unknown): boolean {
+  for (let e = err as { type?: string; originalError?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (e.type !== undefined && FENCING_ERRORS.has(e.type)) return true;
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return false;
+}
+
+export async function createFencedProducer(kafka: Kafka, log: Logger, transactionalId: string): Promise<FencedProducer> {
+  const producer: Producer = kafka.producer({
+    transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  let open = true;
+  const fenced = (err: unknown) => (isFencing(err) ? new FencedError(transactionalId, err) : err);
+  return {
+    async claim() {
+      // The id is claimed (its epoch bumped, an open transaction of an earlier holder aborted) when the
+      // first transaction begins; an empty one ends without a request.
+      try {
+        const tx = await producer.transaction();
+        await tx.abort();
+      } catch (err) {
+        throw fenced(err);
+      }
+    },
+    async sendAtomically(topic, values) {
+      if (values.length === 0) return;
+      const tx = await producer.transaction().catch((err: unknown) => {
+        throw fenced(err);
+      });
+      try {
+        for (const chunk of bySize(toMessages(topic, values))) await tx.send({ topic: topic.name, messages: chunk, acks: -1, compression: CompressionTypes.None });
+        await tx.commit();
+      } catch (err) {
+        if (tx.isActive()) await tx.abort().catch((abortErr: unknown) => log.warn({ err: abortErr, transactionalId }, "aborting a failed transaction failed"));
+        throw fenced(err);
+      }
+    },
+    async disconnect() {
+      if (!open) return;
+      open = false;
+      await producer.disconnect();
     },
   };
 }

@@ -4,7 +4,9 @@ import { Counter, Gauge, type Registry } from "prom-client";
 import type { Clock } from "@vod/clock";
 import {
   createCatalog,
+  createFencedProducer,
   delayState,
+  FencedError,
   delayStatePartition,
   parseValue,
   readRange,
@@ -12,6 +14,7 @@ import {
   subscribe,
   vodFetchRequest,
   type Assignment,
+  type FencedProducer,
   type Message,
   type RunningConsumer,
   type TypedProducer,
@@ -35,6 +38,8 @@ export interface DelayDeps {
    * supervisor restarts the process. `healthy()` is false from that moment.
    */
   onFatal?: (reason: string, err?: unknown) => void;
+  /** Makes the producer a partition's releases are sent with; `createFencedProducer` unless a test breaks it. */
+  releaser?: (transactionalId: string) => Promise<FencedProducer>;
 }
 
 export interface RunningDelay {
@@ -58,6 +63,12 @@ interface Owned {
   /** Resolves once the partition's state is restored and its recent releases reconciled. */
   ready: Promise<void>;
   restored: boolean;
+  /**
+   * Sends this partition's releases, in transactions under an id of its own: claimed before the
+   * state is restored, it fences whoever owned the partition before, so a release they still had in
+   * flight is either visible to the restore (and reconciled) or never visible at all.
+   */
+  releaser?: FencedProducer;
   /** Clock time since which this partition's due releases have waited for its inputs to catch up. */
   blockedSince?: number;
   /** Clock time since which its due releases have been held because the coordinator did not confirm the partition as ours. */
@@ -82,6 +93,7 @@ class Revoked extends Error {
  */
 export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<RunningDelay> {
   const { kafka, producer, clock, log, registry, onFatal } = deps;
+  const makeReleaser = deps.releaser ?? ((id: string) => createFencedProducer(kafka, log, id));
   const catalog = createCatalog(env.TOPIC_PREFIX);
   const trackerOptions = {
     endAfterMs: env.END_AFTER,
@@ -141,6 +153,10 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     const byPartition = new Map(parts.map((o) => [o.partition, o]));
     const current = () => parts.filter((o) => owned.get(o.partition) === o);
     const started = performance.now();
+    for (const o of parts) {
+      o.releaser ??= await makeReleaser(releaserId(o.partition));
+      await o.releaser.claim();
+    }
     let misplaced = 0;
     // Unique per read: two instances restoring at once must not share (and split) one reading group.
     const readGroup = (what: string) => `${env.GROUP_ID}.${what}.${memberId ?? "none"}.${Math.random().toString(36).slice(2, 8)}`;
@@ -224,6 +240,14 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     }
   }
 
+  /** One transactional id per partition of the group: every member that owns partition n sends under the same one. */
+  const releaserId = (partition: number) => `${env.GROUP_ID}.${catalog.vodFetchRequests.name}.${partition}`;
+  function dropReleaser(o: Owned): void {
+    const r = o.releaser;
+    o.releaser = undefined;
+    r?.disconnect().catch((err: unknown) => log.warn({ err, partition: o.partition }, "closing a partition's release producer failed"));
+  }
+
   function onRevoke(reason: string): void {
     suspended = true;
     log.info({ reason, partitions: [...owned.keys()] }, "partitions may be revoked; releases paused");
@@ -238,6 +262,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     for (const p of [...owned.keys()]) {
       if (continuous && mine.has(p)) continue;
       // Not flushed here: each change was flushed when it was made, and the new owner may already be reading.
+      dropReleaser(owned.get(p)!);
       owned.delete(p);
     }
     const fresh: Owned[] = [];
@@ -400,11 +425,10 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     }
     if (releasing.length > 0) {
       const confirmed = await confirmedOwned();
-      const requests: VodFetchRequest[] = [];
-      const marks: { o: Owned; key: string }[] = [];
+      const sent: VodFetchRequest[] = [];
       for (const o of releasing) {
         // Revoked, or not confirmed by the coordinator: the partition may be another member's now.
-        if (suspended || owned.get(o.partition) !== o || !confirmed.has(o.partition)) {
+        if (suspended || owned.get(o.partition) !== o || !confirmed.has(o.partition) || !o.releaser) {
           // Once per hold, not at every poll of a rebalance.
           if (o.heldSince === undefined) {
             o.heldSince = now;
@@ -414,20 +438,29 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
         }
         if (o.heldSince !== undefined) log.info({ partition: o.partition, heldMs: now - o.heldSince }, "due releases no longer held");
         o.heldSince = undefined;
-        for (const d of o.tracker.due(now)) {
-          requests.push(d.request);
-          marks.push({ o, key: d.key });
+        const due = o.tracker.due(now);
+        if (due.length === 0) continue;
+        try {
+          await o.releaser.sendAtomically(
+            catalog.vodFetchRequests,
+            due.map((d) => d.request),
+          );
+        } catch (err) {
+          if (!(err instanceof FencedError)) throw err;
+          // Another member has claimed the partition: what it restored is its own now, and nothing of ours was made visible.
+          log.warn({ partition: o.partition }, "partition claimed by another member; dropped without releasing");
+          dropReleaser(o);
+          owned.delete(o.partition);
+          continue;
         }
+        for (const d of due) o.tracker.markReleased(d.key, now);
+        sent.push(...due.map((d) => d.request));
       }
-      if (requests.length > 0) {
-        // Several partitions' heads in one send: in release-time order across them too.
-        requests.sort((x, y) => Date.parse(x.releaseAt) - Date.parse(y.releaseAt));
-        await producer.send(catalog.vodFetchRequests, requests);
-        for (const { o, key } of marks) o.tracker.markReleased(key, now);
-        metrics.released.inc(requests.length);
-        const last = requests.at(-1);
-        if (last) metrics.lateness.set((now - Date.parse(last.releaseAt)) / 1000);
-        log.info({ count: requests.length, partitions: releasing.map((o) => o.partition), first: requests[0]?.releaseAt, last: last?.releaseAt }, "released VODs");
+      if (sent.length > 0) {
+        metrics.released.inc(sent.length);
+        const last = sent.reduce((a, b) => (Date.parse(b.releaseAt) > Date.parse(a.releaseAt) ? b : a));
+        metrics.lateness.set((now - Date.parse(last.releaseAt)) / 1000);
+        log.info({ count: sent.length, partitions: releasing.map((o) => o.partition), last: last.releaseAt }, "released VODs");
       }
     }
     for (const o of parts) if (owned.get(o.partition) === o) await flush(o);
@@ -504,6 +537,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
       // A batch in hand finishes (and flushes) before the group is left; nothing is written after that,
       // when the partitions may already be another member's.
       await consumer.stop();
+      for (const o of owned.values()) dropReleaser(o);
       owned.clear();
       await admin.disconnect();
     },
