@@ -20,7 +20,16 @@ export default tseslint.config(
     },
   },
   {
-    files: ["**/env.ts", "packages/config/**", "packages/testing/**", "**/*.config.ts", "**/scripts/**", "**/__fixtures__/**", "test/**", "**/*.test.ts"],
+    files: [
+      "**/env.ts",
+      "packages/config/**",
+      "packages/testing/**",
+      "**/*.config.ts",
+      "**/scripts/**",
+      "**/__fixtures__/**",
+      "test/**",
+      "**/*.test.ts",
+    ],
     rules: { "no-restricted-properties": "off" },
   },
 );

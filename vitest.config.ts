@@ -3,9 +3,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["packages/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "test/**/*.test.ts"],
-    // Run alone (vitest.soak.config.ts): `npm run test:soak`, and `npm run test:fleet`, whose fleet of
-    // seven processes has, once in several runs under the full suite's load, seen one VOD released twice:
-    // an open defect of the delay's handover, kept visible there rather than failing this suite at random.
+    // Run alone (vitest.alone.config.ts): the whole-system tests, whose service processes on a compressed
+    // clock must not share two cores with the suite's parallel files. `npm test` runs the fleet test after
+    // this suite; the short soak is `npm run test:soak`.
     exclude: ["**/node_modules/**", "test/soak.test.ts", "test/fleet-kill.test.ts"],
     globalSetup: ["packages/testing/src/global-setup.ts"],
     // Integration tests share one broker and one PostgreSQL on a 2-core machine.

@@ -40,8 +40,18 @@ const WITH_PLAYLIST = 20_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function playlistOf2Hours(): Buffer {
-  const lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:10", "#EXT-X-PLAYLIST-TYPE:EVENT", "#EXT-X-TWITCH-TOTAL-SECS:7200.000"];
-  for (let i = 0; i < 720; i++) lines.push("#EXTINF:10.000,", `https://d2nvs31859zcd8.cloudfront.net/4d5ab1c29f3e7a8b6c01_somestreamer_40000000001_1764000000/chunked/${i}.ts`);
+  const lines = [
+    "#EXTM3U",
+    "#EXT-X-VERSION:3",
+    "#EXT-X-TARGETDURATION:10",
+    "#EXT-X-PLAYLIST-TYPE:EVENT",
+    "#EXT-X-TWITCH-TOTAL-SECS:7200.000",
+  ];
+  for (let i = 0; i < 720; i++)
+    lines.push(
+      "#EXTINF:10.000,",
+      `https://d2nvs31859zcd8.cloudfront.net/4d5ab1c29f3e7a8b6c01_somestreamer_40000000001_1764000000/chunked/${i}.ts`,
+    );
   lines.push("#EXT-X-ENDLIST", "");
   return gzipSync(lines.join("\n"));
 }
@@ -132,14 +142,24 @@ let apiPid = 0;
 /** Rejects if the API process ends while it is being measured: a crash must fail the benchmark, not hang it. */
 let apiExited: Promise<never> = new Promise(() => undefined);
 
-async function run(name: string, url: string, requests: { path: string; headers?: Record<string, string> }[], rate: number, seconds: number, connections: number): Promise<Phase> {
+async function run(
+  name: string,
+  url: string,
+  requests: { path: string; headers?: Record<string, string> }[],
+  rate: number,
+  seconds: number,
+  connections: number,
+): Promise<Phase> {
   const byStatus = new Latencies((connections / rate) * 1000);
   const counts = { ok: 0, shed: 0, other5xx: 0 };
   let finish: (r: autocannon.Result) => void = () => undefined;
   let fail: (e: unknown) => void = () => undefined;
   const done = new Promise<autocannon.Result>((resolve, reject) => ((finish = resolve), (fail = reject)));
   const cpu0 = cpuSeconds(apiPid);
-  const instance = autocannon({ url, connections, overallRate: rate, duration: seconds, requests, timeout: 10 }, (err, r) => (err ? fail(err) : finish(r)));
+  const instance = autocannon(
+    { url, connections, overallRate: rate, duration: seconds, requests, timeout: 10 },
+    (err, r) => (err ? fail(err) : finish(r)),
+  );
   instance.on("response", (_client, status, _bytes, ms) => {
     if (status === 503) {
       counts.shed++;
@@ -174,8 +194,14 @@ async function run(name: string, url: string, requests: { path: string; headers?
 async function main() {
   const dbUrl = await database();
   const pool = new pg.Pool({ connectionString: dbUrl, max: 1 });
-  const playlists = (await pool.query<{ stream_id: string; unix: number }>(`select stream_id, floor(extract(epoch from start_time))::bigint as unix from vods where playlist_gz is not null limit 2000`)).rows;
-  const games = (await pool.query<{ game_id: string }>("select distinct game_id from vods where game_id is not null limit 300")).rows.map((r) => r.game_id);
+  const playlists = (
+    await pool.query<{ stream_id: string; unix: number }>(
+      `select stream_id, floor(extract(epoch from start_time))::bigint as unix from vods where playlist_gz is not null limit 2000`,
+    )
+  ).rows;
+  const games = (
+    await pool.query<{ game_id: string }>("select distinct game_id from vods where game_id is not null limit 300")
+  ).rows.map((r) => r.game_id);
   await pool.end();
 
   const port = await freePort();
@@ -186,7 +212,12 @@ async function main() {
   });
   apiPid = api.pid!;
   let stopping = false;
-  apiExited = new Promise<never>((_resolve, reject) => api.once("exit", (code, signal) => !stopping && reject(new Error(`the API exited (${signal ?? code}) during the benchmark`))));
+  apiExited = new Promise<never>((_resolve, reject) =>
+    api.once(
+      "exit",
+      (code, signal) => !stopping && reject(new Error(`the API exited (${signal ?? code}) during the benchmark`)),
+    ),
+  );
   apiExited.catch(() => undefined);
   let rssMax = 0;
   const sampler = setInterval(() => {
@@ -200,7 +231,12 @@ async function main() {
   const base = `http://127.0.0.1:${port}`;
   try {
     for (let waited = 0; ; waited += 100) {
-      if (await fetch(`${base}/healthz`).then((r) => r.ok).catch(() => false)) break;
+      if (
+        await fetch(`${base}/healthz`)
+          .then((r) => r.ok)
+          .catch(() => false)
+      )
+        break;
       if (waited > 60_000) throw new Error("the API did not start");
       await sleep(100);
     }
@@ -212,19 +248,32 @@ async function main() {
     const listPaths = Array.from({ length: 600 }, (_, i) => {
       const user = `user${rnd(5000)}`;
       switch (i % 10) {
-        case 0: return `/channels/@${user}`;
-        case 1: return `/all/${rnd(2) ? "public" : "private"}`;
-        case 2: return `/language/@${langs[rnd(10)]}/all/public`;
-        case 3: return `/category/@${games[rnd(games.length)]}/all/public`;
-        case 4: return `/search/${user}`;
-        case 5: return `/v1/vods?limit=50`;
-        case 6: return `/v1/vods?login=${user}`;
-        case 7: return `/v1/vods?gameId=${games[rnd(games.length)]}&outcome=found`;
-        case 8: return `/v1/vods?language=${langs[rnd(10)]}&visibility=public`;
-        default: return `/v1/vods?limit=50&outcome=found&cursor=${first.next}`;
+        case 0:
+          return `/channels/@${user}`;
+        case 1:
+          return `/all/${rnd(2) ? "public" : "private"}`;
+        case 2:
+          return `/language/@${langs[rnd(10)]}/all/public`;
+        case 3:
+          return `/category/@${games[rnd(games.length)]}/all/public`;
+        case 4:
+          return `/search/${user}`;
+        case 5:
+          return `/v1/vods?limit=50`;
+        case 6:
+          return `/v1/vods?login=${user}`;
+        case 7:
+          return `/v1/vods?gameId=${games[rnd(games.length)]}&outcome=found`;
+        case 8:
+          return `/v1/vods?language=${langs[rnd(10)]}&visibility=public`;
+        default:
+          return `/v1/vods?limit=50&outcome=found&cursor=${first.next}`;
       }
     }).map((path) => ({ path }));
-    const playlistReqs = playlists.map((p) => ({ path: `/m3u8/${p.stream_id}/${p.unix}/index.m3u8`, headers: { "accept-encoding": "gzip" } }));
+    const playlistReqs = playlists.map((p) => ({
+      path: `/m3u8/${p.stream_id}/${p.unix}/index.m3u8`,
+      headers: { "accept-encoding": "gzip" },
+    }));
 
     await run("warm-up", base, listPaths, Math.round(LIST_RATE / 2), 5, 50);
     const list = await run("list", base, listPaths, LIST_RATE, DURATION, 100);
@@ -232,7 +281,9 @@ async function main() {
     await sleep(2_000);
     const overloadRate = Math.max(list.rps, 1) * 5;
     const overload = await run("overload", base, listPaths, overloadRate, DURATION, 400);
-    const alive = await fetch(`${base}/healthz`).then((r) => r.ok).catch(() => false);
+    const alive = await fetch(`${base}/healthz`)
+      .then((r) => r.ok)
+      .catch(() => false);
     console.error(`after overload the API ${alive ? "is up and healthy" : "DID NOT ANSWER /healthz"}`);
     const errors = [list, playlist, overload].reduce((s, p) => s + p.other5xx, 0);
     const summary = {

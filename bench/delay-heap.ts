@@ -35,7 +35,14 @@ const PEAK = Math.round(Number(args.streams) * SCALE);
 const PER_DAY = Math.round(Number(args["per-day"]) * SCALE);
 const STREAMERS = Number(args.streamers);
 const TROUGH = Number(args.trough) * PEAK;
-for (const [name, v] of Object.entries({ days: DAYS, streams: PEAK, "per-day": PER_DAY, streamers: STREAMERS, trough: TROUGH, seed: Number(args.seed) })) {
+for (const [name, v] of Object.entries({
+  days: DAYS,
+  streams: PEAK,
+  "per-day": PER_DAY,
+  streamers: STREAMERS,
+  trough: TROUGH,
+  seed: Number(args.seed),
+})) {
   if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
 }
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -51,7 +58,15 @@ const PAGE = 30;
 /** The delay consumer's batch size (BATCH_MAX_MESSAGES); each batch is applied, evaluated and flushed. */
 const BATCH = 5_000;
 /** The delay's defaults (services/delay/src/env.ts). */
-const OPTIONS = { endAfterMs: 15 * MIN, muteIntervalMs: HOUR, muteMinGapMs: 5 * MIN, muteMarginMs: 10 * MIN, recentSweeps: 8, releasedRetentionMs: DAY, minViewers: 10 };
+const OPTIONS = {
+  endAfterMs: 15 * MIN,
+  muteIntervalMs: HOUR,
+  muteMinGapMs: 5 * MIN,
+  muteMarginMs: 10 * MIN,
+  recentSweeps: 8,
+  releasedRetentionMs: DAY,
+  minViewers: 10,
+};
 const TRACK_MIN = 5;
 const T0 = Date.UTC(2026, 0, 5);
 /** The peak of the daily cycle (UTC hour). */
@@ -68,7 +83,8 @@ const rand = () => {
 const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
 
 /** Live streams wanted at time t: a daily cosine between the trough and the peak. */
-const target = (t: number) => TROUGH + ((PEAK - TROUGH) * (1 + Math.cos((2 * Math.PI * (t - PEAK_HOUR * HOUR)) / DAY))) / 2;
+const target = (t: number) =>
+  TROUGH + ((PEAK - TROUGH) * (1 + Math.cos((2 * Math.PI * (t - PEAK_HOUR * HOUR)) / DAY))) / 2;
 // Little's law: the mean stream length that ends PER_DAY a day from the mean live population.
 const MEAN_LENGTH = (((PEAK + TROUGH) / 2) * DAY) / PER_DAY;
 const SIGMA = 0.8;
@@ -106,12 +122,21 @@ function startStream(start: number, streamerId?: string, streamId?: string): voi
   const dipFrom = dips ? start + rand() * (end - start) : Infinity;
   liveStreamers.add(id);
   live.push({
-    streamerId: id, login: `u${id}`, streamId: streamId ?? String(nextStreamId++), startTime: new Date(start).toISOString(), start, end,
-    peak: Math.max(TRACK_MIN, Math.floor(TRACK_MIN / (1 - rand()) ** (1 / 0.75))), partition, dipFrom, dipTo: dipFrom + 20 * MIN + rand() * 70 * MIN,
+    streamerId: id,
+    login: `u${id}`,
+    streamId: streamId ?? String(nextStreamId++),
+    startTime: new Date(start).toISOString(),
+    start,
+    end,
+    peak: Math.max(TRACK_MIN, Math.floor(TRACK_MIN / (1 - rand()) ** (1 / 0.75))),
+    partition,
+    dipFrom,
+    dipTo: dipFrom + 20 * MIN + rand() * 70 * MIN,
   });
 }
 
-const viewersAt = (s: Stream, t: number) => Math.round(TRACK_MIN + (s.peak - TRACK_MIN) * Math.min(1, (t - s.start) / (30 * MIN)));
+const viewersAt = (s: Stream, t: number) =>
+  Math.round(TRACK_MIN + (s.peak - TRACK_MIN) * Math.min(1, (t - s.start) / (30 * MIN)));
 
 const trackers = Array.from({ length: STREAM_PARTITIONS }, (_, partition) => new Tracker({ ...OPTIONS, partition }));
 let stateRecords = 0;
@@ -141,7 +166,18 @@ function releaseTick(now: number): void {
         // Released while the stream still runs (it dipped under the threshold): the fetch finds no ENDLIST.
         const s = byId.get(`${d.request.streamId}:${d.request.startTime}`);
         if (s && s.end > now) {
-          results.push({ at: now + MIN, partition: t.partition, result: { ...d.request, outcome: "live", fetchedAt: new Date(now + MIN).toISOString(), requests: 2, found: null, error: null } });
+          results.push({
+            at: now + MIN,
+            partition: t.partition,
+            result: {
+              ...d.request,
+              outcome: "live",
+              fetchedAt: new Date(now + MIN).toISOString(),
+              requests: 2,
+              found: null,
+              error: null,
+            },
+          });
         }
       }
     }
@@ -162,12 +198,30 @@ function sweep(at: number, previous: StreamSnapshot[][]): StreamSnapshot[][] {
     if (n % PAGE === 0) observedAt = new Date(at + Math.min(SWEEP_TAKES, (n / PAGE) * 50)).toISOString();
     n++;
     byPartition[s.partition]!.push({
-      v: 1, sweepId, observedAt, streamId: s.streamId, startTime: s.startTime, streamerId: s.streamerId, login: s.login,
-      viewers: viewersAt(s, at), title: null, gameId: null, gameName: null, language: null, mature: null,
+      v: 1,
+      sweepId,
+      observedAt,
+      streamId: s.streamId,
+      startTime: s.startTime,
+      streamerId: s.streamerId,
+      login: s.login,
+      viewers: viewersAt(s, at),
+      title: null,
+      gameId: null,
+      gameName: null,
+      language: null,
+      mature: null,
     });
   }
   const markers = sweepMarkers(
-    { sweepId, startedAt: new Date(at).toISOString(), finishedAt: new Date(at + SWEEP_TAKES).toISOString(), complete, reason: complete ? null : "gql", count: n },
+    {
+      sweepId,
+      startedAt: new Date(at).toISOString(),
+      finishedAt: new Date(at + SWEEP_TAKES).toISOString(),
+      complete,
+      reason: complete ? null : "gql",
+      count: n,
+    },
     byPartition.map((p) => p.length),
   );
   for (const t of trackers) {
@@ -236,7 +290,12 @@ for (let now = T0 + MIN; now <= T0 + DAYS * DAY; now += MIN) {
     live.pop();
     liveStreamers.delete(s.streamerId);
     stats.ended++;
-    if (rand() < 0.04) restarts.push({ at: s.end + MIN + rand() * 9 * MIN, streamerId: s.streamerId, streamId: rand() < 0.3 ? s.streamId : String(nextStreamId++) });
+    if (rand() < 0.04)
+      restarts.push({
+        at: s.end + MIN + rand() * 9 * MIN,
+        streamerId: s.streamerId,
+        streamId: rand() < 0.3 ? s.streamId : String(nextStreamId++),
+      });
   }
   const restarting = restarts.filter((r) => r.at <= now);
   restarts = restarts.filter((r) => r.at > now);
@@ -263,8 +322,19 @@ for (let now = T0 + MIN; now <= T0 + DAYS * DAY; now += MIN) {
     gc();
     const heapMb = Math.round((process.memoryUsage().heapUsed / 1_048_576) * 10) / 10;
     const f: DayFigures = {
-      day: (now - T0) / DAY, heapMb, live: 0, ended: 0, releasedRecords: 0, releasedKept: 0, sweepCounts: 0, sweepUntracked: 0, pendingSweeps: 0, dirty: 0,
-      streamsLive: live.length, endedToday: stats.ended - lastDay.ended, releasedToday: stats.released - lastDay.released,
+      day: (now - T0) / DAY,
+      heapMb,
+      live: 0,
+      ended: 0,
+      releasedRecords: 0,
+      releasedKept: 0,
+      sweepCounts: 0,
+      sweepUntracked: 0,
+      pendingSweeps: 0,
+      dirty: 0,
+      streamsLive: live.length,
+      endedToday: stats.ended - lastDay.ended,
+      releasedToday: stats.released - lastDay.released,
     };
     for (const t of trackers) {
       for (const v of t.vods.values()) {
@@ -297,7 +367,8 @@ const counters = trackers.reduce<Record<string, number>>((sum, t) => {
 console.log("");
 console.log(`| day | ${figures.map((f) => f.day).join(" | ")} |`);
 console.log(`|---|${figures.map(() => "---|").join("")}`);
-const row = (name: string, pick: (f: DayFigures) => number) => console.log(`| ${name} | ${figures.map((f) => pick(f).toLocaleString("en-US")).join(" | ")} |`);
+const row = (name: string, pick: (f: DayFigures) => number) =>
+  console.log(`| ${name} | ${figures.map((f) => pick(f).toLocaleString("en-US")).join(" | ")} |`);
 row("heap (MB)", (f) => f.heapMb);
 row("tracked live", (f) => f.live);
 row("tracked ended", (f) => f.ended);
@@ -305,16 +376,30 @@ row("released kept", (f) => f.releasedKept);
 row("sweep bookkeeping (counts / untracked / pending)", (f) => f.sweepCounts + f.sweepUntracked + f.pendingSweeps);
 row("VODs ended that day", (f) => f.endedToday);
 row("released that day", (f) => f.releasedToday);
-console.log(`heap before the trackers: ${Math.round(baseMb * 10) / 10} MB; ${stats.sweeps} sweeps (${stats.incomplete} incomplete), ${stats.redelivered} batches redelivered, ${stats.liveResults} live results, ${stateRecords} state records; ${seconds} s`);
+console.log(
+  `heap before the trackers: ${Math.round(baseMb * 10) / 10} MB; ${stats.sweeps} sweeps (${stats.incomplete} incomplete), ${stats.redelivered} batches redelivered, ${stats.liveResults} live results, ${stateRecords} state records; ${seconds} s`,
+);
 console.log(`tracker counters: ${JSON.stringify(counters)}`);
 const heaps = figures.map((f) => f.heapMb);
 // Growth per day from day 2 on: day 1 still fills the released retention (24 h).
 const tail = heaps.slice(1);
-const growthMbPerDay = tail.length >= 2 ? Math.round(((tail.at(-1)! - tail[0]!) / (tail.length - 1)) * 100) / 100 : null;
+const growthMbPerDay =
+  tail.length >= 2 ? Math.round(((tail.at(-1)! - tail[0]!) / (tail.length - 1)) * 100) / 100 : null;
 console.log(
   JSON.stringify({
-    bench: "delay-heap", days: DAYS, streams: PEAK, perDay: PER_DAY, seed: Number(args.seed), scale: SCALE,
-    heapMb: heaps, tracked: figures.map((f) => f.live + f.ended + f.releasedRecords), live: figures.map((f) => f.live), released: figures.map((f) => f.releasedKept),
-    endedPerDay: figures.map((f) => f.endedToday), releasedPerDay: figures.map((f) => f.releasedToday), growthMbPerDay, seconds,
+    bench: "delay-heap",
+    days: DAYS,
+    streams: PEAK,
+    perDay: PER_DAY,
+    seed: Number(args.seed),
+    scale: SCALE,
+    heapMb: heaps,
+    tracked: figures.map((f) => f.live + f.ended + f.releasedRecords),
+    live: figures.map((f) => f.live),
+    released: figures.map((f) => f.releasedKept),
+    endedPerDay: figures.map((f) => f.endedToday),
+    releasedPerDay: figures.map((f) => f.releasedToday),
+    growthMbPerDay,
+    seconds,
   }),
 );

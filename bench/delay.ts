@@ -14,7 +14,16 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Kafka } from "kafkajs";
-import { createCatalog, createKafka, createProducer, createTopics, snapshotsPerPartition, sweepMarkers, type StreamSnapshot, type SweepMarker } from "@vod/kafka";
+import {
+  createCatalog,
+  createKafka,
+  createProducer,
+  createTopics,
+  snapshotsPerPartition,
+  sweepMarkers,
+  type StreamSnapshot,
+  type SweepMarker,
+} from "@vod/kafka";
 import { serviceNodeFlags } from "@vod/cli";
 import { createLogger } from "@vod/log";
 import { childEnv } from "@vod/testing";
@@ -48,18 +57,38 @@ function sweep(s: number): { snapshots: StreamSnapshot[]; markers: SweepMarker[]
   const snapshots: StreamSnapshot[] = [];
   for (let n = s * CHURN; n < s * CHURN + STREAMS; n++) {
     snapshots.push({
-      v: 1, sweepId: `sweep-${s}`, observedAt: iso(startedAt + 1_000 + Math.floor((n % STREAMS) / 1_000) * 1_000),
-      streamId: String(50_000_000_000 + n), startTime: iso(T0 - (n % 7_200) * 1_000 - 3_600_000), streamerId: String(2_000_000 + n),
-      login: `streamer_${n}`, viewers: 5 + ((n * 7_919 + s * 104_729) % 5_000), title: `Stream ${n} with a title of ordinary length`,
-      gameId: String(n % 500), gameName: `Game ${n % 500}`, language: n % 3 === 0 ? "de" : "en", mature: n % 11 === 0,
+      v: 1,
+      sweepId: `sweep-${s}`,
+      observedAt: iso(startedAt + 1_000 + Math.floor((n % STREAMS) / 1_000) * 1_000),
+      streamId: String(50_000_000_000 + n),
+      startTime: iso(T0 - (n % 7_200) * 1_000 - 3_600_000),
+      streamerId: String(2_000_000 + n),
+      login: `streamer_${n}`,
+      viewers: 5 + ((n * 7_919 + s * 104_729) % 5_000),
+      title: `Stream ${n} with a title of ordinary length`,
+      gameId: String(n % 500),
+      gameName: `Game ${n % 500}`,
+      language: n % 3 === 0 ? "de" : "en",
+      mature: n % 11 === 0,
     });
   }
   // One marker per snapshot partition, as the poller publishes them.
-  const summary = { sweepId: `sweep-${s}`, startedAt: iso(startedAt), finishedAt: iso(startedAt + 120_000), complete: true, reason: null, count: snapshots.length };
+  const summary = {
+    sweepId: `sweep-${s}`,
+    startedAt: iso(startedAt),
+    finishedAt: iso(startedAt + 120_000),
+    complete: true,
+    reason: null,
+    count: snapshots.length,
+  };
   return { snapshots, markers: sweepMarkers(summary, snapshotsPerPartition(snapshots)) };
 }
 
-async function offsets(k: Kafka, groupId: string | undefined, topic: string): Promise<{ end: bigint; committed: bigint; behind: boolean }> {
+async function offsets(
+  k: Kafka,
+  groupId: string | undefined,
+  topic: string,
+): Promise<{ end: bigint; committed: bigint; behind: boolean }> {
   const admin = k.admin();
   await admin.connect();
   try {
@@ -100,10 +129,21 @@ const DELAY_MAIN = "services/delay/src/main.ts";
 async function spawnDelay(): Promise<Delay> {
   const port = await freePort();
   // The delay's own flags (services/delay/package.json), unless --max-old-space replaces its heap cap (0: node's default).
-  const own = serviceNodeFlags(ROOT, DELAY_MAIN).filter((f) => !(args["max-old-space"] !== undefined && f.startsWith("--max-old-space-size=")));
-  const cap = args["max-old-space"] !== undefined && args["max-old-space"] !== "0" ? [`--max-old-space-size=${args["max-old-space"]}`] : [];
+  const own = serviceNodeFlags(ROOT, DELAY_MAIN).filter(
+    (f) => !(args["max-old-space"] !== undefined && f.startsWith("--max-old-space-size=")),
+  );
+  const cap =
+    args["max-old-space"] !== undefined && args["max-old-space"] !== "0"
+      ? [`--max-old-space-size=${args["max-old-space"]}`]
+      : [];
   const child = spawn(process.execPath, [...own, ...cap, "--import", "tsx", join(ROOT, DELAY_MAIN)], {
-    env: childEnv({ KAFKA_BROKERS: benchEnv.KAFKA_BROKERS.join(","), TOPIC_PREFIX: prefix, GROUP_ID: GROUP, OPS_PORT: String(port), LOG_LEVEL: "info" }),
+    env: childEnv({
+      KAFKA_BROKERS: benchEnv.KAFKA_BROKERS.join(","),
+      TOPIC_PREFIX: prefix,
+      GROUP_ID: GROUP,
+      OPS_PORT: String(port),
+      LOG_LEVEL: "info",
+    }),
     stdio: ["ignore", "pipe", "inherit"],
   });
   let buffer = "";
@@ -146,7 +186,8 @@ async function until(predicate: () => Promise<boolean>, timeoutMs: number, what:
 async function events(d: Delay): Promise<Record<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${d.port}/metrics`)).text();
   const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^delay_(events|vods)\{(?:event|status)="(\w+)"[^}]*\} (\S+)$/gm)) out[`${m[1]}.${m[2]}`] = Number(m[3]);
+  for (const m of text.matchAll(/^delay_(events|vods)\{(?:event|status)="(\w+)"[^}]*\} (\S+)$/gm))
+    out[`${m[1]}.${m[2]}`] = Number(m[3]);
   return out;
 }
 
@@ -179,7 +220,8 @@ async function runSweep(s: number): Promise<void> {
   const before = await stateEnd();
   const { snapshots, markers } = sweep(s);
   const t0 = performance.now();
-  for (let i = 0; i < snapshots.length; i += 10_000) await producer.send(catalog.streamSnapshots, snapshots.slice(i, i + 10_000));
+  for (let i = 0; i < snapshots.length; i += 10_000)
+    await producer.send(catalog.streamSnapshots, snapshots.slice(i, i + 10_000));
   await producer.send(catalog.sweeps, markers);
   const produced = performance.now();
   // The committed input offsets say when the sweep was handled (state is written before they are committed).
@@ -188,15 +230,24 @@ async function runSweep(s: number): Promise<void> {
   // Let the release loop write what the sweep decided (releases, their state records).
   await new Promise((r) => setTimeout(r, 1_500));
   const stateRecords = Number((await stateEnd()) - before);
-  perSweep.push({ sweep: s, produceS: round((produced - t0) / 1000), handledS: round((handled - produced) / 1000), stateRecords });
-  console.log(`sweep ${s}: ${snapshots.length} snapshots produced in ${round((produced - t0) / 1000)} s, handled ${round((handled - produced) / 1000)} s after; ${stateRecords} state records`);
+  perSweep.push({
+    sweep: s,
+    produceS: round((produced - t0) / 1000),
+    handledS: round((handled - produced) / 1000),
+    stateRecords,
+  });
+  console.log(
+    `sweep ${s}: ${snapshots.length} snapshots produced in ${round((produced - t0) / 1000)} s, handled ${round((handled - produced) / 1000)} s after; ${stateRecords} state records`,
+  );
 }
 const round = (x: number) => Math.round(x * 100) / 100;
 
 for (let s = 0; s < SWEEPS; s++) await runSweep(s);
 const before = memory(delay.child.pid!);
 const heapBefore = await heapUsedMb(delay);
-console.log(`delay RSS ${before.rssMb} MB (peak ${before.peakMb} MB, V8 heap used ${heapBefore} MB) with ${STREAMS} live VODs tracked`);
+console.log(
+  `delay RSS ${before.rssMb} MB (peak ${before.peakMb} MB, V8 heap used ${heapBefore} MB) with ${STREAMS} live VODs tracked`,
+);
 
 // kill -9 and restart: the restore reads the compacted state topic.
 delay.child.kill("SIGKILL");
@@ -210,20 +261,26 @@ const restoreS = round((restored.at - spawnedAt) / 1000);
 const readyS = round((performance.now() - spawnedAt) / 1000);
 const restoreReadS = round(restored.ms / 1000);
 // The partitions are assigned (and restored) once the group has waited out the dead member's session.
-console.log(`restart: ${restored.records} state records read, ${restored.vods} VODs restored in ${restoreReadS} s, ${restoreS} s from spawn (healthy after ${readyS} s)`);
+console.log(
+  `restart: ${restored.records} state records read, ${restored.vods} VODs restored in ${restoreReadS} s, ${restoreS} s from spawn (healthy after ${readyS} s)`,
+);
 const afterRestore = memory(delay.child.pid!);
 // One more sweep after the restart: handled, and ends only what really left.
 await runSweep(SWEEPS);
 const e = await new Promise<Record<string, number>>((r) => setTimeout(() => void events(delay).then(r), 61_000));
 const after = memory(delay.child.pid!);
-console.log(`after the restart and one sweep: RSS ${after.rssMb} MB (peak ${after.peakMb} MB); events ${JSON.stringify(e)}`);
+console.log(
+  `after the restart and one sweep: RSS ${after.rssMb} MB (peak ${after.peakMb} MB); events ${JSON.stringify(e)}`,
+);
 
 delay.child.kill("SIGTERM");
 const code = await delay.exited;
 await producer.disconnect();
 const admin = kafka.admin();
 await admin.connect();
-await admin.deleteTopics({ topics: Object.values(catalog).flatMap((t) => [t.name, `${t.name}.dlq`]) }).catch(() => undefined);
+await admin
+  .deleteTopics({ topics: Object.values(catalog).flatMap((t) => [t.name, `${t.name}.dlq`]) })
+  .catch(() => undefined);
 await admin.disconnect();
 
 const steady = perSweep.filter((p) => p.sweep > 0 && p.sweep < SWEEPS);
@@ -236,7 +293,11 @@ console.log(
     peakRssMb: Math.max(before.peakMb, after.peakMb),
     heapUsedMb: heapBefore,
     maxOldSpaceMb: (() => {
-      const flag = args["max-old-space"] ?? serviceNodeFlags(ROOT, DELAY_MAIN).find((f) => f.startsWith("--max-old-space-size="))?.split("=")[1];
+      const flag =
+        args["max-old-space"] ??
+        serviceNodeFlags(ROOT, DELAY_MAIN)
+          .find((f) => f.startsWith("--max-old-space-size="))
+          ?.split("=")[1];
       return flag === undefined || flag === "0" ? null : Number(flag);
     })(),
     rssAfterRestoreMb: afterRestore.rssMb,

@@ -13,4 +13,7 @@ export const benchEnv = parseEnv(
 );
 
 /** The environment handed to processes a benchmark starts (PATH and the rest), with its own additions. */
-export const childEnv = (extra: Record<string, string>): Record<string, string | undefined> => ({ ...process.env, ...extra });
+export const childEnv = (extra: Record<string, string>): Record<string, string | undefined> => ({
+  ...process.env,
+  ...extra,
+});

@@ -13,8 +13,25 @@ import { setMaxListeners } from "node:events";
 import { parseArgs } from "node:util";
 import { createLogger } from "@vod/log";
 import type { VodFetchRequest, VodFetchResult } from "@vod/kafka";
-import { ArchiveLookup, BlockDetector, CdnHttp, DomainKnowledge, FollowUps, RateLimiter, VodFetcher, followUpKey, type FetchReport } from "@vod/hls-fetcher";
-import { onCdnAt, REALISTIC_CONFIGURED_DOMAINS, REALISTIC_DOMAINS, REALISTIC_RATES, startSimulator, type VodTruth } from "@vod/twitch-sim";
+import {
+  ArchiveLookup,
+  BlockDetector,
+  CdnHttp,
+  DomainKnowledge,
+  FollowUps,
+  RateLimiter,
+  VodFetcher,
+  followUpKey,
+  type FetchReport,
+} from "@vod/hls-fetcher";
+import {
+  onCdnAt,
+  REALISTIC_CONFIGURED_DOMAINS,
+  REALISTIC_DOMAINS,
+  REALISTIC_RATES,
+  startSimulator,
+  type VodTruth,
+} from "@vod/twitch-sim";
 
 const { values: args } = parseArgs({
   options: {
@@ -36,16 +53,50 @@ const RATE = 3;
 const log = createLogger({ service: "bench", level: "error" });
 
 const started = performance.now();
-const sim = await startSimulator({ seed: SEED, streams: STREAMS, world: "realistic", rates: REALISTIC_RATES, domains: REALISTIC_DOMAINS });
+const sim = await startSimulator({
+  seed: SEED,
+  streams: STREAMS,
+  world: "realistic",
+  rates: REALISTIC_RATES,
+  domains: REALISTIC_DOMAINS,
+});
 const clock = { now: () => sim.clock.now(), realDelay: (ms: number) => ms };
 // The rate does not change requests per VOD; a high one keeps the benchmark short. The deep lane's
 // budget is modelled below instead.
 const limiter = new RateLimiter({ perSecond: 2000, floorPerSecond: 1, marginMs: 0 });
-const http = new CdnHttp(limiter, { connectTimeoutMs: 2_000, headersTimeoutMs: 2_000, bodyTimeoutMs: 2_000, requestTimeoutMs: 4_000 });
+const http = new CdnHttp(limiter, {
+  connectTimeoutMs: 2_000,
+  headersTimeoutMs: 2_000,
+  bodyTimeoutMs: 2_000,
+  requestTimeoutMs: 4_000,
+});
 const knowledge = new DomainKnowledge({ halfLifeMs: 6 * HOUR, failureThreshold: 3, cooldownMs: 2 * 60_000 });
-const archives = new ArchiveLookup({ endpoint: sim.gqlUrl, clientId: "bench", perSecond: 1000, timeoutMs: 3_000, batchSize: 10, batchWaitMs: 5, cacheMs: 0 }, log);
-const followUps = new FollowUps({ retryInitialMs: 2 * 60_000, retryMaxMs: 30 * 60_000, retryForMs: 24 * HOUR, deepForMs: 12 * HOUR, deepStopProbability: 0.005, deepStopProbabilityStreamer: 0.0005 });
-const block = new BlockDetector({ threshold: 3, windowMs: 120_000, holdMs: 300_000, onBlock: () => limiter.rateLimited() });
+const archives = new ArchiveLookup(
+  {
+    endpoint: sim.gqlUrl,
+    clientId: "bench",
+    perSecond: 1000,
+    timeoutMs: 3_000,
+    batchSize: 10,
+    batchWaitMs: 5,
+    cacheMs: 0,
+  },
+  log,
+);
+const followUps = new FollowUps({
+  retryInitialMs: 2 * 60_000,
+  retryMaxMs: 30 * 60_000,
+  retryForMs: 24 * HOUR,
+  deepForMs: 12 * HOUR,
+  deepStopProbability: 0.005,
+  deepStopProbabilityStreamer: 0.0005,
+});
+const block = new BlockDetector({
+  threshold: 3,
+  windowMs: 120_000,
+  holdMs: 300_000,
+  onBlock: () => limiter.rateLimited(),
+});
 if (GQL_DOWN) sim.faults.add({ id: "gql-down", kind: "down", target: "gql" });
 const fetcher = new VodFetcher(
   http,
@@ -80,24 +131,35 @@ const releaseAt = (v: VodTruth) => Math.ceil((Date.parse(v.endedAt!) + 5 * 60_00
 /** The delay flags a same-id restart when it tracked the first session; a false start (under 5 viewers) it never saw. */
 const restartSeen = (v: VodTruth): boolean => {
   if (v.variant !== "seconds") return false;
-  const earlier = sim.vods({ login: v.login, streamId: v.streamId }).filter((o) => Date.parse(o.startTime) < Date.parse(v.startTime));
+  const earlier = sim
+    .vods({ login: v.login, streamId: v.streamId })
+    .filter((o) => Date.parse(o.startTime) < Date.parse(v.startTime));
   return earlier.some((o) => !o.falseStart);
 };
 const requestOf = (v: VodTruth): VodFetchRequest => ({
-  v: 1, streamId: v.streamId, startTime: v.startTime, streamerId: v.streamerId, login: v.login,
-  firstSeen: v.startTime, lastSeen: v.endedAt!, maxViewers: v.peakViewers, releaseAt: new Date(releaseAt(v)).toISOString(),
+  v: 1,
+  streamId: v.streamId,
+  startTime: v.startTime,
+  streamerId: v.streamerId,
+  login: v.login,
+  firstSeen: v.startTime,
+  lastSeen: v.endedAt!,
+  maxViewers: v.peakViewers,
+  releaseAt: new Date(releaseAt(v)).toISOString(),
   restart: restartSeen(v),
 });
 
 async function mapConcurrently<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await work(items[i]!);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await work(items[i]!);
+      }
+    }),
+  );
   return out;
 }
 
@@ -117,7 +179,13 @@ function record(day: Map<string, VodTally> | null, report: FetchReport, extraReq
 }
 
 /** One simulated day: VODs released in it are fetched at their release time; follow-ups run alongside. */
-async function runDay(budgetPerStep: number): Promise<{ vods: Map<string, VodTally>; cdnRequests: number; gqlPosts: number; deepRequests: number; vodsReleased: number }> {
+async function runDay(budgetPerStep: number): Promise<{
+  vods: Map<string, VodTally>;
+  cdnRequests: number;
+  gqlPosts: number;
+  deepRequests: number;
+  vodsReleased: number;
+}> {
   const vods = new Map<string, VodTally>();
   const statsBefore = sim.stats().cdn.requests;
   const postsBefore = archives.posts;
@@ -134,7 +202,14 @@ async function runDay(budgetPerStep: number): Promise<{ vods: Map<string, VodTal
     released += due.length;
     for (const v of due) {
       seen.add(`${v.streamId}|${v.startTime}`);
-      vods.set(followUpKey(requestOf(v)), { truth: v, onCdn: onCdnAt(v, now), requests: 0, outcome: "failed", url: null, partial: false });
+      vods.set(followUpKey(requestOf(v)), {
+        truth: v,
+        onCdn: onCdnAt(v, now),
+        requests: 0,
+        outcome: "failed",
+        url: null,
+        partial: false,
+      });
     }
     const reports = await mapConcurrently(due, 16, (v) => fetcher.run(requestOf(v), never));
     reports.forEach((report, i) => {
@@ -164,18 +239,29 @@ async function runDay(budgetPerStep: number): Promise<{ vods: Map<string, VodTal
       else break;
     }
   }
-  return { vods, cdnRequests: sim.stats().cdn.requests - statsBefore, gqlPosts: archives.posts - postsBefore, deepRequests, vodsReleased: released };
+  return {
+    vods,
+    cdnRequests: sim.stats().cdn.requests - statsBefore,
+    gqlPosts: archives.posts - postsBefore,
+    deepRequests,
+    vodsReleased: released,
+  };
 }
 
 // Day 0: VODs that ended before the run started are not measured; the world gets going.
 sim.clock.advance(6 * HOUR);
-for (const v of sim.vods({ state: "ended", endedBefore: sim.clock.now() - HOUR })) seen.add(`${v.streamId}|${v.startTime}`);
+for (const v of sim.vods({ state: "ended", endedBefore: sim.clock.now() - HOUR }))
+  seen.add(`${v.streamId}|${v.startTime}`);
 const day1 = await runDay(Infinity);
 const scale = day1.vodsReleased / TWITCH_VODS_PER_DAY;
 const budgetPerStep = RATE * (STEP / 1000) * scale;
 const day2 = await runDay(budgetPerStep);
 
-interface Row { vods: number; requests: number; max: number }
+interface Row {
+  vods: number;
+  requests: number;
+  max: number;
+}
 function summarize(day: Map<string, VodTally>) {
   const by: Record<string, Row> = {};
   let onCdn = 0;
@@ -196,7 +282,14 @@ function summarize(day: Map<string, VodTally>) {
     if ((t.outcome === "found") !== t.onCdn && t.outcome !== "failed") wrongOutcome++;
     if (t.onCdn && t.outcome !== "found") {
       const v = t.truth;
-      const why = [v.hidden && "hidden", v.newStreamer && "new streamer", v.scattered && "scattered", v.migratedHere && "migrated", v.unconfiguredDomain && "unconfigured domain", v.variant !== "start" && v.variant]
+      const why = [
+        v.hidden && "hidden",
+        v.newStreamer && "new streamer",
+        v.scattered && "scattered",
+        v.migratedHere && "migrated",
+        v.unconfiguredDomain && "unconfigured domain",
+        v.variant !== "start" && v.variant,
+      ]
         .filter(Boolean)
         .join(", ");
       missed.set(why || "other", (missed.get(why || "other") ?? 0) + 1);
@@ -212,9 +305,17 @@ await http.close();
 await archives.stop();
 await sim.close();
 
-const row = (name: string, r: Row | undefined) => `| ${name} | ${r?.vods ?? 0} | ${r?.requests ?? 0} | ${r && r.vods ? (r.requests / r.vods).toFixed(2) : "–"} | ${r?.max ?? 0} |`;
+const row = (name: string, r: Row | undefined) =>
+  `| ${name} | ${r?.vods ?? 0} | ${r?.requests ?? 0} | ${r && r.vods ? (r.requests / r.vods).toFixed(2) : "–"} | ${r?.max ?? 0} |`;
 const table = (title: string, s: ReturnType<typeof summarize>) =>
-  [`| ${title} | VODs | requests | requests/VOD | max |`, "|---|---|---|---|---|", row("found", s.by.found), row("not found", s.by.not_found), row("failed", s.by.failed), row("live", s.by.live)].join("\n");
+  [
+    `| ${title} | VODs | requests | requests/VOD | max |`,
+    "|---|---|---|---|---|",
+    row("found", s.by.found),
+    row("not found", s.by.not_found),
+    row("failed", s.by.failed),
+    row("live", s.by.live),
+  ].join("\n");
 const vods2 = day2.vods.size;
 const found2 = s2.by.found?.vods ?? 0;
 const figures = {

@@ -49,7 +49,13 @@ const db = createDb(pool);
 const heaps: { day: number; heapMb: number; streamersInMemory: number; rows: number }[] = [];
 try {
   await runMigrations(db);
-  const knowledge = await DomainKnowledge.load(db, { halfLifeMs: 6 * 3_600_000, failureThreshold: 3, cooldownMs: 120_000, streamerCacheSize: CACHE, streamerCacheTtlMs: 10 * 60_000 });
+  const knowledge = await DomainKnowledge.load(db, {
+    halfLifeMs: 6 * 3_600_000,
+    failureThreshold: 3,
+    cooldownMs: 120_000,
+    streamerCacheSize: CACHE,
+    streamerCacheTtlMs: 10 * 60_000,
+  });
   // A skewed population: a few streamers stream daily, most rarely (one in `STREAMERS` draws by a power law).
   // mulberry32: seeded, so every run sees the same week.
   let seed = 1;
@@ -67,7 +73,14 @@ try {
       const ids = Array.from({ length: Math.min(BATCH, PER_DAY - done) }, streamer);
       await knowledge.warm(ids);
       for (const id of ids) {
-        if (next() < 0.7) knowledge.found(id, knowledge.streamerDomain(id) ?? DOMAINS[Number(id) % DOMAINS.length]!, "start", now, next() < 0.9);
+        if (next() < 0.7)
+          knowledge.found(
+            id,
+            knowledge.streamerDomain(id) ?? DOMAINS[Number(id) % DOMAINS.length]!,
+            "start",
+            now,
+            next() < 0.9,
+          );
         else knowledge.notFound(id, true, now);
       }
       await knowledge.flush(db);
@@ -76,11 +89,23 @@ try {
     const rows = await pool.query<{ n: number }>("select count(*)::int as n from cdn_streamer_domains");
     const heapMb = Math.round((process.memoryUsage().heapUsed / 1_048_576) * 10) / 10;
     heaps.push({ day, heapMb, streamersInMemory: knowledge.streamersKnown, rows: rows.rows[0]!.n });
-    console.log(`day ${day}: heap ${heapMb} MB, ${knowledge.streamersKnown} streamers in memory, ${rows.rows[0]!.n} in PostgreSQL (${Math.round((performance.now() - started) / 1000)} s)`);
+    console.log(
+      `day ${day}: heap ${heapMb} MB, ${knowledge.streamersKnown} streamers in memory, ${rows.rows[0]!.n} in PostgreSQL (${Math.round((performance.now() - started) / 1000)} s)`,
+    );
   }
 } finally {
   await pool.end();
   await admin(`drop database if exists ${name} with (force)`);
 }
 const growthDay3to7 = heaps.length >= 7 ? Math.round((heaps[6]!.heapMb - heaps[2]!.heapMb) * 10) / 10 : null;
-console.log(JSON.stringify({ bench: "fetcher-heap", days: DAYS, perDay: PER_DAY, streamers: STREAMERS, cache: CACHE, heaps, growthDay3to7Mb: growthDay3to7 }));
+console.log(
+  JSON.stringify({
+    bench: "fetcher-heap",
+    days: DAYS,
+    perDay: PER_DAY,
+    streamers: STREAMERS,
+    cache: CACHE,
+    heaps,
+    growthDay3to7Mb: growthDay3to7,
+  }),
+);

@@ -12,7 +12,12 @@ import { mergeSnapshots, upsertSnapshots } from "@vod/writer";
 import { benchEnv } from "./env.ts";
 
 const { values: args } = parseArgs({
-  options: { vods: { type: "string", default: "50000" }, sweeps: { type: "string", default: "12" }, fillfactors: { type: "string", default: "100,90,70,50" }, batch: { type: "string", default: "5000" } },
+  options: {
+    vods: { type: "string", default: "50000" },
+    sweeps: { type: "string", default: "12" },
+    fillfactors: { type: "string", default: "100,90,70,50" },
+    batch: { type: "string", default: "5000" },
+  },
 });
 const VODS = Number(args.vods);
 const SWEEPS = Number(args.sweeps);
@@ -74,7 +79,8 @@ export async function measure(fillfactor: number): Promise<HotFigures> {
     await pool.query(`alter table vods set (fillfactor = ${fillfactor})`);
     const write = async (sweep: number) => {
       const rows = mergeSnapshots(snapshots(sweep), 10);
-      for (let i = 0; i < rows.length; i += BATCH) await withTransaction(db, (tx) => upsertSnapshots(tx, rows.slice(i, i + BATCH)));
+      for (let i = 0; i < rows.length; i += BATCH)
+        await withTransaction(db, (tx) => upsertSnapshots(tx, rows.slice(i, i + BATCH)));
     };
     await write(0);
     const stat = async () => {
@@ -82,7 +88,9 @@ export async function measure(fillfactor: number): Promise<HotFigures> {
       try {
         await c.query("select pg_stat_force_next_flush()");
         await new Promise((r) => setTimeout(r, 1_100));
-        const r = await c.query<{ upd: string; hot: string }>("select n_tup_upd::text as upd, n_tup_hot_upd::text as hot from pg_stat_user_tables where relname = 'vods'");
+        const r = await c.query<{ upd: string; hot: string }>(
+          "select n_tup_upd::text as upd, n_tup_hot_upd::text as hot from pg_stat_user_tables where relname = 'vods'",
+        );
         return { upd: Number(r.rows[0]!.upd), hot: Number(r.rows[0]!.hot) };
       } finally {
         c.release();
@@ -93,7 +101,9 @@ export async function measure(fillfactor: number): Promise<HotFigures> {
     for (let s = 1; s <= SWEEPS; s++) await write(s);
     const seconds = (performance.now() - started) / 1000;
     const after = await stat();
-    const size = await pool.query<{ idx: string; tbl: string }>("select pg_indexes_size('vods')::text as idx, pg_table_size('vods')::text as tbl");
+    const size = await pool.query<{ idx: string; tbl: string }>(
+      "select pg_indexes_size('vods')::text as idx, pg_table_size('vods')::text as tbl",
+    );
     const updates = after.upd - before.upd;
     const hot = after.hot - before.hot;
     return {
@@ -117,7 +127,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   for (const ff of FILLFACTORS) {
     const f = await measure(ff);
     runs.push(f);
-    console.log(`fillfactor ${ff}: ${f.updates} updates, ${f.hot} HOT (${(f.hotShare * 100).toFixed(1)}%), indexes ${f.indexMb} MB, table ${f.tableMb} MB, ${f.secondsPerSweep} s a sweep`);
+    console.log(
+      `fillfactor ${ff}: ${f.updates} updates, ${f.hot} HOT (${(f.hotShare * 100).toFixed(1)}%), indexes ${f.indexMb} MB, table ${f.tableMb} MB, ${f.secondsPerSweep} s a sweep`,
+    );
   }
   console.log(JSON.stringify({ bench: "hot", vods: VODS, sweeps: SWEEPS, batch: BATCH, runs }));
 }

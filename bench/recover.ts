@@ -20,7 +20,15 @@ import { Agent, request } from "undici";
 import { cdnDomainHealth, cdnStreamerDomains, createDb, createPool, runMigrations, type Db } from "@vod/db";
 import { createGqlBatchClient, DEAD_VOD_DOMAINS, vodPath } from "@vod/twitch";
 import { recover, NotFound, type RecoverOptions } from "@vod/recover";
-import { onCdnAt, REALISTIC_CONFIGURED_DOMAINS, REALISTIC_DOMAINS, REALISTIC_RATES, startSimulator, UNCONFIGURED_DOMAIN, type VodTruth } from "@vod/twitch-sim";
+import {
+  onCdnAt,
+  REALISTIC_CONFIGURED_DOMAINS,
+  REALISTIC_DOMAINS,
+  REALISTIC_RATES,
+  startSimulator,
+  UNCONFIGURED_DOMAIN,
+  type VodTruth,
+} from "@vod/twitch-sim";
 import { benchEnv } from "./env.ts";
 
 const { values: args } = parseArgs({
@@ -39,15 +47,26 @@ const HOUR = 3_600_000;
 const started = performance.now();
 
 // ---- the world: a day and a half, so streamers have history and the 12 h window is full.
-const sim = await startSimulator({ seed: SEED, streams: STREAMS, world: "realistic", rates: REALISTIC_RATES, domains: REALISTIC_DOMAINS });
+const sim = await startSimulator({
+  seed: SEED,
+  streams: STREAMS,
+  world: "realistic",
+  rates: REALISTIC_RATES,
+  domains: REALISTIC_DOMAINS,
+});
 for (let h = 0; h < 30; h++) sim.clock.advance(HOUR);
 const now = sim.clock.now();
 
 // ---- the 200 VODs: ended 1–10 h ago (muted, listed if ever), reached 10 viewers.
-const candidates = sim.vods({ state: "ended", endedFrom: now - 10 * HOUR, endedBefore: now - HOUR }).filter((v) => v.peakViewers >= 10);
+const candidates = sim
+  .vods({ state: "ended", endedFrom: now - 10 * HOUR, endedBefore: now - HOUR })
+  .filter((v) => v.peakViewers >= 10);
 let seed = SEED * 2654435761;
 const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed / 2 ** 31);
-const shuffled = candidates.map((v) => ({ v, r: random() })).sort((a, b) => a.r - b.r).map((x) => x.v);
+const shuffled = candidates
+  .map((v) => ({ v, r: random() }))
+  .sort((a, b) => a.r - b.r)
+  .map((x) => x.v);
 const moved = (v: VodTruth) => v.scattered || v.migrated || v.unconfiguredDomain;
 const strata: [string, (v: VodTruth) => boolean, number][] = [
   ["hidden", (v) => v.hidden, 0.2],
@@ -81,15 +100,26 @@ const streamerRows = new Map<string, string>();
 for (const v of chosen) {
   const before = sim
     .vods({ login: v.login })
-    .filter((o) => !o.live && Date.parse(o.startTime) < Date.parse(v.startTime) && onCdnAt(o, Date.parse(o.endedAt!) + HOUR))
+    .filter(
+      (o) => !o.live && Date.parse(o.startTime) < Date.parse(v.startTime) && onCdnAt(o, Date.parse(o.endedAt!) + HOUR),
+    )
     .sort((a, b) => Date.parse(b.startTime) - Date.parse(a.startTime));
   if (before[0]) streamerRows.set(v.streamerId, before[0].domain);
 }
 if (streamerRows.size > 0) {
-  await db.insert(cdnStreamerDomains).values([...streamerRows].map(([id, domain]) => ({ streamerId: Number(id), domain, foundCount: 1, foundAt: new Date(now) })));
+  await db.insert(cdnStreamerDomains).values(
+    [...streamerRows].map(([id, domain]) => ({
+      streamerId: Number(id),
+      domain,
+      foundCount: 1,
+      foundAt: new Date(now),
+    })),
+  );
 }
 const scores = new Map<string, number>();
-for (const o of sim.vods({ state: "ended", endedFrom: now - 12 * HOUR, endedBefore: now - HOUR }).filter((o) => o.peakViewers >= 10 && onCdnAt(o, Date.parse(o.endedAt!) + HOUR))) {
+for (const o of sim
+  .vods({ state: "ended", endedFrom: now - 12 * HOUR, endedBefore: now - HOUR })
+  .filter((o) => o.peakViewers >= 10 && onCdnAt(o, Date.parse(o.endedAt!) + HOUR))) {
   scores.set(o.domain, (scores.get(o.domain) ?? 0) + 2 ** (-(now - Date.parse(o.endedAt!) - HOUR) / (6 * HOUR)));
 }
 await db.insert(cdnDomainHealth).values(
@@ -109,7 +139,15 @@ const baseOptions = (over: Partial<RecoverOptions>): RecoverOptions => ({
   scoreHalfLifeMs: 6 * HOUR,
   // The command's defaults but the budget: a VOD needing more than 500 requests would wait out the
   // 5-minute window, which changes its wall time, not its requests; the figures say how many would.
-  cdn: { concurrency: CONCURRENCY, budget: 1_000_000, windowMs: 5 * 60_000, connectTimeoutMs: 3_000, headersTimeoutMs: 5_000, bodyTimeoutMs: 10_000, requestTimeoutMs: 15_000 },
+  cdn: {
+    concurrency: CONCURRENCY,
+    budget: 1_000_000,
+    windowMs: 5 * 60_000,
+    connectTimeoutMs: 3_000,
+    headersTimeoutMs: 5_000,
+    bodyTimeoutMs: 10_000,
+    requestTimeoutMs: 15_000,
+  },
   db,
   gql: createGqlBatchClient({ endpoint: sim.gqlUrl, clientId: "bench", timeoutMs: 5_000 }),
   now: () => sim.clock.now(),
@@ -129,7 +167,12 @@ interface Tally {
   source: string;
 }
 
-async function pass(name: string, vods: readonly VodTruth[], precision: "minute" | "second", over: Partial<RecoverOptions>): Promise<Tally[]> {
+async function pass(
+  name: string,
+  vods: readonly VodTruth[],
+  precision: "minute" | "second",
+  over: Partial<RecoverOptions>,
+): Promise<Tally[]> {
   const out: Tally[] = [];
   const t0 = performance.now();
   for (const v of vods) {
@@ -150,7 +193,17 @@ async function pass(name: string, vods: readonly VodTruth[], precision: "minute"
     }
     const seconds = (performance.now() - t) / 1000;
     const onCdn = onCdnAt(v, sim.clock.now());
-    out.push({ v, onCdn, url, ambiguous, found: url !== null, falseHit: url !== null && url !== sim.playlistUrl(v), requests: sim.stats().cdn.requests, seconds, source });
+    out.push({
+      v,
+      onCdn,
+      url,
+      ambiguous,
+      found: url !== null,
+      falseHit: url !== null && url !== sim.playlistUrl(v),
+      requests: sim.stats().cdn.requests,
+      seconds,
+      source,
+    });
   }
   console.error(`${name}: ${vods.length} VODs in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   return out;
@@ -162,7 +215,11 @@ async function domainKnown(v: VodTruth): Promise<boolean> {
   const res = await fetch(sim.gqlUrl, {
     method: "POST",
     headers: { "content-type": "application/json", "Client-ID": "bench" },
-    body: JSON.stringify({ query: "query($l: String!) { user(login: $l) { videos(first: 1, type: ARCHIVE, sort: TIME) { edges { node { id } } } } }", variables: { l: v.login } }),
+    body: JSON.stringify({
+      query:
+        "query($l: String!) { user(login: $l) { videos(first: 1, type: ARCHIVE, sort: TIME) { edges { node { id } } } } }",
+      variables: { l: v.login },
+    }),
   });
   const body = (await res.json()) as { data?: { user?: { videos?: { edges?: unknown[] } } } };
   return (body.data?.user?.videos?.edges?.length ?? 0) > 0;
@@ -186,7 +243,9 @@ for (const v of chosen) {
   const startMs = Date.parse(v.startTime);
   const m = Math.floor((startMs - (startMs % 60_000)) / 1000);
   const urls: string[] = [];
-  for (let off = -30; off <= 59; off++) for (const d of BASE_DOMAINS) for (const q of ["chunked", "720p60"]) urls.push(sim.cdnBaseUrl(d) + vodPath(v.login, v.streamId, m + off, q));
+  for (let off = -30; off <= 59; off++)
+    for (const d of BASE_DOMAINS)
+      for (const q of ["chunked", "720p60"]) urls.push(sim.cdnBaseUrl(d) + vodPath(v.login, v.streamId, m + off, q));
   sim.resetStats();
   let found = false;
   let next = 0;
@@ -247,7 +306,8 @@ const line = (label: string, rows: Tally[]) => {
   const on = rows.filter((t) => t.onCdn);
   return `| ${label} | ${rows.length} | ${on.length} | ${on.filter((t) => t.found && !t.falseHit).length} | ${median(on.map((t) => t.requests)) ?? "–"} | ${Math.max(0, ...on.map((t) => t.requests))} | ${round(median(on.map((t) => t.seconds))) ?? "–"} |`;
 };
-const header = "| VODs | drawn | on the CDN | found | median requests | max requests | median s |\n|---|---|---|---|---|---|---|";
+const header =
+  "| VODs | drawn | on the CDN | found | median requests | max requests | median s |\n|---|---|---|---|---|---|---|";
 console.log(`
 ## Recover (npm run bench:recover -- --seed ${SEED} --streams ${STREAMS} --vods ${VODS})
 
@@ -258,10 +318,17 @@ from the last 12 h of hits. Requests counted by the simulator, one VOD at a time
 
 Minute precision, what the fetcher learned and GQL:
 ${header}
-${by(minute, (t) => stratumOf(t.v)).map(([k, rows]) => line(k, rows)).join("\n")}
+${by(minute, (t) => stratumOf(t.v))
+  .map(([k, rows]) => line(k, rows))
+  .join("\n")}
 ${line("all", minute)}
 
-By source (minute): ${by(minute.filter((t) => t.onCdn), (t) => t.source).map(([k, rows]) => `${k} ${rows.length} (median ${median(rows.map((t) => t.requests))} requests)`).join(", ")}.
+By source (minute): ${by(
+  minute.filter((t) => t.onCdn),
+  (t) => t.source,
+)
+  .map(([k, rows]) => `${k} ${rows.length} (median ${median(rows.map((t) => t.requests))} requests)`)
+  .join(", ")}.
 Ambiguous (two same-id restarts with seconds-field paths; the answer names this VOD among them): ${figures.ambiguous}.
 Exact seconds: median ${figures.medianRequestsExact} requests, max ${Math.max(0, ...exact.filter((t) => t.onCdn).map((t) => t.requests))}.
 Nothing known (no streamer domain, GQL down), ${unknown.length} VODs on the CDN: median ${figures.medianRequestsUnknown} requests, max ${Math.max(0, ...unknown.map((t) => t.requests))}, found ${unknown.filter((t) => t.found && !t.falseHit).length}.
@@ -272,7 +339,10 @@ Took ${((performance.now() - started) / 1000).toFixed(0)} s.
 `);
 const describeVod = (t: Tally) =>
   `${t.v.login} ${t.v.streamId} ${t.v.startTime} ${t.v.variant} on ${t.v.domain}${t.v.hidden ? " hidden" : ""}${moved(t.v) ? " moved" : ""}: ${t.found ? `found ${t.url}` : t.ambiguous ? "ambiguous (named among others)" : "not found"}, ${t.requests} requests`;
-for (const t of [...minute, ...exact, ...unknown].filter((t) => (t.onCdn && !t.found) || t.falseHit || (t.found && !t.onCdn))) console.error(`miss or false hit: ${describeVod(t)}`);
+for (const t of [...minute, ...exact, ...unknown].filter(
+  (t) => (t.onCdn && !t.found) || t.falseHit || (t.found && !t.onCdn),
+))
+  console.error(`miss or false hit: ${describeVod(t)}`);
 console.log(JSON.stringify(figures));
 
 async function freshDb(): Promise<{ db: Db; url: string; drop: () => Promise<void> }> {
@@ -299,4 +369,3 @@ async function freshDb(): Promise<{ db: Db; url: string; drop: () => Promise<voi
     },
   };
 }
-

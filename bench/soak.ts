@@ -64,7 +64,47 @@ if (!values["no-report"]) {
   console.log("wrote docs/soak.md and docs/soak.svg");
 }
 for (const g of checks) console.log(`${g.ok ? "met    " : "MISSED "} ${g.name}: ${g.detail}`);
-const { scale, simHours, instances, vods, onCdnWhenDue, archived, missed, early, truncated, duplicates, latencyP50Min, latencyP99Min, requestsPerVod, busiestSecond, limitPerSecond, maxDrainMin, rssMbMax, realMinutes } = result;
+const {
+  scale,
+  simHours,
+  instances,
+  vods,
+  onCdnWhenDue,
+  archived,
+  missed,
+  early,
+  truncated,
+  duplicates,
+  latencyP50Min,
+  latencyP99Min,
+  requestsPerVod,
+  busiestSecond,
+  limitPerSecond,
+  maxDrainMin,
+  rssMbMax,
+  realMinutes,
+} = result;
 if (values.json) console.log(JSON.stringify(result));
-console.log(JSON.stringify({ scale, simHours, instances, vods, onCdnWhenDue, archived, missed, early, truncated, duplicates, latencyP50Min, latencyP99Min, requestsPerVod, busiestSecond, limitPerSecond, maxDrainMin, rssMbMax, realMinutes }));
+console.log(
+  JSON.stringify({
+    scale,
+    simHours,
+    instances,
+    vods,
+    onCdnWhenDue,
+    archived,
+    missed,
+    early,
+    truncated,
+    duplicates,
+    latencyP50Min,
+    latencyP99Min,
+    requestsPerVod,
+    busiestSecond,
+    limitPerSecond,
+    maxDrainMin,
+    rssMbMax,
+    realMinutes,
+  }),
+);
 process.exit(checks.every((g) => g.ok) ? 0 : 1);

@@ -25,7 +25,9 @@ import { benchEnv } from "./env.ts";
 // The poller runs in this process: give it the node flags it runs with in production (its package.json).
 const pollerFlags = serviceNodeFlags(fileURLToPath(new URL("..", import.meta.url)), "services/live-poller/src/main.ts");
 if (!pollerFlags.every((f) => process.execArgv.includes(f))) {
-  const r = spawnSync(process.execPath, [...pollerFlags, ...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit" });
+  const r = spawnSync(process.execPath, [...pollerFlags, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: "inherit",
+  });
   process.exit(r.status ?? 1);
 }
 
@@ -52,7 +54,21 @@ const MIN = 10;
 // ---- the simulator, its own process ------------------------------------------------------------
 const simChild = spawn(
   process.execPath,
-  ["--import", "tsx", fileURLToPath(new URL("./sweep-sim.ts", import.meta.url)), "--streams", values.streams, "--seed", values.seed, "--latency-ms", String(latencyMs), "--track-min", String(TRACK), "--archive-min", String(MIN)],
+  [
+    "--import",
+    "tsx",
+    fileURLToPath(new URL("./sweep-sim.ts", import.meta.url)),
+    "--streams",
+    values.streams,
+    "--seed",
+    values.seed,
+    "--latency-ms",
+    String(latencyMs),
+    "--track-min",
+    String(TRACK),
+    "--archive-min",
+    String(MIN),
+  ],
   { stdio: ["pipe", "pipe", "inherit"] },
 );
 const lines = createInterface({ input: simChild.stdout })[Symbol.asyncIterator]();
@@ -111,7 +127,8 @@ const seenBySweep = new Map<string, Set<string>>();
 const recheckBySweep = new Map<string, { asked: number; published: number; unanswered: number }>();
 const hooks = {
   onPost: () => posts.push(performance.now()),
-  onSweep: (info: { sweepId: string; recheck: { asked: number; published: number; unanswered: number } }) => void recheckBySweep.set(info.sweepId, info.recheck),
+  onSweep: (info: { sweepId: string; recheck: { asked: number; published: number; unanswered: number } }) =>
+    void recheckBySweep.set(info.sweepId, info.recheck),
   onPublished: (event: { snapshots: StreamSnapshot[] } | { marker: SweepMarker }) => {
     if ("marker" in event) return void markers.push(event.marker);
     for (const s of event.snapshots) {
@@ -137,13 +154,16 @@ async function summarize(i: number) {
   // Where the misses sit: within a fifth of the threshold (a count that may have dipped under it
   // while its page was read) or well above it (skipped by drift).
   const missed = stable.filter((id) => !seen.has(id));
-  const nearThreshold = missed.filter((id) => Math.min(beginViewers.get(id) ?? 0, endViewers.get(id) ?? 0) < TRACK * 1.2).length;
+  const nearThreshold = missed.filter(
+    (id) => Math.min(beginViewers.get(id) ?? 0, endViewers.get(id) ?? 0) < TRACK * 1.2,
+  ).length;
   const bands = [5, 6, 8, 10, 20, 50, 100, Infinity];
   const missedByViewers: Record<string, number> = {};
   for (const id of missed) {
     const v = endViewers.get(id) ?? 0;
     const b = bands.findIndex((x, k) => v >= x && v < (bands[k + 1] as number));
-    const label = b < 0 ? "?" : bands[b + 1] === Infinity ? `${bands[b]}+` : `${bands[b]}-${(bands[b + 1] as number) - 1}`;
+    const label =
+      b < 0 ? "?" : bands[b + 1] === Infinity ? `${bands[b]}+` : `${bands[b]}-${(bands[b + 1] as number) - 1}`;
     missedByViewers[label] = (missedByViewers[label] ?? 0) + 1;
   }
   const from = boundaries[i]!.realStart;
@@ -155,7 +175,14 @@ async function summarize(i: number) {
   }
   const result = {
     sweep: i + 1,
-    kind: i === 0 ? (values.prefix ? "first (cursors saved by an earlier run)" : "first start (nothing saved)") : i === sweeps ? "after a restart" : "warm",
+    kind:
+      i === 0
+        ? values.prefix
+          ? "first (cursors saved by an earlier run)"
+          : "first start (nothing saved)"
+        : i === sweeps
+          ? "after a restart"
+          : "warm",
     streamsLive: begin.live,
     streamsAtOrAboveMin: begin.atOrAboveMin,
     streamsAtOrAboveTrack: begin.tracked.length,
@@ -216,7 +243,29 @@ simChild.stdin.write("quit\n");
 const results = await Promise.all(summaries);
 for (const r of results.slice(0, -1)) console.log(JSON.stringify(r));
 const last = results.at(-1)!;
-const { streamsLive, streamsAtOrAboveMin, streamsAtOrAboveTrack, seen, coverage, seconds, postsPerSecondMax, complete, rssMb } = last;
+const {
+  streamsLive,
+  streamsAtOrAboveMin,
+  streamsAtOrAboveTrack,
+  seen,
+  coverage,
+  seconds,
+  postsPerSecondMax,
+  complete,
+  rssMb,
+} = last;
 console.log(`last sweep: ${JSON.stringify(last)}`);
-console.log(JSON.stringify({ streamsLive, streamsAtOrAboveMin, streamsAtOrAboveTrack, seen, coverage, seconds, postsPerSecondMax, complete, rssMb }));
+console.log(
+  JSON.stringify({
+    streamsLive,
+    streamsAtOrAboveMin,
+    streamsAtOrAboveTrack,
+    seen,
+    coverage,
+    seconds,
+    postsPerSecondMax,
+    complete,
+    rssMb,
+  }),
+);
 process.exit(0);

@@ -56,7 +56,9 @@ async function freshDb(): Promise<{ url: string; drop: () => Promise<void> }> {
 }
 
 async function tableSize(db: Db): Promise<{ rows: number; mb: number }> {
-  const r = await db.execute<{ rows: number; bytes: string }>(sql`select count(*)::int as rows, pg_total_relation_size('vods')::text as bytes from vods`);
+  const r = await db.execute<{ rows: number; bytes: string }>(
+    sql`select count(*)::int as rows, pg_total_relation_size('vods')::text as bytes from vods`,
+  );
   return { rows: r.rows[0]!.rows, mb: Math.round(Number(r.rows[0]!.bytes) / 1_048_576) };
 }
 
@@ -68,9 +70,19 @@ async function upsertWithValues(db: Db, rows: SnapshotRow[]): Promise<void> {
         .insert(vods)
         .values(
           rows.slice(i, i + 4_000).map((r) => ({
-            streamId: Number(r.streamId), startTime: new Date(r.startTime), streamerId: Number(r.streamerId), login: r.login, title: r.title,
-            gameId: r.gameId, gameName: r.gameName, language: r.language, mature: r.mature, startFieldsSeenAt: new Date(r.startFieldsSeenAt),
-            maxViewers: r.maxViewers, firstSeen: new Date(r.firstSeen), lastSeen: new Date(r.lastSeen),
+            streamId: Number(r.streamId),
+            startTime: new Date(r.startTime),
+            streamerId: Number(r.streamerId),
+            login: r.login,
+            title: r.title,
+            gameId: r.gameId,
+            gameName: r.gameName,
+            language: r.language,
+            mature: r.mature,
+            startFieldsSeenAt: new Date(r.startFieldsSeenAt),
+            maxViewers: r.maxViewers,
+            firstSeen: new Date(r.firstSeen),
+            lastSeen: new Date(r.lastSeen),
           })),
         )
         .onConflictDoUpdate({
@@ -81,7 +93,9 @@ async function upsertWithValues(db: Db, rows: SnapshotRow[]): Promise<void> {
             lastSeen: sql.raw(`greatest(vods.last_seen, excluded.last_seen)`),
             updatedAt: sql`now()`,
           },
-          setWhere: sql.raw(`excluded.max_viewers > vods.max_viewers OR excluded.last_seen > vods.last_seen OR excluded.first_seen < vods.first_seen`),
+          setWhere: sql.raw(
+            `excluded.max_viewers > vods.max_viewers OR excluded.last_seen > vods.last_seen OR excluded.first_seen < vods.first_seen`,
+          ),
         });
     }
   });
@@ -105,14 +119,17 @@ async function main() {
       for (const kind of ["insert", "update"] as const) {
         const times: number[] = [];
         for (let round = 0; round < 5; round++) {
-          const base = kind === "insert" ? 20_000_000 + round * 100_000 + (name === "unnest" ? 0 : 1_000_000) : 10_000_000;
+          const base =
+            kind === "insert" ? 20_000_000 + round * 100_000 + (name === "unnest" ? 0 : 1_000_000) : 10_000_000;
           const rows = mergeSnapshots(snapshots(round + 1, base).slice(0, BATCH));
           const t = performance.now();
           await write(rows);
           times.push(performance.now() - t);
         }
         times.sort((a, b) => a - b);
-        micro.push(`| ${name} | ${kind} | ${BATCH} | ${times[2]!.toFixed(0)} ms | ${Math.round(BATCH / (times[2]! / 1000)).toLocaleString("en")} |`);
+        micro.push(
+          `| ${name} | ${kind} | ${BATCH} | ${times[2]!.toFixed(0)} ms | ${Math.round(BATCH / (times[2]! / 1000)).toLocaleString("en")} |`,
+        );
       }
     }
 
@@ -125,7 +142,8 @@ async function main() {
     const producer = await createProducer(kafka, log);
     for (let s = 0; s < SIGHTINGS; s++) {
       const all = snapshots(s + 10);
-      for (let i = 0; i < all.length; i += 10_000) await producer.send(catalog.streamSnapshots, all.slice(i, i + 10_000));
+      for (let i = 0; i < all.length; i += 10_000)
+        await producer.send(catalog.streamSnapshots, all.slice(i, i + 10_000));
     }
     const total = VODS * SIGHTINGS;
     let handled = 0;
@@ -133,7 +151,14 @@ async function main() {
     let fetches = 0;
     let firstAt = 0;
     let lastAt = 0;
-    const env = readEnv({ KAFKA_BROKERS: benchEnv.KAFKA_BROKERS.join(","), DATABASE_URL: database.url, TOPIC_PREFIX: prefix, GROUP_ID: `bench-writer-${tag}`, BATCH_MAX_MESSAGES: String(BATCH), LOG_LEVEL: "warn" });
+    const env = readEnv({
+      KAFKA_BROKERS: benchEnv.KAFKA_BROKERS.join(","),
+      DATABASE_URL: database.url,
+      TOPIC_PREFIX: prefix,
+      GROUP_ID: `bench-writer-${tag}`,
+      BATCH_MAX_MESSAGES: String(BATCH),
+      LOG_LEVEL: "warn",
+    });
     const started = performance.now();
     let done!: () => void;
     const finished = new Promise<void>((r) => (done = r));

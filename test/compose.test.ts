@@ -27,18 +27,26 @@ const serviceDirs = readdirSync(join(repoRoot, "services"), { withFileTypes: tru
 const profiles = ["twitch", "sim"];
 const active = (profile: string) => services.filter(([, s]) => !s.profiles || s.profiles.includes(profile));
 const runs = (s: ComposeService, dir: string) => (s.command ?? []).includes(`services/${dir}/src/main.ts`);
-const env = (s: ComposeService) => Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, String(v)]));
+const env = (s: ComposeService) =>
+  Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, String(v)]));
 
 describe("docker-compose.yml", () => {
   it.each(profiles)("runs every service in services/ exactly once under the %s profile", (profile) => {
     for (const dir of serviceDirs) {
-      expect(active(profile).filter(([, s]) => runs(s, dir)).map(([name]) => name), `${dir} under ${profile}`).toHaveLength(1);
+      expect(
+        active(profile)
+          .filter(([, s]) => runs(s, dir))
+          .map(([name]) => name),
+        `${dir} under ${profile}`,
+      ).toHaveLength(1);
     }
   });
 
   it("sets environment that each service's env.ts accepts, with no key the service does not know", async () => {
     for (const dir of serviceDirs) {
-      const { readEnv } = (await import(join(repoRoot, `services/${dir}/src/env.ts`))) as { readEnv: (e: Record<string, string>) => Record<string, unknown> };
+      const { readEnv } = (await import(join(repoRoot, `services/${dir}/src/env.ts`))) as {
+        readEnv: (e: Record<string, string>) => Record<string, unknown>;
+      };
       for (const [name, s] of services.filter(([, s]) => runs(s, dir))) {
         const given = env(s);
         const parsed = readEnv(given);
@@ -67,7 +75,9 @@ describe("docker-compose.yml", () => {
   });
 
   it.each(profiles)("publishes no host port twice under the %s profile", (profile) => {
-    const ports = active(profile).flatMap(([, s]) => s.ports ?? []).map((p) => p.split(":").slice(0, -1).join(":"));
+    const ports = active(profile)
+      .flatMap(([, s]) => s.ports ?? [])
+      .map((p) => p.split(":").slice(0, -1).join(":"));
     expect(ports.length).toBeGreaterThan(0);
     expect(new Set(ports).size).toBe(ports.length);
   });
@@ -77,10 +87,15 @@ describe("docker-compose.yml", () => {
       for (const [dep, { condition }] of Object.entries(s.depends_on ?? {})) {
         const target = compose.services[dep];
         expect(target, `${name} depends on missing ${dep}`).toBeDefined();
-        if (condition === "service_healthy") expect(target!.healthcheck, `${dep} needs a healthcheck for ${name}`).toBeDefined();
-        if (condition === "service_completed_successfully") expect(target!.restart, `${dep} must be a one-shot job`).toBeUndefined();
+        if (condition === "service_healthy")
+          expect(target!.healthcheck, `${dep} needs a healthcheck for ${name}`).toBeDefined();
+        if (condition === "service_completed_successfully")
+          expect(target!.restart, `${dep} must be a one-shot job`).toBeUndefined();
         for (const profile of s.profiles ?? profiles) {
-          expect(!target!.profiles || target!.profiles.includes(profile), `${name} (${profile}) waits on ${dep}, absent under ${profile}`).toBe(true);
+          expect(
+            !target!.profiles || target!.profiles.includes(profile),
+            `${name} (${profile}) waits on ${dep}, absent under ${profile}`,
+          ).toBe(true);
         }
       }
     }
@@ -89,7 +104,11 @@ describe("docker-compose.yml", () => {
   it("names only topics of the catalog, with one topic prefix for every service", () => {
     const catalog = Object.values(createCatalog()).flatMap((t) => [t.name, dlqName(t.name)]);
     for (const topic of source.match(/\btwitch\.[a-z0-9.-]+/g) ?? []) expect(catalog).toContain(topic);
-    const prefixes = new Set(services.filter(([, s]) => s.command?.some((a) => a.startsWith("services/"))).map(([, s]) => env(s).TOPIC_PREFIX ?? ""));
+    const prefixes = new Set(
+      services
+        .filter(([, s]) => s.command?.some((a) => a.startsWith("services/")))
+        .map(([, s]) => env(s).TOPIC_PREFIX ?? ""),
+    );
     expect(prefixes.size).toBe(1);
   });
 

@@ -3,7 +3,18 @@
 // decide all ends first, then release each ended VOD once, in release-time order.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { scaledClock } from "@vod/clock";
-import { createCatalog, createKafka, createProducer, createTopics, snapshotsPerPartition, sweepMarkers, type StreamSnapshot, type SweepMarker, type TypedProducer, type VodFetchRequest } from "@vod/kafka";
+import {
+  createCatalog,
+  createKafka,
+  createProducer,
+  createTopics,
+  snapshotsPerPartition,
+  sweepMarkers,
+  type StreamSnapshot,
+  type SweepMarker,
+  type TypedProducer,
+  type VodFetchRequest,
+} from "@vod/kafka";
 import { testLog, uniqueName } from "@vod/testing";
 import { start as startDelay, readEnv as delayEnv, type StartedDelay } from "../services/delay/src/index.ts";
 import { readAll, until } from "../services/delay/src/__fixtures__/harness.ts";
@@ -22,8 +33,14 @@ let releases: { value: VodFetchRequest; partition: number; offset: bigint; at: n
 const sessions: Record<string, [number, number, number][]> = {
   "11": [[T0 - 60 * MIN, 0, 2]], // last seen 12:10 → 13:10
   "12": [[T0 - 60 * MIN, 0, 11]], // last seen 12:55:01 → 14:10
-  "13": [[T0 - 60 * MIN, 0, 1], [T0 + 9 * MIN, 2, 5]], // restart: two VODs, both → 13:10
-  "14": [[T0 - 60 * MIN, 0, 11], [T0 + 59 * MIN, 12, 17]], // restart decided at 13:00, due 14:10; new one stays live
+  "13": [
+    [T0 - 60 * MIN, 0, 1],
+    [T0 + 9 * MIN, 2, 5],
+  ], // restart: two VODs, both → 13:10
+  "14": [
+    [T0 - 60 * MIN, 0, 11],
+    [T0 + 59 * MIN, 12, 17],
+  ], // restart decided at 13:00, due 14:10; new one stays live
   "15": [[T0 - 60 * MIN, 0, 10]], // absent from 13:05's sweep on, decided later than 14's end, due 13:10
   "16": [[T0 - 60 * MIN, 0, 17]], // live to the end
 };
@@ -44,22 +61,58 @@ beforeAll(async () => {
         if (i < from || i > to) continue;
         count++;
         snapshots.push({
-          v: 1, sweepId: `sw${i}`, observedAt: iso(at + 1000), streamId: `4${streamer}`, startTime: iso(start), streamerId: streamer,
-          login: `l${streamer}`, viewers: 50 + i, title: null, gameId: null, gameName: null, language: null, mature: null,
+          v: 1,
+          sweepId: `sw${i}`,
+          observedAt: iso(at + 1000),
+          streamId: `4${streamer}`,
+          startTime: iso(start),
+          streamerId: streamer,
+          login: `l${streamer}`,
+          viewers: 50 + i,
+          title: null,
+          gameId: null,
+          gameName: null,
+          language: null,
+          mature: null,
         });
       }
     }
     const complete = i !== INCOMPLETE;
-    markers.push(...sweepMarkers({ sweepId: `sw${i}`, startedAt: iso(at), finishedAt: iso(at + 2000), complete, reason: complete ? null : "gql timeout", count }, snapshotsPerPartition(snapshots.slice(before))));
+    markers.push(
+      ...sweepMarkers(
+        {
+          sweepId: `sw${i}`,
+          startedAt: iso(at),
+          finishedAt: iso(at + 2000),
+          complete,
+          reason: complete ? null : "gql timeout",
+          count,
+        },
+        snapshotsPerPartition(snapshots.slice(before)),
+      ),
+    );
   }
   await producer.send(catalog.sweeps, markers);
   await producer.send(catalog.streamSnapshots, snapshots);
 
   const clock = scaledClock({ originMs: Date.parse("2025-01-06T15:00:00.000Z"), realOriginMs: Date.now(), speed: 1 });
-  const env = delayEnv({ KAFKA_BROKERS: inject("kafkaBrokers").join(","), TOPIC_PREFIX: prefix, GROUP_ID: uniqueName("delay"), OPS_PORT: "0", LOG_LEVEL: "silent", BATCH_MAX_MESSAGES: "1", RELEASE_POLL: "20ms" });
+  const env = delayEnv({
+    KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+    TOPIC_PREFIX: prefix,
+    GROUP_ID: uniqueName("delay"),
+    OPS_PORT: "0",
+    LOG_LEVEL: "silent",
+    BATCH_MAX_MESSAGES: "1",
+    RELEASE_POLL: "20ms",
+  });
   delay = await startDelay(env, testLog, clock);
   const read = async () =>
-    (releases = (await readAll(kafka, catalog.vodFetchRequests.name, testLog)).map((r) => ({ value: r.value as VodFetchRequest, partition: r.partition, offset: BigInt(r.offset), at: r.timestamp })));
+    (releases = (await readAll(kafka, catalog.vodFetchRequests.name, testLog)).map((r) => ({
+      value: r.value as VodFetchRequest,
+      partition: r.partition,
+      offset: BigInt(r.offset),
+      at: r.timestamp,
+    })));
   await until(async () => (await read()).length >= 6, 60_000, "six releases");
   // Nothing more may follow.
   await new Promise((r) => setTimeout(r, 1_500));
@@ -73,8 +126,17 @@ afterAll(async () => {
 
 describe("delay after a backlog", () => {
   it("releases each ended VOD once with the right release time", () => {
-    const got = releases.map((r) => `${r.value.streamerId}@${r.value.startTime.slice(11, 16)}→${r.value.releaseAt.slice(11, 16)}`).sort();
-    expect(got).toEqual(["11@11:00→13:10", "12@11:00→14:10", "13@11:00→13:10", "13@12:09→13:10", "14@11:00→14:10", "15@11:00→13:10"]);
+    const got = releases
+      .map((r) => `${r.value.streamerId}@${r.value.startTime.slice(11, 16)}→${r.value.releaseAt.slice(11, 16)}`)
+      .sort();
+    expect(got).toEqual([
+      "11@11:00→13:10",
+      "12@11:00→14:10",
+      "13@11:00→13:10",
+      "13@12:09→13:10",
+      "14@11:00→14:10",
+      "15@11:00→13:10",
+    ]);
     expect(delay.delay.counters().sweepsAbandoned).toBe(0);
   });
 
@@ -82,7 +144,10 @@ describe("delay after a backlog", () => {
   // them), so the order holds within a partition, not across partitions.
   it("goes out in release-time order within each partition", () => {
     for (const p of new Set(releases.map((r) => r.partition))) {
-      const times = releases.filter((r) => r.partition === p).sort((a, b) => Number(a.offset - b.offset)).map((r) => r.value.releaseAt);
+      const times = releases
+        .filter((r) => r.partition === p)
+        .sort((a, b) => Number(a.offset - b.offset))
+        .map((r) => r.value.releaseAt);
       expect(times).toEqual([...times].sort());
     }
     expect(delay.delay.counters().endedRestart).toBe(2);

@@ -2,18 +2,43 @@
 // mute runs every 10m, gap 1m, margin 2m): sweeps are published by the test, and the test plays the
 // fetcher for one VOD, answering its first release with `live` (a playlist without #EXT-X-ENDLIST).
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createCatalog, createFencedProducer, createKafka, createProducer, createTopics, snapshotsPerPartition, sweepMarkers, type FencedProducer, type StreamSnapshot, type TypedProducer, type VodFetchRequest, type VodFetchResult } from "@vod/kafka";
+import {
+  createCatalog,
+  createFencedProducer,
+  createKafka,
+  createProducer,
+  createTopics,
+  snapshotsPerPartition,
+  sweepMarkers,
+  type FencedProducer,
+  type StreamSnapshot,
+  type TypedProducer,
+  type VodFetchRequest,
+  type VodFetchResult,
+} from "@vod/kafka";
 import { createRegistry, startOpsServer } from "@vod/service";
 import { testLog, uniqueName } from "@vod/testing";
 import { scaledClock } from "@vod/clock";
-import { start as startDelay, readEnv as delayEnv, releaseTime, type StartedDelay } from "../services/delay/src/index.ts";
+import {
+  start as startDelay,
+  readEnv as delayEnv,
+  releaseTime,
+  type StartedDelay,
+} from "../services/delay/src/index.ts";
 import { startDelay as runDelay } from "../services/delay/src/delay.ts";
-import { readAll, sharedClock, until, untilClock, type SharedClock } from "../services/delay/src/__fixtures__/harness.ts";
+import {
+  readAll,
+  sharedClock,
+  until,
+  untilClock,
+  type SharedClock,
+} from "../services/delay/src/__fixtures__/harness.ts";
 
 const MIN = 60_000;
 const timing = { muteIntervalMs: 10 * MIN, muteMinGapMs: 1 * MIN, muteMarginMs: 2 * MIN };
 const iso = (t: number) => new Date(t).toISOString();
-const kafka = () => createKafka({ brokers: inject("kafkaBrokers"), clientId: "delay-end-certainty-test", log: testLog });
+const kafka = () =>
+  createKafka({ brokers: inject("kafkaBrokers"), clientId: "delay-end-certainty-test", log: testLog });
 
 /** Viewers per sweep (sweep i at 12:00 + i min); absent from the list: not in that sweep. */
 const streams: Record<string, { login: string; viewers: (i: number) => number | undefined }> = {
@@ -50,10 +75,20 @@ describe("delay: two thresholds and live fetch results (broker, compressed clock
     producer = await createProducer(k, testLog);
     delay = await startDelay(
       delayEnv({
-        KAFKA_BROKERS: inject("kafkaBrokers").join(","), TOPIC_PREFIX: prefix, GROUP_ID: uniqueName("delay"), OPS_PORT: "0", LOG_LEVEL: "silent",
-        END_AFTER: "3m", MUTE_INTERVAL: "10m", MUTE_MIN_GAP: "1m", MUTE_MARGIN: "2m", RELEASE_POLL: "50ms", ...shared.env,
+        KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+        TOPIC_PREFIX: prefix,
+        GROUP_ID: uniqueName("delay"),
+        OPS_PORT: "0",
+        LOG_LEVEL: "silent",
+        END_AFTER: "3m",
+        MUTE_INTERVAL: "10m",
+        MUTE_MIN_GAP: "1m",
+        MUTE_MARGIN: "2m",
+        RELEASE_POLL: "50ms",
+        ...shared.env,
       }),
-      testLog, shared.clock,
+      testLog,
+      shared.clock,
     );
     // The fetcher's part for streamer 4: its first release answered live, twice (a redelivery).
     const fetcher = k.consumer({ groupId: uniqueName("fake-fetcher") });
@@ -64,7 +99,14 @@ describe("delay: two thresholds and live fetch results (broker, compressed clock
         const request = JSON.parse(message.value!.toString("utf8")) as VodFetchRequest;
         if (request.streamerId !== "4" || liveResults.length > 0) return;
         const { releaseAt: _releaseAt, restart: _restart, ...sightings } = request;
-        const result: VodFetchResult = { ...sightings, outcome: "live", fetchedAt: iso(shared.clock.now()), requests: 1, found: null, error: null };
+        const result: VodFetchResult = {
+          ...sightings,
+          outcome: "live",
+          fetchedAt: iso(shared.clock.now()),
+          requests: 1,
+          found: null,
+          error: null,
+        };
         liveResults.push(result);
         await producer.send(catalog.vodFetchResults, [result, result]);
       },
@@ -77,19 +119,46 @@ describe("delay: two thresholds and live fetch results (broker, compressed clock
         const viewers = s.viewers(i);
         if (viewers === undefined) continue;
         batch.push({
-          v: 1, sweepId: `sw${i}`, observedAt: iso(at + 100), streamId: `6${streamer}`, startTime: start(streamer), streamerId: streamer,
-          login: s.login, viewers, title: null, gameId: null, gameName: null, language: null, mature: null,
+          v: 1,
+          sweepId: `sw${i}`,
+          observedAt: iso(at + 100),
+          streamId: `6${streamer}`,
+          startTime: start(streamer),
+          streamerId: streamer,
+          login: s.login,
+          viewers,
+          title: null,
+          gameId: null,
+          gameName: null,
+          language: null,
+          mature: null,
         });
       }
       if (batch.length > 0) await producer.send(catalog.streamSnapshots, batch);
       snapshots.push(...batch);
-      await producer.send(catalog.sweeps, sweepMarkers({ sweepId: `sw${i}`, startedAt: iso(at), finishedAt: iso(at + 200), complete: true, reason: null, count: batch.length }, snapshotsPerPartition(batch)));
+      await producer.send(
+        catalog.sweeps,
+        sweepMarkers(
+          {
+            sweepId: `sw${i}`,
+            startedAt: iso(at),
+            finishedAt: iso(at + 200),
+            complete: true,
+            reason: null,
+            count: batch.length,
+          },
+          snapshotsPerPartition(batch),
+        ),
+      );
     }
     await untilClock(shared, t0 + (SWEEPS + 1) * MIN);
     await fetcher.disconnect();
     counters = delay.delay.counters();
     await delay.close();
-    releases = (await readAll(k, catalog.vodFetchRequests.name, testLog)).map((r) => ({ value: r.value as VodFetchRequest, at: shared.at(r.timestamp) }));
+    releases = (await readAll(k, catalog.vodFetchRequests.name, testLog)).map((r) => ({
+      value: r.value as VodFetchRequest,
+      at: shared.at(r.timestamp),
+    }));
     state = (await readAll(k, catalog.delayState.name, testLog)).map((r) => ({ key: r.key, value: r.value }));
   }, 120_000);
 
@@ -157,8 +226,13 @@ describe("delay: a release loop that keeps failing", () => {
     // The VOD below ends with the second sweep and is due at 13:10, a few seconds after the start.
     const clock = scaledClock({ originMs: T + 69 * MIN + 54_000, realOriginMs: Date.now(), speed: 1 });
     const env = delayEnv({
-      KAFKA_BROKERS: inject("kafkaBrokers").join(","), TOPIC_PREFIX: prefix, GROUP_ID: uniqueName("delay"), LOG_LEVEL: "silent",
-      RELEASE_POLL: "20ms", RELEASE_FAILURE_LIMIT: "1s", MAX_ORDER_WAIT: "0",
+      KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+      TOPIC_PREFIX: prefix,
+      GROUP_ID: uniqueName("delay"),
+      LOG_LEVEL: "silent",
+      RELEASE_POLL: "20ms",
+      RELEASE_FAILURE_LIMIT: "1s",
+      MAX_ORDER_WAIT: "0",
     });
     const fatal: string[] = [];
     const registry = createRegistry("delay");
@@ -175,20 +249,60 @@ describe("delay: a release loop that keeps failing", () => {
         disconnect: () => real.disconnect(),
       };
     };
-    const delay = await runDelay(env, { kafka: k, producer: own, clock, log: testLog, registry, onFatal: (reason) => fatal.push(reason), releaser });
+    const delay = await runDelay(env, {
+      kafka: k,
+      producer: own,
+      clock,
+      log: testLog,
+      registry,
+      onFatal: (reason) => fatal.push(reason),
+      releaser,
+    });
     const ops = await startOpsServer({ port: 0, log: testLog, registry, checks: { consumer: () => delay.healthy() } });
     try {
       expect((await fetch(`${ops.url}/healthz`)).status).toBe(200);
-      await feeder.send(catalog.streamSnapshots, [{
-        v: 1, sweepId: "a", observedAt: iso(T + 1000), streamId: "81", startTime: iso(T - 60 * MIN), streamerId: "8", login: "l8",
-        viewers: 50, title: null, gameId: null, gameName: null, language: null, mature: null,
-      }]);
+      await feeder.send(catalog.streamSnapshots, [
+        {
+          v: 1,
+          sweepId: "a",
+          observedAt: iso(T + 1000),
+          streamId: "81",
+          startTime: iso(T - 60 * MIN),
+          streamerId: "8",
+          login: "l8",
+          viewers: 50,
+          title: null,
+          gameId: null,
+          gameName: null,
+          language: null,
+          mature: null,
+        },
+      ]);
       await feeder.send(catalog.sweeps, [
-        ...sweepMarkers({ sweepId: "a", startedAt: iso(T), finishedAt: iso(T + 2000), complete: true, reason: null, count: 1 }, snapshotsPerPartition([{ streamerId: "8" }])),
-        ...sweepMarkers({ sweepId: "b", startedAt: iso(T + 20 * MIN), finishedAt: iso(T + 20 * MIN + 2000), complete: true, reason: null, count: 0 }, snapshotsPerPartition([])),
+        ...sweepMarkers(
+          { sweepId: "a", startedAt: iso(T), finishedAt: iso(T + 2000), complete: true, reason: null, count: 1 },
+          snapshotsPerPartition([{ streamerId: "8" }]),
+        ),
+        ...sweepMarkers(
+          {
+            sweepId: "b",
+            startedAt: iso(T + 20 * MIN),
+            finishedAt: iso(T + 20 * MIN + 2000),
+            complete: true,
+            reason: null,
+            count: 0,
+          },
+          snapshotsPerPartition([]),
+        ),
       ]);
       const trackers = () => [...delay.trackers().values()];
-      await until(() => trackers().some((t) => [...t.vods.values()].some((v) => v.status === "ended")) && trackers().every((t) => t.dirtyCount === 0), 20_000, "VOD ended");
+      await until(
+        () =>
+          trackers().some((t) => [...t.vods.values()].some((v) => v.status === "ended")) &&
+          trackers().every((t) => t.dirtyCount === 0),
+        20_000,
+        "VOD ended",
+      );
       expect(clock.now()).toBeLessThan(T + 70 * MIN);
       // Then the broker is out of reach: the due release cannot be sent.
       broken = true;

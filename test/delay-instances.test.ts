@@ -8,8 +8,22 @@ import { AssignerProtocol } from "kafkajs";
 import { createKafka, type VodFetchRequest } from "@vod/kafka";
 import { testLog, uniqueName } from "@vod/testing";
 import type { Simulator } from "@vod/twitch-sim";
-import { start as startDelay, readEnv as delayEnv, releaseTime, type StartedDelay } from "../services/delay/src/index.ts";
-import { readAll, sharedClock, simulatorOn, spawnService, until, untilClock, type Child, type SharedClock } from "../services/delay/src/__fixtures__/harness.ts";
+import {
+  start as startDelay,
+  readEnv as delayEnv,
+  releaseTime,
+  type StartedDelay,
+} from "../services/delay/src/index.ts";
+import {
+  readAll,
+  sharedClock,
+  simulatorOn,
+  spawnService,
+  until,
+  untilClock,
+  type Child,
+  type SharedClock,
+} from "../services/delay/src/__fixtures__/harness.ts";
 import { start as startPoller, readEnv as pollerEnv, type StartedPoller } from "../services/live-poller/src/index.ts";
 
 const MIN = 60_000;
@@ -27,7 +41,10 @@ const groupB = uniqueName("delay-b");
 const kafka = () => createKafka({ brokers: inject("kafkaBrokers"), clientId: "delay-instances-test", log: testLog });
 type Release = { value: VodFetchRequest; at: number };
 const releasesOf = async (prefix: string): Promise<Release[]> =>
-  (await readAll(kafka(), `${prefix}twitch.vod-fetch-requests`, testLog)).map((r) => ({ value: r.value as VodFetchRequest, at: shared.at(r.timestamp) }));
+  (await readAll(kafka(), `${prefix}twitch.vod-fetch-requests`, testLog)).map((r) => ({
+    value: r.value as VodFetchRequest,
+    at: shared.at(r.timestamp),
+  }));
 const keyOf = (v: { streamId: string; startTime: string }) => `${v.streamId}@${v.startTime}`;
 
 // 30 streamers, so every partition holds some; ends spread over the whole run, two same-id restarts, two stay live.
@@ -37,7 +54,10 @@ const streamers = Array.from({ length: 30 }, (_, i) => ({
   viewers: 900 - i * 20,
   sessions:
     i % 15 === 10
-      ? [{ start: "+0s", duration: "2m" }, { start: "+2m20s", duration: "5m", sameStreamId: true }]
+      ? [
+          { start: "+0s", duration: "2m" },
+          { start: "+2m20s", duration: "5m", sameStreamId: true },
+        ]
       : i % 15 === 11
         ? [{ start: "+0s" }]
         : [{ start: "+0s", duration: `${40 + i * 23}s` }],
@@ -52,7 +72,15 @@ async function members(): Promise<{ state: string; partitions: number[][] }> {
     const g = groups[0]!;
     return {
       state: g.state,
-      partitions: g.members.map((m) => (AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[`${prefixB}twitch.stream-snapshots`] ?? []).slice().sort()),
+      partitions: g.members.map((m) =>
+        (
+          AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[
+            `${prefixB}twitch.stream-snapshots`
+          ] ?? []
+        )
+          .slice()
+          .sort(),
+      ),
     };
   } finally {
     await admin.disconnect();
@@ -61,7 +89,11 @@ async function members(): Promise<{ state: string; partitions: number[][] }> {
 let lastSettled: number[][] = [];
 const settledWith = (n: number) => async () => {
   const m = await members();
-  const settled = m.state === "Stable" && m.partitions.length === n && m.partitions.every((p) => p.length > 0) && m.partitions.flat().length === 6;
+  const settled =
+    m.state === "Stable" &&
+    m.partitions.length === n &&
+    m.partitions.every((p) => p.length > 0) &&
+    m.partitions.flat().length === 6;
   if (settled) lastSettled = m.partitions;
   return settled;
 };
@@ -77,8 +109,19 @@ beforeAll(async () => {
   sim = await simulatorOn(shared, { streams: 0, streamers });
   const common = { KAFKA_BROKERS: inject("kafkaBrokers").join(","), OPS_PORT: "0", LOG_LEVEL: "silent", ...shared.env };
   const pollerCommon = { ...common, GQL_ENDPOINT: sim.gqlUrl, SWEEP_INTERVAL: "1m", GQL_RATE: "50" };
-  delayA = await startDelay(delayEnv({ ...common, ...periods, TOPIC_PREFIX: prefixA, GROUP_ID: uniqueName("delay-a") }), testLog, shared.clock);
-  const envB = { ...common, ...periods, TOPIC_PREFIX: prefixB, GROUP_ID: groupB, LOG_LEVEL: "warn", SESSION_TIMEOUT: "6s" };
+  delayA = await startDelay(
+    delayEnv({ ...common, ...periods, TOPIC_PREFIX: prefixA, GROUP_ID: uniqueName("delay-a") }),
+    testLog,
+    shared.clock,
+  );
+  const envB = {
+    ...common,
+    ...periods,
+    TOPIC_PREFIX: prefixB,
+    GROUP_ID: groupB,
+    LOG_LEVEL: "warn",
+    SESSION_TIMEOUT: "6s",
+  };
   const spawn = () => {
     const c = spawnService("delay", envB);
     instances.push(c);

@@ -5,8 +5,22 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createKafka, type VodFetchRequest } from "@vod/kafka";
 import { testLog, uniqueName } from "@vod/testing";
 import type { Simulator } from "@vod/twitch-sim";
-import { start as startDelay, readEnv as delayEnv, releaseTime, type StartedDelay } from "../services/delay/src/index.ts";
-import { readAll, sharedClock, simulatorOn, spawnService, until, untilClock, type Child, type SharedClock } from "../services/delay/src/__fixtures__/harness.ts";
+import {
+  start as startDelay,
+  readEnv as delayEnv,
+  releaseTime,
+  type StartedDelay,
+} from "../services/delay/src/index.ts";
+import {
+  readAll,
+  sharedClock,
+  simulatorOn,
+  spawnService,
+  until,
+  untilClock,
+  type Child,
+  type SharedClock,
+} from "../services/delay/src/__fixtures__/harness.ts";
 import { start as startPoller, readEnv as pollerEnv, type StartedPoller } from "../services/live-poller/src/index.ts";
 
 const MIN = 60_000;
@@ -24,7 +38,10 @@ const groupB = uniqueName("delay-b");
 const kafka = () => createKafka({ brokers: inject("kafkaBrokers"), clientId: "delay-kill-test", log: testLog });
 type Release = { value: VodFetchRequest; at: number };
 const releasesOf = async (prefix: string): Promise<Release[]> =>
-  (await readAll(kafka(), `${prefix}twitch.vod-fetch-requests`, testLog)).map((r) => ({ value: r.value as VodFetchRequest, at: shared.at(r.timestamp) }));
+  (await readAll(kafka(), `${prefix}twitch.vod-fetch-requests`, testLog)).map((r) => ({
+    value: r.value as VodFetchRequest,
+    at: shared.at(r.timestamp),
+  }));
 const keyOf = (v: { streamId: string; startTime: string }) => `${v.streamId}@${v.startTime}`;
 
 const streamers = Array.from({ length: 12 }, (_, i) => ({
@@ -34,7 +51,10 @@ const streamers = Array.from({ length: 12 }, (_, i) => ({
   // Ends spread over the run; s_10 restarts under the same stream id; s_11 stays live.
   sessions:
     i === 10
-      ? [{ start: "+0s", duration: "2m" }, { start: "+2m20s", duration: "4m", sameStreamId: true }]
+      ? [
+          { start: "+0s", duration: "2m" },
+          { start: "+2m20s", duration: "4m", sameStreamId: true },
+        ]
       : i === 11
         ? [{ start: "+0s" }]
         : [{ start: "+0s", duration: `${60 + i * 35}s` }],
@@ -50,8 +70,19 @@ beforeAll(async () => {
   sim = await simulatorOn(shared, { streams: 0, streamers });
   const common = { KAFKA_BROKERS: inject("kafkaBrokers").join(","), OPS_PORT: "0", LOG_LEVEL: "silent", ...shared.env };
   const pollerCommon = { ...common, GQL_ENDPOINT: sim.gqlUrl, SWEEP_INTERVAL: "1m", GQL_RATE: "50" };
-  delayA = await startDelay(delayEnv({ ...common, ...periods, TOPIC_PREFIX: prefixA, GROUP_ID: uniqueName("delay-a") }), testLog, shared.clock);
-  const envB = { ...common, ...periods, TOPIC_PREFIX: prefixB, GROUP_ID: groupB, LOG_LEVEL: "warn", SESSION_TIMEOUT: "6s" };
+  delayA = await startDelay(
+    delayEnv({ ...common, ...periods, TOPIC_PREFIX: prefixA, GROUP_ID: uniqueName("delay-a") }),
+    testLog,
+    shared.clock,
+  );
+  const envB = {
+    ...common,
+    ...periods,
+    TOPIC_PREFIX: prefixB,
+    GROUP_ID: groupB,
+    LOG_LEVEL: "warn",
+    SESSION_TIMEOUT: "6s",
+  };
   delayB = spawnService("delay", envB);
   pollers.push(await startPoller(pollerEnv({ ...pollerCommon, TOPIC_PREFIX: prefixA }), testLog, shared.clock));
   pollers.push(await startPoller(pollerEnv({ ...pollerCommon, TOPIC_PREFIX: prefixB }), testLog, shared.clock));
@@ -73,7 +104,17 @@ beforeAll(async () => {
   a = await releasesOf(prefixA);
   // A restarted delay restores its partitions once the group has given them to it (after the dead
   // member's session), so under load it may take a while to catch up.
-  await until(async () => (b = await releasesOf(prefixB)).length >= a.length, 60_000, "B catching up").catch((e: unknown) => { console.log(JSON.stringify({ a: a.map((r) => [r.value.login, r.value.startTime, r.value.releaseAt]), b: b.map((r) => [r.value.login, r.value.startTime, r.value.releaseAt]) })); throw e; });
+  await until(async () => (b = await releasesOf(prefixB)).length >= a.length, 60_000, "B catching up").catch(
+    (e: unknown) => {
+      console.log(
+        JSON.stringify({
+          a: a.map((r) => [r.value.login, r.value.startTime, r.value.releaseAt]),
+          b: b.map((r) => [r.value.login, r.value.startTime, r.value.releaseAt]),
+        }),
+      );
+      throw e;
+    },
+  );
 }, 180_000);
 
 afterAll(async () => {

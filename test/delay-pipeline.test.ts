@@ -1,11 +1,29 @@
 // The live-poller and delay against the simulator and the real broker, on a clock 30 times faster than
 // real time and shorter periods (sweep 1m, end after 3m, mute runs every 10m, gap 1m, margin 2m).
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createKafka, partitionOf, STREAM_PARTITIONS, type StreamSnapshot, type SweepMarkerV2, type VodFetchRequest } from "@vod/kafka";
+import {
+  createKafka,
+  partitionOf,
+  STREAM_PARTITIONS,
+  type StreamSnapshot,
+  type SweepMarkerV2,
+  type VodFetchRequest,
+} from "@vod/kafka";
 import { testLog, uniqueName } from "@vod/testing";
 import type { Simulator } from "@vod/twitch-sim";
-import { start as startDelay, readEnv as delayEnv, releaseTime, type StartedDelay } from "../services/delay/src/index.ts";
-import { readAll, sharedClock, simulatorOn, untilClock, type SharedClock } from "../services/delay/src/__fixtures__/harness.ts";
+import {
+  start as startDelay,
+  readEnv as delayEnv,
+  releaseTime,
+  type StartedDelay,
+} from "../services/delay/src/index.ts";
+import {
+  readAll,
+  sharedClock,
+  simulatorOn,
+  untilClock,
+  type SharedClock,
+} from "../services/delay/src/__fixtures__/harness.ts";
 import { start as startPoller, readEnv as pollerEnv, type StartedPoller } from "../services/live-poller/src/index.ts";
 
 const MIN = 60_000;
@@ -29,8 +47,13 @@ const streamers = [
   { login: "ends_early", id: "101", viewers: 500, sessions: [{ start: "+0s", duration: "1m30s" }] },
   { login: "ends_in_outage", id: "102", viewers: 400, sessions: [{ start: "+0s", duration: "4m" }] },
   {
-    login: "restarts", id: "103", viewers: 300,
-    sessions: [{ start: "+0s", duration: "1m20s" }, { start: "+1m40s", duration: "6m", sameStreamId: true }],
+    login: "restarts",
+    id: "103",
+    viewers: 300,
+    sessions: [
+      { start: "+0s", duration: "1m20s" },
+      { start: "+1m40s", duration: "6m", sameStreamId: true },
+    ],
   },
   { login: "stays_live", id: "104", viewers: 200, sessions: [{ start: "+0s" }] },
   // Below TRACK_MIN_VIEWERS (5): never published.
@@ -43,15 +66,43 @@ beforeAll(async () => {
   shared = sharedClock(SPEED);
   const t0 = shared.clock.now();
   // Three sweeps and more without GQL, while some streams are live and one ends.
-  sim = await simulatorOn(shared, { streams: 0, streamers, faults: [{ kind: "down", target: "gql", from: "+2m30s", until: "+6m", status: 503 }] });
-  const common = { KAFKA_BROKERS: inject("kafkaBrokers").join(","), TOPIC_PREFIX: prefix, OPS_PORT: "0", LOG_LEVEL: "silent", ...shared.env };
+  sim = await simulatorOn(shared, {
+    streams: 0,
+    streamers,
+    faults: [{ kind: "down", target: "gql", from: "+2m30s", until: "+6m", status: 503 }],
+  });
+  const common = {
+    KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+    TOPIC_PREFIX: prefix,
+    OPS_PORT: "0",
+    LOG_LEVEL: "silent",
+    ...shared.env,
+  };
   delay = await startDelay(
-    delayEnv({ ...common, GROUP_ID: uniqueName("delay"), END_AFTER: "3m", MUTE_INTERVAL: "10m", MUTE_MIN_GAP: "1m", MUTE_MARGIN: "2m", RELEASE_POLL: "50ms" }),
-    testLog, shared.clock,
+    delayEnv({
+      ...common,
+      GROUP_ID: uniqueName("delay"),
+      END_AFTER: "3m",
+      MUTE_INTERVAL: "10m",
+      MUTE_MIN_GAP: "1m",
+      MUTE_MARGIN: "2m",
+      RELEASE_POLL: "50ms",
+    }),
+    testLog,
+    shared.clock,
   );
   poller = await startPoller(
-    pollerEnv({ ...common, GQL_ENDPOINT: sim.gqlUrl, SWEEP_INTERVAL: "1m", GQL_RETRIES: "1", GQL_BACKOFF_INITIAL: "20ms", GQL_TIMEOUT: "2s", GQL_RATE: "50" }),
-    testLog, shared.clock,
+    pollerEnv({
+      ...common,
+      GQL_ENDPOINT: sim.gqlUrl,
+      SWEEP_INTERVAL: "1m",
+      GQL_RETRIES: "1",
+      GQL_BACKOFF_INITIAL: "20ms",
+      GQL_TIMEOUT: "2s",
+      GQL_RATE: "50",
+    }),
+    testLog,
+    shared.clock,
   );
   await untilClock(shared, t0 + 14 * MIN);
   stoppedAt = shared.clock.now();
@@ -62,7 +113,11 @@ beforeAll(async () => {
   const markerRecords = await readAll(k, `${prefix}twitch.sweeps`, testLog);
   markers = markerRecords.map((r) => r.value as SweepMarkerV2);
   markerPartitions = markerRecords.map((r) => r.partition);
-  releases = (await readAll(k, `${prefix}twitch.vod-fetch-requests`, testLog)).map((r) => ({ value: r.value as VodFetchRequest, at: shared.at(r.timestamp), partition: r.partition }));
+  releases = (await readAll(k, `${prefix}twitch.vod-fetch-requests`, testLog)).map((r) => ({
+    value: r.value as VodFetchRequest,
+    at: shared.at(r.timestamp),
+    partition: r.partition,
+  }));
 }, 120_000);
 
 afterAll(async () => {
@@ -88,7 +143,10 @@ describe("live-poller → delay on the simulator", () => {
   it("swept every minute, and the GQL outage gave three or more incomplete sweeps in a row", () => {
     const summary = [...new Map(markers.map((m) => [m.sweepId, m])).values()];
     expect(summary.length).toBeGreaterThanOrEqual(12);
-    const flags = summary.sort((a, b) => a.startedAt.localeCompare(b.startedAt)).map((m) => (m.complete ? "C" : "i")).join("");
+    const flags = summary
+      .sort((a, b) => a.startedAt.localeCompare(b.startedAt))
+      .map((m) => (m.complete ? "C" : "i"))
+      .join("");
     expect(flags).toMatch(/iii/);
     expect(markers.filter((m) => !m.complete).every((m) => /503/.test(m.reason ?? ""))).toBe(true);
     expect(snapshots.some((s) => s.login === "few_viewers")).toBe(false);
@@ -109,7 +167,9 @@ describe("live-poller → delay on the simulator", () => {
     const lastSeen = new Map<string, number>();
     for (const s of snapshots) lastSeen.set(keyOf(s), Math.max(lastSeen.get(keyOf(s)) ?? 0, Date.parse(s.observedAt)));
     // Ended, and due early enough to be out before the run stopped (one VOD is due only at 12:22).
-    const ended = [...seen].filter((k) => truth.get(k)?.endedAt != null && releaseTime(lastSeen.get(k)!, timing) <= stoppedAt - MIN);
+    const ended = [...seen].filter(
+      (k) => truth.get(k)?.endedAt != null && releaseTime(lastSeen.get(k)!, timing) <= stoppedAt - MIN,
+    );
     expect([...seen].filter((k) => truth.get(k)?.endedAt != null).length).toBe(6);
     const counts = new Map<string, number>();
     for (const r of releases) counts.set(keyOf(r.value), (counts.get(keyOf(r.value)) ?? 0) + 1);
@@ -145,7 +205,8 @@ describe("live-poller → delay on the simulator", () => {
     const batches = new Map<number, number[]>();
     for (const r of releases) batches.set(r.at, [...(batches.get(r.at) ?? []), Date.parse(r.value.releaseAt)]);
     const ordered = [...batches.entries()].sort((a, b) => a[0] - b[0]).map(([, times]) => times);
-    for (let i = 1; i < ordered.length; i++) expect(Math.min(...ordered[i]!)).toBeGreaterThanOrEqual(Math.max(...ordered[i - 1]!));
+    for (let i = 1; i < ordered.length; i++)
+      expect(Math.min(...ordered[i]!)).toBeGreaterThanOrEqual(Math.max(...ordered[i - 1]!));
     // Within a partition, offsets follow release times too.
     for (const p of new Set(releases.map((r) => r.partition))) {
       const times = releases.filter((r) => r.partition === p).map((r) => Date.parse(r.value.releaseAt));

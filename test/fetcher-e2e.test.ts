@@ -1,8 +1,23 @@
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Clock } from "@vod/clock";
-import { createCatalog, createProducer, vodFetchResult, type TypedProducer, type VodFetchRequest, type VodFetchResult } from "@vod/kafka";
-import { createTestTopics, freshDatabase, readTopic, testKafka, testLog, uniqueName, type TestDatabase } from "@vod/testing";
+import {
+  createCatalog,
+  createProducer,
+  vodFetchResult,
+  type TypedProducer,
+  type VodFetchRequest,
+  type VodFetchResult,
+} from "@vod/kafka";
+import {
+  createTestTopics,
+  freshDatabase,
+  readTopic,
+  testKafka,
+  testLog,
+  uniqueName,
+  type TestDatabase,
+} from "@vod/testing";
 import { LIVE_VOD_DOMAINS } from "@vod/twitch";
 import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
 import { readEnv, startFetcher, type RunningFetcher } from "@vod/hls-fetcher";
@@ -28,10 +43,37 @@ beforeAll(async () => {
     streams: 8,
     domains: DOMAINS,
     streamers: [
-      { login: "minus_one", id: "2001", viewers: 500, domain: D2, sessions: [{ start: "+10m", duration: "40m", variant: "minus1", muted: [[1, 3]] }] },
-      { login: "re_starter", id: "2002", viewers: 400, domain: D3, sessions: [{ start: "+20m", duration: "30m" }, { start: "+55m", duration: "30m", sameStreamId: true }] },
-      { login: "gone_soon", id: "2003", viewers: 300, domain: D1, sessions: [{ start: "+15m", duration: "30m", deleteAfter: "10m" }] },
-      { login: "never_kept", id: "2004", viewers: 200, domain: D2, sessions: [{ start: "+15m", duration: "30m", saved: false }] },
+      {
+        login: "minus_one",
+        id: "2001",
+        viewers: 500,
+        domain: D2,
+        sessions: [{ start: "+10m", duration: "40m", variant: "minus1", muted: [[1, 3]] }],
+      },
+      {
+        login: "re_starter",
+        id: "2002",
+        viewers: 400,
+        domain: D3,
+        sessions: [
+          { start: "+20m", duration: "30m" },
+          { start: "+55m", duration: "30m", sameStreamId: true },
+        ],
+      },
+      {
+        login: "gone_soon",
+        id: "2003",
+        viewers: 300,
+        domain: D1,
+        sessions: [{ start: "+15m", duration: "30m", deleteAfter: "10m" }],
+      },
+      {
+        login: "never_kept",
+        id: "2004",
+        viewers: 200,
+        domain: D2,
+        sessions: [{ start: "+15m", duration: "30m", saved: false }],
+      },
       { login: "on_zero", id: "2005", viewers: 100, domain: D0 },
       { login: "on_one", id: "2006", viewers: 100, domain: D1 },
     ],
@@ -74,8 +116,15 @@ function env() {
 }
 
 const request = (v: VodTruth): VodFetchRequest => ({
-  v: 1, streamId: v.streamId, startTime: v.startTime, streamerId: v.streamerId, login: v.login,
-  firstSeen: v.startTime, lastSeen: v.endedAt ?? v.startTime, maxViewers: 100, releaseAt: v.endedAt ?? v.startTime,
+  v: 1,
+  streamId: v.streamId,
+  startTime: v.startTime,
+  streamerId: v.streamerId,
+  login: v.login,
+  firstSeen: v.startTime,
+  lastSeen: v.endedAt ?? v.startTime,
+  maxViewers: 100,
+  releaseAt: v.endedAt ?? v.startTime,
 });
 
 /** Publishes requests and waits for as many new results. */
@@ -86,7 +135,9 @@ async function fetchAll(vods: VodTruth[]): Promise<Map<string, VodFetchResult>> 
   expect(records).toHaveLength(resultsSeen);
   // Records of different partitions interleave in any order; one VOD's results share a partition, in order.
   const wanted = new Set(vods.map(keyOf));
-  const results = records.map((r) => vodFetchResult.parse(JSON.parse(r.value!))).filter((r) => wanted.has(`${r.streamId}@${Date.parse(r.startTime)}`));
+  const results = records
+    .map((r) => vodFetchResult.parse(JSON.parse(r.value!)))
+    .filter((r) => wanted.has(`${r.streamId}@${Date.parse(r.startTime)}`));
   return new Map(results.map((r) => [`${r.streamId}@${Date.parse(r.startTime)}`, r]));
 }
 const keyOf = (v: VodTruth) => `${v.streamId}@${Date.parse(v.startTime)}`;
@@ -96,7 +147,10 @@ async function simBodyAbsolute(v: VodTruth): Promise<string> {
   const url = sim.playlistUrl(v);
   const body = await (await fetch(url)).text();
   const base = url.slice(0, url.lastIndexOf("/") + 1);
-  return body.split("\n").map((l) => (l === "" || l.startsWith("#") ? l : base + l)).join("\n");
+  return body
+    .split("\n")
+    .map((l) => (l === "" || l.startsWith("#") ? l : base + l))
+    .join("\n");
 }
 
 describe("hls-fetcher end to end (broker, Postgres, simulator)", () => {
@@ -117,7 +171,9 @@ describe("hls-fetcher end to end (broker, Postgres, simulator)", () => {
     }
     const muted = ended.find((v) => v.login === "minus_one")!;
     expect(muted.mutedSegmentsNow).toBe(2);
-    const stored = gunzipSync(Buffer.from(results.get(keyOf(muted))!.found!.playlistGzipBase64, "base64")).toString("utf8");
+    const stored = gunzipSync(Buffer.from(results.get(keyOf(muted))!.found!.playlistGzipBase64, "base64")).toString(
+      "utf8",
+    );
     expect(stored).toBe(await simBodyAbsolute(muted));
     expect(stored).toContain(`${sim.cdnBaseUrl(D2)}`);
     expect(stored).toMatch(/\/1-muted\.ts\n/);
@@ -150,7 +206,10 @@ describe("hls-fetcher end to end (broker, Postgres, simulator)", () => {
     expect(fetcher.knowledge.streamerDomain("2001")).toBe(D2);
     sim.goLive("minus_one", { durationMs: 15 * 60_000 });
     sim.clock.advance(20 * 60_000);
-    const next = sim.vods({ login: "minus_one" }).filter((v) => !v.live).at(-1)!;
+    const next = sim
+      .vods({ login: "minus_one" })
+      .filter((v) => !v.live)
+      .at(-1)!;
     const results = await fetchAll([next]);
     expect(results.get(keyOf(next))).toMatchObject({ outcome: "found", requests: 1 });
   }, 120_000);

@@ -6,7 +6,15 @@ import { fileURLToPath } from "node:url";
 import type { Admin } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createCatalog, createProducer, vodFetchResult, type TypedProducer, type VodFetchRequest } from "@vod/kafka";
-import { childEnv, createTestTopics, freshDatabase, testKafka, testLog, uniqueName, type TestDatabase } from "@vod/testing";
+import {
+  childEnv,
+  createTestTopics,
+  freshDatabase,
+  testKafka,
+  testLog,
+  uniqueName,
+  type TestDatabase,
+} from "@vod/testing";
 import { LIVE_VOD_DOMAINS } from "@vod/twitch";
 import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
 import { InstanceRefused, readEnv, startFetcher } from "@vod/hls-fetcher";
@@ -54,14 +62,22 @@ function spawnFetcher(env: Record<string, string>): Child {
   });
   // Redis only where the test gives it: one in the calling shell's environment must not share a budget the test means to be separate.
   if (env.REDIS_URL === undefined) delete base.REDIS_URL;
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../services/hls-fetcher/src/main.ts", import.meta.url))], {
-    env: base,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", fileURLToPath(new URL("../services/hls-fetcher/src/main.ts", import.meta.url))],
+    {
+      env: base,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const output: string[] = [];
   child.stdout!.on("data", (d: Buffer) => output.push(d.toString()));
   child.stderr!.on("data", (d: Buffer) => output.push(d.toString()));
-  const c: Child = { child, output, exited: new Promise((resolve) => child.on("exit", (code, signal) => resolve(signal ?? code))) };
+  const c: Child = {
+    child,
+    output,
+    exited: new Promise((resolve) => child.on("exit", (code, signal) => resolve(signal ?? code))),
+  };
   children.push(c);
   return c;
 }
@@ -87,8 +103,15 @@ async function balanced(groupId: string, n: number): Promise<boolean> {
 }
 
 const request = (v: VodTruth): VodFetchRequest => ({
-  v: 1, streamId: v.streamId, startTime: v.startTime, streamerId: v.streamerId, login: v.login,
-  firstSeen: v.startTime, lastSeen: v.endedAt!, maxViewers: 100, releaseAt: v.endedAt!,
+  v: 1,
+  streamId: v.streamId,
+  startTime: v.startTime,
+  streamerId: v.streamerId,
+  login: v.login,
+  firstSeen: v.startTime,
+  lastSeen: v.endedAt!,
+  maxViewers: 100,
+  releaseAt: v.endedAt!,
 });
 
 interface Run {
@@ -105,14 +128,22 @@ async function runTwo(egress: [string, string]): Promise<Run> {
   const groupId = uniqueName("fleet");
   await createTestTopics(kafka, [catalog.vodFetchRequests, catalog.vodFetchResults]);
   const redis = inject("redisUrl");
-  const pair = egress.map((e) => spawnFetcher({ TOPIC_PREFIX: prefix, GROUP_ID: groupId, REDIS_URL: redis, CDN_EGRESS: e }));
+  const pair = egress.map((e) =>
+    spawnFetcher({ TOPIC_PREFIX: prefix, GROUP_ID: groupId, REDIS_URL: redis, CDN_EGRESS: e }),
+  );
   await until(() => balanced(groupId, 2), "both fetchers joined the group and have partitions");
   const vods = sim.vods({ state: "ended" });
   sim.resetStats();
   await producer.send(catalog.vodFetchRequests, vods.map(request));
-  await until(async () => (await readAll(kafka, catalog.vodFetchResults.name, testLog)).length >= vods.length, "every VOD has a result", 120_000);
+  await until(
+    async () => (await readAll(kafka, catalog.vodFetchResults.name, testLog)).length >= vods.length,
+    "every VOD has a result",
+    120_000,
+  );
   const stats = sim.stats();
-  const results = (await readAll(kafka, catalog.vodFetchResults.name, testLog)).map((r) => vodFetchResult.parse(r.value));
+  const results = (await readAll(kafka, catalog.vodFetchResults.name, testLog)).map((r) =>
+    vodFetchResult.parse(r.value),
+  );
   for (const c of pair) c.child.kill("SIGTERM");
   await Promise.all(pair.map((c) => c.exited));
   const outcomes: Record<string, number> = {};
@@ -205,10 +236,18 @@ describe("a fetcher whose budget would not be shared is refused at start", () =>
     const catalog = createCatalog(prefix);
     await createTestTopics(kafka, [catalog.vodFetchRequests, catalog.vodFetchResults]);
     const a = await startFetcher(env(groupId), { kafka, producer, db: db.db, clock, log: testLog });
-    await expect(startFetcher(env(groupId), { kafka, producer, db: db.db, clock, log: testLog })).rejects.toThrow(InstanceRefused);
-    await expect(startFetcher(env(groupId, { REDIS_URL: inject("redisUrl") }), { kafka, producer, db: db.db, clock, log: testLog })).rejects.toThrow(
-      /runs without REDIS_URL/,
+    await expect(startFetcher(env(groupId), { kafka, producer, db: db.db, clock, log: testLog })).rejects.toThrow(
+      InstanceRefused,
     );
+    await expect(
+      startFetcher(env(groupId, { REDIS_URL: inject("redisUrl") }), {
+        kafka,
+        producer,
+        db: db.db,
+        clock,
+        log: testLog,
+      }),
+    ).rejects.toThrow(/runs without REDIS_URL/);
     // Another group is another budget owner.
     const other = await startFetcher(env(uniqueName("other")), { kafka, producer, db: db.db, clock, log: testLog });
     await other.stop();

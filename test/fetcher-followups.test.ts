@@ -1,8 +1,24 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Clock } from "@vod/clock";
 import { fetchFollowups } from "@vod/db";
-import { createCatalog, createProducer, vodFetchResult, type TypedProducer, type VodFetchRequest, type VodFetchResult } from "@vod/kafka";
-import { createTestTopics, endOffsets, freshDatabase, readTopic, testKafka, testLog, uniqueName, type TestDatabase } from "@vod/testing";
+import {
+  createCatalog,
+  createProducer,
+  vodFetchResult,
+  type TypedProducer,
+  type VodFetchRequest,
+  type VodFetchResult,
+} from "@vod/kafka";
+import {
+  createTestTopics,
+  endOffsets,
+  freshDatabase,
+  readTopic,
+  testKafka,
+  testLog,
+  uniqueName,
+  type TestDatabase,
+} from "@vod/testing";
 import { LIVE_VOD_DOMAINS } from "@vod/twitch";
 import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
 import { readEnv, startFetcher, type RunningFetcher } from "@vod/hls-fetcher";
@@ -24,9 +40,22 @@ beforeAll(async () => {
     streams: 0,
     domains: DOMAINS,
     streamers: [
-      ...Array.from({ length: 6 }, (_, i) => ({ login: `listed_${i}`, id: String(4100 + i), viewers: 100, domain: DOMAINS[i % 3]!, sessions: [{ start: "-3h", duration: "1h" }] })),
+      ...Array.from({ length: 6 }, (_, i) => ({
+        login: `listed_${i}`,
+        id: String(4100 + i),
+        viewers: 100,
+        domain: DOMAINS[i % 3]!,
+        sessions: [{ start: "-3h", duration: "1h" }],
+      })),
       // Hidden archives: GQL lists nothing, so the search stops early and the deep search carries on.
-      ...Array.from({ length: 6 }, (_, i) => ({ login: `hidden_${i}`, id: String(4200 + i), viewers: 100, domain: D2, hidden: true, sessions: [{ start: "-3h", duration: "1h" }] })),
+      ...Array.from({ length: 6 }, (_, i) => ({
+        login: `hidden_${i}`,
+        id: String(4200 + i),
+        viewers: 100,
+        domain: D2,
+        hidden: true,
+        sessions: [{ start: "-3h", duration: "1h" }],
+      })),
       { login: "in_outage", id: "4300", viewers: 100, domain: D1, sessions: [{ start: "-3h", duration: "1h" }] },
     ],
   });
@@ -72,8 +101,15 @@ async function start(overrides: Record<string, string> = {}) {
 }
 
 const request = (v: VodTruth): VodFetchRequest => ({
-  v: 1, streamId: v.streamId, startTime: v.startTime, streamerId: v.streamerId, login: v.login,
-  firstSeen: v.startTime, lastSeen: v.endedAt!, maxViewers: 100, releaseAt: v.endedAt!,
+  v: 1,
+  streamId: v.streamId,
+  startTime: v.startTime,
+  streamerId: v.streamerId,
+  login: v.login,
+  firstSeen: v.startTime,
+  lastSeen: v.endedAt!,
+  maxViewers: 100,
+  releaseAt: v.endedAt!,
 });
 const truth = (login: string): VodTruth => sim.vods({ login })[0]!;
 

@@ -7,8 +7,25 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Admin } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createCatalog, createProducer, vodFetchRequest, vodFetchResult, type TypedProducer, type VodFetchRequest, type VodFetchResult } from "@vod/kafka";
-import { childEnv, createTestTopics, freshDatabase, testEnv, testKafka, testLog, uniqueName, type TestDatabase } from "@vod/testing";
+import {
+  createCatalog,
+  createProducer,
+  vodFetchRequest,
+  vodFetchResult,
+  type TypedProducer,
+  type VodFetchRequest,
+  type VodFetchResult,
+} from "@vod/kafka";
+import {
+  childEnv,
+  createTestTopics,
+  freshDatabase,
+  testEnv,
+  testKafka,
+  testLog,
+  uniqueName,
+  type TestDatabase,
+} from "@vod/testing";
 import { LIVE_VOD_DOMAINS } from "@vod/twitch";
 import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
 import { readAll } from "../services/delay/src/__fixtures__/harness.ts";
@@ -71,27 +88,31 @@ let stats: ReturnType<Simulator["stats"]>;
 let started = 0;
 
 function spawnFetcher(): Child {
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../services/hls-fetcher/src/main.ts", import.meta.url))], {
-    env: childEnv({
-      KAFKA_BROKERS: inject("kafkaBrokers").join(","),
-      DATABASE_URL: db.url,
-      TOPIC_PREFIX: prefix,
-      GROUP_ID: groupId,
-      CDN_DOMAINS: DOMAINS.join(","),
-      CDN_URL_TEMPLATE: sim.cdnUrlTemplate,
-      RATE_PER_SECOND: String(RATE),
-      GQL_LOOKUP: "false",
-      // Exhaustive search: the outcome of every VOD is checked against the truth.
-      STOP_PROBABILITY: "0",
-      CONCURRENCY: String(CONCURRENCY),
-      BATCH_MAX_MESSAGES: String(BATCH),
-      REQUEST_RETRIES: "1",
-      RETRY_BACKOFF: "50ms",
-      OPS_PORT: "0",
-      LOG_LEVEL: testEnv.TEST_LOG_LEVEL === "silent" ? "warn" : testEnv.TEST_LOG_LEVEL,
-    }),
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", fileURLToPath(new URL("../services/hls-fetcher/src/main.ts", import.meta.url))],
+    {
+      env: childEnv({
+        KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+        DATABASE_URL: db.url,
+        TOPIC_PREFIX: prefix,
+        GROUP_ID: groupId,
+        CDN_DOMAINS: DOMAINS.join(","),
+        CDN_URL_TEMPLATE: sim.cdnUrlTemplate,
+        RATE_PER_SECOND: String(RATE),
+        GQL_LOOKUP: "false",
+        // Exhaustive search: the outcome of every VOD is checked against the truth.
+        STOP_PROBABILITY: "0",
+        CONCURRENCY: String(CONCURRENCY),
+        BATCH_MAX_MESSAGES: String(BATCH),
+        REQUEST_RETRIES: "1",
+        RETRY_BACKOFF: "50ms",
+        OPS_PORT: "0",
+        LOG_LEVEL: testEnv.TEST_LOG_LEVEL === "silent" ? "warn" : testEnv.TEST_LOG_LEVEL,
+      }),
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
   return { child, exited: new Promise((resolve) => child.on("exit", (code, signal) => resolve(signal ?? code))) };
 }
 
@@ -145,24 +166,39 @@ beforeAll(async () => {
   // Each streamer's first VOD for the first run; the later ones only after the kill, so the second
   // run meets streamers the first one learned, whichever partitions the first run got through.
   const asRequest = (v: VodTruth) => ({
-    v: 1 as const, streamId: v.streamId, startTime: v.startTime, streamerId: v.streamerId, login: v.login,
-    firstSeen: v.startTime, lastSeen: v.endedAt!, maxViewers: 100, releaseAt: v.endedAt!,
+    v: 1 as const,
+    streamId: v.streamId,
+    startTime: v.startTime,
+    streamerId: v.streamerId,
+    login: v.login,
+    firstSeen: v.startTime,
+    lastSeen: v.endedAt!,
+    maxViewers: 100,
+    releaseAt: v.endedAt!,
   });
   const firsts = new Set(streamers.map((s) => truth.find((v) => v.streamerId === s.id)!));
   await producer.send(catalog.vodFetchRequests, [...firsts].map(asRequest));
   current = spawnFetcher();
   // Two batches published (and so committed before the third began), then the next CDN request kills it.
-  await until(async () => total(await offsets(catalog.vodFetchResults.name)) >= 2 * BATCH, "first run published two batches");
+  await until(
+    async () => total(await offsets(catalog.vodFetchResults.name)) >= 2 * BATCH,
+    "first run published two batches",
+  );
   killOnNextRequest = true;
   const first = current;
   let gone = false;
   void first.exited.then(() => (gone = true));
-  await until(async () => gone || total(await offsets(catalog.vodFetchResults.name)) >= BigInt(firsts.size), "the kill");
+  await until(
+    async () => gone || total(await offsets(catalog.vodFetchResults.name)) >= BigInt(firsts.size),
+    "the kill",
+  );
   if (!gone) throw new Error("the first run answered every request before one arrived to kill it on");
   killedBy = await first.exited;
   firstRunEnd = await offsets(catalog.vodFetchResults.name);
   committedAtKill = await committed();
-  const { rows } = await db.pool.query<{ streamer_id: string; domain: string }>("select streamer_id::text, domain from cdn_streamer_domains");
+  const { rows } = await db.pool.query<{ streamer_id: string; domain: string }>(
+    "select streamer_id::text, domain from cdn_streamer_domains",
+  );
   learnedAtKill = new Map(rows.map((r) => [r.streamer_id, r.domain]));
 
   await producer.send(catalog.vodFetchRequests, truth.filter((v) => !firsts.has(v)).map(asRequest));
@@ -178,8 +214,16 @@ beforeAll(async () => {
   current = undefined;
   stats = sim.stats();
 
-  requests = (await readAll(kafka, catalog.vodFetchRequests.name, testLog)).map((r) => ({ partition: r.partition, offset: BigInt(r.offset), value: vodFetchRequest.parse(r.value) }));
-  results = (await readAll(kafka, catalog.vodFetchResults.name, testLog)).map((r) => ({ partition: r.partition, offset: BigInt(r.offset), value: vodFetchResult.parse(r.value) }));
+  requests = (await readAll(kafka, catalog.vodFetchRequests.name, testLog)).map((r) => ({
+    partition: r.partition,
+    offset: BigInt(r.offset),
+    value: vodFetchRequest.parse(r.value),
+  }));
+  results = (await readAll(kafka, catalog.vodFetchResults.name, testLog)).map((r) => ({
+    partition: r.partition,
+    offset: BigInt(r.offset),
+    value: vodFetchResult.parse(r.value),
+  }));
 }, 150_000);
 
 afterAll(async () => {
@@ -213,14 +257,17 @@ describe("hls-fetcher killed with -9 while requests are in flight", () => {
     for (const r of requests) {
       const runs = byKey.get(keyOf(r.value))!.map((x) => x.run);
       // Committed means published: what the restart did not redo, the first run had answered.
-      if (r.offset < (committedAtKill.get(r.partition) ?? 0n)) expect(runs, `${r.value.login} ${r.value.startTime}`).toContain(1);
+      if (r.offset < (committedAtKill.get(r.partition) ?? 0n))
+        expect(runs, `${r.value.login} ${r.value.startTime}`).toContain(1);
       else expect(runs, `${r.value.login} ${r.value.startTime}`).toContain(2);
     }
   });
 
   it("duplicates are counted and stay within the one batch that was in flight", () => {
     const duplicates = results.length - new Set(results.map((r) => keyOf(r.value))).size;
-    console.info(`fetcher kill -9: ${truth.length} requests, ${results.length} results, ${duplicates} duplicates, ${inFlightAtKill} CDN requests in flight at the kill, busiest second ${stats.cdn.maxPerSecond} requests, ${Math.round((Date.now() - started) / 1000)} s`);
+    console.info(
+      `fetcher kill -9: ${truth.length} requests, ${results.length} results, ${duplicates} duplicates, ${inFlightAtKill} CDN requests in flight at the kill, busiest second ${stats.cdn.maxPerSecond} requests, ${Math.round((Date.now() - started) / 1000)} s`,
+    );
     expect(duplicates).toBeLessThanOrEqual(BATCH);
   });
 
@@ -243,16 +290,24 @@ describe("hls-fetcher killed with -9 while requests are in flight", () => {
 
   it("what it learned is consistent after the restart, and the restart used it", async () => {
     const found = truth.filter(onCdn);
-    const { rows: streamerRows } = await db.pool.query<{ streamer_id: string; domain: string; found_at: Date }>("select streamer_id::text, domain, found_at from cdn_streamer_domains");
+    const { rows: streamerRows } = await db.pool.query<{ streamer_id: string; domain: string; found_at: Date }>(
+      "select streamer_id::text, domain, found_at from cdn_streamer_domains",
+    );
     const domainOf = new Map(truth.map((v) => [v.streamerId, v.domain]));
-    expect(new Map(streamerRows.map((r) => [r.streamer_id, r.domain]))).toEqual(new Map(found.map((v) => [v.streamerId, v.domain])));
+    expect(new Map(streamerRows.map((r) => [r.streamer_id, r.domain]))).toEqual(
+      new Map(found.map((v) => [v.streamerId, v.domain])),
+    );
     for (const r of streamerRows) expect(r.found_at.getTime()).toBeLessThanOrEqual(Date.now());
     // What the first run had saved when it died was already right.
     for (const [id, domain] of learnedAtKill) expect(domain).toBe(domainOf.get(id));
 
-    const { rows: health } = await db.pool.query<{ domain: string; score: number; consecutive_failures: number; last_success_at: Date | null; last_failure_at: Date | null }>(
-      "select domain, score, consecutive_failures, last_success_at, last_failure_at from cdn_domain_health",
-    );
+    const { rows: health } = await db.pool.query<{
+      domain: string;
+      score: number;
+      consecutive_failures: number;
+      last_success_at: Date | null;
+      last_failure_at: Date | null;
+    }>("select domain, score, consecutive_failures, last_success_at, last_failure_at from cdn_domain_health");
     expect(health.map((h) => h.domain).sort()).toEqual([...DOMAINS].sort());
     const foundResults = results.filter((r) => r.value.outcome === "found");
     for (const h of health) {
@@ -268,7 +323,11 @@ describe("hls-fetcher killed with -9 while requests are in flight", () => {
 
     // The second process started from what the first saved: a known streamer's plain-start VOD costs one request.
     const warm = results.filter(
-      (r) => r.offset >= (firstRunEnd.get(r.partition) ?? 0n) && learnedAtKill.has(r.value.streamerId) && r.value.outcome === "found" && r.value.found!.variant === "start",
+      (r) =>
+        r.offset >= (firstRunEnd.get(r.partition) ?? 0n) &&
+        learnedAtKill.has(r.value.streamerId) &&
+        r.value.outcome === "found" &&
+        r.value.found!.variant === "start",
     );
     expect(warm.length).toBeGreaterThan(0);
     for (const r of warm) expect(r.value.requests, r.value.login).toBe(1);

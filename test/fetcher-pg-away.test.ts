@@ -3,8 +3,23 @@
 // their outcomes published, in a worse order; what it learned meanwhile reaches PostgreSQL once the
 // tables are back. A VOD that owes a follow-up row waits for it rather than lose it.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createCatalog, createProducer, vodFetchResult, type TypedProducer, type VodFetchRequest, type VodFetchResult } from "@vod/kafka";
-import { createTestTopics, freshDatabase, readTopic, testKafka, testLog, uniqueName, type TestDatabase } from "@vod/testing";
+import {
+  createCatalog,
+  createProducer,
+  vodFetchResult,
+  type TypedProducer,
+  type VodFetchRequest,
+  type VodFetchResult,
+} from "@vod/kafka";
+import {
+  createTestTopics,
+  freshDatabase,
+  readTopic,
+  testKafka,
+  testLog,
+  uniqueName,
+  type TestDatabase,
+} from "@vod/testing";
 import { LIVE_VOD_DOMAINS } from "@vod/twitch";
 import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
 import { readEnv, startFetcher, type RunningFetcher } from "@vod/hls-fetcher";
@@ -21,10 +36,22 @@ let fetcher: RunningFetcher | undefined;
 
 const keyOf = (v: { streamId: string; startTime: string }) => `${v.streamId}@${Date.parse(v.startTime)}`;
 const request = (v: VodTruth): VodFetchRequest => ({
-  v: 1, streamId: v.streamId, startTime: v.startTime, streamerId: v.streamerId, login: v.login,
-  firstSeen: v.startTime, lastSeen: v.endedAt!, maxViewers: 100, releaseAt: v.endedAt!,
+  v: 1,
+  streamId: v.streamId,
+  startTime: v.startTime,
+  streamerId: v.streamerId,
+  login: v.login,
+  firstSeen: v.startTime,
+  lastSeen: v.endedAt!,
+  maxViewers: 100,
+  releaseAt: v.endedAt!,
 });
-const away = (on: boolean) => Promise.all(TABLES.map((t) => db.pool.query(on ? `ALTER TABLE ${t} RENAME TO ${t}_away` : `ALTER TABLE ${t}_away RENAME TO ${t}`)));
+const away = (on: boolean) =>
+  Promise.all(
+    TABLES.map((t) =>
+      db.pool.query(on ? `ALTER TABLE ${t} RENAME TO ${t}_away` : `ALTER TABLE ${t}_away RENAME TO ${t}`),
+    ),
+  );
 
 beforeAll(async () => {
   sim = await startSimulator({
@@ -33,8 +60,20 @@ beforeAll(async () => {
     domains: DOMAINS,
     rates: { otherDomain: 0 },
     streamers: [
-      ...Array.from({ length: 5 }, (_, i) => ({ login: `kept_${i}`, id: String(3300 + i), viewers: 100, domain: DOMAINS[i % 3], sessions: [{ start: "+10m", duration: "30m" }] })),
-      { login: "none_saved", id: "3310", viewers: 100, domain: DOMAINS[0], sessions: [{ start: "+10m", duration: "30m", saved: false }] },
+      ...Array.from({ length: 5 }, (_, i) => ({
+        login: `kept_${i}`,
+        id: String(3300 + i),
+        viewers: 100,
+        domain: DOMAINS[i % 3],
+        sessions: [{ start: "+10m", duration: "30m" }],
+      })),
+      {
+        login: "none_saved",
+        id: "3310",
+        viewers: 100,
+        domain: DOMAINS[0],
+        sessions: [{ start: "+10m", duration: "30m", saved: false }],
+      },
     ],
   });
   sim.clock.advance(2 * 3_600_000);
@@ -70,7 +109,9 @@ describe("hls-fetcher while its PostgreSQL tables are away", () => {
     try {
       await producer.send(catalog.vodFetchRequests, kept.map(request));
       const records = await readTopic(kafka, catalog.vodFetchResults.name, kept.length, 30_000);
-      const results = new Map<string, VodFetchResult>(records.map((r) => vodFetchResult.parse(JSON.parse(r.value!))).map((r) => [keyOf(r), r]));
+      const results = new Map<string, VodFetchResult>(
+        records.map((r) => vodFetchResult.parse(JSON.parse(r.value!))).map((r) => [keyOf(r), r]),
+      );
       for (const v of kept) expect(results.get(keyOf(v))?.outcome, v.login).toBe("found");
     } finally {
       await away(false);

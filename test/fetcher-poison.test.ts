@@ -3,8 +3,24 @@
 // `failed` with the reason, and the rest of the batch is archived and committed.
 import { ConfigResourceTypes } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createCatalog, createProducer, vodFetchResult, type TypedProducer, type VodFetchRequest, type VodFetchResult } from "@vod/kafka";
-import { caughtUp, createTestTopics, freshDatabase, readTopic, testKafka, testLog, uniqueName, type TestDatabase } from "@vod/testing";
+import {
+  createCatalog,
+  createProducer,
+  vodFetchResult,
+  type TypedProducer,
+  type VodFetchRequest,
+  type VodFetchResult,
+} from "@vod/kafka";
+import {
+  caughtUp,
+  createTestTopics,
+  freshDatabase,
+  readTopic,
+  testKafka,
+  testLog,
+  uniqueName,
+  type TestDatabase,
+} from "@vod/testing";
 import { LIVE_VOD_DOMAINS } from "@vod/twitch";
 import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
 import { readEnv, startFetcher, type RunningFetcher } from "@vod/hls-fetcher";
@@ -25,8 +41,15 @@ let vods: VodTruth[];
 
 const keyOf = (v: { streamId: string; startTime: string }) => `${v.streamId}@${Date.parse(v.startTime)}`;
 const request = (v: VodTruth): VodFetchRequest => ({
-  v: 1, streamId: v.streamId, startTime: v.startTime, streamerId: v.streamerId, login: v.login,
-  firstSeen: v.startTime, lastSeen: v.endedAt!, maxViewers: 100, releaseAt: v.endedAt!,
+  v: 1,
+  streamId: v.streamId,
+  startTime: v.startTime,
+  streamerId: v.streamerId,
+  login: v.login,
+  firstSeen: v.startTime,
+  lastSeen: v.endedAt!,
+  maxViewers: 100,
+  releaseAt: v.endedAt!,
 });
 
 beforeAll(async () => {
@@ -39,7 +62,13 @@ beforeAll(async () => {
       { login: "broken_uri", id: "3101", viewers: 300, domain: D0, sessions: [{ start: "+48h", duration: "30m" }] },
       // Two days of 10-second segments: its gzipped playlist is far over the cap set below.
       { login: "very_long", id: "3102", viewers: 300, domain: D1, sessions: [{ start: "+10m", duration: "48h" }] },
-      ...Array.from({ length: 6 }, (_, i) => ({ login: `fine_${i}`, id: String(3110 + i), viewers: 100, domain: DOMAINS[i % 2], sessions: [{ start: "+48h", duration: "30m" }] })),
+      ...Array.from({ length: 6 }, (_, i) => ({
+        login: `fine_${i}`,
+        id: String(3110 + i),
+        viewers: 100,
+        domain: DOMAINS[i % 2],
+        sessions: [{ start: "+48h", duration: "30m" }],
+      })),
     ],
   });
   sim.clock.advance(49 * 3_600_000);
@@ -85,7 +114,9 @@ describe("poison stays one VOD's problem", () => {
     const r = results.get(keyOf(v))!;
     expect(r.outcome).toBe("failed");
     expect(r.error).toMatch(/Invalid URL/);
-    const { rows } = await db.pool.query<{ kind: string }>("select kind from fetch_followups where stream_id = $1", [v.streamId]);
+    const { rows } = await db.pool.query<{ kind: string }>("select kind from fetch_followups where stream_id = $1", [
+      v.streamId,
+    ]);
     expect(rows).toEqual([{ kind: "retry" }]);
   });
 
@@ -120,7 +151,16 @@ describe("poison stays one VOD's problem", () => {
     await createTestTopics(kafka, [other.vodFetchRequests, other.vodFetchResults]);
     const admin = kafka.admin();
     await admin.connect();
-    await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: other.vodFetchResults.name, configEntries: [{ name: "max.message.bytes", value: "100000" }] }] });
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: other.vodFetchResults.name,
+          configEntries: [{ name: "max.message.bytes", value: "100000" }],
+        },
+      ],
+    });
     await admin.disconnect();
     const env = readEnv({
       KAFKA_BROKERS: inject("kafkaBrokers").join(","),
@@ -131,6 +171,8 @@ describe("poison stays one VOD's problem", () => {
       RESULT_MAX_BYTES: "200000",
     });
     const clock = { now: () => sim.clock.now(), realDelay: (ms: number) => ms };
-    await expect(startFetcher(env, { kafka, producer, db: db.db, clock, log: testLog })).rejects.toThrow(/RESULT_MAX_BYTES: 200000 leaves no room under .*max\.message\.bytes \(100000\)/);
+    await expect(startFetcher(env, { kafka, producer, db: db.db, clock, log: testLog })).rejects.toThrow(
+      /RESULT_MAX_BYTES: 200000 leaves no room under .*max\.message\.bytes \(100000\)/,
+    );
   });
 });

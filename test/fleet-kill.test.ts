@@ -15,11 +15,26 @@ import { fileURLToPath } from "node:url";
 import { AssignerProtocol, type Admin } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createCatalog, type VodFetchRequest } from "@vod/kafka";
-import { childEnv, createTestTopics, freshDatabase, testKafka, testLog, uniqueName, type TestDatabase } from "@vod/testing";
+import {
+  childEnv,
+  createTestTopics,
+  freshDatabase,
+  testKafka,
+  testLog,
+  uniqueName,
+  type TestDatabase,
+} from "@vod/testing";
 import { LIVE_VOD_DOMAINS } from "@vod/twitch";
 import type { Simulator, VodTruth } from "@vod/twitch-sim";
 import { releaseTime } from "../services/delay/src/index.ts";
-import { readAll, sharedClock, simulatorOn, until, untilClock, type SharedClock } from "../services/delay/src/__fixtures__/harness.ts";
+import {
+  readAll,
+  sharedClock,
+  simulatorOn,
+  until,
+  untilClock,
+  type SharedClock,
+} from "../services/delay/src/__fixtures__/harness.ts";
 import { start as startPoller, readEnv as pollerEnv, type StartedPoller } from "../services/live-poller/src/index.ts";
 
 const MIN = 60_000;
@@ -27,7 +42,14 @@ const SPEED = 30;
 const RATE = 4;
 const DOMAINS = LIVE_VOD_DOMAINS.slice(0, 4);
 const timing = { muteIntervalMs: 10 * MIN, muteMinGapMs: 1 * MIN, muteMarginMs: 2 * MIN };
-const periods = { END_AFTER: "3m", MUTE_INTERVAL: "10m", MUTE_MIN_GAP: "1m", MUTE_MARGIN: "2m", RELEASE_POLL: "50ms", SESSION_TIMEOUT: "6s" };
+const periods = {
+  END_AFTER: "3m",
+  MUTE_INTERVAL: "10m",
+  MUTE_MIN_GAP: "1m",
+  MUTE_MARGIN: "2m",
+  RELEASE_POLL: "50ms",
+  SESSION_TIMEOUT: "6s",
+};
 
 // Sixteen streamers whose streams end from 3.5 to 27 simulated minutes, so releases fall due at 12,
 // 22 and 32 minutes: before the kills, between the kills and the roll, and after it. Every third one
@@ -45,8 +67,19 @@ const streamers = [
       domain: DOMAINS[i % DOMAINS.length],
       sessions:
         i === 6
-          ? [{ start: "+0s", duration: "4m" }, { start: "+4m20s", duration: `${end - 260}s`, sameStreamId: true }]
-          : [{ start: "+0s", duration: `${end}s`, saved: !UNSAVED.has(i), ...(i === 3 ? { variant: "minus1" as const } : {}), ...(i === 13 ? { muted: [[2, 6]] as [number, number][] } : {}) }],
+          ? [
+              { start: "+0s", duration: "4m" },
+              { start: "+4m20s", duration: `${end - 260}s`, sameStreamId: true },
+            ]
+          : [
+              {
+                start: "+0s",
+                duration: `${end}s`,
+                saved: !UNSAVED.has(i),
+                ...(i === 3 ? { variant: "minus1" as const } : {}),
+                ...(i === 13 ? { muted: [[2, 6]] as [number, number][] } : {}),
+              },
+            ],
     };
   }),
   { login: "fk_live", id: "8299", viewers: 300, domain: DOMAINS[0], sessions: [{ start: "+0s" }] },
@@ -64,7 +97,11 @@ interface Proc {
 const kafka = testKafka("fleet-kill-test");
 const prefix = `${uniqueName("fk")}.`;
 const catalog = createCatalog(prefix);
-const groups: Record<Kind, string> = { delay: uniqueName("fk-delay"), "hls-fetcher": uniqueName("fk-fetcher"), writer: uniqueName("fk-writer") };
+const groups: Record<Kind, string> = {
+  delay: uniqueName("fk-delay"),
+  "hls-fetcher": uniqueName("fk-fetcher"),
+  writer: uniqueName("fk-writer"),
+};
 let shared: SharedClock;
 let sim: Simulator;
 let db: TestDatabase;
@@ -81,14 +118,23 @@ const logFile = join(tmpdir(), `${prefix}log`);
 
 function start(kind: Kind, env: Record<string, string>): Proc {
   const name = `${kind}-${++serial}`;
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL(`../services/${kind}/src/main.ts`, import.meta.url))], {
-    env: childEnv({ LOG_LEVEL: "warn", ...env }),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", fileURLToPath(new URL(`../services/${kind}/src/main.ts`, import.meta.url))],
+    {
+      env: childEnv({ LOG_LEVEL: "warn", ...env }),
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const output: string[] = [];
   child.stdout!.on("data", (d: Buffer) => output.push(d.toString()));
   child.stderr!.on("data", (d: Buffer) => output.push(d.toString()));
-  const p: Proc = { name, child, output, exited: new Promise((resolve) => child.on("exit", (code, signal) => resolve(signal ?? code))) };
+  const p: Proc = {
+    name,
+    child,
+    output,
+    exited: new Promise((resolve) => child.on("exit", (code, signal) => resolve(signal ?? code))),
+  };
   procs.push(p);
   running[kind].push(p);
   timeline.push(`${minute()} ${name} start`);
@@ -105,19 +151,33 @@ async function stop(kind: Kind, p: Proc, signal: "SIGKILL" | "SIGTERM"): Promise
 
 /** The group's members, once it is stable with `n` of them each holding partitions (otherwise one works alone until the next rebalance). */
 async function stableMembers(kind: Kind, n: number): Promise<string[] | null> {
-  const { groups: [g] } = await admin.describeGroups([groups[kind]]);
+  const {
+    groups: [g],
+  } = await admin.describeGroups([groups[kind]]);
   if (g?.state !== "Stable" || g.members.length !== n) return null;
-  const assigned = g.members.every((m) => Object.values(AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment ?? {}).some((ps) => ps.length > 0));
+  const assigned = g.members.every((m) =>
+    Object.values(AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment ?? {}).some(
+      (ps) => ps.length > 0,
+    ),
+  );
   return assigned ? g.members.map((m) => m.memberId).sort() : null;
 }
 /** Stable with `n` members, and not the members of `before` (a killed member is listed until its session expires). */
-const settled = (kind: Kind, n: number, before: string[] = []) => async () => {
-  const now = await stableMembers(kind, n);
-  return now !== null && now.join() !== before.join();
-};
+const settled =
+  (kind: Kind, n: number, before: string[] = []) =>
+  async () => {
+    const now = await stableMembers(kind, n);
+    return now !== null && now.join() !== before.join();
+  };
 
 const keyOf = (v: { streamId: string; startTime: string }) => `${v.streamId}@${new Date(v.startTime).toISOString()}`;
-type Row = { key: string; outcome: string | null; fetched_at: Date | null; muted_count: number | null; ts_variant: string | null };
+type Row = {
+  key: string;
+  outcome: string | null;
+  fetched_at: Date | null;
+  muted_count: number | null;
+  ts_variant: string | null;
+};
 async function rows(): Promise<Row[]> {
   const { rows: r } = await db.pool.query<Row & { stream_id: string; start_time: Date }>(
     "select stream_id::text, start_time, outcome, fetched_at, muted_count, ts_variant from vods order by stream_id, start_time",
@@ -151,7 +211,12 @@ beforeAll(async () => {
   await admin.connect();
   await createTestTopics(kafka, Object.values(catalog));
 
-  const common = { KAFKA_BROKERS: inject("kafkaBrokers").join(","), TOPIC_PREFIX: prefix, OPS_PORT: "0", ...shared.env };
+  const common = {
+    KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+    TOPIC_PREFIX: prefix,
+    OPS_PORT: "0",
+    ...shared.env,
+  };
   const env: Record<Kind, Record<string, string>> = {
     delay: { ...common, ...periods, GROUP_ID: groups.delay },
     "hls-fetcher": {
@@ -177,7 +242,8 @@ beforeAll(async () => {
   let busiest = 0;
   sampler = setInterval(() => {
     const now = sim.stats().cdn.maxIn900ms;
-    if (now > busiest) timeline.push(`${minute()} busiest 900 ms: ${(busiest = now)} (loop delay max ${Math.round(loop.max / 1e6)} ms)`);
+    if (now > busiest)
+      timeline.push(`${minute()} busiest 900 ms: ${(busiest = now)} (loop delay max ${Math.round(loop.max / 1e6)} ms)`);
     loop.reset();
   }, 100);
   poller = await startPoller(
@@ -196,11 +262,15 @@ beforeAll(async () => {
       fetched: (await rows()).filter((r) => r.outcome !== null).length,
     };
     // kill -9 of one instance of each kind, and each started again.
-    const before = Object.fromEntries(await Promise.all(KINDS.map(async (k) => {
-        const members = await stableMembers(k, 2);
-        if (!members) throw new Error(`the ${k} group is not stable with two members before the kill`);
-        return [k, members] as const;
-      }))) as Record<Kind, string[]>;
+    const before = Object.fromEntries(
+      await Promise.all(
+        KINDS.map(async (k) => {
+          const members = await stableMembers(k, 2);
+          if (!members) throw new Error(`the ${k} group is not stable with two members before the kill`);
+          return [k, members] as const;
+        }),
+      ),
+    ) as Record<Kind, string[]>;
     await Promise.all(KINDS.map((k) => stop(k, running[k][0]!, "SIGKILL")));
     for (const kind of KINDS) start(kind, env[kind]);
     // The dead members leave when their sessions expire (the fetcher's and writer's: 30 s).
@@ -225,9 +295,11 @@ beforeAll(async () => {
     truth = sim.vods();
     ended = truth.filter((v) => !v.live);
     const due = new Set(ended.map(keyOf));
-    await until(async () => (await rows()).filter((r) => due.has(r.key) && r.outcome !== null).length >= due.size, 60_000, "every ended VOD archived").catch(
-      (err: unknown) => events.push(String(err)),
-    );
+    await until(
+      async () => (await rows()).filter((r) => due.has(r.key) && r.outcome !== null).length >= due.size,
+      60_000,
+      "every ended VOD archived",
+    ).catch((err: unknown) => events.push(String(err)));
     // A duplicate release or a late second fetch would come after the rest.
     await new Promise((r) => setTimeout(r, 3_000));
   } finally {
@@ -260,9 +332,16 @@ describe("the fleet through kill -9 and a rolling restart", () => {
     expect(killedAt.fetched).toBeGreaterThan(0);
     // Pending at the kill: VODs due at 22 and 32 minutes were not yet released.
     expect(killedAt.released).toBeLessThan(ended.length);
-    expect(events.filter((e) => e.endsWith("SIGKILL: SIGKILL")), timeline.join("\n")).toHaveLength(3);
+    expect(
+      events.filter((e) => e.endsWith("SIGKILL: SIGKILL")),
+      timeline.join("\n"),
+    ).toHaveLength(3);
     // Every kind: two of its instances stopped cleanly (exit 0) in the roll.
-    for (const kind of KINDS) expect(events.filter((e) => e === `${kind} SIGTERM: 0`), events.join("\n")).toHaveLength(2);
+    for (const kind of KINDS)
+      expect(
+        events.filter((e) => e === `${kind} SIGTERM: 0`),
+        events.join("\n"),
+      ).toHaveLength(2);
   });
 
   it("archived every VOD that ended exactly once: one row each, found when it is on the CDN", () => {

@@ -3,7 +3,14 @@ import { execFile } from "node:child_process";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createCatalog, createProducer, dlqName, vodFetchResult, type TypedProducer, type VodFetchResult } from "@vod/kafka";
+import {
+  createCatalog,
+  createProducer,
+  dlqName,
+  vodFetchResult,
+  type TypedProducer,
+  type VodFetchResult,
+} from "@vod/kafka";
 import { createTestTopics, testKafka, testLog, uniqueName } from "@vod/testing";
 
 const run = promisify(execFile);
@@ -11,7 +18,8 @@ const kafka = testKafka();
 const catalog = createCatalog(`${uniqueName("kcat")}.`);
 let producer: TypedProducer;
 
-const playlist = "#EXTM3U\n#EXT-X-VERSION:3\n#EXTINF:10.000,\nhttps://vod-secure.twitch.tv/abc/chunked/0.ts\n#EXT-X-ENDLIST\n";
+const playlist =
+  "#EXTM3U\n#EXT-X-VERSION:3\n#EXTINF:10.000,\nhttps://vod-secure.twitch.tv/abc/chunked/0.ts\n#EXT-X-ENDLIST\n";
 const base = {
   v: 1 as const,
   startTime: "2026-11-01T10:00:00.000Z",
@@ -40,7 +48,15 @@ const results: VodFetchResult[] = [
       playlistGzipBase64: gzipSync(playlist).toString("base64"),
     },
   },
-  { ...base, streamId: "318688040161", streamerId: "1002", outcome: "not_found", requests: 42, error: null, found: null },
+  {
+    ...base,
+    streamId: "318688040161",
+    streamerId: "1002",
+    outcome: "not_found",
+    requests: 42,
+    error: null,
+    found: null,
+  },
 ];
 
 async function kcat(...args: string[]): Promise<string[]> {
@@ -52,7 +68,9 @@ beforeAll(async () => {
   await createTestTopics(kafka, [catalog.vodFetchResults]);
   producer = await createProducer(kafka, testLog);
   await producer.send(catalog.vodFetchResults, results);
-  await producer.sendRaw(dlqName(catalog.vodFetchResults.name), [{ key: "1003", value: "{broken", headers: { "dlq-reason": "invalid JSON" } }]);
+  await producer.sendRaw(dlqName(catalog.vodFetchResults.name), [
+    { key: "1003", value: "{broken", headers: { "dlq-reason": "invalid JSON" } },
+  ]);
 });
 afterAll(async () => producer.disconnect());
 
@@ -80,6 +98,10 @@ describe("kcat", () => {
 
   it("lists the topics with their partition counts", async () => {
     const lines = await kcat("-L", "-t", catalog.vodFetchResults.name);
-    expect(lines.join("\n")).toMatch(new RegExp(`topic "${catalog.vodFetchResults.name.replace(/\./g, "\\.")}" with ${catalog.vodFetchResults.partitions} partitions`));
+    expect(lines.join("\n")).toMatch(
+      new RegExp(
+        `topic "${catalog.vodFetchResults.name.replace(/\./g, "\\.")}" with ${catalog.vodFetchResults.partitions} partitions`,
+      ),
+    );
   });
 });

@@ -7,7 +7,16 @@ import { createKafka, type StreamSnapshot, type SweepMarker } from "@vod/kafka";
 import { testLog, uniqueName } from "@vod/testing";
 import type { Simulator } from "@vod/twitch-sim";
 import { start as startDelay, readEnv as delayEnv, type StartedDelay } from "../services/delay/src/index.ts";
-import { readAll, sharedClock, simulatorOn, spawnService, until, untilClock, type Child, type SharedClock } from "../services/delay/src/__fixtures__/harness.ts";
+import {
+  readAll,
+  sharedClock,
+  simulatorOn,
+  spawnService,
+  until,
+  untilClock,
+  type Child,
+  type SharedClock,
+} from "../services/delay/src/__fixtures__/harness.ts";
 
 const MIN = 60_000;
 const STREAMERS = 120;
@@ -25,13 +34,32 @@ let releases = 0;
 
 beforeAll(async () => {
   shared = sharedClock(30);
-  const streamers = Array.from({ length: STREAMERS }, (_, i) => ({ login: `p_${i}`, id: String(900 + i), viewers: 20 + i * 3, sessions: [{ start: "+0s" }] }));
+  const streamers = Array.from({ length: STREAMERS }, (_, i) => ({
+    login: `p_${i}`,
+    id: String(900 + i),
+    viewers: 20 + i * 3,
+    sessions: [{ start: "+0s" }],
+  }));
   // Slow pages, so a sweep takes seconds and can be cut in the middle.
   sim = await simulatorOn(shared, { streams: 0, streamers, faults: [{ kind: "latency", target: "gql", ms: 800 }] });
-  const common = { KAFKA_BROKERS: inject("kafkaBrokers").join(","), TOPIC_PREFIX: prefix, OPS_PORT: "0", ...shared.env };
+  const common = {
+    KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+    TOPIC_PREFIX: prefix,
+    OPS_PORT: "0",
+    ...shared.env,
+  };
   delay = await startDelay(
-    delayEnv({ ...common, LOG_LEVEL: "silent", GROUP_ID: uniqueName("delay"), END_AFTER: "3m", MUTE_INTERVAL: "10m", MUTE_MIN_GAP: "1m", MUTE_MARGIN: "2m" }),
-    testLog, shared.clock,
+    delayEnv({
+      ...common,
+      LOG_LEVEL: "silent",
+      GROUP_ID: uniqueName("delay"),
+      END_AFTER: "3m",
+      MUTE_INTERVAL: "10m",
+      MUTE_MIN_GAP: "1m",
+      MUTE_MARGIN: "2m",
+    }),
+    testLog,
+    shared.clock,
   );
   const pollerEnv = { ...common, GQL_ENDPOINT: sim.gqlUrl, GQL_RATE: "50" };
   poller = spawnService("live-poller", { ...pollerEnv, SWEEP_INTERVAL: "4m" });
@@ -51,7 +79,11 @@ beforeAll(async () => {
   poller = spawnService("live-poller", { ...pollerEnv, SWEEP_INTERVAL: "1m" });
   // Evaluated per partition: three complete sweeps in every partition holding streamers.
   const partitions = () => trackers().filter((t) => t.vods.size > 0);
-  await until(() => partitions().every((t) => t.counters.sweepsEvaluated >= 3), 60_000, "two sweeps of the new poller evaluated");
+  await until(
+    () => partitions().every((t) => t.counters.sweepsEvaluated >= 3),
+    60_000,
+    "two sweeps of the new poller evaluated",
+  );
   poller.child.kill("SIGTERM");
   await poller.exited;
   poller = undefined;

@@ -2,8 +2,25 @@ import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Clock } from "@vod/clock";
 import { createDb, createPool } from "@vod/db";
-import { createCatalog, createProducer, vodFetchRequest, type RunningConsumer, type TypedProducer, type VodFetchRequest } from "@vod/kafka";
-import { caughtUp, createTestTopics, endOffsets, freshDatabase, readTopic, testKafka, testLog, uniqueName, type TestDatabase } from "@vod/testing";
+import {
+  createCatalog,
+  createProducer,
+  vodFetchRequest,
+  type RunningConsumer,
+  type TypedProducer,
+  type VodFetchRequest,
+} from "@vod/kafka";
+import {
+  caughtUp,
+  createTestTopics,
+  endOffsets,
+  freshDatabase,
+  readTopic,
+  testKafka,
+  testLog,
+  uniqueName,
+  type TestDatabase,
+} from "@vod/testing";
 import { LIVE_VOD_DOMAINS } from "@vod/twitch";
 import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
 import { readEnv as fetcherEnv, startFetcher, type RunningFetcher } from "@vod/hls-fetcher";
@@ -45,8 +62,26 @@ beforeAll(async () => {
     domains: DOMAINS,
     streamers: [
       // VODs the CDN never holds or no longer holds, so every phase has not_found cases too.
-      { login: "gone_soon", id: "3001", viewers: 300, domain: DOMAINS[1], sessions: [{ start: "+20m", duration: "40m", deleteAfter: "10m" }, { start: "+2h", duration: "30m", deleteAfter: "5m" }] },
-      { login: "never_kept", id: "3002", viewers: 200, domain: DOMAINS[2], sessions: [{ start: "+30m", duration: "30m", saved: false }, { start: "+3h", duration: "20m", saved: false }] },
+      {
+        login: "gone_soon",
+        id: "3001",
+        viewers: 300,
+        domain: DOMAINS[1],
+        sessions: [
+          { start: "+20m", duration: "40m", deleteAfter: "10m" },
+          { start: "+2h", duration: "30m", deleteAfter: "5m" },
+        ],
+      },
+      {
+        login: "never_kept",
+        id: "3002",
+        viewers: 200,
+        domain: DOMAINS[2],
+        sessions: [
+          { start: "+30m", duration: "30m", saved: false },
+          { start: "+3h", duration: "20m", saved: false },
+        ],
+      },
     ],
   });
   sim.clock.advance(5 * 60 * MIN);
@@ -64,17 +99,37 @@ beforeAll(async () => {
   const brokers = inject("kafkaBrokers").join(",");
   fetcher = await startFetcher(
     fetcherEnv({
-      KAFKA_BROKERS: brokers, DATABASE_URL: db.url, TOPIC_PREFIX: prefix, GROUP_ID: fetcherGroup,
-      CDN_DOMAINS: DOMAINS.join(","), CDN_URL_TEMPLATE: sim.cdnUrlTemplate, RATE_PER_SECOND: String(RATE),
-      CONNECT_TIMEOUT: "1s", HEADERS_TIMEOUT: "1s", BODY_TIMEOUT: "1s", REQUEST_TIMEOUT: "2s",
-      REQUEST_RETRIES: "1", RETRY_BACKOFF: "50ms", CONCURRENCY: "8", GQL_LOOKUP: "false",
+      KAFKA_BROKERS: brokers,
+      DATABASE_URL: db.url,
+      TOPIC_PREFIX: prefix,
+      GROUP_ID: fetcherGroup,
+      CDN_DOMAINS: DOMAINS.join(","),
+      CDN_URL_TEMPLATE: sim.cdnUrlTemplate,
+      RATE_PER_SECOND: String(RATE),
+      CONNECT_TIMEOUT: "1s",
+      HEADERS_TIMEOUT: "1s",
+      BODY_TIMEOUT: "1s",
+      REQUEST_TIMEOUT: "2s",
+      REQUEST_RETRIES: "1",
+      RETRY_BACKOFF: "50ms",
+      CONCURRENCY: "8",
+      GQL_LOOKUP: "false",
       // The operator's replay is what this test is about: automatic retries wait past the run.
-      RETRY_INITIAL: "24h", RETRY_MAX: "24h", STOP_PROBABILITY: "0",
+      RETRY_INITIAL: "24h",
+      RETRY_MAX: "24h",
+      STOP_PROBABILITY: "0",
     }),
     { kafka, producer, db: db.db, clock, log: testLog },
   );
   writer = await startWriter(
-    writerEnv({ KAFKA_BROKERS: brokers, DATABASE_URL: db.url, TOPIC_PREFIX: prefix, GROUP_ID: writerGroup, BATCH_MAX_WAIT: "100ms", BATCH_MIN_BYTES: "1" }),
+    writerEnv({
+      KAFKA_BROKERS: brokers,
+      DATABASE_URL: db.url,
+      TOPIC_PREFIX: prefix,
+      GROUP_ID: writerGroup,
+      BATCH_MAX_WAIT: "100ms",
+      BATCH_MIN_BYTES: "1",
+    }),
     { kafka, producer, db: createDb(writerPool), log: testLog },
   );
 }, 120_000);
@@ -89,8 +144,15 @@ afterAll(async () => {
 });
 
 const request = (v: VodTruth): VodFetchRequest => ({
-  v: 1, streamId: v.streamId, startTime: v.startTime, streamerId: v.streamerId, login: v.login,
-  firstSeen: v.startTime, lastSeen: v.endedAt!, maxViewers: 100, releaseAt: v.endedAt!,
+  v: 1,
+  streamId: v.streamId,
+  startTime: v.startTime,
+  streamerId: v.streamerId,
+  login: v.login,
+  firstSeen: v.startTime,
+  lastSeen: v.endedAt!,
+  maxViewers: 100,
+  releaseAt: v.endedAt!,
 });
 
 async function until(what: string, predicate: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
@@ -104,7 +166,8 @@ async function until(what: string, predicate: () => Promise<boolean>, timeoutMs 
 /** Waits until the fetcher has answered every request on the topic and the writer has stored every answer. */
 /** The group has handled everything on the topic. */
 const caughtUpOn = (group: string, topic: string) => caughtUp(kafka, group, [topic]);
-const messagesIn = async (topic: string) => Number([...(await endOffsets(kafka, topic)).values()].reduce((s, o) => s + o, 0n));
+const messagesIn = async (topic: string) =>
+  Number([...(await endOffsets(kafka, topic)).values()].reduce((s, o) => s + o, 0n));
 
 async function settle(): Promise<void> {
   const total = messagesOnTopic;
@@ -133,14 +196,22 @@ interface Row {
   fetch_error: string | null;
 }
 async function rows(): Promise<Map<string, Row>> {
-  const { rows } = await db.pool.query<Row>(`select stream_id::text, start_time, outcome, domain, segment_count, playlist_gz, fetch_error from vods`);
+  const { rows } = await db.pool.query<Row>(
+    `select stream_id::text, start_time, outcome, domain, segment_count, playlist_gz, fetch_error from vods`,
+  );
   return new Map(rows.map((r) => [keyOf({ streamId: r.stream_id, startTime: r.start_time }), r]));
 }
 
 const doctorReport = (): Promise<DoctorReport> =>
   doctor({
-    kafka, db: db.db, requestsTopic: catalog.vodFetchRequests.name, fetcherGroup,
-    now: new Date(), sinceMs: 60 * MIN, overdueAfterMs: 15 * MIN, windowGapMs: 10 * MIN,
+    kafka,
+    db: db.db,
+    requestsTopic: catalog.vodFetchRequests.name,
+    fetcherGroup,
+    now: new Date(),
+    sinceMs: 60 * MIN,
+    overdueAfterMs: 15 * MIN,
+    windowGapMs: 10 * MIN,
   });
 
 const failedBeforeReplay = new Set<string>();
@@ -149,7 +220,14 @@ describe("failed-window replay (broker, Postgres, simulator, fetcher, writer)", 
   it("a 20-minute outage of every CDN domain: VODs fetched inside it come out failed, the others found or not_found", async () => {
     // VODs whose CDN state stays the same for the whole test (no deletion due while it runs).
     const now = sim.clock.now();
-    const stable = sim.vods({ state: "ended" }).filter((v) => v.deletedAt === null || Date.parse(v.deletedAt) < now - 5 * MIN || Date.parse(v.deletedAt) > now + 3 * 60 * MIN);
+    const stable = sim
+      .vods({ state: "ended" })
+      .filter(
+        (v) =>
+          v.deletedAt === null ||
+          Date.parse(v.deletedAt) < now - 5 * MIN ||
+          Date.parse(v.deletedAt) > now + 3 * 60 * MIN,
+      );
     const missing = stable.filter((v) => !onCdn(v));
     const held = stable.filter(onCdn);
     expect(missing.length).toBeGreaterThanOrEqual(3);
@@ -157,7 +235,17 @@ describe("failed-window replay (broker, Postgres, simulator, fetcher, writer)", 
 
     // Release batches (simulated minutes from the outage start): two before, five inside, two after the
     // cooldown that follows it. The absent VODs are dealt first, so each phase has some.
-    const slots: [number, Phase][] = [[-10, "before"], [-5, "before"], [0, "during"], [5, "during"], [10, "during"], [15, "during"], [19, "during"], [OUTAGE_MS / MIN + 5, "after"], [OUTAGE_MS / MIN + 10, "after"]];
+    const slots: [number, Phase][] = [
+      [-10, "before"],
+      [-5, "before"],
+      [0, "during"],
+      [5, "during"],
+      [10, "during"],
+      [15, "during"],
+      [19, "during"],
+      [OUTAGE_MS / MIN + 5, "after"],
+      [OUTAGE_MS / MIN + 10, "after"],
+    ];
     const order = [0, 2, 7, 3, 8, 1, 4, 5, 6];
     const batches = slots.map(() => [] as VodTruth[]);
     [...missing, ...held].forEach((v, i) => batches[order[i % order.length]!]!.push(v));
@@ -207,13 +295,17 @@ describe("failed-window replay (broker, Postgres, simulator, fetcher, writer)", 
     const result = await replay(kafka, producer, opts);
     expect(result).toMatchObject({ mode: "window", applied: true });
     expect(result.republished).toBe(failedBeforeReplay.size);
-    expect(result.partitions.reduce((s, p) => s + Number(BigInt(p.end!) - BigInt(p.target)), 0)).toBe(failedBeforeReplay.size);
+    expect(result.partitions.reduce((s, p) => s + Number(BigInt(p.end!) - BigInt(p.target)), 0)).toBe(
+      failedBeforeReplay.size,
+    );
     messagesOnTopic += result.republished;
 
     // The re-published messages are the failed VODs' requests, each once, and nothing else.
     const onTopic = await readTopic(kafka, catalog.vodFetchRequests.name, messagesOnTopic);
     expect(onTopic).toHaveLength(messagesOnTopic);
-    const replayed = onTopic.filter((m) => m.headers["replay-of"] !== undefined).map((m) => keyOf(vodFetchRequest.parse(JSON.parse(m.value!))));
+    const replayed = onTopic
+      .filter((m) => m.headers["replay-of"] !== undefined)
+      .map((m) => keyOf(vodFetchRequest.parse(JSON.parse(m.value!))));
     expect(replayed.sort()).toEqual([...failedBeforeReplay].sort());
 
     await settle();
@@ -241,7 +333,9 @@ describe("failed-window replay (broker, Postgres, simulator, fetcher, writer)", 
     }
     expect(found).toBeGreaterThan(0);
 
-    const dup = await db.pool.query(`select stream_id, start_time, count(*) from vods group by stream_id, start_time having count(*) > 1`);
+    const dup = await db.pool.query(
+      `select stream_id, start_time, count(*) from vods group by stream_id, start_time having count(*) > 1`,
+    );
     expect(dup.rows).toEqual([]);
     const { rows: count } = await db.pool.query<{ n: number }>(`select count(*)::int as n from vods`);
     expect(count[0]!.n).toBe(published.size);

@@ -10,16 +10,58 @@ const at = (min: number) => new Date(T0 + min * MIN).toISOString();
 
 function vod(id: number, over: Partial<VodTruth> = {}): VodTruth {
   return {
-    login: `s${id}`, streamerId: String(id), streamId: String(1000 + id), videoId: String(id), startTime: at(0), ts: 0, variant: "start",
-    domain: "d", homeDomain: "d", scattered: false, migrated: false, migratedHere: false, unconfiguredDomain: false, path: "p",
-    live: false, endedAt: at(30), saved: true, archivingOff: false, onCdn: true, cdnUntil: null, deletedAt: null, deleted: false,
-    public: true, hidden: false, subOnly: false, listedAt: null, peakViewers: 50, falseStart: false, newStreamer: false,
-    streamerCreatedAt: at(-10_000), muted: [], muteRunAt: at(60), muteApplied: true, segments: 10, mutedSegmentsNow: 0,
+    login: `s${id}`,
+    streamerId: String(id),
+    streamId: String(1000 + id),
+    videoId: String(id),
+    startTime: at(0),
+    ts: 0,
+    variant: "start",
+    domain: "d",
+    homeDomain: "d",
+    scattered: false,
+    migrated: false,
+    migratedHere: false,
+    unconfiguredDomain: false,
+    path: "p",
+    live: false,
+    endedAt: at(30),
+    saved: true,
+    archivingOff: false,
+    onCdn: true,
+    cdnUntil: null,
+    deletedAt: null,
+    deleted: false,
+    public: true,
+    hidden: false,
+    subOnly: false,
+    listedAt: null,
+    peakViewers: 50,
+    falseStart: false,
+    newStreamer: false,
+    streamerCreatedAt: at(-10_000),
+    muted: [],
+    muteRunAt: at(60),
+    muteApplied: true,
+    segments: 10,
+    mutedSegmentsNow: 0,
     ...over,
   };
 }
-const row = (v: VodTruth, over: Partial<ArchivedRow> = {}): ArchivedRow => ({ streamId: v.streamId, startTime: v.startTime, outcome: "found", fetchedAt: at(75), segments: v.segments, endlist: true, ...over });
-const release = (v: VodTruth, min = 70): Release => ({ streamId: v.streamId, startTime: v.startTime, releaseAt: at(min) });
+const row = (v: VodTruth, over: Partial<ArchivedRow> = {}): ArchivedRow => ({
+  streamId: v.streamId,
+  startTime: v.startTime,
+  outcome: "found",
+  fetchedAt: at(75),
+  segments: v.segments,
+  endlist: true,
+  ...over,
+});
+const release = (v: VodTruth, min = 70): Release => ({
+  streamId: v.streamId,
+  startTime: v.startTime,
+  releaseAt: at(min),
+});
 
 describe("the soak's judge", () => {
   it("counts VODs that reached the threshold and were due, and sorts out missed, early, truncated and duplicated ones", () => {
@@ -32,9 +74,24 @@ describe("the soak's judge", () => {
     const truncated = vod(7);
     const dup = vod(8);
     const truth = [ok, small, late, missed, gone, early, truncated, dup];
-    const rows = [row(ok), row(early, { fetchedAt: at(50) }), row(truncated, { endlist: false }), row(dup), { ...row(missed), outcome: "not_found" as const }];
+    const rows = [
+      row(ok),
+      row(early, { fetchedAt: at(50) }),
+      row(truncated, { endlist: false }),
+      row(dup),
+      { ...row(missed), outcome: "not_found" as const },
+    ];
     const releases = [release(ok), release(early, 45), release(truncated), release(dup), release(dup), release(missed)];
-    const j = judge({ truth, endedFrom: T0, rows, releases, dueBefore: T0 + 300 * MIN, minViewers: 10, muteMarginMs: 10 * MIN, faults: [] });
+    const j = judge({
+      truth,
+      endedFrom: T0,
+      rows,
+      releases,
+      dueBefore: T0 + 300 * MIN,
+      minViewers: 10,
+      muteMarginMs: 10 * MIN,
+      faults: [],
+    });
     expect(j.vods).toBe(6); // not the small one, nor the one due after the run
     expect(j.onCdnWhenDue).toBe(5); // `gone` left the CDN before it was due
     expect(j.archived).toBe(4);
@@ -53,7 +110,11 @@ describe("the soak's judge", () => {
     const j = judge({
       truth: [never, seen, slow, vod(4), vod(9, { endedAt: at(-30) })],
       endedFrom: T0,
-      rows: [{ ...row(seen), outcome: null, fetchedAt: null }, { ...row(vod(4)), outcome: null, fetchedAt: null, maxViewers: 8 }, row(slow, { fetchedAt: at(100) })],
+      rows: [
+        { ...row(seen), outcome: null, fetchedAt: null },
+        { ...row(vod(4)), outcome: null, fetchedAt: null, maxViewers: 8 },
+        row(slow, { fetchedAt: at(100) }),
+      ],
       releases: [release(slow, 70)],
       dueBefore: T0 + 300 * MIN,
       minViewers: 10,
@@ -67,7 +128,12 @@ describe("the soak's judge", () => {
 
   it("takes percentiles by rank", () => {
     expect(percentile([5, 1, 3, 2, 4], 50)).toBe(3);
-    expect(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 99)).toBe(99);
+    expect(
+      percentile(
+        Array.from({ length: 100 }, (_, i) => i + 1),
+        99,
+      ),
+    ).toBe(99);
     expect(percentile([], 99)).toBe(0);
   });
 

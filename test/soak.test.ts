@@ -34,13 +34,18 @@ describe("soak, short", () => {
     });
     const summary = JSON.stringify({ ...r, hours: undefined, faults: undefined }, null, 1);
     expect(r.vods, summary).toBeGreaterThan(20);
-    expect(r.faults.map((f) => f.name)).toEqual(expect.arrayContaining(["kill -9 of one instance of each service", "CDN down but one domain, 20 min"]));
+    expect(r.faults.map((f) => f.name)).toEqual(
+      expect.arrayContaining(["kill -9 of one instance of each service", "CDN down but one domain, 20 min"]),
+    );
     expect(Object.values(r.restarts).filter((n) => n > 0).length, summary).toBeGreaterThanOrEqual(4);
     expect(r.early, summary).toBe(0);
     expect(r.truncated, summary).toBe(0);
     expect(r.duplicates, summary).toBe(0);
     expect(r.busiestSecond, summary).toBeLessThanOrEqual(Math.ceil(r.limitPerSecond));
     // Archiving went on in the measured window, faults and restarts included.
-    expect(r.hours.reduce((n, h) => n + h.archived, 0), summary).toBeGreaterThan(3);
+    expect(
+      r.hours.reduce((n, h) => n + h.archived, 0),
+      summary,
+    ).toBeGreaterThan(3);
   }, 600_000);
 });

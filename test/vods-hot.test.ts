@@ -49,7 +49,9 @@ async function sweepUpdates(fillfactor?: number): Promise<{ updates: number; hot
       for (const c of clients) c.release();
     }
     await new Promise((r) => setTimeout(r, 1_200));
-    const r = await t.pool.query<{ upd: string; hot: string }>("select n_tup_upd::text as upd, n_tup_hot_upd::text as hot from pg_stat_user_tables where relname = 'vods'");
+    const r = await t.pool.query<{ upd: string; hot: string }>(
+      "select n_tup_upd::text as upd, n_tup_hot_upd::text as hot from pg_stat_user_tables where relname = 'vods'",
+    );
     return { upd: Number(r.rows[0]!.upd), hot: Number(r.rows[0]!.hot) };
   };
   await write(0);

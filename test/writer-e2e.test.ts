@@ -2,9 +2,24 @@ import { spawn } from "node:child_process";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createCatalog, createProducer, type StreamSnapshot, type TypedProducer, type VodFetchResult } from "@vod/kafka";
+import {
+  createCatalog,
+  createProducer,
+  type StreamSnapshot,
+  type TypedProducer,
+  type VodFetchResult,
+} from "@vod/kafka";
 import { createDb, createPool } from "@vod/db";
-import { caughtUp, committedOffsets, createTestTopics, freshDatabase, testKafka, testLog, uniqueName, type TestDatabase } from "@vod/testing";
+import {
+  caughtUp,
+  committedOffsets,
+  createTestTopics,
+  freshDatabase,
+  testKafka,
+  testLog,
+  uniqueName,
+  type TestDatabase,
+} from "@vod/testing";
 import { readEnv, startWriter } from "@vod/writer";
 
 const kafka = testKafka();
@@ -45,9 +60,19 @@ function generate() {
     for (let s = 0; s < sightings; s++) {
       const observed = start + 60_000 + Math.floor(r() * 6) * 300_000;
       snapshots.push({
-        v: 1, sweepId: `sw${s}`, observedAt: iso(observed), streamId, startTime: iso(start), streamerId, login: `user_${streamerId}`,
-        viewers: Math.floor(r() * audience), title: `title ${Math.floor(r() * 4)}`, gameId: String(Math.floor(r() * 9)), gameName: `game ${Math.floor(r() * 9)}`,
-        language: r() < 0.5 ? "en" : null, mature: r() < 0.1,
+        v: 1,
+        sweepId: `sw${s}`,
+        observedAt: iso(observed),
+        streamId,
+        startTime: iso(start),
+        streamerId,
+        login: `user_${streamerId}`,
+        viewers: Math.floor(r() * audience),
+        title: `title ${Math.floor(r() * 4)}`,
+        gameId: String(Math.floor(r() * 9)),
+        gameName: `game ${Math.floor(r() * 9)}`,
+        language: r() < 0.5 ? "en" : null,
+        mature: r() < 0.1,
       });
     }
     const fetches = r() < 0.6 ? 1 + Math.floor(r() * 3) : 0;
@@ -55,9 +80,30 @@ function generate() {
       const outcome = (["found", "failed", "not_found", "failed"] as const)[Math.floor(r() * 4)]!;
       const body = `#EXTM3U\n#EXTINF:10.000,\nhttp://cdn.example/${streamId}/${f}.ts\n#EXT-X-ENDLIST\n`;
       results.push({
-        v: 1, streamId, startTime: iso(start), streamerId, login: `user_${streamerId}`, firstSeen: iso(start + 60_000), lastSeen: iso(start + 1_800_000),
-        maxViewers: Math.floor(r() * audience), outcome, fetchedAt: iso(start + 7_200_000 + Math.floor(r() * 4) * 3_600_000), requests: 1 + Math.floor(r() * 12),
-        found: outcome === "found" ? { domain: "d.example", url: `http://cdn.example/${streamId}/index-dvr.m3u8`, variant: "start", ts: Math.floor(start / 1000), durationSeconds: 10, segments: 1, mutedSegments: 0, playlistGzipBase64: gzipSync(body).toString("base64") } : null,
+        v: 1,
+        streamId,
+        startTime: iso(start),
+        streamerId,
+        login: `user_${streamerId}`,
+        firstSeen: iso(start + 60_000),
+        lastSeen: iso(start + 1_800_000),
+        maxViewers: Math.floor(r() * audience),
+        outcome,
+        fetchedAt: iso(start + 7_200_000 + Math.floor(r() * 4) * 3_600_000),
+        requests: 1 + Math.floor(r() * 12),
+        found:
+          outcome === "found"
+            ? {
+                domain: "d.example",
+                url: `http://cdn.example/${streamId}/index-dvr.m3u8`,
+                variant: "start",
+                ts: Math.floor(start / 1000),
+                durationSeconds: 10,
+                segments: 1,
+                mutedSegments: 0,
+                playlistGzipBase64: gzipSync(body).toString("base64"),
+              }
+            : null,
         error: outcome === "failed" ? `d.example: timeout ${f}` : null,
       });
     }
@@ -77,7 +123,8 @@ const data = generate();
 beforeAll(async () => {
   producer = await createProducer(kafka, testLog);
   await createTestTopics(kafka, [catalog.streamSnapshots, catalog.vodFetchResults]);
-  for (let i = 0; i < data.snapshots.length; i += 2_000) await producer.send(catalog.streamSnapshots, data.snapshots.slice(i, i + 2_000));
+  for (let i = 0; i < data.snapshots.length; i += 2_000)
+    await producer.send(catalog.streamSnapshots, data.snapshots.slice(i, i + 2_000));
   await producer.send(catalog.vodFetchResults, data.results);
 }, 120_000);
 
@@ -93,12 +140,21 @@ async function newDb() {
 }
 
 const env = (databaseUrl: string, groupId: string, extra: Record<string, string> = {}) => ({
-  KAFKA_BROKERS: inject("kafkaBrokers").join(","), DATABASE_URL: databaseUrl, TOPIC_PREFIX: prefix, GROUP_ID: groupId,
-  BATCH_MAX_MESSAGES: "500", OPS_PORT: "0", LOG_LEVEL: "warn", RETRY_INITIAL: "50ms", RETRY_MAX: "500ms", ...extra,
+  KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+  DATABASE_URL: databaseUrl,
+  TOPIC_PREFIX: prefix,
+  GROUP_ID: groupId,
+  BATCH_MAX_MESSAGES: "500",
+  OPS_PORT: "0",
+  LOG_LEVEL: "warn",
+  RETRY_INITIAL: "50ms",
+  RETRY_MAX: "500ms",
+  ...extra,
 });
 
 /** True once the group has committed everything on both topics. */
-const caughtUpBoth = (groupId: string) => caughtUp(kafka, groupId, [catalog.streamSnapshots.name, catalog.vodFetchResults.name]);
+const caughtUpBoth = (groupId: string) =>
+  caughtUp(kafka, groupId, [catalog.streamSnapshots.name, catalog.vodFetchResults.name]);
 async function until(predicate: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
@@ -125,7 +181,12 @@ async function versions(d: TestDatabase): Promise<string[]> {
 /** Runs the writer in this process until it has committed everything. */
 async function runToEnd(d: TestDatabase, groupId: string, extra: Record<string, string> = {}) {
   const pool = createPool({ url: d.url, max: 4 });
-  const writer = await startWriter(readEnv(env(d.url, groupId, extra)), { kafka, producer, db: createDb(pool), log: testLog });
+  const writer = await startWriter(readEnv(env(d.url, groupId, extra)), {
+    kafka,
+    producer,
+    db: createDb(pool),
+    log: testLog,
+  });
   try {
     await until(() => caughtUpBoth(groupId));
   } finally {
@@ -144,24 +205,38 @@ describe("writer end to end (broker, Postgres)", () => {
     reference = await checksum(referenceDb);
     // Rows only for VODs that reached MIN_VIEWERS (10), by a snapshot or by the delay's sightings in a result.
     const reached = (v: { viewers?: number; maxViewers?: number }) => (v.viewers ?? v.maxViewers!) >= 10;
-    const distinct = new Set([...data.snapshots, ...data.results].filter(reached).map((s) => `${s.streamId}@${s.startTime}`));
+    const distinct = new Set(
+      [...data.snapshots, ...data.results].filter(reached).map((s) => `${s.streamId}@${s.startTime}`),
+    );
     const all = new Set(data.snapshots.map((s) => `${s.streamId}@${s.startTime}`));
     expect(distinct.size).toBeLessThan(all.size);
     expect(reference.rows).toBe(distinct.size);
 
     // Spot-check the rules against the generated data.
-    type Row = { stream_id: string; start_time: Date; max_viewers: number; title: string | null; last_seen: Date; outcome: string | null };
-    const { rows } = await referenceDb.pool.query<Row>(`select stream_id::text, start_time, max_viewers, title, last_seen, outcome from vods`);
+    type Row = {
+      stream_id: string;
+      start_time: Date;
+      max_viewers: number;
+      title: string | null;
+      last_seen: Date;
+      outcome: string | null;
+    };
+    const { rows } = await referenceDb.pool.query<Row>(
+      `select stream_id::text, start_time, max_viewers, title, last_seen, outcome from vods`,
+    );
     const byKey = new Map(rows.map((r) => [`${r.stream_id}@${r.start_time.toISOString()}`, r]));
     for (const key of distinct) {
       const sightings = data.snapshots.filter((s) => `${s.streamId}@${s.startTime}` === key && reached(s));
       const fetches = data.results.filter((s) => `${s.streamId}@${s.startTime}` === key && reached(s));
       const row = byKey.get(key)!;
       expect(row.max_viewers).toBe(Math.max(...sightings.map((s) => s.viewers), ...fetches.map((f) => f.maxViewers)));
-      expect(row.last_seen.getTime()).toBe(Math.max(...sightings.map((s) => Date.parse(s.observedAt)), ...fetches.map((f) => Date.parse(f.lastSeen))));
+      expect(row.last_seen.getTime()).toBe(
+        Math.max(...sightings.map((s) => Date.parse(s.observedAt)), ...fetches.map((f) => Date.parse(f.lastSeen))),
+      );
       const earliest = Math.min(...sightings.map((s) => Date.parse(s.observedAt)));
       if (sightings.length === 0) expect(row.title).toBeNull();
-      else expect(sightings.filter((s) => Date.parse(s.observedAt) === earliest).map((s) => s.title)).toContain(row.title);
+      else
+        expect(sightings.filter((s) => Date.parse(s.observedAt) === earliest).map((s) => s.title)).toContain(row.title);
       if (fetches.some((f) => f.outcome === "found")) expect(row.outcome).toBe("found");
       else if (fetches.some((f) => f.outcome === "not_found")) expect(row.outcome).toBe("not_found");
       else expect(row.outcome).toBe(fetches.length > 0 ? "failed" : null);
@@ -172,11 +247,20 @@ describe("writer end to end (broker, Postgres)", () => {
     const d = await newDb();
     const groupId = uniqueName("writer-kill");
     const start = () => {
-      const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../services/writer/src/main.ts", import.meta.url))], {
-        env: { ...process.env, ...env(d.url, groupId) },
-        stdio: ["ignore", "inherit", "inherit"],
-      });
-      return { child, exited: new Promise<NodeJS.Signals | number | null>((resolve) => child.on("exit", (code, signal) => resolve(signal ?? code))) };
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", fileURLToPath(new URL("../services/writer/src/main.ts", import.meta.url))],
+        {
+          env: { ...process.env, ...env(d.url, groupId) },
+          stdio: ["ignore", "inherit", "inherit"],
+        },
+      );
+      return {
+        child,
+        exited: new Promise<NodeJS.Signals | number | null>((resolve) =>
+          child.on("exit", (code, signal) => resolve(signal ?? code)),
+        ),
+      };
     };
     const first = start();
     await until(async () => (await checksum(d)).rows > 200);
@@ -205,7 +289,12 @@ describe("writer end to end (broker, Postgres)", () => {
     await admin.query(`alter database ${dbName} allow_connections false`);
     await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1`, [dbName]);
     const pool = createPool({ url: d.url, max: 4, connectionTimeoutMs: 1_000 });
-    const writer = await startWriter(readEnv(env(d.url, groupId)), { kafka, producer, db: createDb(pool), log: testLog });
+    const writer = await startWriter(readEnv(env(d.url, groupId)), {
+      kafka,
+      producer,
+      db: createDb(pool),
+      log: testLog,
+    });
     try {
       await new Promise((r) => setTimeout(r, 3_000));
       const committed = await committedOffsets(kafka, groupId, catalog.streamSnapshots.name);

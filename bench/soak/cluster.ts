@@ -53,7 +53,12 @@ export class Cluster {
     });
     child.stdout?.pipe(out);
     child.stderr?.pipe(out);
-    const running: Running = { spec, child, restarts: existing ? existing.restarts + 1 : 0, rssMaxMb: existing?.rssMaxMb ?? 0 };
+    const running: Running = {
+      spec,
+      child,
+      restarts: existing ? existing.restarts + 1 : 0,
+      rssMaxMb: existing?.rssMaxMb ?? 0,
+    };
     this.#procs.set(spec.name, running);
     child.on("exit", (code, signal) => {
       if (this.#stopping || this.#procs.get(spec.name)?.child !== child) return;
@@ -83,7 +88,9 @@ export class Cluster {
   }
 
   names(service?: string): string[] {
-    return [...this.#procs.values()].filter((p) => service === undefined || p.spec.service === service).map((p) => p.spec.name);
+    return [...this.#procs.values()]
+      .filter((p) => service === undefined || p.spec.service === service)
+      .map((p) => p.spec.name);
   }
 
   /** Peak RSS per service (its largest instance), MB. */

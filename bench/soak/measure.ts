@@ -140,7 +140,8 @@ export function judge(input: JudgeInput): Judgement {
   // The same ending released twice, or an archived row no VOD of the simulator matches.
   const duplicates: string[] = [];
   for (const [key, list] of releases) if (new Set(list).size < list.length) duplicates.push(key);
-  for (const [key, row] of rows) if (row.outcome === "found" && !truthKeys.has(key)) duplicates.push(`${key} (no such VOD)`);
+  for (const [key, row] of rows)
+    if (row.outcome === "found" && !truthKeys.has(key)) duplicates.push(`${key} (no such VOD)`);
 
   const round = (x: number) => Math.round(x * 10) / 10;
   return {
@@ -155,7 +156,12 @@ export function judge(input: JudgeInput): Judgement {
     latencyP99Min: round(percentile(latency, 99)),
     latencyInFaultsP50Min: round(percentile(latencyInFaults, 50)),
     latencyInFaultsP99Min: round(percentile(latencyInFaults, 99)),
-    examples: { missed: missed.slice(0, 10), early: early.slice(0, 10), truncated: truncated.slice(0, 10), duplicates: duplicates.slice(0, 10) },
+    examples: {
+      missed: missed.slice(0, 10),
+      early: early.slice(0, 10),
+      truncated: truncated.slice(0, 10),
+      duplicates: duplicates.slice(0, 10),
+    },
     missedBy,
   };
 }

@@ -98,7 +98,12 @@ interface Fault {
  */
 export function faultSchedule(hours: number, infraFaults: boolean, domains: readonly string[]): Fault[] {
   const kinds: Omit<Fault, "at">[] = [
-    { name: "CDN down but one domain, 20 min", kind: "sim", forMs: 20 * MIN, sim: { kind: "down", target: "cdn", except: [domains[0]] } },
+    {
+      name: "CDN down but one domain, 20 min",
+      kind: "sim",
+      forMs: 20 * MIN,
+      sim: { kind: "down", target: "cdn", except: [domains[0]] },
+    },
     { name: "GraphQL down, 30 min", kind: "sim", forMs: 30 * MIN, sim: { kind: "down", target: "gql" } },
     { name: "GraphQL empty pages, 10 min", kind: "sim", forMs: 10 * MIN, sim: { kind: "empty", fields: ["streams"] } },
     ...(infraFaults
@@ -108,7 +113,12 @@ export function faultSchedule(hours: number, infraFaults: boolean, domains: read
         ]
       : []),
     { name: "kill -9 of one instance of each service", kind: "kill9", forMs: 0 },
-    { name: "blackholed domain, 30 min", kind: "sim", forMs: 30 * MIN, sim: { kind: "blackhole", target: "cdn", domains: [domains[1]] } },
+    {
+      name: "blackholed domain, 30 min",
+      kind: "sim",
+      forMs: 30 * MIN,
+      sim: { kind: "blackhole", target: "cdn", domains: [domains[1]] },
+    },
   ];
   const days = Math.max(1, Math.floor(hours / 24));
   const span = (hours * HOUR) / days;
@@ -169,11 +179,26 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       name: "twitch-sim",
       service: "twitch-sim",
       script: "packages/twitch-sim/src/main.ts",
-      args: ["--port", String(o.simPort), "--seed", String(o.seed), "--streams", String(streams), "--speed", String(o.speed), "--world", "realistic", "--log-level", "warn"],
+      args: [
+        "--port",
+        String(o.simPort),
+        "--seed",
+        String(o.seed),
+        "--streams",
+        String(streams),
+        "--speed",
+        String(o.speed),
+        "--world",
+        "realistic",
+        "--log-level",
+        "warn",
+      ],
       env: {},
     });
     await waitForHttp(`${simUrl}/healthz`, 120_000);
-    const world = await getJson<{ now: string; configuredDomains: string[]; domains: string[] }>(`${simUrl}/admin/world`);
+    const world = await getJson<{ now: string; configuredDomains: string[]; domains: string[] }>(
+      `${simUrl}/admin/world`,
+    );
     const simStart = Date.parse(world.now);
     const t0 = simStart + o.warmupHours * HOUR;
     const end = t0 + o.hours * HOUR;
@@ -193,7 +218,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const timeout = (realSeconds: number) => `${Math.max(1000, Math.round((realSeconds * 1000) / o.speed))}ms`;
     const specs: ProcessSpec[] = [];
     const add = (service: string, count: number, env: Record<string, string>) => {
-      for (let i = 1; i <= count; i++) specs.push({ name: `${service}-${i}`, service, script: `services/${service}/src/main.ts`, env: { ...common, ...env } });
+      for (let i = 1; i <= count; i++)
+        specs.push({
+          name: `${service}-${i}`,
+          service,
+          script: `services/${service}/src/main.ts`,
+          env: { ...common, ...env },
+        });
     };
     add("writer", o.instances, { GROUP_ID: groups.writer });
     add("hls-fetcher", o.instances, {
@@ -211,21 +242,45 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       REQUEST_TIMEOUT: timeout(15),
       GQL_TIMEOUT: timeout(3),
     });
-    add("delay", o.instances, { GROUP_ID: groups.delay, MUTE_MARGIN: `${MUTE_MARGIN_MS / MIN}m`, MIN_VIEWERS: String(MIN_VIEWERS) });
+    add("delay", o.instances, {
+      GROUP_ID: groups.delay,
+      MUTE_MARGIN: `${MUTE_MARGIN_MS / MIN}m`,
+      MIN_VIEWERS: String(MIN_VIEWERS),
+    });
     // One poller: it is the single producer of sweeps.
-    add("live-poller", 1, { GQL_ENDPOINT: `${simUrl}/gql`, GQL_RATE: String(POLLER_GQL_RATE * budget), GQL_TIMEOUT: timeout(10) });
+    add("live-poller", 1, {
+      GQL_ENDPOINT: `${simUrl}/gql`,
+      GQL_RATE: String(POLLER_GQL_RATE * budget),
+      GQL_TIMEOUT: timeout(10),
+    });
     for (const s of specs) cluster.start(s);
 
     // Faults the simulator plays itself are scheduled now, in simulated time.
     const schedule = faultSchedule(o.hours, o.infraFaults, world.domains);
-    const windows: (Window & { kind: string })[] = schedule.map((f) => ({ name: f.name, kind: f.kind, from: t0 + f.at, until: t0 + f.at + Math.max(f.forMs, 10 * MIN) }));
+    const windows: (Window & { kind: string })[] = schedule.map((f) => ({
+      name: f.name,
+      kind: f.kind,
+      from: t0 + f.at,
+      until: t0 + f.at + Math.max(f.forMs, 10 * MIN),
+    }));
     const simFaults = schedule
       .map((f, i) => ({ f, i }))
       .filter(({ f }) => f.kind === "sim")
-      .map(({ f, i }) => ({ id: `soak-${i}`, ...f.sim, from: new Date(t0 + f.at).toISOString(), until: new Date(t0 + f.at + f.forMs).toISOString() }));
-    await getJson(`${simUrl}/admin/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ add: simFaults }) });
+      .map(({ f, i }) => ({
+        id: `soak-${i}`,
+        ...f.sim,
+        from: new Date(t0 + f.at).toISOString(),
+        until: new Date(t0 + f.at + f.forMs).toISOString(),
+      }));
+    await getJson(`${simUrl}/admin/faults`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ add: simFaults }),
+    });
     const pending = schedule.filter((f) => f.kind !== "sim").sort((a, b) => a.at - b.at);
-    o.progress(`soak ${runId}: ${streams} live streams, ${o.warmupHours} simulated hours of warm-up (CDN budget x${o.warmupBudget}) then ${o.hours} measured at ${o.speed}x, ${o.instances} instance(s) of each service, CDN budget ${CDN_RATE * budget}/s; topics ${prefix}*; logs .infra/soak/`);
+    o.progress(
+      `soak ${runId}: ${streams} live streams, ${o.warmupHours} simulated hours of warm-up (CDN budget x${o.warmupBudget}) then ${o.hours} measured at ${o.speed}x, ${o.instances} instance(s) of each service, CDN budget ${CDN_RATE * budget}/s; topics ${prefix}*; logs .infra/soak/`,
+    );
     for (const f of schedule) o.progress(`  fault at +${(f.at / HOUR).toFixed(1)} h: ${f.name}`);
 
     await admin.connect();
@@ -240,9 +295,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       for (const [service, topics] of Object.entries(consumed)) {
         let total = 0;
         for (const topic of topics) {
-          const [highs, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: groups[service as keyof typeof groups], topics: [topic] })]);
+          const [highs, committed] = await Promise.all([
+            admin.fetchTopicOffsets(topic),
+            admin.fetchOffsets({ groupId: groups[service as keyof typeof groups], topics: [topic] }),
+          ]);
           const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-          for (const h of highs) total += Math.max(0, Number(h.high) - Math.max(Number(h.low), done.get(h.partition) ?? 0));
+          for (const h of highs)
+            total += Math.max(0, Number(h.high) - Math.max(Number(h.low), done.get(h.partition) ?? 0));
         }
         lag[service] = total;
       }
@@ -259,7 +318,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         // The measured window: the fetchers on the scaled budget, and requests, the busiest second
         // and GQL POSTs counted from here.
         if (o.warmupHours > 0 && o.warmupBudget !== 1) {
-          await Promise.all(cluster.names("hls-fetcher").map((name) => cluster.restart(name, { RATE_PER_SECOND: String(CDN_RATE * budget) })));
+          await Promise.all(
+            cluster
+              .names("hls-fetcher")
+              .map((name) => cluster.restart(name, { RATE_PER_SECOND: String(CDN_RATE * budget) })),
+          );
         }
         await getJson(`${simUrl}/admin/stats/reset`, { method: "POST" });
         measuring = true;
@@ -268,7 +331,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       while (pending.length > 0 && t0 + pending[0]!.at <= now) {
         const f = pending.shift()!;
         o.progress(`  ${new Date(now).toISOString()}: ${f.name}`);
-        if (f.kind === "kill9") for (const service of ["live-poller", "delay", "hls-fetcher", "writer"]) cluster.kill9(cluster.names(service)[0]!);
+        if (f.kind === "kill9")
+          for (const service of ["live-poller", "delay", "hls-fetcher", "writer"])
+            cluster.kill9(cluster.names(service)[0]!);
         if (f.kind === "kafka-restart") infraStep(o.root, "take_lock; kafka_stop; kafka_start; kafka_wait_ready");
         if (f.kind === "postgres-restart") {
           pgDown = true;
@@ -278,26 +343,43 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
       if (now >= nextHour || now >= end) {
         const hour = Math.round((Math.min(now, end) - t0) / HOUR);
-        const label = hour <= 0 ? `warm-up ${Math.round((now - simStart) / HOUR)}/${o.warmupHours}` : `hour ${hour}/${o.hours}`;
-        const { rows } = await pool.query<{ found: number; all: number }>(`select count(*) filter (where outcome = 'found')::int as found, count(*)::int as all from vods`).catch(() => ({ rows: [{ found: -1, all: -1 }] }));
+        const label =
+          hour <= 0 ? `warm-up ${Math.round((now - simStart) / HOUR)}/${o.warmupHours}` : `hour ${hour}/${o.hours}`;
+        const { rows } = await pool
+          .query<{ found: number; all: number }>(
+            `select count(*) filter (where outcome = 'found')::int as found, count(*)::int as all from vods`,
+          )
+          .catch(() => ({ rows: [{ found: -1, all: -1 }] }));
         const lag = lagSamples.at(-1)?.lag ?? {};
-        o.progress(`[${label}, ${((performance.now() - realStart) / 60_000).toFixed(1)} real min] VODs seen ${rows[0]?.all}, archived ${rows[0]?.found}, waiting: fetch ${lag["hls-fetcher"] ?? "?"}, writer ${lag.writer ?? "?"}, delay ${lag.delay ?? "?"}`);
+        o.progress(
+          `[${label}, ${((performance.now() - realStart) / 60_000).toFixed(1)} real min] VODs seen ${rows[0]?.all}, archived ${rows[0]?.found}, waiting: fetch ${lag["hls-fetcher"] ?? "?"}, writer ${lag.writer ?? "?"}, delay ${lag.delay ?? "?"}`,
+        );
         nextHour += HOUR;
       }
       if (now >= end) break;
     }
 
     // ---- judge ------------------------------------------------------------------------------
-    const stats = await getJson<{ cdn: { requests: number; maxPerSecond: number }; gql: { requests: number } }>(`${simUrl}/admin/stats`);
+    const stats = await getJson<{ cdn: { requests: number; maxPerSecond: number }; gql: { requests: number } }>(
+      `${simUrl}/admin/stats`,
+    );
     const truth: VodTruth[] = [];
     for (let offset = 0; ; offset += 5000) {
-      const page = await getJson<{ total: number; vods: VodTruth[] }>(`${simUrl}/admin/vods?state=ended&endedFrom=${simStart}&endedBefore=${end}&limit=5000&offset=${offset}`);
+      const page = await getJson<{ total: number; vods: VodTruth[] }>(
+        `${simUrl}/admin/vods?state=ended&endedFrom=${simStart}&endedBefore=${end}&limit=5000&offset=${offset}`,
+      );
       truth.push(...page.vods);
       if (page.vods.length < 5000) break;
     }
-    const { rows } = await pool.query<{ stream_id: string; start_time: Date; outcome: ArchivedRow["outcome"]; fetched_at: Date | null; segment_count: number | null; playlist_gz: Buffer | null; max_viewers: number }>(
-      `select stream_id::text, start_time, outcome, fetched_at, segment_count, playlist_gz, max_viewers from vods`,
-    );
+    const { rows } = await pool.query<{
+      stream_id: string;
+      start_time: Date;
+      outcome: ArchivedRow["outcome"];
+      fetched_at: Date | null;
+      segment_count: number | null;
+      playlist_gz: Buffer | null;
+      max_viewers: number;
+    }>(`select stream_id::text, start_time, outcome, fetched_at, segment_count, playlist_gz, max_viewers from vods`);
     const archived: ArchivedRow[] = rows.map((r) => ({
       streamId: r.stream_id,
       startTime: r.start_time.toISOString(),
@@ -308,14 +390,37 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       maxViewers: r.max_viewers,
     }));
     const releases: Release[] = [];
-    await readRange({ kafka, topic: catalog.vodFetchRequests.name, groupId: `${prefix}soak-reader`, from: (_p, low) => low, log: o.log }, (messages) => {
-      for (const m of messages) {
-        if (!m.value) continue;
-        const parsed = parseValue(vodFetchRequest, m.value);
-        if (parsed.success) releases.push({ streamId: parsed.data.streamId, startTime: parsed.data.startTime, releaseAt: parsed.data.releaseAt });
-      }
+    await readRange(
+      {
+        kafka,
+        topic: catalog.vodFetchRequests.name,
+        groupId: `${prefix}soak-reader`,
+        from: (_p, low) => low,
+        log: o.log,
+      },
+      (messages) => {
+        for (const m of messages) {
+          if (!m.value) continue;
+          const parsed = parseValue(vodFetchRequest, m.value);
+          if (parsed.success)
+            releases.push({
+              streamId: parsed.data.streamId,
+              startTime: parsed.data.startTime,
+              releaseAt: parsed.data.releaseAt,
+            });
+        }
+      },
+    );
+    const judgement = judge({
+      truth,
+      endedFrom: t0,
+      rows: archived,
+      releases,
+      dueBefore: end - HOUR,
+      minViewers: MIN_VIEWERS,
+      muteMarginMs: MUTE_MARGIN_MS,
+      faults: windows,
     });
-    const judgement = judge({ truth, endedFrom: t0, rows: archived, releases, dueBefore: end - HOUR, minViewers: MIN_VIEWERS, muteMarginMs: MUTE_MARGIN_MS, faults: windows });
 
     // Backlogs: after each fault window, how long until every group is back to what it had before.
     const drains: SoakResult["drains"] = [];
@@ -326,9 +431,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const base = Math.max(20, Math.round(1.1 * (before[group] ?? 0)));
         const after = lagSamples.filter((s) => s.at >= w.until);
         const back = after.find((s) => (s.lag[group] ?? 0) <= base);
-        const peak = Math.max(0, ...lagSamples.filter((s) => s.at >= w.from && s.at < (back?.at ?? Infinity)).map((s) => s.lag[group] ?? 0));
+        const peak = Math.max(
+          0,
+          ...lagSamples.filter((s) => s.at >= w.from && s.at < (back?.at ?? Infinity)).map((s) => s.lag[group] ?? 0),
+        );
         if (peak <= base) continue;
-        drains.push({ fault: w.name, group, simMinutes: back ? Math.round((back.at - w.until) / MIN) : Math.round((end - w.until) / MIN) });
+        drains.push({
+          fault: w.name,
+          group,
+          simMinutes: back ? Math.round((back.at - w.until) / MIN) : Math.round((end - w.until) / MIN),
+        });
       }
     }
     const maxLag: Record<string, number> = {};
@@ -337,25 +449,38 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     // Per simulated hour: VODs ended (truth), archived, the fetch backlog, release → archived latency.
     const hours: HourRow[] = [];
     const releaseOf = new Map<string, number>();
-    for (const r of releases) releaseOf.set(`${r.streamId}@${new Date(r.startTime).toISOString()}`, Math.max(releaseOf.get(`${r.streamId}@${new Date(r.startTime).toISOString()}`) ?? 0, Date.parse(r.releaseAt)));
+    for (const r of releases)
+      releaseOf.set(
+        `${r.streamId}@${new Date(r.startTime).toISOString()}`,
+        Math.max(releaseOf.get(`${r.streamId}@${new Date(r.startTime).toISOString()}`) ?? 0, Date.parse(r.releaseAt)),
+      );
     for (let h = 0; h < o.hours; h++) {
       const from = t0 + h * HOUR;
       const to = from + HOUR;
       const inHour = (iso: string | null) => iso !== null && Date.parse(iso) >= from && Date.parse(iso) < to;
       const lat = archived
         .filter((r) => r.outcome === "found" && inHour(r.fetchedAt))
-        .map((r) => (Date.parse(r.fetchedAt!) - (releaseOf.get(`${r.streamId}@${r.startTime}`) ?? Date.parse(r.fetchedAt!))) / MIN);
+        .map(
+          (r) =>
+            (Date.parse(r.fetchedAt!) - (releaseOf.get(`${r.streamId}@${r.startTime}`) ?? Date.parse(r.fetchedAt!))) /
+            MIN,
+        );
       hours.push({
         hour: h,
         ended: truth.filter((t) => t.peakViewers >= MIN_VIEWERS && inHour(t.endedAt)).length,
         archived: archived.filter((r) => r.outcome === "found" && inHour(r.fetchedAt)).length,
-        backlogMax: Math.max(0, ...lagSamples.filter((s) => s.at >= from && s.at < to).map((s) => s.lag["hls-fetcher"] ?? 0)),
+        backlogMax: Math.max(
+          0,
+          ...lagSamples.filter((s) => s.at >= from && s.at < to).map((s) => s.lag["hls-fetcher"] ?? 0),
+        ),
         latencyP50Min: Math.round(percentile(lat, 50) * 10) / 10,
         latencyP99Min: Math.round(percentile(lat, 99) * 10) / 10,
       });
     }
     // Requests were counted from t0: so are the VODs they were for.
-    const fetchedVods = archived.filter((r) => r.outcome !== null && r.fetchedAt !== null && Date.parse(r.fetchedAt) >= t0).length;
+    const fetchedVods = archived.filter(
+      (r) => r.outcome !== null && r.fetchedAt !== null && Date.parse(r.fetchedAt) >= t0,
+    ).length;
     const rssMb = cluster.rss();
     return {
       scale: o.scale,
@@ -371,7 +496,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       maxLag,
       maxDrainMin: Math.max(0, ...drains.map((d) => d.simMinutes)),
       drains,
-      rssMbMax: Math.max(0, ...Object.entries(rssMb).filter(([s]) => s !== "twitch-sim").map(([, v]) => v)),
+      rssMbMax: Math.max(
+        0,
+        ...Object.entries(rssMb)
+          .filter(([s]) => s !== "twitch-sim")
+          .map(([, v]) => v),
+      ),
       rssMb,
       restarts: cluster.restarts(),
       realMinutes: Math.round(((performance.now() - realStart) / 60_000) * 10) / 10,

@@ -7,17 +7,22 @@ import { runDemo } from "./demo.ts";
 import { UsageError } from "./errors.ts";
 import { inheritedEnv } from "./env.ts";
 
-const USAGE = "usage: vods demo [--for 5m] [--speed 60] [--streams 300] [--seed 7] [--sim-port 8900] [--api-port 8080] [--instances 1]";
+const USAGE =
+  "usage: vods demo [--for 5m] [--speed 60] [--streams 300] [--seed 7] [--sim-port 8900] [--api-port 8080] [--instances 1]";
 
 function num(raw: string | undefined, fallback: number, flag: string): number {
   const n = Number(raw ?? fallback);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag} must be a positive number, got "${raw}"\n${USAGE}`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`--${flag} must be a positive number, got "${raw}"\n${USAGE}`);
   return n;
 }
 
 function instances(raw: string | undefined): number {
   const n = Number(raw ?? 1);
-  if (!Number.isInteger(n) || n < 1 || n > 6) throw new UsageError(`--instances must be a whole number from 1 to 6 (the topics' partitions), got "${raw}"\n${USAGE}`);
+  if (!Number.isInteger(n) || n < 1 || n > 6)
+    throw new UsageError(
+      `--instances must be a whole number from 1 to 6 (the topics' partitions), got "${raw}"\n${USAGE}`,
+    );
   return n;
 }
 
@@ -26,14 +31,23 @@ export async function demoCommand(argv: string[], log: Logger): Promise<string> 
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { for: { type: "string" }, speed: { type: "string" }, streams: { type: "string" }, seed: { type: "string" }, "sim-port": { type: "string" }, "api-port": { type: "string" }, instances: { type: "string" } },
+      options: {
+        for: { type: "string" },
+        speed: { type: "string" },
+        streams: { type: "string" },
+        seed: { type: "string" },
+        "sim-port": { type: "string" },
+        "api-port": { type: "string" },
+        instances: { type: "string" },
+      },
       strict: true,
     }));
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\n${USAGE}`);
   }
   const forMs = values.for === undefined ? undefined : parseDuration(values.for);
-  if (values.for !== undefined && forMs === undefined) throw new UsageError(`--for must be a duration like 5m, got "${values.for}"\n${USAGE}`);
+  if (values.for !== undefined && forMs === undefined)
+    throw new UsageError(`--for must be a duration like 5m, got "${values.for}"\n${USAGE}`);
   const result = await runDemo({
     root: resolve(dirname(fileURLToPath(import.meta.url)), "../../.."),
     log,

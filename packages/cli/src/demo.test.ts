@@ -13,7 +13,9 @@ describe("vods demo --instances", () => {
   it("refuses a count that is not a whole number from 1 to 6, before starting anything", async () => {
     for (const bad of ["0", "7", "2.5", "two"]) {
       await expect(demoCommand(["--instances", bad], testLog)).rejects.toThrow(UsageError);
-      await expect(demoCommand(["--instances", bad], testLog)).rejects.toThrow(/--instances must be a whole number from 1 to 6/);
+      await expect(demoCommand(["--instances", bad], testLog)).rejects.toThrow(
+        /--instances must be a whole number from 1 to 6/,
+      );
     }
   });
 });

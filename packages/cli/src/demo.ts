@@ -38,7 +38,12 @@ export interface DemoResult {
 
 const SERVICES = ["writer", "hls-fetcher", "delay", "live-poller"] as const;
 /** Ops ports of the first instance; instance i listens 10·i above. */
-const OPS_PORTS: Record<(typeof SERVICES)[number], number> = { writer: 9104, "hls-fetcher": 9103, delay: 9102, "live-poller": 9101 };
+const OPS_PORTS: Record<(typeof SERVICES)[number], number> = {
+  writer: 9104,
+  "hls-fetcher": 9103,
+  delay: 9102,
+  "live-poller": 9101,
+};
 
 /**
  * How many of each service `--instances n` runs. One live-poller whatever n: sweeps have one
@@ -65,7 +70,9 @@ function readInfraEnv(root: string): { brokers: string; databaseUrl: string; red
 }
 
 function infra(root: string, script: "up" | "down" | "status"): boolean {
-  const r = spawnSync("bash", [join(root, `infra/${script}.sh`)], { stdio: script === "status" ? "ignore" : "inherit" });
+  const r = spawnSync("bash", [join(root, `infra/${script}.sh`)], {
+    stdio: script === "status" ? "ignore" : "inherit",
+  });
   return r.status === 0;
 }
 
@@ -136,7 +143,25 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     await createTopics(kafka, Object.values(createCatalog(prefix)), o.log);
 
     const simUrl = `http://127.0.0.1:${o.simPort}`;
-    startChild("twitch-sim", "packages/twitch-sim/src/main.ts", ["--port", String(o.simPort), "--seed", String(o.seed), "--streams", String(o.streams), "--speed", String(o.speed), "--world", "realistic", "--log-level", "warn"], {});
+    startChild(
+      "twitch-sim",
+      "packages/twitch-sim/src/main.ts",
+      [
+        "--port",
+        String(o.simPort),
+        "--seed",
+        String(o.seed),
+        "--streams",
+        String(o.streams),
+        "--speed",
+        String(o.speed),
+        "--world",
+        "realistic",
+        "--log-level",
+        "warn",
+      ],
+      {},
+    );
     await waitForHttp(`${simUrl}/healthz`, 60_000);
     const clock = (await (await fetch(`${simUrl}/admin/clock`)).json()) as { now: string };
     const world = (await (await fetch(`${simUrl}/admin/world`)).json()) as { configuredDomains: string[] };
@@ -166,17 +191,32 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     for (const name of SERVICES) {
       for (let i = 0; i < counts[name]; i++) {
         const label = counts[name] > 1 ? `${name}-${i + 1}` : name;
-        startChild(label, `services/${name}/src/main.ts`, [], { ...common, ...perService[name], OPS_PORT: String(OPS_PORTS[name] + 10 * i) });
+        startChild(label, `services/${name}/src/main.ts`, [], {
+          ...common,
+          ...perService[name],
+          OPS_PORT: String(OPS_PORTS[name] + 10 * i),
+        });
       }
     }
     if ((o.instances ?? 1) > 1) {
-      o.print(`instances: ${SERVICES.map((s) => `${counts[s]} ${s}`).join(", ")} (the fetchers share one CDN budget in Redis; one live-poller: sweeps have one producer)`);
+      o.print(
+        `instances: ${SERVICES.map((s) => `${counts[s]} ${s}`).join(", ")} (the fetchers share one CDN budget in Redis; one live-poller: sweeps have one producer)`,
+      );
     }
     const apiUrl = `http://127.0.0.1:${o.apiPort}`;
-    startChild("api", "services/api/src/main.ts", [], { DATABASE_URL: databaseUrl, PORT: String(o.apiPort), LOG_LEVEL: "info", CLOCK_SPEED: common.CLOCK_SPEED, CLOCK_ORIGIN: common.CLOCK_ORIGIN, CLOCK_REAL_ORIGIN: common.CLOCK_REAL_ORIGIN });
+    startChild("api", "services/api/src/main.ts", [], {
+      DATABASE_URL: databaseUrl,
+      PORT: String(o.apiPort),
+      LOG_LEVEL: "info",
+      CLOCK_SPEED: common.CLOCK_SPEED,
+      CLOCK_ORIGIN: common.CLOCK_ORIGIN,
+      CLOCK_REAL_ORIGIN: common.CLOCK_REAL_ORIGIN,
+    });
     await waitForHttp(`${apiUrl}/healthz`, 60_000);
     o.print(`archive: open ${apiUrl}/ (web page), ${apiUrl}/v1/vods (API), ${apiUrl}/openapi.json`);
-    o.print(`demo running: simulator ${simUrl} at ${o.speed}x (one mute run per ${60 / o.speed} real min), topics ${prefix}*, database vod_demo; logs in .infra/demo/`);
+    o.print(
+      `demo running: simulator ${simUrl} at ${o.speed}x (one mute run per ${60 / o.speed} real min), topics ${prefix}*, database vod_demo; logs in .infra/demo/`,
+    );
     o.print("Ctrl-C stops everything.");
 
     let interrupted = false;
@@ -189,7 +229,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     while (!interrupted && (o.forMs === undefined || Date.now() - started < o.forMs)) {
       await new Promise((r) => setTimeout(r, 5_000));
       last = await progress(pool);
-      const sim = (await fetch(`${simUrl}/admin/clock`).then((r) => r.json()).catch(() => ({ now: "?" }))) as { now: string };
+      const sim = (await fetch(`${simUrl}/admin/clock`)
+        .then((r) => r.json())
+        .catch(() => ({ now: "?" }))) as { now: string };
       o.print(
         `[${Math.round((Date.now() - started) / 1000)}s, simulated ${sim.now}] VODs seen ${last.vods}, live or waiting ${last.vods - last.found - last.notFound - last.failed}, archived ${last.found}, not found ${last.notFound}, failed ${last.failed}`,
       );

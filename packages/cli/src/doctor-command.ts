@@ -23,7 +23,12 @@ export async function doctorCommand(
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { since: { type: "string" }, "overdue-after": { type: "string" }, gap: { type: "string" }, json: { type: "boolean" } },
+      options: {
+        since: { type: "string" },
+        "overdue-after": { type: "string" },
+        gap: { type: "string" },
+        json: { type: "boolean" },
+      },
       strict: true,
     }));
   } catch (err) {

@@ -50,12 +50,22 @@ beforeAll(async () => {
     at("6", now.getTime() - 5 * min),
     { key: "x", value: "{not json", timestamp: String(now.getTime() - 4 * min) },
   ]);
-  await t.db.insert(vods).values([row("1", null), row("2", "found"), row("3", "failed"), row("4", "failed"), row("5", "failed")]);
+  await t.db
+    .insert(vods)
+    .values([row("1", null), row("2", "found"), row("3", "failed"), row("4", "failed"), row("5", "failed")]);
   await t.db.insert(cdnDomainHealth).values([
     { domain: "vod-secure.twitch.tv", score: 3.5, scoredAt: now, consecutiveFailures: 2 },
-    { domain: "d1ndex63qxojbr.cloudfront.net", score: 1, scoredAt: now, discoveredAt: now, discoveredFrom: "abc_user7_7_1700000000" },
+    {
+      domain: "d1ndex63qxojbr.cloudfront.net",
+      score: 1,
+      scoredAt: now,
+      discoveredAt: now,
+      discoveredFrom: "abc_user7_7_1700000000",
+    },
   ]);
-  await t.db.insert(fetchFollowups).values({ streamId: 3, startTime: now, kind: "retry", request: request("3"), nextAt: now, deadline: now });
+  await t.db
+    .insert(fetchFollowups)
+    .values({ streamId: 3, startTime: now, kind: "retry", request: request("3"), nextAt: now, deadline: now });
 });
 afterAll(async () => {
   await producer.disconnect();
@@ -65,8 +75,14 @@ afterAll(async () => {
 describe("doctor", () => {
   it("reports overdue releases, failed windows with their replay commands, and domain health", async () => {
     const report = await doctor({
-      kafka, db: t.db, requestsTopic: catalog.vodFetchRequests.name, fetcherGroup: "hls-fetcher",
-      now, sinceMs: 24 * 60 * min, overdueAfterMs: 15 * min, windowGapMs: 10 * min,
+      kafka,
+      db: t.db,
+      requestsTopic: catalog.vodFetchRequests.name,
+      fetcherGroup: "hls-fetcher",
+      now,
+      sinceMs: 24 * 60 * min,
+      overdueAfterMs: 15 * min,
+      windowGapMs: 10 * min,
     });
     expect(report.releases).toBe(6);
     expect(report.overdue.map((r) => r.streamId)).toEqual(["1"]);
@@ -77,9 +93,14 @@ describe("doctor", () => {
     expect(report.failedWindows[0]!.command).toBe(
       `npm run replay -- --group hls-fetcher --topic ${catalog.vodFetchRequests.name} --from 2026-11-01T10:20:00.000Z --to 2026-11-01T10:25:01.000Z`,
     );
-    expect(report.domains).toMatchObject([{ domain: "d1ndex63qxojbr.cloudfront.net" }, { domain: "vod-secure.twitch.tv", consecutiveFailures: 2 }]);
+    expect(report.domains).toMatchObject([
+      { domain: "d1ndex63qxojbr.cloudfront.net" },
+      { domain: "vod-secure.twitch.tv", consecutiveFailures: 2 },
+    ]);
     expect(report.followUps).toEqual({ retry: 1, deep: 0 });
-    expect(formatDoctor(report)).toMatch(/d1ndex63qxojbr\.cloudfront\.net .* learned from GQL 2026-11-01T12:00:00\.000Z \(abc_user7_7_1700000000\)/);
+    expect(formatDoctor(report)).toMatch(
+      /d1ndex63qxojbr\.cloudfront\.net .* learned from GQL 2026-11-01T12:00:00\.000Z \(abc_user7_7_1700000000\)/,
+    );
     expect(formatDoctor(report)).toMatch(/1 waiting for a retry, 0 in the deep search/);
     expect(formatDoctor(report)).toMatch(/overdue \(released, no outcome\): 1\n {2}user1 stream 1/);
   });

@@ -50,21 +50,30 @@ async function readReleases(kafka: Kafka, topic: string, since: Date): Promise<R
   await admin.connect();
   let starts: Map<number, string>;
   try {
-    if (!(await admin.listTopics()).includes(topic)) throw new CommandError(`topic ${topic} does not exist; create the topics with npm run topics:create`);
+    if (!(await admin.listTopics()).includes(topic))
+      throw new CommandError(`topic ${topic} does not exist; create the topics with npm run topics:create`);
     starts = await offsetsAt(admin, topic, since);
   } finally {
     await admin.disconnect();
   }
   const releases = new Map<string, Release>();
-  await readRange({ kafka, topic, groupId: readerGroup(topic), from: (p, _low, high) => BigInt(starts.get(p) ?? high) }, (messages) => {
-    for (const m of messages) {
-      const parsed = vodFetchRequest.safeParse(parseJson(m.value?.toString() ?? "null"));
-      if (!parsed.success) continue;
-      const { streamId, startTime, login } = parsed.data;
-      // A replayed release counts from its latest publication.
-      releases.set(`${streamId}|${startTime}`, { streamId, startTime, login, releasedAt: new Date(Number(m.timestamp)) });
-    }
-  });
+  await readRange(
+    { kafka, topic, groupId: readerGroup(topic), from: (p, _low, high) => BigInt(starts.get(p) ?? high) },
+    (messages) => {
+      for (const m of messages) {
+        const parsed = vodFetchRequest.safeParse(parseJson(m.value?.toString() ?? "null"));
+        if (!parsed.success) continue;
+        const { streamId, startTime, login } = parsed.data;
+        // A replayed release counts from its latest publication.
+        releases.set(`${streamId}|${startTime}`, {
+          streamId,
+          startTime,
+          login,
+          releasedAt: new Date(Number(m.timestamp)),
+        });
+      }
+    },
+  );
   return [...releases.values()];
 }
 
@@ -108,7 +117,9 @@ export async function doctor(o: DoctorOptions): Promise<DoctorReport> {
   const releases = await readReleases(o.kafka, o.requestsTopic, new Date(o.now.getTime() - o.sinceMs));
   const byVod = await outcomes(o.db, releases);
   const key = (r: Release) => `${r.streamId}|${r.startTime}`;
-  const overdue = releases.filter((r) => !byVod.get(key(r)) && o.now.getTime() - r.releasedAt.getTime() > o.overdueAfterMs);
+  const overdue = releases.filter(
+    (r) => !byVod.get(key(r)) && o.now.getTime() - r.releasedAt.getTime() > o.overdueAfterMs,
+  );
   const failed = releases.filter((r) => byVod.get(key(r)) === "failed");
   const failedWindows = failureWindows(
     failed.map((r) => r.releasedAt),
@@ -128,20 +139,35 @@ export async function doctor(o: DoctorOptions): Promise<DoctorReport> {
     .select({ kind: fetchFollowups.kind, n: sql<number>`count(*)::int` })
     .from(fetchFollowups)
     .groupBy(fetchFollowups.kind);
-  const followUps = { retry: pending.find((p) => p.kind === "retry")?.n ?? 0, deep: pending.find((p) => p.kind === "deep")?.n ?? 0 };
-  return { releases: releases.length, overdue: overdue.sort((a, b) => a.releasedAt.getTime() - b.releasedAt.getTime()), failedWindows, domains, followUps };
+  const followUps = {
+    retry: pending.find((p) => p.kind === "retry")?.n ?? 0,
+    deep: pending.find((p) => p.kind === "deep")?.n ?? 0,
+  };
+  return {
+    releases: releases.length,
+    overdue: overdue.sort((a, b) => a.releasedAt.getTime() - b.releasedAt.getTime()),
+    failedWindows,
+    domains,
+    followUps,
+  };
 }
 
 export function formatDoctor(r: DoctorReport): string {
   const lines = [`releases looked at: ${r.releases}`, "", `overdue (released, no outcome): ${r.overdue.length}`];
-  for (const v of r.overdue.slice(0, 20)) lines.push(`  ${v.login} stream ${v.streamId} started ${v.startTime}, released ${v.releasedAt.toISOString()}`);
+  for (const v of r.overdue.slice(0, 20))
+    lines.push(`  ${v.login} stream ${v.streamId} started ${v.startTime}, released ${v.releasedAt.toISOString()}`);
   if (r.overdue.length > 20) lines.push(`  … and ${r.overdue.length - 20} more`);
   lines.push("", `failed windows worth replaying: ${r.failedWindows.length}`);
-  for (const w of r.failedWindows) lines.push(`  ${w.from.toISOString()} .. ${w.to.toISOString()}: ${w.vods} VOD(s)`, `    ${w.command}`);
-  lines.push(`  (the fetcher retries failed VODs by itself: ${r.followUps.retry} waiting for a retry, ${r.followUps.deep} in the deep search)`);
+  for (const w of r.failedWindows)
+    lines.push(`  ${w.from.toISOString()} .. ${w.to.toISOString()}: ${w.vods} VOD(s)`, `    ${w.command}`);
+  lines.push(
+    `  (the fetcher retries failed VODs by itself: ${r.followUps.retry} waiting for a retry, ${r.followUps.deep} in the deep search)`,
+  );
   lines.push("", "CDN domains:");
   for (const d of r.domains) {
-    const learned = d.discoveredAt ? `  learned from GQL ${d.discoveredAt.toISOString()} (${d.discoveredFrom ?? "?"}); not in CDN_DOMAINS` : "";
+    const learned = d.discoveredAt
+      ? `  learned from GQL ${d.discoveredAt.toISOString()} (${d.discoveredFrom ?? "?"}); not in CDN_DOMAINS`
+      : "";
     lines.push(
       `  ${d.domain.padEnd(32)} score ${d.score.toFixed(2).padStart(8)}  failures in a row ${d.consecutiveFailures}  last ok ${d.lastSuccessAt?.toISOString() ?? "never"}  last failure ${d.lastFailureAt?.toISOString() ?? "never"}${learned}`,
     );

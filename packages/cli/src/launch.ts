@@ -10,7 +10,9 @@ import { join } from "node:path";
 export function serviceNodeFlags(root: string, script: string): string[] {
   const service = /^services\/([^/]+)\//.exec(script)?.[1];
   if (service === undefined) return [];
-  const manifest = JSON.parse(readFileSync(join(root, "services", service, "package.json"), "utf8")) as { nodeFlags?: unknown };
+  const manifest = JSON.parse(readFileSync(join(root, "services", service, "package.json"), "utf8")) as {
+    nodeFlags?: unknown;
+  };
   const flags = manifest.nodeFlags ?? [];
   if (!Array.isArray(flags) || !flags.every((f): f is string => typeof f === "string" && f.startsWith("--"))) {
     throw new Error(`services/${service}/package.json: nodeFlags must be a list of "--flag" strings`);

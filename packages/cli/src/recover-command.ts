@@ -4,7 +4,15 @@ import { z } from "zod";
 import { duration, list, parseEnv } from "@vod/config";
 import { createDb, createPool, type Db } from "@vod/db";
 import { createGqlBatchClient, LIVE_VOD_DOMAINS, TWITCH_GQL_ENDPOINT, TWITCH_WEB_CLIENT_ID } from "@vod/twitch";
-import { InputError, NotFound, parseStartTime, parseTarget, recover, type Recovered, type RecoverOptions } from "@vod/recover";
+import {
+  InputError,
+  NotFound,
+  parseStartTime,
+  parseTarget,
+  recover,
+  type Recovered,
+  type RecoverOptions,
+} from "@vod/recover";
 import { CommandError, UsageError } from "./errors.ts";
 
 export const USAGE =
@@ -80,9 +88,11 @@ export async function recoverCommand(argv: string[], env: RecoverEnv, io: Recove
   const { values, positionals } = parsed;
   if (positionals.length > 1) throw new UsageError(`one VOD at a time; got ${positionals.length} inputs\n${USAGE}`);
   const check = values["check-segments"];
-  if (check !== undefined && check !== "all" && !/^[1-9]\d*$/.test(check)) throw new UsageError(`--check-segments takes a count or "all", got "${check}"\n${USAGE}`);
+  if (check !== undefined && check !== "all" && !/^[1-9]\d*$/.test(check))
+    throw new UsageError(`--check-segments takes a count or "all", got "${check}"\n${USAGE}`);
   const budget = values.budget === undefined ? env.RECOVER_BUDGET : Number(values.budget);
-  if (!Number.isInteger(budget) || budget < 1) throw new UsageError(`--budget takes a positive number of requests, got "${values.budget}"\n${USAGE}`);
+  if (!Number.isInteger(budget) || budget < 1)
+    throw new UsageError(`--budget takes a positive number of requests, got "${values.budget}"\n${USAGE}`);
   const now = io.now ?? Date.now;
 
   let target, time;
@@ -95,7 +105,13 @@ export async function recoverCommand(argv: string[], env: RecoverEnv, io: Recove
     throw err;
   }
 
-  const pool = createPool({ url: env.DATABASE_URL, max: 1, applicationName: "vods-recover", connectionTimeoutMs: env.DB_TIMEOUT, statementTimeoutMs: 10_000 });
+  const pool = createPool({
+    url: env.DATABASE_URL,
+    max: 1,
+    applicationName: "vods-recover",
+    connectionTimeoutMs: env.DB_TIMEOUT,
+    statementTimeoutMs: 10_000,
+  });
   let db: Db | undefined = createDb(pool);
   try {
     await pool.query("select 1");
@@ -131,7 +147,13 @@ export async function recoverCommand(argv: string[], env: RecoverEnv, io: Recove
     if (err instanceof InputError) throw new UsageError(`${err.message}\n${USAGE}`);
     if (err instanceof NotFound) {
       if (values.json) {
-        const answer = { found: false, error: err.message, sources: err.tried.sources, requests: err.tried.requests, seconds: err.tried.seconds };
+        const answer = {
+          found: false,
+          error: err.message,
+          sources: err.tried.sources,
+          requests: err.tried.requests,
+          seconds: err.tried.seconds,
+        };
         throw new CommandError(err.message, 1, JSON.stringify(answer));
       }
       throw new CommandError(err.message, 1);
@@ -141,7 +163,8 @@ export async function recoverCommand(argv: string[], env: RecoverEnv, io: Recove
     await pool.end().catch(() => undefined);
   }
 
-  if (values.out !== undefined) await writeFile(values.out, result.playlist.endsWith("\n") ? result.playlist : `${result.playlist}\n`);
+  if (values.out !== undefined)
+    await writeFile(values.out, result.playlist.endsWith("\n") ? result.playlist : `${result.playlist}\n`);
   if (values.json) {
     return JSON.stringify({
       found: true,

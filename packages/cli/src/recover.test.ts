@@ -25,12 +25,50 @@ beforeAll(async () => {
     domains: DOMAINS,
     streamers: [
       { login: "in_archive", id: "3001", viewers: 900, domain: D1, sessions: [{ start: "+10m", duration: "40m" }] },
-      { login: "seen_live", id: "3002", viewers: 800, domain: D2, hidden: true, sessions: [{ start: "+12m", duration: "40m", variant: "minus1" }] },
+      {
+        login: "seen_live",
+        id: "3002",
+        viewers: 800,
+        domain: D2,
+        hidden: true,
+        sessions: [{ start: "+12m", duration: "40m", variant: "minus1" }],
+      },
       { login: "listed_one", id: "3003", viewers: 700, domain: D0, sessions: [{ start: "+14m", duration: "40m" }] },
-      { login: "hides_vods", id: "3004", viewers: 600, domain: D3, hidden: true, sessions: [{ start: "+16m", duration: "40m" }] },
-      { login: "never_kept", id: "3005", viewers: 500, domain: D2, hidden: true, sessions: [{ start: "+18m", duration: "40m", saved: false }] },
-      { login: "muted_one", id: "3006", viewers: 400, domain: D1, hidden: true, sessions: [{ start: "+20m", duration: "40m", muted: [[2, 5]] }] },
-      { login: "restarted", id: "3007", viewers: 300, domain: D0, hidden: true, sessions: [{ start: "+22m", duration: "20m" }, { start: "+45m", duration: "20m", sameStreamId: true }] },
+      {
+        login: "hides_vods",
+        id: "3004",
+        viewers: 600,
+        domain: D3,
+        hidden: true,
+        sessions: [{ start: "+16m", duration: "40m" }],
+      },
+      {
+        login: "never_kept",
+        id: "3005",
+        viewers: 500,
+        domain: D2,
+        hidden: true,
+        sessions: [{ start: "+18m", duration: "40m", saved: false }],
+      },
+      {
+        login: "muted_one",
+        id: "3006",
+        viewers: 400,
+        domain: D1,
+        hidden: true,
+        sessions: [{ start: "+20m", duration: "40m", muted: [[2, 5]] }],
+      },
+      {
+        login: "restarted",
+        id: "3007",
+        viewers: 300,
+        domain: D0,
+        hidden: true,
+        sessions: [
+          { start: "+22m", duration: "20m" },
+          { start: "+45m", duration: "20m", sameStreamId: true },
+        ],
+      },
       {
         login: "twice_again",
         id: "3008",
@@ -70,8 +108,10 @@ const env = (over: Record<string, string> = {}) =>
     REQUEST_TIMEOUT: "2s",
     ...over,
   });
-const run = async (argv: string[], over: Record<string, string> = {}) => recoverCommand(argv, env(over), { note: (m) => notes.push(m), now: () => sim.clock.now() });
-const json = async (argv: string[], over: Record<string, string> = {}) => JSON.parse(await run([...argv, "--json"], over)) as Record<string, unknown>;
+const run = async (argv: string[], over: Record<string, string> = {}) =>
+  recoverCommand(argv, env(over), { note: (m) => notes.push(m), now: () => sim.clock.now() });
+const json = async (argv: string[], over: Record<string, string> = {}) =>
+  JSON.parse(await run([...argv, "--json"], over)) as Record<string, unknown>;
 /** Minute of a start time as a tracker shows it ("2025-01-06 12:10"). */
 const minuteOf = (v: VodTruth) => v.startTime.slice(0, 16).replace("T", " ");
 const tracker = (v: VodTruth) => `https://twitchtracker.com/${v.login}/streams/${v.streamId}`;
@@ -88,7 +128,12 @@ async function archiveRow(v: VodTruth, outcome: "found" | "not_found", playlist?
     outcome,
     fetchedAt: new Date(sim.clock.now()),
     ...(playlist !== undefined
-      ? { domain: v.domain, url: sim.cdnBaseUrl(v.domain) + v.path, segmentCount: processPlaylist(playlist, "http://x/").segments, playlistGz: gzipSync(playlist) }
+      ? {
+          domain: v.domain,
+          url: sim.cdnBaseUrl(v.domain) + v.path,
+          segmentCount: processPlaylist(playlist, "http://x/").segments,
+          playlistGz: gzipSync(playlist),
+        }
       : {}),
   });
 }
@@ -106,7 +151,12 @@ describe("vods recover (simulator, PostgreSQL)", () => {
     sim.resetStats();
     const out = join(dir, "archive.m3u8");
     const r = await json([tracker(v), "--out", out]);
-    expect(r).toMatchObject({ source: "archive", requests: 0, url: `http://127.0.0.1:8080/m3u8/${v.streamId}/${Date.parse(v.startTime) / 1000}/index.m3u8`, segments: v.segments });
+    expect(r).toMatchObject({
+      source: "archive",
+      requests: 0,
+      url: `http://127.0.0.1:8080/m3u8/${v.streamId}/${Date.parse(v.startTime) / 1000}/index.m3u8`,
+      segments: v.segments,
+    });
     expect(await readFile(out, "utf8")).toBe(`${stored}\n`.replace(/\n\n$/, "\n"));
     expect(sim.stats().cdn.requests).toBe(0);
   });
@@ -130,7 +180,12 @@ describe("vods recover (simulator, PostgreSQL)", () => {
     const v = truth("listed_one");
     sim.resetStats();
     const r = await json([`https://sullygnome.com/channel/${v.login}/stream/${v.streamId}`, "--time", minuteOf(v)]);
-    expect(r).toMatchObject({ source: "listing", requests: 1, cdnUrl: sim.cdnBaseUrl(D0) + v.path, startTime: v.startTime });
+    expect(r).toMatchObject({
+      source: "listing",
+      requests: 1,
+      cdnUrl: sim.cdnBaseUrl(D0) + v.path,
+      startTime: v.startTime,
+    });
     expect(sim.stats().cdn.requests).toBe(1);
   });
 
@@ -138,7 +193,13 @@ describe("vods recover (simulator, PostgreSQL)", () => {
     const v = truth("listed_one");
     sim.resetStats();
     const r = await json([`https://www.twitch.tv/videos/${v.videoId}`]);
-    expect(r).toMatchObject({ source: "listing", login: v.login, streamId: v.streamId, requests: 1, cdnUrl: sim.cdnBaseUrl(D0) + v.path });
+    expect(r).toMatchObject({
+      source: "listing",
+      login: v.login,
+      streamId: v.streamId,
+      requests: 1,
+      cdnUrl: sim.cdnBaseUrl(D0) + v.path,
+    });
   });
 
   it("the CDN from a StreamsCharts minute: the whole minute, domains by what the fetcher learned", async () => {
@@ -147,8 +208,19 @@ describe("vods recover (simulator, PostgreSQL)", () => {
     await t.db.insert(cdnDomainHealth).values({ domain: D3, score: 5, scoredAt: new Date(sim.clock.now()) });
     sim.resetStats();
     const out = join(dir, "cdn.m3u8");
-    const r = await json([`https://streamscharts.com/channels/${v.login}/streams/${v.streamId}`, "--time", `${minuteOf(v).slice(8, 10)}-${minuteOf(v).slice(5, 7)}-${minuteOf(v).slice(0, 4)} ${minuteOf(v).slice(11)}`, "--out", out]);
-    expect(r).toMatchObject({ source: "cdn", startTime: v.startTime, cdnUrl: sim.cdnBaseUrl(D3) + v.path, segments: v.segments });
+    const r = await json([
+      `https://streamscharts.com/channels/${v.login}/streams/${v.streamId}`,
+      "--time",
+      `${minuteOf(v).slice(8, 10)}-${minuteOf(v).slice(5, 7)}-${minuteOf(v).slice(0, 4)} ${minuteOf(v).slice(11)}`,
+      "--out",
+      out,
+    ]);
+    expect(r).toMatchObject({
+      source: "cdn",
+      startTime: v.startTime,
+      cdnUrl: sim.cdnBaseUrl(D3) + v.path,
+      segments: v.segments,
+    });
     expect(r.requests as number).toBeLessThanOrEqual(61);
     expect(sim.stats().cdn.requests).toBe(r.requests);
     expect(await readFile(out, "utf8")).toBe(`${await cdnPlaylist(v)}`);
@@ -158,7 +230,9 @@ describe("vods recover (simulator, PostgreSQL)", () => {
     const v = truth("hides_vods");
     const local = new Date(Date.parse(v.startTime) + 3_600_000).toISOString().slice(0, 19).replace("T", " "); // Berlin is UTC+1 in January
     const text = await run(["--login", v.login, "--stream-id", v.streamId, "--time", local, "--tz", "Europe/Berlin"]);
-    expect(text).toMatch(new RegExp(`^found hides_vods stream ${v.streamId} \\(started ${v.startTime}\\) on the CDN: 1 CDN request, `));
+    expect(text).toMatch(
+      new RegExp(`^found hides_vods stream ${v.streamId} \\(started ${v.startTime}\\) on the CDN: 1 CDN request, `),
+    );
     expect(text).toContain(sim.cdnBaseUrl(D3) + v.path);
   });
 
@@ -169,10 +243,14 @@ describe("vods recover (simulator, PostgreSQL)", () => {
   });
 
   it("two same-id restarts and a minute: ambiguous (never the wrong VOD); to the second: the right one", async () => {
-    const [, second, third] = sim.vods({ login: "twice_again", state: "ended" }).sort((a, b) => Date.parse(a.startTime) - Date.parse(b.startTime));
+    const [, second, third] = sim
+      .vods({ login: "twice_again", state: "ended" })
+      .sort((a, b) => Date.parse(a.startTime) - Date.parse(b.startTime));
     expect([second!.variant, third!.variant]).toEqual(["seconds", "seconds"]);
     const err = await run([tracker(third!), "--time", minuteOf(third!), "--budget", "1000"]).catch((e: unknown) => e);
-    expect((err as Error).message).toMatch(/^ambiguous: twice_again stream \d+ restarted under the same stream id.*ts 20: .*ts 40: .*give the start time to the second$|^ambiguous: .*ts 40: .*ts 20: /);
+    expect((err as Error).message).toMatch(
+      /^ambiguous: twice_again stream \d+ restarted under the same stream id.*ts 20: .*ts 40: .*give the start time to the second$|^ambiguous: .*ts 40: .*ts 20: /,
+    );
     const r = await json([tracker(third!), "--time", third!.startTime]);
     expect(r).toMatchObject({ source: "cdn", cdnUrl: sim.cdnBaseUrl(D1) + third!.path });
   });
@@ -204,9 +282,13 @@ describe("vods recover (simulator, PostgreSQL)", () => {
     expect(err).toBeInstanceOf(CommandError);
     expect((err as CommandError).exitCode).toBe(1);
     const message = (err as Error).message;
-    expect(message).toMatch(/^not found: never_kept stream \d+ at .* \(the whole minute\); tried archive, listing, cdn/);
+    expect(message).toMatch(
+      /^not found: never_kept stream \d+ at .* \(the whole minute\); tried archive, listing, cdn/,
+    );
     // Four domains × (61 forms of the minute + 60 seconds-field forms + 120 in the minutes either side).
-    expect(message).toContain(`${4 * 241} CDN requests, ${4 * 61} forms of the time given, ${4 * 60} seconds-field forms, ${4 * 120} in the minutes either side`);
+    expect(message).toContain(
+      `${4 * 241} CDN requests, ${4 * 61} forms of the time given, ${4 * 60} seconds-field forms, ${4 * 120} in the minutes either side`,
+    );
     expect(sim.stats().cdn.requests).toBe(4 * 241);
   });
 
@@ -215,7 +297,10 @@ describe("vods recover (simulator, PostgreSQL)", () => {
     notes.length = 0;
     sim.resetStats();
     const started = Date.now();
-    const done = run([tracker(v), "--time", v.startTime, "--budget", "5"], { RECOVER_WINDOW: "1500ms", RECOVER_CONCURRENCY: "4" }).catch((e: unknown) => e);
+    const done = run([tracker(v), "--time", v.startTime, "--budget", "5"], {
+      RECOVER_WINDOW: "1500ms",
+      RECOVER_CONCURRENCY: "4",
+    }).catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 1_000));
     expect(sim.stats().cdn.requests).toBe(5);
     const err = await done;
@@ -240,10 +325,14 @@ describe("vods recover (simulator, PostgreSQL)", () => {
   it("refuses bad input with what it understood", async () => {
     await expect(run(["https://twitchtracker.com/somebody"])).rejects.toThrow(UsageError);
     // A video Twitch no longer shows (hidden): nothing says which stream it was.
-    await expect(run([`https://www.twitch.tv/videos/${truth("seen_live").videoId}`])).rejects.toThrow(/Twitch no longer shows video \d+ \(deleted or hidden\), and a video id names no stream id/);
+    await expect(run([`https://www.twitch.tv/videos/${truth("seen_live").videoId}`])).rejects.toThrow(
+      /Twitch no longer shows video \d+ \(deleted or hidden\), and a video id names no stream id/,
+    );
     await expect(run(["--login", "x"])).rejects.toThrow(/understood login x; missing: --stream-id/);
     await expect(run([tracker(truth("never_kept")), "--time", "03/01/2025 12:00"])).rejects.toThrow(/ambiguous/);
-    await expect(run([tracker(truth("never_kept")), "--check-segments", "some"])).rejects.toThrow(/--check-segments takes a count or "all"/);
+    await expect(run([tracker(truth("never_kept")), "--check-segments", "some"])).rejects.toThrow(
+      /--check-segments takes a count or "all"/,
+    );
     // Not in the archive, not listed, and no time to search with.
     await expect(run([tracker(truth("never_kept"))])).rejects.toThrow(/a CDN search needs the start time: give --time/);
   });

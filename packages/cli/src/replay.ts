@@ -43,7 +43,11 @@ export class ReplayRefused extends CommandError {
  * with replay headers, so the group handles exactly that window again while it keeps running.
  * Either way the stages' idempotent effects make a replay safe.
  */
-export async function replay(kafka: Kafka, producer: TypedProducer | undefined, opts: ReplayOptions): Promise<ReplayResult> {
+export async function replay(
+  kafka: Kafka,
+  producer: TypedProducer | undefined,
+  opts: ReplayOptions,
+): Promise<ReplayResult> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -78,7 +82,11 @@ export async function replay(kafka: Kafka, producer: TypedProducer | undefined, 
       );
     }
     if (!opts.dryRun) {
-      await admin.setOffsets({ groupId: opts.group, topic: opts.topic, partitions: partitions.map((p) => ({ partition: p.partition, offset: p.target })) });
+      await admin.setOffsets({
+        groupId: opts.group,
+        topic: opts.topic,
+        partitions: partitions.map((p) => ({ partition: p.partition, offset: p.target })),
+      });
     }
     return { mode: "reset", applied: !opts.dryRun, partitions, republished: 0 };
   } finally {
@@ -86,7 +94,12 @@ export async function replay(kafka: Kafka, producer: TypedProducer | undefined, 
   }
 }
 
-async function republishWindow(kafka: Kafka, producer: TypedProducer, opts: ReplayOptions, plan: PartitionPlan[]): Promise<number> {
+async function republishWindow(
+  kafka: Kafka,
+  producer: TypedProducer,
+  opts: ReplayOptions,
+  plan: PartitionPlan[],
+): Promise<number> {
   let count = 0;
   const byPartition = new Map(plan.map((p) => [p.partition, p]));
   const range = {
@@ -102,7 +115,11 @@ async function republishWindow(kafka: Kafka, producer: TypedProducer, opts: Repl
       messages.map((m) => ({
         key: m.key,
         value: m.value,
-        headers: { ...(m.headers ?? {}), "replay-of": `${partition}/${m.offset}`, "replay-at": new Date().toISOString() },
+        headers: {
+          ...(m.headers ?? {}),
+          "replay-of": `${partition}/${m.offset}`,
+          "replay-at": new Date().toISOString(),
+        },
       })),
     );
     count += messages.length;

@@ -18,7 +18,11 @@ describe("clock", () => {
 
   it("env without speed or origin is the system clock", () => {
     expect(clockFromEnv({ CLOCK_SPEED: 1 })).toBe(systemClock);
-    const c = clockFromEnv({ CLOCK_SPEED: 10, CLOCK_ORIGIN: "2026-01-01T00:00:00Z", CLOCK_REAL_ORIGIN: new Date().toISOString() });
+    const c = clockFromEnv({
+      CLOCK_SPEED: 10,
+      CLOCK_ORIGIN: "2026-01-01T00:00:00Z",
+      CLOCK_REAL_ORIGIN: new Date().toISOString(),
+    });
     expect(Math.abs(c.now() - Date.parse("2026-01-01T00:00:00Z"))).toBeLessThan(60_000);
   });
 

@@ -22,7 +22,10 @@ export interface ScaledClockOptions {
  * Clock time that runs `speed` times faster than real time from a shared origin. Processes given the
  * same origin and speed agree on the time, so separately started services and the simulator stay in step.
  */
-export function scaledClock({ originMs, realOriginMs, speed }: ScaledClockOptions, realNow: () => number = Date.now): Clock {
+export function scaledClock(
+  { originMs, realOriginMs, speed }: ScaledClockOptions,
+  realNow: () => number = Date.now,
+): Clock {
   return {
     now: () => originMs + (realNow() - realOriginMs) * speed,
     realDelay: (ms) => Math.max(0, ms / speed),
@@ -43,8 +46,16 @@ export const clockEnv = {
   CLOCK_REAL_ORIGIN: z.iso.datetime({ offset: true }).optional(),
 };
 
-export function clockFromEnv(env: { CLOCK_SPEED: number; CLOCK_ORIGIN?: string | undefined; CLOCK_REAL_ORIGIN?: string | undefined }): Clock {
+export function clockFromEnv(env: {
+  CLOCK_SPEED: number;
+  CLOCK_ORIGIN?: string | undefined;
+  CLOCK_REAL_ORIGIN?: string | undefined;
+}): Clock {
   if (env.CLOCK_SPEED === 1 && !env.CLOCK_ORIGIN) return systemClock;
   const realOriginMs = env.CLOCK_REAL_ORIGIN ? Date.parse(env.CLOCK_REAL_ORIGIN) : Date.now();
-  return scaledClock({ originMs: env.CLOCK_ORIGIN ? Date.parse(env.CLOCK_ORIGIN) : realOriginMs, realOriginMs, speed: env.CLOCK_SPEED });
+  return scaledClock({
+    originMs: env.CLOCK_ORIGIN ? Date.parse(env.CLOCK_ORIGIN) : realOriginMs,
+    realOriginMs,
+    speed: env.CLOCK_SPEED,
+  });
 }

@@ -13,7 +13,13 @@ const schema = z.object({
 describe("parseEnv", () => {
   it("applies defaults and parses each kind of field", () => {
     const env = parseEnv(schema, { NAME: "x", ENABLED: "false", DOMAINS: " c.example, ,d.example" });
-    expect(env).toEqual({ ENABLED: false, END_AFTER: 900_000, DOMAINS: ["c.example", "d.example"], PORT: 8080, NAME: "x" });
+    expect(env).toEqual({
+      ENABLED: false,
+      END_AFTER: 900_000,
+      DOMAINS: ["c.example", "d.example"],
+      PORT: 8080,
+      NAME: "x",
+    });
   });
 
   it("names every bad field and its problem", () => {
@@ -48,5 +54,7 @@ describe("parseDuration", () => {
     ["2d", 172_800_000],
   ])("%s is %d ms", (raw, ms) => expect(parseDuration(raw)).toBe(ms));
 
-  it.each(["", "abc", "10 minutes", "5x", "1h junk"])("rejects %j", (raw) => expect(parseDuration(raw)).toBeUndefined());
+  it.each(["", "abc", "10 minutes", "5x", "1h junk"])("rejects %j", (raw) =>
+    expect(parseDuration(raw)).toBeUndefined(),
+  );
 });

@@ -26,7 +26,9 @@ const vod = {
 describe("db", () => {
   it("applies the migrations, and applying them again changes nothing", async () => {
     await runMigrations(t.db);
-    const { rows } = await t.pool.query<{ indexname: string }>("select indexname from pg_indexes where tablename = 'vods' order by 1");
+    const { rows } = await t.pool.query<{ indexname: string }>(
+      "select indexname from pg_indexes where tablename = 'vods' order by 1",
+    );
     expect(rows.map((r) => r.indexname)).toEqual([
       "vods_found_fetched_idx",
       "vods_found_game_viewers_idx",
@@ -56,7 +58,10 @@ describe("db", () => {
   it("refuses a second row for the same (stream id, start time) but takes a restart's new start time", async () => {
     await expect(t.db.insert(vods).values(vod)).rejects.toThrow();
     await t.db.insert(vods).values({ ...vod, startTime: new Date("2026-05-15T17:00:05.000Z") });
-    const [{ n }] = (await t.db.select({ n: sql<number>`count(*)::int` }).from(vods).where(eq(vods.streamId, vod.streamId))) as [{ n: number }];
+    const [{ n }] = (await t.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(vods)
+      .where(eq(vods.streamId, vod.streamId))) as [{ n: number }];
     expect(n).toBe(2);
   });
 

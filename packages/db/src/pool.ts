@@ -13,7 +13,14 @@ export interface PoolOptions {
   applicationName?: string;
 }
 
-export function createPool({ url, max = 4, idleTimeoutMs = 30_000, connectionTimeoutMs = 5_000, statementTimeoutMs = 30_000, applicationName = "vod-archiver" }: PoolOptions): pg.Pool {
+export function createPool({
+  url,
+  max = 4,
+  idleTimeoutMs = 30_000,
+  connectionTimeoutMs = 5_000,
+  statementTimeoutMs = 30_000,
+  applicationName = "vod-archiver",
+}: PoolOptions): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max,
@@ -46,7 +53,9 @@ export async function withTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>, a
     try {
       return await db.transaction(work);
     } catch (err) {
-      const code = (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+      const code =
+        (err as { code?: string; cause?: { code?: string } }).code ??
+        (err as { cause?: { code?: string } }).cause?.code;
       if (attempt >= attempts || !code || !RETRYABLE.has(code)) throw err;
     }
   }

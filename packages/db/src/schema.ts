@@ -1,5 +1,19 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
 
@@ -44,20 +58,30 @@ export const vods = pgTable(
   },
   (t) => [
     uniqueIndex("vods_stream_start_uq").on(t.streamId, t.startTime),
-    index("vods_found_fetched_idx").on(t.fetchedAt, t.id).where(sql`${t.outcome} = 'found'`),
+    index("vods_found_fetched_idx")
+      .on(t.fetchedAt, t.id)
+      .where(sql`${t.outcome} = 'found'`),
     index("vods_login_idx").on(t.login, t.startTime),
     index("vods_game_idx").on(t.gameId, t.startTime),
     index("vods_language_idx").on(t.language, t.startTime),
     // The read API: newest first with an id to break ties, so keyset pages are exact; one per filter it serves.
     index("vods_start_id_idx").on(t.startTime, t.id),
-    index("vods_found_start_id_idx").on(t.startTime, t.id).where(sql`${t.outcome} = 'found'`),
+    index("vods_found_start_id_idx")
+      .on(t.startTime, t.id)
+      .where(sql`${t.outcome} = 'found'`),
     index("vods_streamer_start_id_idx").on(t.streamerId, t.startTime, t.id),
     index("vods_game_start_id_idx").on(t.gameId, t.startTime, t.id),
     index("vods_language_start_id_idx").on(t.language, t.startTime, t.id),
     // The compatible lists of archived VODs, by max viewers.
-    index("vods_found_public_viewers_idx").on(t.public, t.maxViewers, t.id).where(sql`${t.outcome} = 'found'`),
-    index("vods_found_language_viewers_idx").on(t.language, t.public, t.maxViewers, t.id).where(sql`${t.outcome} = 'found'`),
-    index("vods_found_game_viewers_idx").on(t.gameId, t.public, t.maxViewers, t.id).where(sql`${t.outcome} = 'found'`),
+    index("vods_found_public_viewers_idx")
+      .on(t.public, t.maxViewers, t.id)
+      .where(sql`${t.outcome} = 'found'`),
+    index("vods_found_language_viewers_idx")
+      .on(t.language, t.public, t.maxViewers, t.id)
+      .where(sql`${t.outcome} = 'found'`),
+    index("vods_found_game_viewers_idx")
+      .on(t.gameId, t.public, t.maxViewers, t.id)
+      .where(sql`${t.outcome} = 'found'`),
     // Login prefix search: byte order, so LIKE 'abc%' is a range scan whatever the database's collation.
     index("vods_login_c_idx").on(sql`${t.login} collate "C"`, t.startTime),
   ],
@@ -117,7 +141,10 @@ export const fetchFollowups = pgTable(
     /** Deep search: it gives up below this probability (lower for a streamer whose kind is still unknown). */
     stopProbability: real("stop_probability"),
     /** Deep search: candidates already answered, as "domain ts". */
-    tried: text("tried").array().notNull().default(sql`'{}'::text[]`),
+    tried: text("tried")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
   },
   (t) => [primaryKey({ columns: [t.streamId, t.startTime] })],
 );

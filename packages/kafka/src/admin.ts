@@ -8,7 +8,8 @@ function topicConfig(t: TopicDef) {
     { name: "retention.ms", value: String(t.retentionMs) },
   ];
   // The active segment is never compacted: roll hourly, so a state topic read at start stays small.
-  if (t.compacted) config.push({ name: "segment.ms", value: "3600000" }, { name: "min.cleanable.dirty.ratio", value: "0.1" });
+  if (t.compacted)
+    config.push({ name: "segment.ms", value: "3600000" }, { name: "min.cleanable.dirty.ratio", value: "0.1" });
   return config;
 }
 
@@ -18,7 +19,10 @@ function topicConfig(t: TopicDef) {
  */
 export async function createTopics(kafka: Kafka, topics: TopicDef[], log: Logger): Promise<{ created: string[] }> {
   // A second pass finds the topics the first created present, and only checks them.
-  return retrying(() => createTopicsOnce(kafka, topics, log), (err, attempt) => log.warn({ err: (err as Error).message, attempt }, "creating topics failed; retrying"));
+  return retrying(
+    () => createTopicsOnce(kafka, topics, log),
+    (err, attempt) => log.warn({ err: (err as Error).message, attempt }, "creating topics failed; retrying"),
+  );
 }
 
 /**
@@ -39,7 +43,12 @@ async function retrying<T>(step: () => Promise<T>, onRetry?: (err: unknown, atte
 
 /** Whether the error, or one it wraps (kafkajs wraps the last one when its retries run out), may pass by itself. */
 function retriable(err: unknown): boolean {
-  for (let e = err as { retriable?: unknown; cause?: unknown } | undefined; e && typeof e === "object"; e = e.cause as typeof e) if (e.retriable === true) return true;
+  for (
+    let e = err as { retriable?: unknown; cause?: unknown } | undefined;
+    e && typeof e === "object";
+    e = e.cause as typeof e
+  )
+    if (e.retriable === true) return true;
   return false;
 }
 
@@ -49,7 +58,12 @@ async function createTopicsOnce(kafka: Kafka, topics: TopicDef[], log: Logger): 
   try {
     const wanted = topics.flatMap((t) => [
       { topic: t.name, numPartitions: t.partitions, replicationFactor: -1, configEntries: topicConfig(t) },
-      { topic: dlqName(t.name), numPartitions: 1, replicationFactor: -1, configEntries: [{ name: "retention.ms", value: String(30 * 86_400_000) }] },
+      {
+        topic: dlqName(t.name),
+        numPartitions: 1,
+        replicationFactor: -1,
+        configEntries: [{ name: "retention.ms", value: String(30 * 86_400_000) }],
+      },
     ]);
     const existing = new Set(await admin.listTopics());
     const missing = wanted.filter((t) => !existing.has(t.topic));
@@ -59,7 +73,11 @@ async function createTopicsOnce(kafka: Kafka, topics: TopicDef[], log: Logger): 
       const meta = await admin.fetchTopicMetadata({ topics: present.map((t) => t.topic) });
       for (const t of meta.topics) {
         const want = present.find((p) => p.topic === t.name)!.numPartitions;
-        if (t.partitions.length < want) log.warn({ topic: t.name, has: t.partitions.length, want }, "topic has fewer partitions than the catalog says");
+        if (t.partitions.length < want)
+          log.warn(
+            { topic: t.name, has: t.partitions.length, want },
+            "topic has fewer partitions than the catalog says",
+          );
       }
     }
     const created = missing.map((t) => t.topic);
@@ -87,11 +105,15 @@ async function copartitionProblemOnce(kafka: Kafka, topics: string[], partitions
     const wrong = meta.topics.filter((t) => t.partitions.length !== partitions);
     if (wrong.length === 0) return null;
     const list = wrong.map((t) => `${t.name} has ${t.partitions.length}`).join(", ");
-    const alter = wrong.filter((t) => t.partitions.length < partitions).map((t) => `kafka-topics.sh --bootstrap-server <broker> --alter --topic ${t.name} --partitions ${partitions}`);
+    const alter = wrong
+      .filter((t) => t.partitions.length < partitions)
+      .map((t) => `kafka-topics.sh --bootstrap-server <broker> --alter --topic ${t.name} --partitions ${partitions}`);
     return (
       `topics must be co-partitioned with ${partitions} partitions each, but ${list}. ` +
       (alter.length > 0 ? `Stop every instance of the group, then: ${alter.join("; ")}. ` : "") +
-      (wrong.some((t) => t.partitions.length > partitions) ? "A topic with more partitions cannot be shrunk: recreate it or use a new TOPIC_PREFIX. " : "") +
+      (wrong.some((t) => t.partitions.length > partitions)
+        ? "A topic with more partitions cannot be shrunk: recreate it or use a new TOPIC_PREFIX. "
+        : "") +
       "Records already in a topic stay where they are: see the README's operations section on moving the delay's state."
     );
   } finally {

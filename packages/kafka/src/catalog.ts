@@ -68,11 +68,25 @@ export type SweepMarker = z.output<typeof sweepMarker>;
  */
 export function sweepMarkers(sweep: Omit<SweepMarker, "v">, perPartition: readonly number[]): SweepMarkerV2[] {
   const { sweepId, startedAt, finishedAt, complete, reason } = sweep;
-  return perPartition.map((count, partition) => ({ v: 2, sweepId, startedAt, finishedAt, complete, reason, count, partition, partitions: perPartition.length, total: sweep.count }));
+  return perPartition.map((count, partition) => ({
+    v: 2,
+    sweepId,
+    startedAt,
+    finishedAt,
+    complete,
+    reason,
+    count,
+    partition,
+    partitions: perPartition.length,
+    total: sweep.count,
+  }));
 }
 
 /** How many of `snapshots` the producer puts in each partition of the snapshots topic. */
-export function snapshotsPerPartition(snapshots: readonly { streamerId: string }[], partitions = STREAM_PARTITIONS): number[] {
+export function snapshotsPerPartition(
+  snapshots: readonly { streamerId: string }[],
+  partitions = STREAM_PARTITIONS,
+): number[] {
   const counts = new Array<number>(partitions).fill(0);
   for (const s of snapshots) counts[partitionOf(s.streamerId, partitions)]!++;
   return counts;
@@ -207,7 +221,11 @@ export type DelayState = z.output<typeof delayState>;
 
 /** Key of a delay state record: one per VOD (stream id and start time), one per pending sweep and partition, one progress per partition. */
 export const delayStateKey = (v: DelayState) =>
-  v.kind === "vod" ? `vod:${v.streamId}:${v.startTime}` : v.kind === "sweep" ? `sweep:${v.marker.sweepId}:${v.marker.partition}` : `progress:${v.partition ?? ""}`;
+  v.kind === "vod"
+    ? `vod:${v.streamId}:${v.startTime}`
+    : v.kind === "sweep"
+      ? `sweep:${v.marker.sweepId}:${v.marker.partition}`
+      : `progress:${v.partition ?? ""}`;
 
 /** The snapshot partition a state record belongs to: its streamer's, or the partition it names. */
 export const delayStatePartition = (v: DelayState): number | undefined =>
@@ -218,12 +236,52 @@ export function createCatalog(prefix = "") {
   const name = (n: string) => `${prefix}${n}`;
   return {
     // Co-partitioned (STREAM_PARTITIONS each): snapshots, markers, fetch requests and results, the delay's state.
-    streamSnapshots: defineTopic({ name: name("twitch.stream-snapshots"), schema: streamSnapshot, key: (v) => v.streamerId, partitions: STREAM_PARTITIONS, retentionMs: 7 * DAY }),
-    sweeps: defineTopic({ name: name("twitch.sweeps"), schema: sweepMarker, key: (v) => v.sweepId, partition: (v) => (v.v === 2 ? v.partition : undefined), partitions: STREAM_PARTITIONS, retentionMs: 7 * DAY }),
-    vodFetchRequests: defineTopic({ name: name("twitch.vod-fetch-requests"), schema: vodFetchRequest, key: (v) => v.streamerId, partitions: STREAM_PARTITIONS, retentionMs: 14 * DAY }),
-    vodFetchResults: defineTopic({ name: name("twitch.vod-fetch-results"), schema: vodFetchResult, key: (v) => v.streamerId, partitions: STREAM_PARTITIONS, retentionMs: 14 * DAY }),
-    sweepCursors: defineTopic({ name: name("live-poller.cursors"), schema: sweepCursors, key: (v) => v.shard, partitions: 1, retentionMs: -1, compacted: true }),
-    delayState: defineTopic({ name: name("delay.state"), schema: delayState, key: delayStateKey, partition: delayStatePartition, partitions: STREAM_PARTITIONS, retentionMs: -1, compacted: true }),
+    streamSnapshots: defineTopic({
+      name: name("twitch.stream-snapshots"),
+      schema: streamSnapshot,
+      key: (v) => v.streamerId,
+      partitions: STREAM_PARTITIONS,
+      retentionMs: 7 * DAY,
+    }),
+    sweeps: defineTopic({
+      name: name("twitch.sweeps"),
+      schema: sweepMarker,
+      key: (v) => v.sweepId,
+      partition: (v) => (v.v === 2 ? v.partition : undefined),
+      partitions: STREAM_PARTITIONS,
+      retentionMs: 7 * DAY,
+    }),
+    vodFetchRequests: defineTopic({
+      name: name("twitch.vod-fetch-requests"),
+      schema: vodFetchRequest,
+      key: (v) => v.streamerId,
+      partitions: STREAM_PARTITIONS,
+      retentionMs: 14 * DAY,
+    }),
+    vodFetchResults: defineTopic({
+      name: name("twitch.vod-fetch-results"),
+      schema: vodFetchResult,
+      key: (v) => v.streamerId,
+      partitions: STREAM_PARTITIONS,
+      retentionMs: 14 * DAY,
+    }),
+    sweepCursors: defineTopic({
+      name: name("live-poller.cursors"),
+      schema: sweepCursors,
+      key: (v) => v.shard,
+      partitions: 1,
+      retentionMs: -1,
+      compacted: true,
+    }),
+    delayState: defineTopic({
+      name: name("delay.state"),
+      schema: delayState,
+      key: delayStateKey,
+      partition: delayStatePartition,
+      partitions: STREAM_PARTITIONS,
+      retentionMs: -1,
+      compacted: true,
+    }),
   } satisfies Record<string, TopicDef>;
 }
 

@@ -17,7 +17,13 @@ const LEVEL: Record<number, "error" | "warn" | "info" | "debug"> = {
   [logLevel.DEBUG]: "debug",
 };
 
-export function createKafka({ brokers, clientId, log, connectionTimeoutMs = 3_000, requestTimeoutMs = 30_000 }: KafkaOptions): Kafka {
+export function createKafka({
+  brokers,
+  clientId,
+  log,
+  connectionTimeoutMs = 3_000,
+  requestTimeoutMs = 30_000,
+}: KafkaOptions): Kafka {
   const kafkaLog = log.child({ component: "kafkajs" });
   const config: KafkaConfig = {
     brokers,
@@ -31,7 +37,10 @@ export function createKafka({ brokers, clientId, log, connectionTimeoutMs = 3_00
         const { message, ...rest } = entry;
         // Every heartbeat answered during a rebalance is logged by kafkajs as an error; it is how a
         // member learns of the rebalance, and with several instances in a group it is routine.
-        const routine = level === logLevel.ERROR && typeof rest.error === "string" && rest.error.startsWith("The group is rebalancing");
+        const routine =
+          level === logLevel.ERROR &&
+          typeof rest.error === "string" &&
+          rest.error.startsWith("The group is rebalancing");
         kafkaLog[routine ? "debug" : (LEVEL[level] ?? "info")](rest, message);
       },
   };

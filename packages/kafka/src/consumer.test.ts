@@ -6,13 +6,23 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
 import { committedOffsets, createTestTopics, readTopic, testKafka, testLog, uniqueName } from "@vod/testing";
-import { createProducer, defineTopic, type BatchReport, dlqName, runConsumer, subscribe, type Message, type TypedProducer } from "./index.ts";
+import {
+  createProducer,
+  defineTopic,
+  type BatchReport,
+  dlqName,
+  runConsumer,
+  subscribe,
+  type Message,
+  type TypedProducer,
+} from "./index.ts";
 
 const kafka = testKafka();
 let producer: TypedProducer;
 
 const order = z.object({ id: z.string().min(1), qty: z.number().int().positive() });
-const orderTopic = () => defineTopic({ name: uniqueName("orders"), schema: order, key: (v) => v.id, partitions: 1, retentionMs: -1 });
+const orderTopic = () =>
+  defineTopic({ name: uniqueName("orders"), schema: order, key: (v) => v.id, partitions: 1, retentionMs: -1 });
 
 beforeAll(async () => {
   producer = await createProducer(kafka, testLog);
@@ -34,13 +44,19 @@ describe("consumer runtime against the real broker", () => {
   it("produces and consumes typed values; the producer refuses values that break the schema", async () => {
     const topic = orderTopic();
     await createTestTopics(kafka, [topic]);
-    await producer.send(topic, [{ id: "a", qty: 1 }, { id: "b", qty: 2 }]);
+    await producer.send(topic, [
+      { id: "a", qty: 1 },
+      { id: "b", qty: 2 },
+    ]);
     await expect(producer.send(topic, [{ id: "", qty: -1 }])).rejects.toThrow();
 
     const seen: Message<z.output<typeof order>>[] = [];
     const reports: BatchReport[] = [];
     const consumer = await runConsumer({
-      kafka, producer, log: testLog, groupId: uniqueName("g"),
+      kafka,
+      producer,
+      log: testLog,
+      groupId: uniqueName("g"),
       subscriptions: [subscribe(topic, { eachBatch: async (msgs) => void seen.push(...msgs) })],
       onBatch: (r) => void reports.push(r),
     });
@@ -48,7 +64,10 @@ describe("consumer runtime against the real broker", () => {
     expect(consumer.healthy()).toBe(true);
     await consumer.stop();
     expect(consumer.healthy()).toBe(false);
-    expect(seen.map((m) => [m.key, m.value])).toEqual([["a", { id: "a", qty: 1 }], ["b", { id: "b", qty: 2 }]]);
+    expect(seen.map((m) => [m.key, m.value])).toEqual([
+      ["a", { id: "a", qty: 1 }],
+      ["b", { id: "b", qty: 2 }],
+    ]);
     expect(reports.reduce((n, r) => n + r.size, 0)).toBe(2);
     expect(reports.at(-1)).toMatchObject({ topic: topic.name, partition: 0, outcome: "committed", lag: 0 });
   });
@@ -64,7 +83,10 @@ describe("consumer runtime against the real broker", () => {
     const seen: string[] = [];
     const groupId = uniqueName("g");
     const consumer = await runConsumer({
-      kafka, producer, log: testLog, groupId,
+      kafka,
+      producer,
+      log: testLog,
+      groupId,
       subscriptions: [subscribe(topic, { eachMessage: async (m) => void seen.push(m.value.id) })],
     });
     await until(() => seen.length >= 1);
@@ -75,7 +97,10 @@ describe("consumer runtime against the real broker", () => {
     expect(dlq.map((r) => r.key)).toEqual(["x", "y"]);
     expect(dlq[0]!.headers["dlq-reason"]).toMatch(/qty/);
     expect(dlq[1]!.headers["dlq-reason"]).toMatch(/invalid JSON/);
-    expect(dlq[0]).toMatchObject({ value: JSON.stringify({ id: "x", qty: "many" }), headers: { "dlq-topic": topic.name, "dlq-offset": "0", "dlq-group": groupId } });
+    expect(dlq[0]).toMatchObject({
+      value: JSON.stringify({ id: "x", qty: "many" }),
+      headers: { "dlq-topic": topic.name, "dlq-offset": "0", "dlq-group": groupId },
+    });
     expect((await committedOffsets(kafka, groupId, topic.name)).get(0)).toBe(3n);
   });
 
@@ -86,8 +111,19 @@ describe("consumer runtime against the real broker", () => {
     const groupId = uniqueName("g");
     let attempts = 0;
     const failing = await runConsumer({
-      kafka, producer, log: testLog, groupId, retry: { initialMs: 20, maxMs: 50 },
-      subscriptions: [subscribe(topic, { eachMessage: async () => { attempts++; throw new Error("database unavailable"); } })],
+      kafka,
+      producer,
+      log: testLog,
+      groupId,
+      retry: { initialMs: 20, maxMs: 50 },
+      subscriptions: [
+        subscribe(topic, {
+          eachMessage: async () => {
+            attempts++;
+            throw new Error("database unavailable");
+          },
+        }),
+      ],
     });
     await until(() => attempts >= 3);
     await failing.stop();
@@ -95,7 +131,10 @@ describe("consumer runtime against the real broker", () => {
 
     const redelivered: string[] = [];
     const healthy = await runConsumer({
-      kafka, producer, log: testLog, groupId,
+      kafka,
+      producer,
+      log: testLog,
+      groupId,
       subscriptions: [subscribe(topic, { eachMessage: async (m) => void redelivered.push(m.value.id) })],
     });
     await until(() => redelivered.length >= 1);
@@ -114,7 +153,13 @@ describe("consumer runtime against the real broker", () => {
     const firstBatch = async (extra: { maxBytesPerPartition?: number; minBytes?: number }) => {
       const sizes: number[] = [];
       const consumer = await runConsumer({
-        kafka, producer, log: testLog, groupId: uniqueName("g"), maxBatchSize: 5_000, maxWaitMs: 500, ...extra,
+        kafka,
+        producer,
+        log: testLog,
+        groupId: uniqueName("g"),
+        maxBatchSize: 5_000,
+        maxWaitMs: 500,
+        ...extra,
         subscriptions: [subscribe(topic, { eachBatch: async (msgs) => void sizes.push(msgs.length) })],
       });
       await until(() => sizes.reduce((a, b) => a + b, 0) >= total);
@@ -130,17 +175,36 @@ describe("consumer runtime against the real broker", () => {
     await createTestTopics(kafka, [topic]);
     const total = 300;
     const numbers = z.object({ n: z.number() });
-    const numberTopic = defineTopic({ name: topic.name, schema: numbers, key: (v) => String(v.n), partitions: 1, retentionMs: -1 });
-    await producer.send(numberTopic, Array.from({ length: total }, (_, n) => ({ n })));
+    const numberTopic = defineTopic({
+      name: topic.name,
+      schema: numbers,
+      key: (v) => String(v.n),
+      partitions: 1,
+      retentionMs: -1,
+    });
+    await producer.send(
+      numberTopic,
+      Array.from({ length: total }, (_, n) => ({ n })),
+    );
     const groupId = uniqueName("g");
     const out = join(tmpdir(), `${uniqueName("sigterm")}.txt`);
     const lines = () => (existsSync(out) ? readFileSync(out, "utf8").split("\n").filter(Boolean).map(Number) : []);
 
     const start = () => {
-      const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./__fixtures__/slow-consumer.ts", import.meta.url))], {
-        env: { ...process.env, KAFKA_BROKERS: inject("kafkaBrokers").join(","), TOPIC: topic.name, GROUP: groupId, OUT: out },
-        stdio: ["ignore", "inherit", "inherit"],
-      });
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", fileURLToPath(new URL("./__fixtures__/slow-consumer.ts", import.meta.url))],
+        {
+          env: {
+            ...process.env,
+            KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+            TOPIC: topic.name,
+            GROUP: groupId,
+            OUT: out,
+          },
+          stdio: ["ignore", "inherit", "inherit"],
+        },
+      );
       const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
       return { child, exited };
     };

@@ -203,7 +203,12 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
       } catch (err) {
         if (err instanceof Abandoned) {
           partLog.warn({ size: chunk.length }, "batch abandoned on shutdown; it will be redelivered");
-          onBatch?.({ ...report, durationMs: Date.now() - started, outcome: "abandoned", lag: Number(BigInt(batch.highWatermark) - BigInt(chunk[0]!.offset)) });
+          onBatch?.({
+            ...report,
+            durationMs: Date.now() - started,
+            outcome: "abandoned",
+            lag: Number(BigInt(batch.highWatermark) - BigInt(chunk[0]!.offset)),
+          });
           return;
         }
         throw err;
@@ -226,7 +231,9 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
       const rejected = await withRetry(partLog, stillRunning, () => handler(valid, ctx), payload, report);
       if (rejected && rejected.length > 0) {
         const byOffset = new Map(rejected.map((r) => [r.offset, r.reason]));
-        const rejects = valid.filter((m) => byOffset.has(m.offset)).map((m) => toDeadLetter(m, byOffset.get(m.offset)!));
+        const rejects = valid
+          .filter((m) => byOffset.has(m.offset))
+          .map((m) => toDeadLetter(m, byOffset.get(m.offset)!));
         await withRetry(partLog, stillRunning, () => deadLetter(rejects), payload, report);
       }
       return;
@@ -276,7 +283,14 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
     const valid: Message<unknown>[] = [];
     const invalid: DeadLetter[] = [];
     for (const m of messages) {
-      const base = { topic: topic.name, partition, offset: m.offset, key: m.key?.toString() ?? null, timestamp: Number(m.timestamp), headers: m.headers ?? {} };
+      const base = {
+        topic: topic.name,
+        partition,
+        offset: m.offset,
+        key: m.key?.toString() ?? null,
+        timestamp: Number(m.timestamp),
+        headers: m.headers ?? {},
+      };
       let json: unknown;
       try {
         json = m.value === null ? null : JSON.parse(m.value.toString("utf8"));
@@ -300,7 +314,15 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
   }
 
   function toDeadLetter(m: Message<unknown>, reason: string): DeadLetter {
-    return { ...m, raw: { key: m.key === null ? null : Buffer.from(m.key), value: Buffer.from(JSON.stringify(m.value)), headers: m.headers }, reason };
+    return {
+      ...m,
+      raw: {
+        key: m.key === null ? null : Buffer.from(m.key),
+        value: Buffer.from(JSON.stringify(m.value)),
+        headers: m.headers,
+      },
+      reason,
+    };
   }
 
   async function deadLetter(letters: DeadLetter[]): Promise<void> {
@@ -308,7 +330,10 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
     const byTopicName = new Map<string, DeadLetter[]>();
     for (const l of letters) byTopicName.set(l.topic, [...(byTopicName.get(l.topic) ?? []), l]);
     for (const [topic, list] of byTopicName) {
-      groupLog.warn({ topic, count: list.length, reasons: list.slice(0, 3).map((l) => l.reason) }, "invalid messages sent to DLQ");
+      groupLog.warn(
+        { topic, count: list.length, reasons: list.slice(0, 3).map((l) => l.reason) },
+        "invalid messages sent to DLQ",
+      );
       await producer.sendRaw(
         dlqName(topic),
         list.map((l) => ({
@@ -330,13 +355,17 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
 
   async function commit(payload: EachBatchPayload, lastOffset: string): Promise<void> {
     const offset = (BigInt(lastOffset) + 1n).toString();
-    await payload.commitOffsetsIfNecessary({ topics: [{ topic: payload.batch.topic, partitions: [{ partition: payload.batch.partition, offset }] }] });
+    await payload.commitOffsetsIfNecessary({
+      topics: [{ topic: payload.batch.topic, partitions: [{ partition: payload.batch.partition, offset }] }],
+    });
   }
 
   async function commitBefore(payload: EachBatchPayload, offset: string): Promise<void> {
     const first = payload.batch.messages[0]?.offset;
     if (first === undefined || BigInt(offset) <= BigInt(first)) return;
-    await commit(payload, (BigInt(offset) - 1n).toString()).catch((err: unknown) => groupLog.warn({ err }, "commit on shutdown failed"));
+    await commit(payload, (BigInt(offset) - 1n).toString()).catch((err: unknown) =>
+      groupLog.warn({ err }, "commit on shutdown failed"),
+    );
   }
 
   await consumer.run({

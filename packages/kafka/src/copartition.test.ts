@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createTestTopics, readTopic, testKafka, testLog, uniqueName } from "@vod/testing";
-import { createProducer, defineTopic, partitionOf, runConsumer, subscribe, type Assignment, type RunningConsumer, type TypedProducer } from "./index.ts";
+import {
+  createProducer,
+  defineTopic,
+  partitionOf,
+  runConsumer,
+  subscribe,
+  type Assignment,
+  type RunningConsumer,
+  type TypedProducer,
+} from "./index.ts";
 
 const kafka = testKafka();
 let producer: TypedProducer;
@@ -11,7 +20,8 @@ beforeAll(async () => {
 afterAll(async () => producer.disconnect());
 
 const item = z.object({ streamerId: z.string(), n: z.number() });
-const keyed = (name: string) => defineTopic({ name: uniqueName(name), schema: item, key: (v) => v.streamerId, partitions: 6, retentionMs: -1 });
+const keyed = (name: string) =>
+  defineTopic({ name: uniqueName(name), schema: item, key: (v) => v.streamerId, partitions: 6, retentionMs: -1 });
 
 async function until(predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -35,12 +45,20 @@ describe("co-partitioning", () => {
   });
 
   it("an explicit partition of a topic overrides the key's hash", async () => {
-    const topic = defineTopic({ name: uniqueName("explicit"), schema: item, key: (v) => `other:${v.n}`, partition: (v) => partitionOf(v.streamerId, 6), partitions: 6, retentionMs: -1 });
+    const topic = defineTopic({
+      name: uniqueName("explicit"),
+      schema: item,
+      key: (v) => `other:${v.n}`,
+      partition: (v) => partitionOf(v.streamerId, 6),
+      partitions: 6,
+      retentionMs: -1,
+    });
     await createTestTopics(kafka, [topic]);
     const values = Array.from({ length: 30 }, (_, n) => ({ streamerId: String(5000 + n), n }));
     await producer.send(topic, values);
     const read = await readTopic(kafka, topic.name, values.length, 30_000);
-    for (const r of read) expect(r.partition).toBe(partitionOf((JSON.parse(r.value!) as { streamerId: string }).streamerId, 6));
+    for (const r of read)
+      expect(r.partition).toBe(partitionOf((JSON.parse(r.value!) as { streamerId: string }).streamerId, 6));
   });
 
   it("gives each member the same partition numbers of every topic, and reports assignments and revocations", async () => {
@@ -48,13 +66,25 @@ describe("co-partitioning", () => {
     const b = keyed("cpb");
     await createTestTopics(kafka, [a, b]);
     const groupId = uniqueName("cp");
-    const members: { assignments: Assignment[]; revoked: string[]; seen: { topic: string; partition: number }[]; consumer?: RunningConsumer }[] = [];
+    const members: {
+      assignments: Assignment[];
+      revoked: string[];
+      seen: { topic: string; partition: number }[];
+      consumer?: RunningConsumer;
+    }[] = [];
     const join = async () => {
       const m: (typeof members)[number] = { assignments: [], revoked: [], seen: [] };
       members.push(m);
-      const record = async (msgs: { topic: string; partition: number }[]) => void m.seen.push(...msgs.map(({ topic, partition }) => ({ topic, partition })));
+      const record = async (msgs: { topic: string; partition: number }[]) =>
+        void m.seen.push(...msgs.map(({ topic, partition }) => ({ topic, partition })));
       m.consumer = await runConsumer({
-        kafka, producer, log: testLog, groupId, copartitioned: true, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500,
+        kafka,
+        producer,
+        log: testLog,
+        groupId,
+        copartitioned: true,
+        sessionTimeoutMs: 6_000,
+        heartbeatIntervalMs: 500,
         onAssign: (x) => void m.assignments.push(x),
         onRevoke: (reason) => void m.revoked.push(reason),
         subscriptions: [subscribe(a, { eachBatch: record }), subscribe(b, { eachBatch: record })],

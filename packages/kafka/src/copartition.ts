@@ -22,10 +22,17 @@ export const coPartitionAssigner: PartitionAssigner = ({ cluster }) => ({
     }
     return [...assignment].map(([memberId, topicsOf]) => ({
       memberId,
-      memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: VERSION, assignment: topicsOf, userData: Buffer.alloc(0) }),
+      memberAssignment: AssignerProtocol.MemberAssignment.encode({
+        version: VERSION,
+        assignment: topicsOf,
+        userData: Buffer.alloc(0),
+      }),
     }));
   },
   protocol({ topics }) {
-    return { name: COPARTITION_ASSIGNER, metadata: AssignerProtocol.MemberMetadata.encode({ version: VERSION, topics, userData: Buffer.alloc(0) }) };
+    return {
+      name: COPARTITION_ASSIGNER,
+      metadata: AssignerProtocol.MemberMetadata.encode({ version: VERSION, topics, userData: Buffer.alloc(0) }),
+    };
   },
 });

@@ -1,5 +1,12 @@
 export { createKafka, type KafkaOptions } from "./client.ts";
-export { createProducer, createFencedProducer, FencedError, bySize, type TypedProducer, type FencedProducer } from "./producer.ts";
+export {
+  createProducer,
+  createFencedProducer,
+  FencedError,
+  bySize,
+  type TypedProducer,
+  type FencedProducer,
+} from "./producer.ts";
 export {
   runConsumer,
   subscribe,

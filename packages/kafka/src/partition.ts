@@ -18,7 +18,13 @@ const metadataCache = new Map<number, PartitionMetadata[]>();
 export function partitionOf(key: string, partitions: number = STREAM_PARTITIONS): number {
   let metadata = metadataCache.get(partitions);
   if (!metadata) {
-    metadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0] }));
+    metadata = Array.from({ length: partitions }, (_, partitionId) => ({
+      partitionErrorCode: 0,
+      partitionId,
+      leader: 0,
+      replicas: [0],
+      isr: [0],
+    }));
     metadataCache.set(partitions, metadata);
   }
   return defaultPartitioner({ topic: "", partitionMetadata: metadata, message: { key, value: null } });

@@ -1,7 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { caughtUp, committedOffsets, createTestTopics, readTopic, testKafka, testLog, uniqueName } from "@vod/testing";
-import { bySize, createFencedProducer, createProducer, defineTopic, FencedError, readRange, runConsumer, subscribe, type TypedProducer } from "./index.ts";
+import {
+  bySize,
+  createFencedProducer,
+  createProducer,
+  defineTopic,
+  FencedError,
+  readRange,
+  runConsumer,
+  subscribe,
+  type TypedProducer,
+} from "./index.ts";
 
 const kafka = testKafka();
 let producer: TypedProducer;
@@ -20,7 +30,13 @@ describe("producer", () => {
   });
 
   it("sends more than the broker takes in one record batch (1 MB) in one call, every message once", async () => {
-    const topic = defineTopic({ name: uniqueName("big"), schema: z.object({ n: z.number(), pad: z.string() }), key: () => "one-partition", partitions: 1, retentionMs: -1 });
+    const topic = defineTopic({
+      name: uniqueName("big"),
+      schema: z.object({ n: z.number(), pad: z.string() }),
+      key: () => "one-partition",
+      partitions: 1,
+      retentionMs: -1,
+    });
     await createTestTopics(kafka, [topic]);
     const values = Array.from({ length: 3_000 }, (_, n) => ({ n, pad: "p".repeat(600) }));
     await producer.send(topic, values);
@@ -30,13 +46,23 @@ describe("producer", () => {
 });
 
 describe("fenced producer", () => {
-  const numbered = () => defineTopic({ name: uniqueName("fenced"), schema: z.object({ n: z.number() }), key: () => "k", partitions: 1, retentionMs: -1 });
+  const numbered = () =>
+    defineTopic({
+      name: uniqueName("fenced"),
+      schema: z.object({ n: z.number() }),
+      key: () => "k",
+      partitions: 1,
+      retentionMs: -1,
+    });
   const readNumbers = async (topic: string) => {
     const out: number[] = [];
     // A short timeout: a read that cannot see past the last transaction's marker fails here rather than hang.
-    await readRange({ kafka, topic, groupId: uniqueName("read"), from: (_p, low) => low, timeoutMs: 15_000 }, (messages) => {
-      for (const m of messages) out.push((JSON.parse(m.value!.toString()) as { n: number }).n);
-    });
+    await readRange(
+      { kafka, topic, groupId: uniqueName("read"), from: (_p, low) => low, timeoutMs: 15_000 },
+      (messages) => {
+        for (const m of messages) out.push((JSON.parse(m.value!.toString()) as { n: number }).n);
+      },
+    );
     return out;
   };
 
@@ -85,11 +111,18 @@ describe("fenced producer", () => {
     const fenced = await createFencedProducer(kafka, testLog, uniqueName("txid"));
     const groupId = uniqueName("g");
     const seen: number[] = [];
-    const consumer = await runConsumer({ kafka, producer, log: testLog, groupId, subscriptions: [subscribe(topic, { eachBatch: async (ms) => void seen.push(...ms.map((m) => m.value.n)) })] });
+    const consumer = await runConsumer({
+      kafka,
+      producer,
+      log: testLog,
+      groupId,
+      subscriptions: [subscribe(topic, { eachBatch: async (ms) => void seen.push(...ms.map((m) => m.value.n)) })],
+    });
     try {
       for (let n = 0; n < 3; n++) await fenced.sendAtomically(topic, [{ n }]);
       const deadline = Date.now() + 20_000;
-      while (!(await caughtUp(kafka, groupId, [topic.name])) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      while (!(await caughtUp(kafka, groupId, [topic.name])) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
       expect(seen).toEqual([0, 1, 2]);
       // Three records and three commit markers: committed at the end, not one short of it.
       expect((await committedOffsets(kafka, groupId, topic.name)).get(0)).toBe(6n);

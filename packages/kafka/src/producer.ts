@@ -6,7 +6,10 @@ export interface TypedProducer {
   /** Validates every value against the topic's schema, then sends and waits for all in-sync replicas. */
   send<T extends TopicDef>(topic: T, values: ValueOf<T>[], headers?: IHeaders): Promise<void>;
   /** Sends already-serialized messages (the DLQ path), without validation. */
-  sendRaw(topic: string, messages: { key: Buffer | string | null; value: Buffer | string | null; headers?: IHeaders; partition?: number }[]): Promise<void>;
+  sendRaw(
+    topic: string,
+    messages: { key: Buffer | string | null; value: Buffer | string | null; headers?: IHeaders; partition?: number }[],
+  ): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -23,7 +26,8 @@ export async function createProducer(kafka: Kafka, log: Logger): Promise<TypedPr
   return {
     async send(topic, values, headers) {
       if (values.length === 0) return;
-      for (const chunk of bySize(toMessages(topic, values, headers))) await producer.send({ topic: topic.name, messages: chunk, acks: -1, compression: CompressionTypes.None });
+      for (const chunk of bySize(toMessages(topic, values, headers)))
+        await producer.send({ topic: topic.name, messages: chunk, acks: -1, compression: CompressionTypes.None });
     },
     async sendRaw(topic, messages) {
       for (const chunk of bySize(messages)) await producer.send({ topic, messages: chunk, acks: -1 });
@@ -44,7 +48,13 @@ function toMessages<T extends TopicDef>(topic: T, values: ValueOf<T>[], headers?
   return values.map((value) => {
     const parsed = topic.schema.parse(value);
     const partition = topic.partition?.(parsed);
-    return { key: topic.key(parsed), value: JSON.stringify(parsed), timestamp, ...(headers ? { headers } : {}), ...(partition === undefined ? {} : { partition }) };
+    return {
+      key: topic.key(parsed),
+      value: JSON.stringify(parsed),
+      timestamp,
+      ...(headers ? { headers } : {}),
+      ...(partition === undefined ? {} : { partition }),
+    };
   });
 }
 
@@ -71,14 +81,22 @@ export class FencedError extends Error {
 
 const FENCING_ERRORS = new Set(["INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED", "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"]);
 function isFencing(err: unknown): boolean {
-  for (let e = err as { type?: string; originalError?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+  for (
+    let e = err as { type?: string; originalError?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    depth++
+  ) {
     if (e.type !== undefined && FENCING_ERRORS.has(e.type)) return true;
     e = (e.originalError ?? e.cause) as typeof e;
   }
   return false;
 }
 
-export async function createFencedProducer(kafka: Kafka, log: Logger, transactionalId: string): Promise<FencedProducer> {
+export async function createFencedProducer(
+  kafka: Kafka,
+  log: Logger,
+  transactionalId: string,
+): Promise<FencedProducer> {
   const producer: Producer = kafka.producer({
     transactionalId,
     idempotent: true,
@@ -105,10 +123,16 @@ export async function createFencedProducer(kafka: Kafka, log: Logger, transactio
         throw fenced(err);
       });
       try {
-        for (const chunk of bySize(toMessages(topic, values))) await tx.send({ topic: topic.name, messages: chunk, acks: -1, compression: CompressionTypes.None });
+        for (const chunk of bySize(toMessages(topic, values)))
+          await tx.send({ topic: topic.name, messages: chunk, acks: -1, compression: CompressionTypes.None });
         await tx.commit();
       } catch (err) {
-        if (tx.isActive()) await tx.abort().catch((abortErr: unknown) => log.warn({ err: abortErr, transactionalId }, "aborting a failed transaction failed"));
+        if (tx.isActive())
+          await tx
+            .abort()
+            .catch((abortErr: unknown) =>
+              log.warn({ err: abortErr, transactionalId }, "aborting a failed transaction failed"),
+            );
         throw fenced(err);
       }
     },
@@ -128,7 +152,10 @@ const MAX_SEND_BYTES = 512 * 1024;
  * partition's share of a call as one record batch, and a batch over the broker's limit is refused
  * again on every retry.
  */
-export function bySize<M extends { key?: Buffer | string | null; value: Buffer | string | null }>(messages: M[], maxBytes = MAX_SEND_BYTES): M[][] {
+export function bySize<M extends { key?: Buffer | string | null; value: Buffer | string | null }>(
+  messages: M[],
+  maxBytes = MAX_SEND_BYTES,
+): M[][] {
   const chunks: M[][] = [];
   let chunk: M[] = [];
   let bytes = 0;

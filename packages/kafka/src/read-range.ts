@@ -62,7 +62,10 @@ export async function readRange(
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     const done = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`reading ${topic} did not finish within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`reading ${topic} did not finish within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       // A partition is read once a fetch reached its end. Told by the batch events, not by eachBatch: a
       // fetch holding only a transaction's marker or aborted records never reaches eachBatch, and the
       // last offset of a batch counts those records too.
@@ -103,7 +106,8 @@ export async function readRange(
         .then(() => {
           for (const [partition, t] of targets) consumer.seek({ topic, partition, offset: t.start.toString() });
           // Partitions outside the range start at their end: reading one partition does not fetch the others.
-          for (const o of offsets) if (!targets.has(o.partition)) consumer.seek({ topic, partition: o.partition, offset: o.high });
+          for (const o of offsets)
+            if (!targets.has(o.partition)) consumer.seek({ topic, partition: o.partition, offset: o.high });
         }, reject);
     });
     await done;

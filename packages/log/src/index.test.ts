@@ -34,24 +34,45 @@ describe("bounded log lines", () => {
     const { lines, stream } = capture();
     const log = createLogger({ service: "writer", destination: stream });
     const playlist = Buffer.from("#EXTM3U\n#EXTINF:10.000,\nsecret-segment-0.ts\n".repeat(50));
-    const pgError = Object.assign(new Error('value too long for type character varying(5)'), { code: "22001", severity: "ERROR", routine: "varchar" });
-    // What drizzle-orm throws for a failed query: the parameters in its message, in a field, and the pg error as cause.
-    const failed = Object.assign(new Error(`Failed query: insert into vods (playlist_gz) values ($1)\nparams: ${playlist.toString("base64")},${playlist.toString()}`, { cause: pgError }), {
-      query: "insert into vods (playlist_gz) values ($1)",
-      params: [playlist],
+    const pgError = Object.assign(new Error("value too long for type character varying(5)"), {
+      code: "22001",
+      severity: "ERROR",
+      routine: "varchar",
     });
-    log.warn({ err: failed, rows: [{ playlistGz: playlist, found: { playlistGzipBase64: playlist.toString("base64") } }] }, "postgres refused");
+    // What drizzle-orm throws for a failed query: the parameters in its message, in a field, and the pg error as cause.
+    const failed = Object.assign(
+      new Error(
+        `Failed query: insert into vods (playlist_gz) values ($1)\nparams: ${playlist.toString("base64")},${playlist.toString()}`,
+        { cause: pgError },
+      ),
+      {
+        query: "insert into vods (playlist_gz) values ($1)",
+        params: [playlist],
+      },
+    );
+    log.warn(
+      { err: failed, rows: [{ playlistGz: playlist, found: { playlistGzipBase64: playlist.toString("base64") } }] },
+      "postgres refused",
+    );
     const line = JSON.stringify(lines[0]);
     expect(line).not.toContain("secret-segment");
     expect(line).not.toContain(playlist.toString("base64").slice(0, 40));
     expect(line).toContain("Failed query: insert into vods");
-    expect(lines[0]).toMatchObject({ err: { type: "Error", cause: { code: "22001", routine: "varchar", message: expect.stringContaining("value too long") } } });
+    expect(lines[0]).toMatchObject({
+      err: {
+        type: "Error",
+        cause: { code: "22001", routine: "varchar", message: expect.stringContaining("value too long") },
+      },
+    });
   });
 
   it("caps strings, lists and the whole line", () => {
     const { lines, stream } = capture();
     const log = createLogger({ service: "fetcher", destination: stream });
-    log.info({ note: "x".repeat(50_000), list: Array.from({ length: 1_000 }, (_, i) => i), bytes: new Uint8Array(4096) }, "big");
+    log.info(
+      { note: "x".repeat(50_000), list: Array.from({ length: 1_000 }, (_, i) => i), bytes: new Uint8Array(4096) },
+      "big",
+    );
     const line = JSON.stringify(lines[0]);
     expect(line.length).toBeLessThan(4_000);
     expect(lines[0]).toMatchObject({ bytes: "[4096 bytes]", msg: "big" });

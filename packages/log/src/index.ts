@@ -22,12 +22,39 @@ const REDACT = [
 ];
 
 /** Values of these keys are never written, at any depth: query parameters and payloads (playlists, bodies). */
-const OMIT = new Set(["params", "parameters", "values", "playlistGzipBase64", "playlistGz", "playlist_gz", "body", "rawBody"]);
+const OMIT = new Set([
+  "params",
+  "parameters",
+  "values",
+  "playlistGzipBase64",
+  "playlistGz",
+  "playlist_gz",
+  "body",
+  "rawBody",
+]);
 /** Bounds of one log line: a string, a list, nesting, and the line's fields as a whole. */
 export const LOG_LIMITS = { string: 1_000, items: 20, depth: 5, line: 16_384, frames: 12 };
-const ERROR_FIELDS = ["code", "errno", "syscall", "address", "port", "status", "statusCode", "severity", "detail", "hint", "schema", "table", "column", "constraint", "routine", "type"];
+const ERROR_FIELDS = [
+  "code",
+  "errno",
+  "syscall",
+  "address",
+  "port",
+  "status",
+  "statusCode",
+  "severity",
+  "detail",
+  "hint",
+  "schema",
+  "table",
+  "column",
+  "constraint",
+  "routine",
+  "type",
+];
 
-const cap = (text: string, max = LOG_LIMITS.string): string => (text.length > max ? `${text.slice(0, max)}… [${text.length - max} more chars]` : text);
+const cap = (text: string, max = LOG_LIMITS.string): string =>
+  text.length > max ? `${text.slice(0, max)}… [${text.length - max} more chars]` : text;
 
 /**
  * An error's message without what follows "params:" (drizzle puts a failed query's parameters there,
@@ -40,17 +67,28 @@ export function safeMessage(message: string): string {
 /** An error as a log field: name, bounded message and stack frames, known fields of pg and Node, its cause; never its parameters. */
 export function safeError(err: Error, depth = 0): Record<string, unknown> {
   const e = err as Error & Record<string, unknown>;
-  const out: Record<string, unknown> = { type: e.name || e.constructor?.name || "Error", message: safeMessage(String(e.message ?? "")) };
+  const out: Record<string, unknown> = {
+    type: e.name || e.constructor?.name || "Error",
+    message: safeMessage(String(e.message ?? "")),
+  };
   for (const k of ERROR_FIELDS) {
     const v = e[k];
-    if (v !== undefined && v !== null && typeof v !== "object" && typeof v !== "function") out[k] = typeof v === "string" ? cap(v, 300) : v;
+    if (v !== undefined && v !== null && typeof v !== "object" && typeof v !== "function")
+      out[k] = typeof v === "string" ? cap(v, 300) : v;
   }
   if (typeof e.stack === "string") {
-    const frames = e.stack.split("\n").filter((l) => /^\s+at /.test(l)).slice(0, LOG_LIMITS.frames);
+    const frames = e.stack
+      .split("\n")
+      .filter((l) => /^\s+at /.test(l))
+      .slice(0, LOG_LIMITS.frames);
     out.stack = [`${out.type as string}: ${out.message as string}`, ...frames].join("\n");
   }
-  if (e.cause !== undefined && depth < 3) out.cause = e.cause instanceof Error ? safeError(e.cause, depth + 1) : bounded(e.cause, depth + 1);
-  if (Array.isArray(e.errors) && depth < 3) out.errors = e.errors.slice(0, 5).map((x) => (x instanceof Error ? safeError(x, depth + 1) : bounded(x, depth + 1)));
+  if (e.cause !== undefined && depth < 3)
+    out.cause = e.cause instanceof Error ? safeError(e.cause, depth + 1) : bounded(e.cause, depth + 1);
+  if (Array.isArray(e.errors) && depth < 3)
+    out.errors = e.errors
+      .slice(0, 5)
+      .map((x) => (x instanceof Error ? safeError(x, depth + 1) : bounded(x, depth + 1)));
   return out;
 }
 
@@ -83,7 +121,9 @@ function logFields(obj: Record<string, unknown>): Record<string, unknown> {
   } catch {
     return { logFields: Object.keys(obj), truncated: "fields could not be serialized" };
   }
-  return size > LOG_LIMITS.line ? { logFields: Object.keys(obj), truncated: `${size} chars of fields over the ${LOG_LIMITS.line} a line may carry` } : out;
+  return size > LOG_LIMITS.line
+    ? { logFields: Object.keys(obj), truncated: `${size} chars of fields over the ${LOG_LIMITS.line} a line may carry` }
+    : out;
 }
 
 export interface LogOptions {

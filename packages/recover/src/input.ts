@@ -25,7 +25,12 @@ export interface StartTime {
 const LOGIN = /^[a-z0-9_]{1,25}$/;
 const DIGITS = /^\d{1,20}$/;
 
-const SITES: { host: RegExp; from: Target["from"]; shape: string; read: (parts: string[]) => { login: string; streamId: string } | null }[] = [
+const SITES: {
+  host: RegExp;
+  from: Target["from"];
+  shape: string;
+  read: (parts: string[]) => { login: string; streamId: string } | null;
+}[] = [
   {
     host: /^(www\.)?twitchtracker\.com$/,
     from: "twitchtracker",
@@ -36,7 +41,8 @@ const SITES: { host: RegExp; from: Target["from"]; shape: string; read: (parts: 
     host: /^(www\.)?streamscharts\.com$/,
     from: "streamscharts",
     shape: "streamscharts.com/channels/{login}/streams/{streamId}",
-    read: ([channels, login, streams, id]) => (channels === "channels" && login && streams === "streams" && id ? { login, streamId: id } : null),
+    read: ([channels, login, streams, id]) =>
+      channels === "channels" && login && streams === "streams" && id ? { login, streamId: id } : null,
   },
   {
     host: /^(www\.)?sullygnome\.com$/,
@@ -45,7 +51,9 @@ const SITES: { host: RegExp; from: Target["from"]; shape: string; read: (parts: 
     read: (parts) => {
       // The stream page may sit under a time range (`/channel/{login}/30/stream/{id}`).
       const at = parts.indexOf("stream");
-      return parts[0] === "channel" && parts[1] && at >= 2 && parts[at + 1] ? { login: parts[1], streamId: parts[at + 1]! } : null;
+      return parts[0] === "channel" && parts[1] && at >= 2 && parts[at + 1]
+        ? { login: parts[1], streamId: parts[at + 1]! }
+        : null;
     },
   },
 ];
@@ -57,19 +65,24 @@ const SITES: { host: RegExp; from: Target["from"]; shape: string; read: (parts: 
 export function parseTarget(input: string | undefined, flags: { login?: string; streamId?: string } = {}): Target {
   const flagLogin = flags.login?.trim().toLowerCase();
   const flagId = flags.streamId?.trim();
-  if (flagLogin !== undefined && !LOGIN.test(flagLogin)) throw new InputError(`--login "${flags.login}" is not a Twitch login (letters, digits, _; at most 25)`);
-  if (flagId !== undefined && !DIGITS.test(flagId)) throw new InputError(`--stream-id "${flags.streamId}" is not a stream id (digits only)`);
+  if (flagLogin !== undefined && !LOGIN.test(flagLogin))
+    throw new InputError(`--login "${flags.login}" is not a Twitch login (letters, digits, _; at most 25)`);
+  if (flagId !== undefined && !DIGITS.test(flagId))
+    throw new InputError(`--stream-id "${flags.streamId}" is not a stream id (digits only)`);
   if (input === undefined || input.trim() === "") {
     if (flagLogin && flagId) return { from: "flags", login: flagLogin, streamId: flagId };
     const understood = flagLogin ? `login ${flagLogin}` : flagId ? `stream id ${flagId}` : "nothing";
-    throw new InputError(`understood ${understood}; missing: ${flagLogin ? "--stream-id" : flagId ? "--login" : "a tracker or Twitch URL, or --login and --stream-id"}`);
+    throw new InputError(
+      `understood ${understood}; missing: ${flagLogin ? "--stream-id" : flagId ? "--login" : "a tracker or Twitch URL, or --login and --stream-id"}`,
+    );
   }
   const target = parseUrl(input.trim());
   for (const [name, flag, value] of [
     ["--login", flagLogin, target.login],
     ["--stream-id", flagId, target.streamId],
   ] as const) {
-    if (flag !== undefined && value !== undefined && flag !== value) throw new InputError(`${name} ${flag} contradicts the URL, which names ${value}`);
+    if (flag !== undefined && value !== undefined && flag !== value)
+      throw new InputError(`${name} ${flag} contradicts the URL, which names ${value}`);
   }
   return { ...target, login: target.login ?? flagLogin, streamId: target.streamId ?? flagId };
 }
@@ -79,25 +92,40 @@ function parseUrl(raw: string): Target {
   try {
     url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `https://${raw}`);
   } catch {
-    throw new InputError(`"${raw}" is not a URL; give a TwitchTracker, StreamsCharts, SullyGnome or Twitch video URL, or --login and --stream-id`);
+    throw new InputError(
+      `"${raw}" is not a URL; give a TwitchTracker, StreamsCharts, SullyGnome or Twitch video URL, or --login and --stream-id`,
+    );
   }
   const host = url.hostname.toLowerCase();
-  const parts = url.pathname.split("/").filter((p) => p !== "").map((p) => decodeURIComponent(p));
+  const parts = url.pathname
+    .split("/")
+    .filter((p) => p !== "")
+    .map((p) => decodeURIComponent(p));
   if (/^((www|m)\.)?twitch\.tv$/.test(host)) {
     // twitch.tv/videos/{id} or twitch.tv/{login}/video/{id}
     const at = parts.findIndex((p) => p === "videos" || p === "video");
     const id = at >= 0 ? parts[at + 1] : undefined;
-    if (!id || !DIGITS.test(id)) throw new InputError(`a Twitch URL names a VOD as twitch.tv/videos/{id}; "${raw}" names none (a channel page has no stream id: use --login and --stream-id)`);
+    if (!id || !DIGITS.test(id))
+      throw new InputError(
+        `a Twitch URL names a VOD as twitch.tv/videos/{id}; "${raw}" names none (a channel page has no stream id: use --login and --stream-id)`,
+      );
     const login = at === 1 ? parts[0]!.toLowerCase() : undefined;
     return { from: "twitch", videoId: id, ...(login && LOGIN.test(login) ? { login } : {}) };
   }
   const site = SITES.find((s) => s.host.test(host));
-  if (!site) throw new InputError(`"${host}" is not TwitchTracker, StreamsCharts, SullyGnome or Twitch; give one of their stream URLs, or --login and --stream-id`);
+  if (!site)
+    throw new InputError(
+      `"${host}" is not TwitchTracker, StreamsCharts, SullyGnome or Twitch; give one of their stream URLs, or --login and --stream-id`,
+    );
   const read = site.read(parts);
-  if (!read) throw new InputError(`a ${site.from} stream URL looks like ${site.shape}; "${raw}" names no stream (a channel page?)`);
+  if (!read)
+    throw new InputError(
+      `a ${site.from} stream URL looks like ${site.shape}; "${raw}" names no stream (a channel page?)`,
+    );
   const login = read.login.toLowerCase();
   if (!LOGIN.test(login)) throw new InputError(`"${read.login}" in ${raw} is not a Twitch login`);
-  if (!DIGITS.test(read.streamId)) throw new InputError(`"${read.streamId}" in ${raw} is not a stream id (digits only)`);
+  if (!DIGITS.test(read.streamId))
+    throw new InputError(`"${read.streamId}" in ${raw} is not a stream id (digits only)`);
   return { from: site.from, login, streamId: read.streamId };
 }
 
@@ -117,23 +145,30 @@ const FORMS_HELP = "2026-11-28 14:03, 28-11-2026 14:03, 2026-11-28T14:03:27Z or 
  */
 export function parseStartTime(raw: string, tz?: string, nowMs = Date.now()): StartTime {
   const text = raw.trim();
-  if (text.includes("/")) throw new InputError(`time "${raw}": with slashes the day and month order is ambiguous; write ${FORMS_HELP}`);
+  if (text.includes("/"))
+    throw new InputError(`time "${raw}": with slashes the day and month order is ambiguous; write ${FORMS_HELP}`);
   const zone = tz?.trim() || "UTC";
-  if (!DateTime.now().setZone(zone).isValid) throw new InputError(`--tz "${tz}" is not a time zone (an IANA name like Europe/Berlin, or UTC+2)`);
+  if (!DateTime.now().setZone(zone).isValid)
+    throw new InputError(`--tz "${tz}" is not a time zone (an IANA name like Europe/Berlin, or UTC+2)`);
   let dt: DateTime;
   let seconds: boolean;
   if (/T/i.test(text) && OFFSET.test(text)) {
     if (tz) throw new InputError(`time "${raw}" carries its own offset and --tz ${tz} was given too; give one of them`);
     dt = DateTime.fromISO(text, { setZone: true });
     seconds = /T\d{1,2}:\d{2}:\d{2}/i.test(text);
-    if (!dt.isValid) throw new InputError(`time "${raw}" is not ISO 8601 (${dt.invalidExplanation ?? dt.invalidReason}); write ${FORMS_HELP}`);
+    if (!dt.isValid)
+      throw new InputError(
+        `time "${raw}" is not ISO 8601 (${dt.invalidExplanation ?? dt.invalidReason}); write ${FORMS_HELP}`,
+      );
   } else {
     const form = LOCAL_FORMS.find((f) => f.re.test(text));
-    if (!form) throw new InputError(`time "${raw}" is not in a form understood; write ${FORMS_HELP} (UTC unless --tz is given)`);
+    if (!form)
+      throw new InputError(`time "${raw}" is not in a form understood; write ${FORMS_HELP} (UTC unless --tz is given)`);
     const plain = text.replace("T", " ").replace(/\.\d+$/, "");
     seconds = /\d:\d{2}:\d{2}$/.test(plain);
     dt = DateTime.fromFormat(plain, form.formats[seconds ? 1 : 0]!, { zone });
-    if (!dt.isValid) throw new InputError(`time "${raw}" is not a date and time (${dt.invalidExplanation ?? dt.invalidReason})`);
+    if (!dt.isValid)
+      throw new InputError(`time "${raw}" is not a date and time (${dt.invalidExplanation ?? dt.invalidReason})`);
     // Luxon moves a wall time inside a DST gap forward; it did not happen in that zone.
     const [, hour, minute] = / (\d{1,2}):(\d{2})/.exec(plain)!;
     if (dt.hour !== Number(hour) || dt.minute !== Number(minute)) {
@@ -142,12 +177,17 @@ export function parseStartTime(raw: string, tz?: string, nowMs = Date.now()): St
     const offsets = dt.getPossibleOffsets();
     if (offsets.length > 1) {
       const readings = offsets.map((o) => o.toUTC().toISO({ suppressMilliseconds: true })).join(" or ");
-      throw new InputError(`time "${raw}" happens twice in ${zone} (clocks went back): ${readings}; give it in UTC or with an offset`);
+      throw new InputError(
+        `time "${raw}" happens twice in ${zone} (clocks went back): ${readings}; give it in UTC or with an offset`,
+      );
     }
   }
   const ms = Math.floor(dt.toMillis() / 1000) * 1000;
   const start = seconds ? ms : ms - (ms % 60_000);
-  if (start > nowMs) throw new InputError(`time "${raw}" is ${new Date(start).toISOString()} UTC, in the future${tz ? "" : " (times are UTC unless --tz says otherwise)"}`);
+  if (start > nowMs)
+    throw new InputError(
+      `time "${raw}" is ${new Date(start).toISOString()} UTC, in the future${tz ? "" : " (times are UTC unless --tz says otherwise)"}`,
+    );
   return { ms: start, precision: seconds ? "second" : "minute" };
 }
 

@@ -9,7 +9,12 @@ const cold = { domains, streamerDomain: undefined, score: () => 0 };
 
 describe("searchCandidates", () => {
   it("exact: the start, then one second less, on the streamer's domain first; the seconds field last", () => {
-    const all = searchCandidates("lirik", "52800169245", { ms: Date.parse("2024-12-28T17:05:54Z"), precision: "second" }, { ...cold, streamerDomain: "c.example" });
+    const all = searchCandidates(
+      "lirik",
+      "52800169245",
+      { ms: Date.parse("2024-12-28T17:05:54Z"), precision: "second" },
+      { ...cold, streamerDomain: "c.example" },
+    );
     expect(all).toHaveLength(12);
     expect(all.slice(0, 2).map((c) => [c.domain, c.ts])).toEqual([
       ["c.example", 1735405554],
@@ -24,7 +29,12 @@ describe("searchCandidates", () => {
   });
 
   it("a minute: every second of it on the streamer's domain, then on the other domains; then the seconds field; the minutes either side last", () => {
-    const all = searchCandidates("x", "1", { ms: MINUTE, precision: "minute" }, { ...cold, streamerDomain: "b.example" });
+    const all = searchCandidates(
+      "x",
+      "1",
+      { ms: MINUTE, precision: "minute" },
+      { ...cold, streamerDomain: "b.example" },
+    );
     const first = all.slice(0, 61);
     expect(first.every((c) => c.domain === "b.example" && c.band === "given")).toBe(true);
     // Every start in the minute, and the second before it (the first second's −1 s).

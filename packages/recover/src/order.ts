@@ -38,7 +38,12 @@ const NO_HITS = { start: 0, minus1: 0, seconds: 0 };
  * second's start is the next one's −1 s) are merged, their probabilities added. Ties go domain by
  * domain, in the order given.
  */
-export function searchCandidates(login: string, streamId: string, time: StartTime, k: DomainKnowledge): SearchCandidate[] {
+export function searchCandidates(
+  login: string,
+  streamId: string,
+  time: StartTime,
+  k: DomainKnowledge,
+): SearchCandidate[] {
   const starts: { ms: number; weight: number; band: "given" | "neighbour" }[] = [];
   if (time.precision === "second") starts.push({ ms: time.ms, weight: 1, band: "given" });
   else {
@@ -52,7 +57,12 @@ export function searchCandidates(login: string, streamId: string, time: StartTim
   // Equally likely candidates: one domain's whole span before the next's (configured order).
   const domainRank = new Map(k.domains.map((d, i) => [d, i]));
   for (const start of starts) {
-    const ranked = orderCandidates(login, streamId, new Date(start.ms), { domains: k.domains, streamerDomain: k.streamerDomain, score: k.score, variantHits: NO_HITS });
+    const ranked = orderCandidates(login, streamId, new Date(start.ms), {
+      domains: k.domains,
+      streamerDomain: k.streamerDomain,
+      score: k.score,
+      variantHits: NO_HITS,
+    });
     for (const c of ranked) {
       const id = `${c.domain} ${c.ts}`;
       const p = c.p * start.weight;
@@ -65,5 +75,7 @@ export function searchCandidates(login: string, streamId: string, time: StartTim
       } else merged.set(id, { ...c, p, band, rank: domainRank.get(c.domain)! * 1e7 + merged.size });
     }
   }
-  return [...merged.values()].sort((a, b) => BAND_ORDER[a.band] - BAND_ORDER[b.band] || b.p - a.p || a.rank - b.rank).map(({ rank: _rank, ...c }) => c);
+  return [...merged.values()]
+    .sort((a, b) => BAND_ORDER[a.band] - BAND_ORDER[b.band] || b.p - a.p || a.rank - b.rank)
+    .map(({ rank: _rank, ...c }) => c);
 }

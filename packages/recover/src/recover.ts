@@ -5,7 +5,16 @@ import { describeTime, InputError, type StartTime, type Target } from "./input.t
 import { searchCandidates } from "./order.ts";
 import { searchCdn, type SearchTried } from "./search.ts";
 import { checkSegments } from "./segments.ts";
-import { archivedVods, learned, listedVideoOf, listingByLogin, streamerIdOf, videoById, type ArchivedVod, type StreamerListing } from "./sources.ts";
+import {
+  archivedVods,
+  learned,
+  listedVideoOf,
+  listingByLogin,
+  streamerIdOf,
+  videoById,
+  type ArchivedVod,
+  type StreamerListing,
+} from "./sources.ts";
 
 export type RecoverSource = "archive" | "seen" | "listing" | "cdn";
 
@@ -80,7 +89,10 @@ export async function recover(asked: Target, timeGiven: StartTime | undefined, o
   const signal = o.signal ?? new AbortController().signal;
   const client = new CdnClient({
     ...o.cdn,
-    onBudgetSpent: (ms) => note(`politeness budget spent (${o.cdn.budget} requests per ${Math.round(o.cdn.windowMs / 1000)} s); waiting ${Math.ceil(ms / 1000)} s`),
+    onBudgetSpent: (ms) =>
+      note(
+        `politeness budget spent (${o.cdn.budget} requests per ${Math.round(o.cdn.windowMs / 1000)} s); waiting ${Math.ceil(ms / 1000)} s`,
+      ),
   });
   const baseUrl = (domain: string) => o.urlTemplate.replaceAll("{domain}", domain);
   const sources: string[] = [];
@@ -104,8 +116,15 @@ export async function recover(asked: Target, timeGiven: StartTime | undefined, o
       target = { ...target, login: video.login, streamId: video.streamId };
       const url = baseUrl(video.domain) + `${video.key}/chunked/index-dvr.m3u8`;
       const answer = await client.get(url, signal);
-      if (answer?.kind === "ok" && isPlaylist(answer.body)) return await finish({ url, startMs: video.startMs ?? video.ts * 1000, login: video.login }, answer.body, "listing");
-      note(`video ${target.videoId} names ${video.domain}/${video.key}, which did not answer with a playlist; searching`);
+      if (answer?.kind === "ok" && isPlaylist(answer.body))
+        return await finish(
+          { url, startMs: video.startMs ?? video.ts * 1000, login: video.login },
+          answer.body,
+          "listing",
+        );
+      note(
+        `video ${target.videoId} names ${video.domain}/${video.key}, which did not answer with a playlist; searching`,
+      );
       time ??= { ms: video.startMs ?? video.ts * 1000, precision: "second" };
     }
     const streamId = target.streamId!;
@@ -141,7 +160,10 @@ export async function recover(asked: Target, timeGiven: StartTime | undefined, o
         seenLive = true;
       } else if (login) streamerId = await streamerIdOf(db, login);
     }
-    if (login === undefined) throw new InputError(`understood stream id ${streamId}; missing: the streamer's login (--login), which our archive does not know`);
+    if (login === undefined)
+      throw new InputError(
+        `understood stream id ${streamId}; missing: the streamer's login (--login), which our archive does not know`,
+      );
 
     // 3: the streamer's listing.
     let listing: StreamerListing | null = null;
@@ -159,9 +181,15 @@ export async function recover(asked: Target, timeGiven: StartTime | undefined, o
           const answer = await client.get(baseUrl(listed.domain) + path, signal);
           if (answer?.kind === "ok" && isPlaylist(answer.body)) {
             // The path's ts may be a second early or the seconds field; the listing's createdAt is the start.
-            return await finish({ url: baseUrl(listed.domain) + path, startMs: listed.createdAtMs ?? listed.ts * 1000, login }, answer.body, "listing");
+            return await finish(
+              { url: baseUrl(listed.domain) + path, startMs: listed.createdAtMs ?? listed.ts * 1000, login },
+              answer.body,
+              "listing",
+            );
           }
-          note(`the listing names ${listed.domain}/${listed.key}, which answered ${answer?.kind === "missing" ? `HTTP ${answer.status}` : answer?.kind === "transient" ? answer.error : answer ? "not a playlist" : "nothing"}; searching`);
+          note(
+            `the listing names ${listed.domain}/${listed.key}, which answered ${answer?.kind === "missing" ? `HTTP ${answer.status}` : answer?.kind === "transient" ? answer.error : answer ? "not a playlist" : "nothing"}; searching`,
+          );
         }
       }
     }
@@ -174,13 +202,21 @@ export async function recover(asked: Target, timeGiven: StartTime | undefined, o
         { sources, search: null, requests: client.requests, seconds: elapsed() },
       );
     }
-    const know = db ? await learned(db, streamerId, now(), o.scoreHalfLifeMs) : { streamerDomain: undefined, scores: new Map<string, number>(), discovered: [] };
+    const know = db
+      ? await learned(db, streamerId, now(), o.scoreHalfLifeMs)
+      : { streamerDomain: undefined, scores: new Map<string, number>(), discovered: [] };
     const listedDomains = (listing?.listing.videos ?? []).map((v) => v.domain).filter((d) => usable(d, o));
     const domains = [...new Set([...o.domains, ...know.discovered.filter((d) => usable(d, o)), ...listedDomains])];
     // The listing is fresher than what the fetcher last saw: its newest VOD's domain is the streamer's now.
     const streamerDomain = listedDomains[0] ?? know.streamerDomain;
-    const candidates = searchCandidates(login, streamId, when, { domains, streamerDomain, score: (d) => know.scores.get(d) ?? 0 });
-    sources.push(`cdn (${describeTime(when)}, ${domains.length} domains${streamerDomain ? `, ${streamerDomain} first` : ""})`);
+    const candidates = searchCandidates(login, streamId, when, {
+      domains,
+      streamerDomain,
+      score: (d) => know.scores.get(d) ?? 0,
+    });
+    sources.push(
+      `cdn (${describeTime(when)}, ${domains.length} domains${streamerDomain ? `, ${streamerDomain} first` : ""})`,
+    );
     const { hit, tried } = await searchCdn(candidates, client, { baseUrl, concurrency: o.cdn.concurrency, signal });
     if (!hit) {
       const failing = Object.entries(tried.failing).map(([d, e]) => `${d} (${e})`);
@@ -188,14 +224,18 @@ export async function recover(asked: Target, timeGiven: StartTime | undefined, o
         `not found: ${login} stream ${streamId} at ${describeTime(when)}; tried ${sources.join(", ")}: ` +
           `${tried.requests} CDN requests, ${tried.missed.given} forms of the time given, ${tried.missed["seconds-field"]} seconds-field forms` +
           (when.precision === "minute" ? `, ${tried.missed.neighbour} in the minutes either side` : "") +
-          (failing.length > 0 ? `; these domains kept failing, so the VOD may still be there: ${failing.join(", ")}` : ""),
+          (failing.length > 0
+            ? `; these domains kept failing, so the VOD may still be there: ${failing.join(", ")}`
+            : ""),
         { sources, search: tried, requests: client.requests, seconds: elapsed() },
       );
     }
     if (when.precision === "minute" && hit.candidate.band === "seconds-field") {
       // Any same-id restart's path is a seconds field (0–59), so a minute cannot tell two of them apart:
       // the rest of that domain's seconds-field forms are tried, and a second hit makes the answer ambiguous.
-      const rest = candidates.filter((c) => c.band === "seconds-field" && c.domain === hit.candidate.domain && c.ts !== hit.candidate.ts);
+      const rest = candidates.filter(
+        (c) => c.band === "seconds-field" && c.domain === hit.candidate.domain && c.ts !== hit.candidate.ts,
+      );
       const other = await searchCdn(rest, client, { baseUrl, concurrency: o.cdn.concurrency, signal });
       if (other.hit) {
         throw new NotFound(
@@ -205,14 +245,25 @@ export async function recover(asked: Target, timeGiven: StartTime | undefined, o
         );
       }
     }
-    return await finish({ url: hit.url, startMs: startOf(hit.candidate, when), login }, hit.body, seenLive ? "seen" : "cdn");
+    return await finish(
+      { url: hit.url, startMs: startOf(hit.candidate, when), login },
+      hit.body,
+      seenLive ? "seen" : "cdn",
+    );
   } finally {
     await client.close();
   }
 
-  async function finish(at: { url: string; startMs: number; login: string; cdnUrl?: string | null }, body: string, source: RecoverSource): Promise<Recovered> {
+  async function finish(
+    at: { url: string; startMs: number; login: string; cdnUrl?: string | null },
+    body: string,
+    source: RecoverSource,
+  ): Promise<Recovered> {
     // A stored playlist is playable already; one from the CDN is made so by the fetcher's code.
-    const made = source === "archive" ? { text: body, segments: processPlaylist(body, at.url).segments } : processPlaylist(body, at.url);
+    const made =
+      source === "archive"
+        ? { text: body, segments: processPlaylist(body, at.url).segments }
+        : processPlaylist(body, at.url);
     let text = made.text;
     let checked: number | null = null;
     let dead: { uri: string; status: string }[] | null = null;
@@ -240,8 +291,16 @@ export async function recover(asked: Target, timeGiven: StartTime | undefined, o
   }
 }
 
-function fromArchive(row: ArchivedVod, apiUrl: string): { url: string; startMs: number; login: string; cdnUrl: string | null } {
-  return { url: `${apiUrl.replace(/\/+$/, "")}/m3u8/${row.streamId}/${Math.floor(row.startMs / 1000)}/index.m3u8`, startMs: row.startMs, login: row.login, cdnUrl: row.url };
+function fromArchive(
+  row: ArchivedVod,
+  apiUrl: string,
+): { url: string; startMs: number; login: string; cdnUrl: string | null } {
+  return {
+    url: `${apiUrl.replace(/\/+$/, "")}/m3u8/${row.streamId}/${Math.floor(row.startMs / 1000)}/index.m3u8`,
+    startMs: row.startMs,
+    login: row.login,
+    cdnUrl: row.url,
+  };
 }
 
 /** A stored start time matches the time given: within its second or minute, or the minutes either side. */

@@ -51,7 +51,11 @@ export async function searchCdn(
 
   await new Promise<void>((resolve, reject) => {
     const pump = () => {
-      while (!signal.aborted && inFlight < Math.min(Math.max(1, opts.concurrency), 1 + answered) && next < candidates.length) {
+      while (
+        !signal.aborted &&
+        inFlight < Math.min(Math.max(1, opts.concurrency), 1 + answered) &&
+        next < candidates.length
+      ) {
         const c = candidates[next++]!;
         if (c.domain in failing) continue;
         inFlight++;
@@ -72,7 +76,15 @@ export async function searchCdn(
     pump();
   });
   opts.signal?.throwIfAborted();
-  return { hit, tried: { requests: client.requests - before, missed, domains: [...new Set(candidates.map((c) => c.domain))], failing } };
+  return {
+    hit,
+    tried: {
+      requests: client.requests - before,
+      missed,
+      domains: [...new Set(candidates.map((c) => c.domain))],
+      failing,
+    },
+  };
 
   async function probe(c: SearchCandidate): Promise<void> {
     const url = opts.baseUrl(c.domain) + c.path;

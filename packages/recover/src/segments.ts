@@ -23,7 +23,12 @@ function segmentLines(text: string): { line: number; uri: string }[] {
  * concurrency). A segment answering anything but 200 is dead: reported and commented out with its
  * #EXTINF, so players skip it instead of stalling.
  */
-export async function checkSegments(text: string, which: "sample" | "all" | number, client: CdnClient, signal: AbortSignal): Promise<SegmentCheck> {
+export async function checkSegments(
+  text: string,
+  which: "sample" | "all" | number,
+  client: CdnClient,
+  signal: AbortSignal,
+): Promise<SegmentCheck> {
   const segments = segmentLines(text);
   const picks = pick(segments.length, which).map((i) => segments[i]!);
   const dead: { line: number; uri: string; status: string }[] = [];
@@ -31,7 +36,8 @@ export async function checkSegments(text: string, which: "sample" | "all" | numb
     picks.map(async (s) => {
       const answer = await client.get(s.uri, signal);
       if (answer === null) return;
-      if (answer.kind !== "ok") dead.push({ ...s, status: answer.kind === "missing" ? `HTTP ${answer.status}` : answer.error });
+      if (answer.kind !== "ok")
+        dead.push({ ...s, status: answer.kind === "missing" ? `HTTP ${answer.status}` : answer.error });
     }),
   );
   dead.sort((a, b) => a.line - b.line);

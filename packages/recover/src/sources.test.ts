@@ -4,12 +4,28 @@ import { describe, expect, it } from "vitest";
 import type { ArchiveListing, ListedVod } from "@vod/twitch";
 import { listedVideoOf, VIDEO_QUERY } from "./sources.ts";
 
-const subset = buildSchema(readFileSync(new URL("../../twitch-sim/schema/twitch-subset.graphql", import.meta.url), "utf8"));
+const subset = buildSchema(
+  readFileSync(new URL("../../twitch-sim/schema/twitch-subset.graphql", import.meta.url), "utf8"),
+);
 
-const video = (streamId: string, ts: number, createdAt = ts): ListedVod => ({ domain: "d.example", key: `k_${streamId}_${ts}`, login: "x", streamId, ts, createdAtMs: createdAt * 1000 });
+const video = (streamId: string, ts: number, createdAt = ts): ListedVod => ({
+  domain: "d.example",
+  key: `k_${streamId}_${ts}`,
+  login: "x",
+  streamId,
+  ts,
+  createdAtMs: createdAt * 1000,
+});
 // A same-id restart: two videos of stream 5, twelve minutes apart; newest first, as Twitch lists them.
 const M = Date.parse("2026-11-28T14:03:00Z") / 1000;
-const listing: ArchiveListing = { videos: [video("5", 27, M + 27), video("5", M - 720 + 10), video("6", M + 3)], subOnly: false, complete: true, oldestMs: 0, unreadable: false, live: null };
+const listing: ArchiveListing = {
+  videos: [video("5", 27, M + 27), video("5", M - 720 + 10), video("6", M + 3)],
+  subOnly: false,
+  complete: true,
+  oldestMs: 0,
+  unreadable: false,
+  live: null,
+};
 
 describe("sources", () => {
   it("the video query is valid against the schema the simulator serves", () => {

@@ -60,7 +60,12 @@ export async function archivedVods(db: Db, streamId: string): Promise<ArchivedVo
 
 /** The streamer id our archive knows for a login (its latest VOD's). */
 export async function streamerIdOf(db: Db, login: string): Promise<string | undefined> {
-  const [row] = await db.select({ id: vods.streamerId }).from(vods).where(eq(vods.login, login)).orderBy(desc(vods.startTime)).limit(1);
+  const [row] = await db
+    .select({ id: vods.streamerId })
+    .from(vods)
+    .where(eq(vods.login, login))
+    .orderBy(desc(vods.startTime))
+    .limit(1);
   return row ? String(row.id) : undefined;
 }
 
@@ -73,15 +78,26 @@ export interface Learned {
   discovered: string[];
 }
 
-export async function learned(db: Db, streamerId: string | undefined, nowMs: number, halfLifeMs: number): Promise<Learned> {
+export async function learned(
+  db: Db,
+  streamerId: string | undefined,
+  nowMs: number,
+  halfLifeMs: number,
+): Promise<Learned> {
   let streamerDomain: string | undefined;
   if (streamerId !== undefined) {
-    const [row] = await db.select({ domain: cdnStreamerDomains.domain }).from(cdnStreamerDomains).where(eq(cdnStreamerDomains.streamerId, Number(streamerId)));
+    const [row] = await db
+      .select({ domain: cdnStreamerDomains.domain })
+      .from(cdnStreamerDomains)
+      .where(eq(cdnStreamerDomains.streamerId, Number(streamerId)));
     streamerDomain = row?.domain ?? undefined;
   }
   const scores = new Map<string, number>();
   const discovered: string[] = [];
-  const rows = await db.select().from(cdnDomainHealth).orderBy(sql`${cdnDomainHealth.discoveredAt} nulls first`);
+  const rows = await db
+    .select()
+    .from(cdnDomainHealth)
+    .orderBy(sql`${cdnDomainHealth.discoveredAt} nulls first`);
   for (const r of rows) {
     scores.set(r.domain, r.score * 2 ** (-Math.max(0, nowMs - r.scoredAt.getTime()) / halfLifeMs));
     if (r.discoveredAt) discovered.push(r.domain);
@@ -95,8 +111,15 @@ export interface StreamerListing {
 }
 
 /** A streamer's archive listing by login (one POST, with a timeout); null when GQL does not answer or knows no such user. */
-export async function listingByLogin(client: GqlBatchClient, login: string, signal?: AbortSignal): Promise<StreamerListing | null> {
-  const [result] = await client.batch([{ document: STREAMER_ARCHIVES_BY_LOGIN_QUERY, variables: streamerArchivesByLoginVariables(login) }], signal);
+export async function listingByLogin(
+  client: GqlBatchClient,
+  login: string,
+  signal?: AbortSignal,
+): Promise<StreamerListing | null> {
+  const [result] = await client.batch(
+    [{ document: STREAMER_ARCHIVES_BY_LOGIN_QUERY, variables: streamerArchivesByLoginVariables(login) }],
+    signal,
+  );
   if (!result?.ok) return null;
   const listing = parseArchiveListing(result.data);
   const id = (result.data as { user?: { id?: unknown } | null }).user?.id;
@@ -113,7 +136,9 @@ export function listedVideoOf(listing: ArchiveListing, streamId: string, time?: 
   if (time.precision === "second") return matchListedVod(listing, streamId, new Date(time.ms).toISOString())?.vod;
   const from = time.ms / 1000 - 1;
   // A same-id restart's path ts is the seconds field: its createdAt tells the minute.
-  const inMinute = (v: ListedVod) => (v.ts >= from && v.ts < from + 61) || (v.createdAtMs !== null && v.createdAtMs >= time.ms && v.createdAtMs < time.ms + 60_000);
+  const inMinute = (v: ListedVod) =>
+    (v.ts >= from && v.ts < from + 61) ||
+    (v.createdAtMs !== null && v.createdAtMs >= time.ms && v.createdAtMs < time.ms + 60_000);
   return listing.videos.find((v) => v.streamId === streamId && inMinute(v));
 }
 
@@ -148,10 +173,23 @@ export interface VideoLookup {
  * What a Twitch video id says of its stream, from its seekPreviewsURL; null when Twitch no longer
  * shows the video (deleted, hidden) or it is not a past broadcast.
  */
-export async function videoById(client: GqlBatchClient, videoId: string, signal?: AbortSignal): Promise<VideoLookup | null> {
+export async function videoById(
+  client: GqlBatchClient,
+  videoId: string,
+  signal?: AbortSignal,
+): Promise<VideoLookup | null> {
   const [result] = await client.batch([{ document: VIDEO_QUERY, variables: { id: videoId } }], signal);
   if (!result?.ok) return null;
-  const video = (result.data as { video?: { createdAt?: unknown; broadcastType?: unknown; seekPreviewsURL?: unknown; owner?: { id?: unknown; login?: unknown } | null } | null }).video;
+  const video = (
+    result.data as {
+      video?: {
+        createdAt?: unknown;
+        broadcastType?: unknown;
+        seekPreviewsURL?: unknown;
+        owner?: { id?: unknown; login?: unknown } | null;
+      } | null;
+    }
+  ).video;
   if (!video || typeof video.seekPreviewsURL !== "string" || video.broadcastType !== "ARCHIVE") return null;
   let url: URL;
   try {
@@ -164,7 +202,15 @@ export async function videoById(client: GqlBatchClient, videoId: string, signal?
   if (!parsed || key === undefined) return null;
   const streamerId = typeof video.owner?.id === "string" ? video.owner.id : "";
   const created = typeof video.createdAt === "string" ? Date.parse(video.createdAt) : NaN;
-  return { login: parsed.login, streamerId, streamId: parsed.streamId, domain: url.hostname.toLowerCase(), key, ts: parsed.ts, startMs: Number.isNaN(created) ? null : created };
+  return {
+    login: parsed.login,
+    streamerId,
+    streamId: parsed.streamId,
+    domain: url.hostname.toLowerCase(),
+    key,
+    ts: parsed.ts,
+    startMs: Number.isNaN(created) ? null : created,
+  };
 }
 
 export { createGqlBatchClient };

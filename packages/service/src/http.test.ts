@@ -14,7 +14,15 @@ describe("ops server", () => {
   it("serves Prometheus metrics with the service label", async () => {
     const registry = createRegistry("writer");
     new Counter({ name: "demo_total", help: "demo", registers: [registry] }).inc(3);
-    consumerMetrics(registry)({ topic: "t", partition: 1, lag: 7, size: 10, invalid: 2, durationMs: 40, outcome: "committed" });
+    consumerMetrics(registry)({
+      topic: "t",
+      partition: 1,
+      lag: 7,
+      size: 10,
+      invalid: 2,
+      durationMs: 40,
+      outcome: "committed",
+    });
     server = await startOpsServer({ port: 0, log, registry });
     const body = await (await fetch(`${server.url}/metrics`)).text();
     expect(body).toContain('demo_total{service="writer"} 3');
@@ -25,7 +33,12 @@ describe("ops server", () => {
 
   it("answers 503 naming the failing checks, 200 when all pass", async () => {
     let kafkaUp = false;
-    server = await startOpsServer({ port: 0, log, registry: createRegistry("x"), checks: { kafka: () => kafkaUp, db: async () => true } });
+    server = await startOpsServer({
+      port: 0,
+      log,
+      registry: createRegistry("x"),
+      checks: { kafka: () => kafkaUp, db: async () => true },
+    });
     let res = await fetch(`${server.url}/healthz`);
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ ok: false, failing: ["kafka"] });

@@ -26,7 +26,13 @@ export function createRegistry(service: string): Registry {
 }
 
 /** `/healthz` and Prometheus `/metrics` for one service. */
-export async function startOpsServer({ port, host = "127.0.0.1", log, registry, checks = {} }: OpsServerOptions): Promise<OpsServer> {
+export async function startOpsServer({
+  port,
+  host = "127.0.0.1",
+  log,
+  registry,
+  checks = {},
+}: OpsServerOptions): Promise<OpsServer> {
   const server: Server = createServer((req, res) => {
     void (async () => {
       try {
@@ -37,7 +43,9 @@ export async function startOpsServer({ port, host = "127.0.0.1", log, registry, 
         }
         if (req.method === "GET" && req.url === "/healthz") {
           const results = await Promise.all(
-            Object.entries(checks).map(async ([name, check]) => [name, await Promise.resolve(check()).catch(() => false)] as const),
+            Object.entries(checks).map(
+              async ([name, check]) => [name, await Promise.resolve(check()).catch(() => false)] as const,
+            ),
           );
           const failing = results.filter(([, ok]) => !ok).map(([name]) => name);
           res.writeHead(failing.length === 0 ? 200 : 503, { "content-type": "application/json" });

@@ -27,7 +27,10 @@ export async function startContainers(): Promise<{ endpoints: InfraEndpoints; st
       .withEnvironment({ POSTGRES_USER: "vod", POSTGRES_PASSWORD: "vod", POSTGRES_DB: "vod" })
       .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
       .start(),
-    new GenericContainer("redis:7").withExposedPorts(6379).withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/)).start(),
+    new GenericContainer("redis:7")
+      .withExposedPorts(6379)
+      .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/))
+      .start(),
   ]);
   return {
     endpoints: {

@@ -20,4 +20,7 @@ export const testEnv = parseEnv(
 );
 
 /** The environment handed to processes a test starts (PATH and the rest). */
-export const childEnv = (extra: Record<string, string>): Record<string, string | undefined> => ({ ...process.env, ...extra });
+export const childEnv = (extra: Record<string, string>): Record<string, string | undefined> => ({
+  ...process.env,
+  ...extra,
+});

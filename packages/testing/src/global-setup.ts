@@ -12,7 +12,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let endpoints: InfraEndpoints;
   let teardown = async () => {};
   if (testEnv.KAFKA_BROKERS.length > 0 && testEnv.DATABASE_URL) {
-    endpoints = { kafkaBrokers: testEnv.KAFKA_BROKERS, databaseUrl: testEnv.DATABASE_URL, redisUrl: testEnv.REDIS_URL ?? readInfraEnv().redisUrl };
+    endpoints = {
+      kafkaBrokers: testEnv.KAFKA_BROKERS,
+      databaseUrl: testEnv.DATABASE_URL,
+      redisUrl: testEnv.REDIS_URL ?? readInfraEnv().redisUrl,
+    };
     // Kafka and PostgreSQL run elsewhere; Redis is started alone unless it answers already.
     if (!testEnv.REDIS_URL && !(await redisAnswers(endpoints.redisUrl))) {
       await infraScript("up", ["redis"]);

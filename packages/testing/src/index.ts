@@ -1,5 +1,14 @@
 export { uniqueName } from "./names.ts";
-export { testKafka, testLog, createTestTopics, readTopic, committedOffsets, endOffsets, caughtUp, type RawRecord } from "./kafka.ts";
+export {
+  testKafka,
+  testLog,
+  createTestTopics,
+  readTopic,
+  committedOffsets,
+  endOffsets,
+  caughtUp,
+  type RawRecord,
+} from "./kafka.ts";
 export { freshDatabase, type TestDatabase } from "./database.ts";
 export { repoRoot, readInfraEnv } from "./infra.ts";
 export { testEnv, childEnv } from "./env.ts";

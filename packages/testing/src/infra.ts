@@ -36,7 +36,11 @@ export function readInfraEnv(): InfraEndpoints {
       .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
   );
   if (!vars.KAFKA_BROKERS || !vars.DATABASE_URL) throw new Error(`${file} lacks KAFKA_BROKERS or DATABASE_URL`);
-  return { kafkaBrokers: vars.KAFKA_BROKERS.split(","), databaseUrl: vars.DATABASE_URL, redisUrl: vars.REDIS_URL ?? DEFAULT_REDIS_URL };
+  return {
+    kafkaBrokers: vars.KAFKA_BROKERS.split(","),
+    databaseUrl: vars.DATABASE_URL,
+    redisUrl: vars.REDIS_URL ?? DEFAULT_REDIS_URL,
+  };
 }
 
 /** Whether something answers a Redis PING at `url`. */
@@ -59,7 +63,11 @@ export async function redisAnswers(url: string): Promise<boolean> {
 /** `args`: e.g. ["redis"] to start or stop Redis alone. */
 export async function infraScript(name: "up" | "down" | "status", args: string[] = []): Promise<boolean> {
   try {
-    await run("bash", [join(repoRoot, `infra/${name}.sh`), ...args], { cwd: repoRoot, maxBuffer: 16 << 20, timeout: 30 * 60_000 });
+    await run("bash", [join(repoRoot, `infra/${name}.sh`), ...args], {
+      cwd: repoRoot,
+      maxBuffer: 16 << 20,
+      timeout: 30 * 60_000,
+    });
     return true;
   } catch (err) {
     if (name === "status") return false;

@@ -28,17 +28,21 @@ const liveAtStart = sim.world.liveCount;
 sim.clock.advance(DAY);
 const from = sim.clock.now();
 sim.clock.advance(DAY + 2 * HOUR);
-const day = sim.vods({ state: "ended" }).filter((v) => Date.parse(v.startTime) >= from && Date.parse(v.startTime) < from + DAY);
+const day = sim
+  .vods({ state: "ended" })
+  .filter((v) => Date.parse(v.startTime) >= from && Date.parse(v.startTime) < from + DAY);
 const reached = day.filter((v) => v.peakViewers >= 10);
 gc?.();
 const heapMb = Math.round((process.memoryUsage().heapUsed - heapBefore) / 1e6);
 
-const share = (xs: readonly VodTruth[], f: (v: VodTruth) => boolean) => Math.round((xs.filter(f).length / xs.length) * 10_000) / 100;
+const share = (xs: readonly VodTruth[], f: (v: VodTruth) => boolean) =>
+  Math.round((xs.filter(f).length / xs.length) * 10_000) / 100;
 const delays = day
   .filter((v) => v.listedAt !== null)
   .map((v) => (Date.parse(v.listedAt as string) - Date.parse(v.endedAt as string)) / 60_000)
   .sort((a, b) => a - b);
-const at = (q: number) => Math.round((delays[Math.min(delays.length - 1, Math.floor(delays.length * q))] ?? NaN) * 10) / 10;
+const at = (q: number) =>
+  Math.round((delays[Math.min(delays.length - 1, Math.floor(delays.length * q))] ?? NaN) * 10) / 10;
 const result = {
   seed,
   streams,

@@ -104,7 +104,8 @@ for (;;) {
 const sweepMs = performance.now() - t0;
 const memSweep = await target.memory();
 latencies.sort((a, b) => a - b);
-const pct = (p: number) => Math.round((latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0) * 100) / 100;
+const pct = (p: number) =>
+  Math.round((latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0) * 100) / 100;
 
 const result = {
   when: new Date().toISOString(),
@@ -135,6 +136,11 @@ const result = {
 await dispatcher.close();
 await target.close();
 console.log(JSON.stringify(result, null, 2));
-const out = values.out ?? resolve(dirname(fileURLToPath(import.meta.url)), `sweep-${values.url ? "external" : streams}${speed ? `-x${speed}` : ""}.json`);
+const out =
+  values.out ??
+  resolve(
+    dirname(fileURLToPath(import.meta.url)),
+    `sweep-${values.url ? "external" : streams}${speed ? `-x${speed}` : ""}.json`,
+  );
 writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
 console.error(`wrote ${out}`);

@@ -10,21 +10,15 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  Kind,
-  buildASTSchema,
-  parse,
-  print,
-  type DefinitionNode,
-  type DocumentNode,
-  type TypeNode,
-} from "graphql";
+import { Kind, buildASTSchema, parse, print, type DefinitionNode, type DocumentNode, type TypeNode } from "graphql";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const check = args.includes("--check");
 const source = resolve(
-  args.find((a) => !a.startsWith("--")) ?? process.env.TWITCH_SCHEMA ?? resolve(here, "../../../../shared/twitch/schema.graphql"),
+  args.find((a) => !a.startsWith("--")) ??
+    process.env.TWITCH_SCHEMA ??
+    resolve(here, "../../../../shared/twitch/schema.graphql"),
 );
 const target = resolve(here, "../schema/twitch-subset.graphql");
 
@@ -130,14 +124,17 @@ export function extractSubset(full: DocumentNode): DocumentNode {
       if (missing.length) throw new Error(`${name} has no field(s) ${missing.join(", ")}`);
       const trimmed = fields.map((f) => {
         const wanted = keep[f.name.value];
-        const fieldArgs = wanted === true ? f.arguments : (f.arguments ?? []).filter((a) => wanted?.includes(a.name.value));
+        const fieldArgs =
+          wanted === true ? f.arguments : (f.arguments ?? []).filter((a) => wanted?.includes(a.name.value));
         for (const a of fieldArgs ?? []) queue.push(namedType(a.type));
         queue.push(namedType(f.type));
         return { ...f, arguments: fieldArgs };
       });
       out.set(name, { ...def, interfaces: [], fields: trimmed });
     } else if (def.kind === Kind.INPUT_OBJECT_TYPE_DEFINITION) {
-      const fields = (def.fields ?? []).filter((f) => !keep || f.name.value in keep || f.type.kind === Kind.NON_NULL_TYPE);
+      const fields = (def.fields ?? []).filter(
+        (f) => !keep || f.name.value in keep || f.type.kind === Kind.NON_NULL_TYPE,
+      );
       for (const f of fields) queue.push(namedType(f.type));
       out.set(name, { ...def, fields });
     } else if (def.kind === Kind.ENUM_TYPE_DEFINITION || def.kind === Kind.SCALAR_TYPE_DEFINITION) {
@@ -147,7 +144,7 @@ export function extractSubset(full: DocumentNode): DocumentNode {
     }
   }
   const definitions = [...out.values()].sort((a, b) =>
-    ((a as { name: { value: string } }).name.value).localeCompare((b as { name: { value: string } }).name.value),
+    (a as { name: { value: string } }).name.value.localeCompare((b as { name: { value: string } }).name.value),
   );
   return { kind: Kind.DOCUMENT, definitions };
 }

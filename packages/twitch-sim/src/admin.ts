@@ -65,7 +65,8 @@ async function route(sim: Simulator, req: IncomingMessage, res: ServerResponse, 
     return sendJson(res, 200, sim.deleteVod(String(videoId)));
   }
   if (method === "GET" && path === "/admin/faults") return sendJson(res, 200, { faults: faults.list() });
-  if (method === "DELETE" && path === "/admin/faults") return sendJson(res, 200, { cleared: faults.clear(), faults: [] });
+  if (method === "DELETE" && path === "/admin/faults")
+    return sendJson(res, 200, { cleared: faults.clear(), faults: [] });
   if (method === "POST" && path === "/admin/faults") {
     const b = await body();
     let cleared = 0;

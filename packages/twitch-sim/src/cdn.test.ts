@@ -99,7 +99,15 @@ describe("CDN", () => {
 
     sim.clock.advance(1000); // 13:00:00, the mute run
     playlist = (await get(sim.playlistUrl(vod))).text;
-    expect(segmentsOf(playlist).slice(0, 7)).toEqual(["0.ts", "1.ts", "2.ts", "3-muted.ts", "4-muted.ts", "5-muted.ts", "6.ts"]);
+    expect(segmentsOf(playlist).slice(0, 7)).toEqual([
+      "0.ts",
+      "1.ts",
+      "2.ts",
+      "3-muted.ts",
+      "4-muted.ts",
+      "5-muted.ts",
+      "6.ts",
+    ]);
     expect((await get(segUrl(vod, "3.ts"))).status).toBe(403);
     expect((await get(segUrl(vod, "3-muted.ts"))).status).toBe(200);
     expect(only("malek_04")).toMatchObject({ muteApplied: true, mutedSegmentsNow: 3 });

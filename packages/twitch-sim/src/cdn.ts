@@ -70,7 +70,13 @@ function bucketListing(): CdnResponse {
 }
 
 /** Answers one CDN request for `path` (relative to the domain root) on `domain`; `malformed` breaks a playlist's first segment URI. */
-export function serveCdn(world: World, options: CdnOptions, domain: string, path: string, malformed?: (login: string) => boolean): CdnResponse {
+export function serveCdn(
+  world: World,
+  options: CdnOptions,
+  domain: string,
+  path: string,
+  malformed?: (login: string) => boolean,
+): CdnResponse {
   const kind = kindOf(path);
   if (options.listingDomains.has(domain)) return bucketListing();
   if (options.deadDomains.has(domain)) return accessDenied(kind);
@@ -88,7 +94,9 @@ export function serveCdn(world: World, options: CdnOptions, domain: string, path
       status: 200,
       kind,
       headers: { "content-type": "application/vnd.apple.mpegurl", "x-cache": "Miss from cloudfront" },
-      body: malformed?.(vod.login) ? breakFirstSegment(renderPlaylist(world, vod, now)) : renderPlaylist(world, vod, now),
+      body: malformed?.(vod.login)
+        ? breakFirstSegment(renderPlaylist(world, vod, now))
+        : renderPlaylist(world, vod, now),
     };
   }
   const seg = SEGMENT.exec(parsed.file);
@@ -98,7 +106,12 @@ export function serveCdn(world: World, options: CdnOptions, domain: string, path
   // After the mute run a muted segment exists only under its -muted name, and before it only under its plain name.
   const renamed = world.isMuteApplied(vod, now) && isMuted(vod, n);
   if (renamed !== (seg[2] === "-muted")) return accessDenied(kind);
-  return { status: 200, kind, headers: { "content-type": "video/mp2t", "access-control-allow-origin": "*" }, body: options.segment ?? TS_PACKET };
+  return {
+    status: 200,
+    kind,
+    headers: { "content-type": "video/mp2t", "access-control-allow-origin": "*" },
+    body: options.segment ?? TS_PACKET,
+  };
 }
 
 /** An unclosed IPv6 host: a URI that no URL parser resolves. */
@@ -108,7 +121,8 @@ function breakFirstSegment(body: string): string {
 
 export function isMuted(vod: Vod, segment: number): boolean {
   const m = vod.muted;
-  for (let i = 0; i + 1 < m.length; i += 2) if (segment >= (m[i] as number) && segment < (m[i + 1] as number)) return true;
+  for (let i = 0; i + 1 < m.length; i += 2)
+    if (segment >= (m[i] as number) && segment < (m[i + 1] as number)) return true;
   return false;
 }
 
@@ -134,7 +148,7 @@ export function renderPlaylist(world: World, vod: Vod, now: number): string {
     "#EXT-X-PLAYLIST-TYPE:EVENT",
     "#EXT-X-MEDIA-SEQUENCE:0",
     "#EXT-X-TWITCH-ELAPSED-SECS:0.000",
-    `#EXT-X-TWITCH-TOTAL-SECS:${(Math.floor(totalMs / 1000)).toFixed(3)}`,
+    `#EXT-X-TWITCH-TOTAL-SECS:${Math.floor(totalMs / 1000).toFixed(3)}`,
   ];
   for (let i = 0; i < count; i++) {
     const len = Math.min(SEGMENT_MS, totalMs - i * SEGMENT_MS) / 1000;

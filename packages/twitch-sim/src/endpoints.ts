@@ -35,7 +35,6 @@ export interface EndpointDeps {
 }
 
 export function endpoints({ world, cdnOptions, gqlService, gate, malformed, stats, log }: EndpointDeps): Endpoints {
-
   const cdn = (req: IncomingMessage, res: ServerResponse, domain: string, path: string): void => {
     stats.cdnArrival();
     const kind = kindOf(path);

@@ -9,7 +9,12 @@ const sim = simulatorPerTest({
   streams: 0,
   streamers: [
     { login: "a_one", viewers: 9, domain: "vod-secure.twitch.tv", sessions: [{ start: "-2h", duration: "1h" }] },
-    { login: "b_two", viewers: 5, domain: "d2nvs31859zcd8.cloudfront.net", sessions: [{ start: "-2h", duration: "1h" }] },
+    {
+      login: "b_two",
+      viewers: 5,
+      domain: "d2nvs31859zcd8.cloudfront.net",
+      sessions: [{ start: "-2h", duration: "1h" }],
+    },
   ],
 });
 
@@ -34,7 +39,12 @@ describe("faults", () => {
     expect((await get(playlist(s, "a_one"))).status).toBe(200);
     s.clock.advance(15 * 60_000);
     expect((await get(playlist(s, "b_two"))).status).toBe(200);
-    expect(s.stats().requests).toContainEqual({ domain: "d2nvs31859zcd8.cloudfront.net", kind: "playlist", status: 502, count: 1 });
+    expect(s.stats().requests).toContainEqual({
+      domain: "d2nvs31859zcd8.cloudfront.net",
+      kind: "playlist",
+      status: 502,
+      count: 1,
+    });
   });
 
   it("resets connections", async () => {
@@ -127,7 +137,12 @@ describe("faults", () => {
 
   it("is listed, cleared by id or all at once through the admin API", async () => {
     const s = await sim();
-    await admin(s, "/admin/faults", { add: [{ id: "gql-down", kind: "down", target: "gql" }, { kind: "latency", ms: 5 }] });
+    await admin(s, "/admin/faults", {
+      add: [
+        { id: "gql-down", kind: "down", target: "gql" },
+        { kind: "latency", ms: 5 },
+      ],
+    });
     const listed = await admin<{ faults: { id: string; active: boolean }[] }>(s, "/admin/faults");
     expect(listed.body.faults.map((f) => [f.id, f.active])).toEqual([
       ["gql-down", true],
@@ -156,10 +171,15 @@ describe("admin API", () => {
     expect(same.body).toMatchObject({ variant: "seconds", ts: 0 });
     const ended = await admin<{ live: boolean; endedAt: string }>(s, "/admin/streams/a_one/end", {});
     expect(ended.body.live).toBe(false);
-    const vods = await admin<{ total: number; vods: { streamId: string; variant: string }[] }>(s, "/admin/vods?login=a_one");
+    const vods = await admin<{ total: number; vods: { streamId: string; variant: string }[] }>(
+      s,
+      "/admin/vods?login=a_one",
+    );
     expect(vods.body.total).toBe(3);
     expect(vods.body.vods[1]?.streamId).toBe(vods.body.vods[2]?.streamId);
-    const del = await admin<{ deleted: boolean }>(s, "/admin/vods/delete", { videoId: s.vods({ login: "b_two" })[0]?.videoId });
+    const del = await admin<{ deleted: boolean }>(s, "/admin/vods/delete", {
+      videoId: s.vods({ login: "b_two" })[0]?.videoId,
+    });
     expect(del.body.deleted).toBe(true);
     expect((await admin(s, "/admin/nope")).status).toBe(404);
   });

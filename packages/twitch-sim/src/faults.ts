@@ -46,7 +46,9 @@ export const faultSpecSchema = z.discriminatedUnion("kind", [
     ...windowFields,
     target: z.literal("gql").default("gql"),
     /** Fields whose resolver fails (query fields, or `videos` / `subscriptionProducts` of a user); HTTP 200, `errors`, a null field. */
-    fields: z.array(z.enum(["streams", "game", "user", "users", "video", "videos", "subscriptionProducts"])).default(["streams"]),
+    fields: z
+      .array(z.enum(["streams", "game", "user", "users", "video", "videos", "subscriptionProducts"]))
+      .default(["streams"]),
     /** Fail every Nth call, or each call with this probability (seeded), or every call if neither. */
     every: z.number().int().positive().optional(),
     rate: z.number().min(0).max(1).optional(),
@@ -168,7 +170,10 @@ export class FaultSet {
           delayMs += spec.ms;
           break;
         case "down":
-          outcome ??= spec.mode === "reset" ? { action: "reset", delayMs: 0 } : { action: "status", status: spec.status, delayMs: 0 };
+          outcome ??=
+            spec.mode === "reset"
+              ? { action: "reset", delayMs: 0 }
+              : { action: "status", status: spec.status, delayMs: 0 };
           break;
         case "rateLimit":
           if (this.#overLimit(f, spec.limit, client)) outcome ??= { action: "status", status: spec.status, delayMs: 0 };
@@ -190,7 +195,11 @@ export class FaultSet {
       if (spec.kind !== "errors" || !this.#active(f, now) || !(spec.fields as string[]).includes(field)) continue;
       f.calls++;
       const fail =
-        spec.every !== undefined ? f.calls % spec.every === 0 : spec.rate !== undefined ? f.rng.next() < spec.rate : true;
+        spec.every !== undefined
+          ? f.calls % spec.every === 0
+          : spec.rate !== undefined
+            ? f.rng.next() < spec.rate
+            : true;
       if (fail) return spec.message;
     }
     return null;

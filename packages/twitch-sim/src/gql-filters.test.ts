@@ -6,14 +6,31 @@ import { REALISTIC_RATES } from "./world-options.ts";
 
 const sim = simulatorPerTest();
 
-const NODE = "edges { cursor node { id viewersCount broadcaster { id broadcastSettings { language } } game { id name } } } pageInfo { hasNextPage }";
+const NODE =
+  "edges { cursor node { id viewersCount broadcaster { id broadcastSettings { language } } game { id name } } } pageInfo { hasNextPage }";
 const BY_LANGUAGE = `query L($after: Cursor, $languages: [Language!]) { streams(first: 30, after: $after, options: { languages: $languages }) { ${NODE} } }`;
 const BY_GAME = `query G($id: ID, $after: Cursor, $languages: [String!]) { game(id: $id) { id streams(first: 30, after: $after, options: { languages: $languages }) { ${NODE} } } }`;
 
-interface Edge { cursor: string; node: { id: string; viewersCount: number; broadcaster: { id: string; broadcastSettings: { language: string } }; game: { id: string; name: string } | null } }
-interface Conn { edges: Edge[]; pageInfo: { hasNextPage: boolean } }
+interface Edge {
+  cursor: string;
+  node: {
+    id: string;
+    viewersCount: number;
+    broadcaster: { id: string; broadcastSettings: { language: string } };
+    game: { id: string; name: string } | null;
+  };
+}
+interface Conn {
+  edges: Edge[];
+  pageInfo: { hasNextPage: boolean };
+}
 
-async function pageAll(s: Simulator, doc: string, vars: Record<string, unknown>, pick: (data: unknown) => Conn | null | undefined): Promise<Edge["node"][]> {
+async function pageAll(
+  s: Simulator,
+  doc: string,
+  vars: Record<string, unknown>,
+  pick: (data: unknown) => Conn | null | undefined,
+): Promise<Edge["node"][]> {
   const out: Edge["node"][] = [];
   let after: string | undefined;
   for (;;) {
@@ -43,7 +60,12 @@ describe("GQL stream filters", () => {
     expect(en.every((n) => n.broadcaster.broadcastSettings.language === "EN")).toBe(true);
     expect(en.map((n) => n.viewersCount)).toEqual([...en.map((n) => n.viewersCount)].sort((a, b) => b - a));
     expect(en.map((n) => n.id)).toEqual(truth(s, (l) => l === "EN"));
-    const rest = await pageAll(s, BY_LANGUAGE, { languages: ["ES", "PT", "DE", "RU", "FR", "JA", "KO", "IT", "ZH", "PL", "TR", "OTHER"] }, (d) => (d as { streams: Conn }).streams);
+    const rest = await pageAll(
+      s,
+      BY_LANGUAGE,
+      { languages: ["ES", "PT", "DE", "RU", "FR", "JA", "KO", "IT", "ZH", "PL", "TR", "OTHER"] },
+      (d) => (d as { streams: Conn }).streams,
+    );
     expect(new Set([...en, ...rest].map((n) => n.id)).size).toBe(s.world.liveCount);
     // No filter, or an empty list, means every language.
     const all = await pageAll(s, BY_LANGUAGE, { languages: [] }, (d) => (d as { streams: Conn }).streams);
@@ -59,9 +81,16 @@ describe("GQL stream filters", () => {
   it("lists a category's streams by game id or name, with a language filter in either case, and some streams have no category", async () => {
     const s = await sim({ streams: 800, seed: 5, rates: { ...REALISTIC_RATES, noCategory: 0.05 } });
     const chatting = GAMES.findIndex((g) => g.name === "Just Chatting");
-    const streams = await pageAll(s, BY_GAME, { id: "509658", languages: ["en"] }, (d) => (d as { game: { streams: Conn } }).game.streams);
+    const streams = await pageAll(
+      s,
+      BY_GAME,
+      { id: "509658", languages: ["en"] },
+      (d) => (d as { game: { streams: Conn } }).game.streams,
+    );
     expect(streams.length).toBeGreaterThan(5);
-    expect(streams.every((n) => n.game?.name === "Just Chatting" && n.broadcaster.broadcastSettings.language === "EN")).toBe(true);
+    expect(
+      streams.every((n) => n.game?.name === "Just Chatting" && n.broadcaster.broadcastSettings.language === "EN"),
+    ).toBe(true);
     expect(streams.map((n) => n.id)).toEqual(truth(s, (l, g) => l === "EN" && g === chatting));
     const byName = await query<{ game: { id: string } | null }>(s, `{ game(name: "just chatting") { id } }`);
     expect(byName.data?.game?.id).toBe("509658");
@@ -70,7 +99,12 @@ describe("GQL stream filters", () => {
     const noCategory = truth(s, (_, g) => g < 0);
     expect(noCategory.length).toBeGreaterThan(10);
     const all = await pageAll(s, BY_LANGUAGE, {}, (d) => (d as { streams: Conn }).streams);
-    expect(all.filter((n) => n.game === null).map((n) => n.id).sort()).toEqual([...noCategory].sort());
+    expect(
+      all
+        .filter((n) => n.game === null)
+        .map((n) => n.id)
+        .sort(),
+    ).toEqual([...noCategory].sort());
   });
 
   it("answers several filtered pages in one POST, each with its own cursors", async () => {
@@ -82,10 +116,17 @@ describe("GQL stream filters", () => {
     ]);
     const body = res.body as { data: { streams?: Conn; game?: { streams: Conn } } }[];
     expect(body).toHaveLength(3);
-    expect(body[0]?.data.streams?.edges.every((e) => e.node.broadcaster.broadcastSettings.language === "EN")).toBe(true);
-    expect(body[1]?.data.streams?.edges.every((e) => e.node.broadcaster.broadcastSettings.language === "ES")).toBe(true);
+    expect(body[0]?.data.streams?.edges.every((e) => e.node.broadcaster.broadcastSettings.language === "EN")).toBe(
+      true,
+    );
+    expect(body[1]?.data.streams?.edges.every((e) => e.node.broadcaster.broadcastSettings.language === "ES")).toBe(
+      true,
+    );
     expect(body[2]?.data.game?.streams.edges.every((e) => e.node.game?.id === "21779")).toBe(true);
-    const second = await query<{ streams: Conn }>(s, BY_LANGUAGE, { languages: ["EN"], after: body[0]?.data.streams?.edges.at(-1)?.cursor });
+    const second = await query<{ streams: Conn }>(s, BY_LANGUAGE, {
+      languages: ["EN"],
+      after: body[0]?.data.streams?.edges.at(-1)?.cursor,
+    });
     const firstIds = new Set(body[0]?.data.streams?.edges.map((e) => e.node.id));
     expect(second.data?.streams.edges.length).toBeGreaterThan(0);
     expect(second.data?.streams.edges.some((e) => firstIds.has(e.node.id))).toBe(false);

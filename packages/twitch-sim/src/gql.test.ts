@@ -49,7 +49,9 @@ describe("GQL", () => {
     const live = s.world.page(0, 5).items;
     const ids = [live[0]!.streamer.id, "999999999", live[1]!.streamer.id];
     const Q = `query U($ids: [ID!]) { users(ids: $ids) { id stream { id viewersCount } } }`;
-    const { data } = await query<{ users: ({ id: string; stream: { id: string; viewersCount: number } | null } | null)[] }>(s, Q, { ids });
+    const { data } = await query<{
+      users: ({ id: string; stream: { id: string; viewersCount: number } | null } | null)[];
+    }>(s, Q, { ids });
     expect(data?.users.map((u) => u?.stream?.id ?? null)).toEqual([live[0]!.vod.streamId, null, live[1]!.vod.streamId]);
     const many = await query<{ users: unknown }>(s, Q, { ids: Array.from({ length: 101 }, (_, i) => String(i + 1)) });
     expect(many.errors?.[0]?.message).toMatch(/at most 100/);
@@ -131,7 +133,17 @@ describe("GQL", () => {
     interface V {
       user: {
         subscriptionProducts: { hasSubonlyVideoArchive: boolean }[];
-        videos: { edges: { node: { createdAt: string; lengthSeconds: number; status: string; seekPreviewsURL: string; broadcastType: string } }[] };
+        videos: {
+          edges: {
+            node: {
+              createdAt: string;
+              lengthSeconds: number;
+              status: string;
+              seekPreviewsURL: string;
+              broadcastType: string;
+            };
+          }[];
+        };
       };
     }
     const pub = (await query<V>(s, Q, { login: "pub" })).data?.user;

@@ -66,11 +66,19 @@ function gameView(idx: number) {
     displayName: game?.name,
     boxArtURL: ({ width, height }: { width?: number; height?: number }) =>
       `https://static-cdn.jtvnw.net/ttv-boxart/${game?.id}-${width ?? "{width}"}x${height ?? "{height}"}.jpg`,
-    streams: (args: { first?: number; after?: string; options?: { sort?: string; languages?: string[]; tags?: string[] } }, ctx: Ctx) => {
+    streams: (
+      args: { first?: number; after?: string; options?: { sort?: string; languages?: string[]; tags?: string[] } },
+      ctx: Ctx,
+    ) => {
       failIfFaulted(ctx, "streams");
       // GameStreamOptions.languages is a list of strings; Twitch takes the codes in either case.
-      const languages = args.options?.languages?.length ? args.options.languages.map((l) => l.toUpperCase()) : undefined;
-      return streamConnection(ctx, args.first, args.after, args.options?.sort, args.options?.tags, { languages, gameIdx: idx });
+      const languages = args.options?.languages?.length
+        ? args.options.languages.map((l) => l.toUpperCase())
+        : undefined;
+      return streamConnection(ctx, args.first, args.after, args.options?.sort, args.options?.tags, {
+        languages,
+        gameIdx: idx,
+      });
     },
   };
 }
@@ -165,14 +173,22 @@ function streamView(world: World, s: Streamer, vod: Vod, viewers: number) {
  * One page of a viewer-sorted list (all live streams, or one language set or category): the same
  * cursors, page cap and drift whichever filter applies.
  */
-function streamConnection(ctx: Ctx, firstArg: number | undefined, after: string | undefined, sortArg: string | undefined, tags: string[] | undefined, filter: StreamFilter) {
+function streamConnection(
+  ctx: Ctx,
+  firstArg: number | undefined,
+  after: string | undefined,
+  sortArg: string | undefined,
+  tags: string[] | undefined,
+  filter: StreamFilter,
+) {
   const sort = sortArg ?? "VIEWER_COUNT";
   if (sort !== "VIEWER_COUNT" && sort !== "VIEWER_COUNT_ASC") throw new GraphQLError(`sort ${sort} is not simulated`);
   if (tags?.length) throw new GraphQLError("tag filters are not simulated");
   const offset = after ? decodeCursor(after) : 0;
   // Twitch quietly caps pages at 30 whatever `first` asks for.
   const first = Math.max(0, Math.min(firstArg ?? 10, MAX_STREAMS_PAGE));
-  if (ctx.faults.gqlEmpty("streams")) return { edges: [], pageInfo: { hasNextPage: false, hasPreviousPage: offset > 0 } };
+  if (ctx.faults.gqlEmpty("streams"))
+    return { edges: [], pageInfo: { hasNextPage: false, hasPreviousPage: offset > 0 } };
   const page = ctx.world.page(offset, first, sort === "VIEWER_COUNT_ASC", filter);
   return {
     edges: page.items.map((item) => ({
@@ -201,14 +217,19 @@ const root = {
   },
   user(args: { id?: string; login?: string }, ctx: Ctx) {
     failIfFaulted(ctx, "user");
-    const s = args.id ? ctx.world.streamerById(args.id) : args.login ? ctx.world.streamerByLogin(args.login) : undefined;
+    const s = args.id
+      ? ctx.world.streamerById(args.id)
+      : args.login
+        ? ctx.world.streamerByLogin(args.login)
+        : undefined;
     return s ? userView(ctx.world, s) : null;
   },
   users(args: { ids?: string[]; logins?: string[] }, ctx: Ctx) {
     failIfFaulted(ctx, "users");
     const asked = (args.ids ?? args.logins ?? []).length;
     if (asked > MAX_USERS) throw new GraphQLError(`users: at most ${MAX_USERS} ids or logins per call, got ${asked}`);
-    if (args.ids) return args.ids.map((id) => ctx.world.streamerById(id)).map((s) => (s ? userView(ctx.world, s) : null));
+    if (args.ids)
+      return args.ids.map((id) => ctx.world.streamerById(id)).map((s) => (s ? userView(ctx.world, s) : null));
     return (args.logins ?? []).map((l) => ctx.world.streamerByLogin(l)).map((s) => (s ? userView(ctx.world, s) : null));
   },
   video(args: { id?: string }, ctx: Ctx) {
@@ -245,13 +266,19 @@ export class GqlService {
     });
     if (typeof request.query !== "string") {
       // Twitch's own client sends persisted-query hashes; the simulator knows none of them.
-      const persisted = request.extensions && typeof request.extensions === "object" && "persistedQuery" in request.extensions;
-      return { errors: [new GraphQLError(persisted ? "PersistedQueryNotFound" : "No query provided")], extensions: extensions() };
+      const persisted =
+        request.extensions && typeof request.extensions === "object" && "persistedQuery" in request.extensions;
+      return {
+        errors: [new GraphQLError(persisted ? "PersistedQueryNotFound" : "No query provided")],
+        extensions: extensions(),
+      };
     }
     const document = this.#document(request.query);
     if (!("kind" in document)) return { errors: document, extensions: extensions() };
     const variables =
-      request.variables && typeof request.variables === "object" ? (request.variables as Record<string, unknown>) : undefined;
+      request.variables && typeof request.variables === "object"
+        ? (request.variables as Record<string, unknown>)
+        : undefined;
     const result = await execute({
       schema: this.#schema,
       document,

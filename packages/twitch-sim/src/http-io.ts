@@ -1,7 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 /** Writes a whole response with its content-length; `head` leaves the body out, as a HEAD answer must. */
-export function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer, head: boolean) {
+export function send(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string | Buffer,
+  head: boolean,
+) {
   const bytes = typeof body === "string" ? Buffer.from(body) : body;
   res.writeHead(status, { ...headers, "content-length": String(bytes.length) });
   res.end(head ? undefined : bytes);

@@ -48,7 +48,8 @@ async function main(): Promise<void> {
   const num = (flag: string | undefined, name: string): number | undefined => {
     if (flag === undefined) return undefined;
     const n = Number(flag);
-    if (!Number.isFinite(n)) throw new ConfigError([{ field: `--${name}`, problem: `expected a number, got "${flag}"` }]);
+    if (!Number.isFinite(n))
+      throw new ConfigError([{ field: `--${name}`, problem: `expected a number, got "${flag}"` }]);
     return n;
   };
   const world = values.world;

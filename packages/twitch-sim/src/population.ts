@@ -34,11 +34,25 @@ export interface Streamer {
   livePos: number;
 }
 
-type Profile = Omit<Streamer, "live" | "nextStartMs" | "pendingSameId" | "lastStreamId" | "sessions" | "migrations" | "vods" | "livePos">;
+type Profile = Omit<
+  Streamer,
+  "live" | "nextStartMs" | "pendingSameId" | "lastStreamId" | "sessions" | "migrations" | "vods" | "livePos"
+>;
 
 const LANGUAGES: readonly [string, number][] = [
-  ["EN", 45], ["ES", 10], ["PT", 7], ["DE", 6], ["RU", 6], ["FR", 5], ["JA", 5],
-  ["KO", 4], ["IT", 3], ["ZH", 2], ["PL", 2], ["TR", 2], ["OTHER", 3],
+  ["EN", 45],
+  ["ES", 10],
+  ["PT", 7],
+  ["DE", 6],
+  ["RU", 6],
+  ["FR", 5],
+  ["JA", 5],
+  ["KO", 4],
+  ["IT", 3],
+  ["ZH", 2],
+  ["PL", 2],
+  ["TR", 2],
+  ["OTHER", 3],
 ];
 const LANGUAGE_TOTAL = LANGUAGES.reduce((sum, [, w]) => sum + w, 0);
 
@@ -82,10 +96,16 @@ function offline(p: Profile): Streamer {
 }
 
 /** A streamer from a scenario: constant viewers, the sessions it was given. */
-export function scriptedStreamer(spec: StreamerSpec, idx: number, options: Pick<WorldOptions, "seed" | "domains">): Streamer {
+export function scriptedStreamer(
+  spec: StreamerSpec,
+  idx: number,
+  options: Pick<WorldOptions, "seed" | "domains">,
+): Streamer {
   const login = spec.login.toLowerCase();
   const rng = streamerRng(options.seed, idx);
-  const gameIdx = spec.game ? GAMES.findIndex((g) => g.name === spec.game || g.id === spec.game) : rng.int(0, GAMES.length - 1);
+  const gameIdx = spec.game
+    ? GAMES.findIndex((g) => g.name === spec.game || g.id === spec.game)
+    : rng.int(0, GAMES.length - 1);
   return offline({
     idx,
     id: spec.id ?? defaultId(idx),
@@ -141,7 +161,11 @@ export function otherDomainByPopularity(u: number, domains: readonly string[], c
  * A streamer of the random population, drawn from the seed and its index alone. `arrivedAtMs` marks one who
  * joins during the run: a new account.
  */
-export function randomStreamer(idx: number, options: Pick<WorldOptions, "seed" | "rates" | "domains">, arrivedAtMs?: number): Streamer {
+export function randomStreamer(
+  idx: number,
+  options: Pick<WorldOptions, "seed" | "rates" | "domains">,
+  arrivedAtMs?: number,
+): Streamer {
   const { seed, rates, domains } = options;
   const rng = streamerRng(seed, idx);
   const word = `${rng.pick(SYLLABLES)}${rng.pick(SYLLABLES)}${rng.chance(0.5) ? rng.pick(SYLLABLES) : ""}`;
@@ -169,7 +193,9 @@ export function randomStreamer(idx: number, options: Pick<WorldOptions, "seed" |
     popularity,
     fixedViewers: null,
     // Low-index domains get most streamers, as the big Twitch hosts do.
-    domain: domains[Math.min(domains.length - 1, Math.floor(Math.pow(rng.next(), DOMAIN_SKEW) * domains.length))] as string,
+    domain: domains[
+      Math.min(domains.length - 1, Math.floor(Math.pow(rng.next(), DOMAIN_SKEW) * domains.length))
+    ] as string,
     hidden: rng.chance(rates.hidden),
     subOnly: rng.chance(rates.subOnly),
     savesVods: !rng.chance(rates.noSaveStreamer),

@@ -49,7 +49,10 @@ export function documentsInSource(file: string, src: string): QueryDocument[] {
     } else if (ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateExpression(node)) {
       // A comment on the same line as the previous token counts as trailing trivia in TypeScript.
       const at = node.getFullStart();
-      const comments = [...(ts.getTrailingCommentRanges(src, at) ?? []), ...(ts.getLeadingCommentRanges(src, at) ?? [])];
+      const comments = [
+        ...(ts.getTrailingCommentRanges(src, at) ?? []),
+        ...(ts.getLeadingCommentRanges(src, at) ?? []),
+      ];
       if (comments.some((c) => /^\/\*\s*GraphQL\s*\*\/$/.test(src.slice(c.pos, c.end)))) {
         found.push(templateOf(sf, node, nameOf(node)));
       }
@@ -65,7 +68,9 @@ export function documentsInSource(file: string, src: string): QueryDocument[] {
         if (expr === undefined) return q;
         const target = byName.get(expr);
         if (!target || seen.has(expr)) {
-          throw new Error(`${file}:${f.line}: cannot resolve \${${expr}} in a GraphQL document; interpolate only gql constants of this file`);
+          throw new Error(
+            `${file}:${f.line}: cannot resolve \${${expr}} in a GraphQL document; interpolate only gql constants of this file`,
+          );
         }
         return q + render(target, new Set([...seen, expr]));
       })
@@ -103,7 +108,8 @@ export function findQueryDocuments(root: string): QueryDocument[] {
   const docs: QueryDocument[] = [];
   for (const path of files.sort()) {
     const file = relative(root, path);
-    if (path.endsWith(".graphql") || path.endsWith(".gql")) docs.push({ file, line: 1, text: readFileSync(path, "utf8") });
+    if (path.endsWith(".graphql") || path.endsWith(".gql"))
+      docs.push({ file, line: 1, text: readFileSync(path, "utf8") });
     // Tests may hold deliberately broken documents; what services send lives in the other files.
     else if (/\.(ts|mts|js|mjs)$/.test(path) && !/\.test\.[mc]?[jt]s$/.test(path)) {
       const src = readFileSync(path, "utf8");

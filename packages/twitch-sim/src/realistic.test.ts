@@ -3,7 +3,12 @@ import { domainWeight, randomStreamer } from "./population.ts";
 import { startSimulator, type Simulator } from "./server.ts";
 import { get, gqlPost, query, simulatorPerTest } from "./testing.ts";
 import { onCdnAt, type VodTruth } from "./truth.ts";
-import { REALISTIC_CONFIGURED_DOMAINS, REALISTIC_DOMAINS, REALISTIC_RATES, UNCONFIGURED_DOMAIN } from "./world-options.ts";
+import {
+  REALISTIC_CONFIGURED_DOMAINS,
+  REALISTIC_DOMAINS,
+  REALISTIC_RATES,
+  UNCONFIGURED_DOMAIN,
+} from "./world-options.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -127,7 +132,8 @@ describe("realistic world, measured over a simulated day", () => {
         checked++;
       }
       const earlier = sim.vods({ login: move.login }).filter((v) => ms(v.startTime) < ms(move.startTime));
-      if (earlier.length > 0 && !earlier.some((v) => v.migratedHere)) expect(earlier.at(-1)?.homeDomain).not.toBe(move.homeDomain);
+      if (earlier.length > 0 && !earlier.some((v) => v.migratedHere))
+        expect(earlier.at(-1)?.homeDomain).not.toBe(move.homeDomain);
     }
     expect(checked).toBeGreaterThan(20);
   });
@@ -175,7 +181,9 @@ describe("realistic world, measured over a simulated day", () => {
     }
     expect(followedUp).toBeGreaterThan(falseStarts.length * 0.95);
     // Some of them matter: the restart reached the archiving threshold.
-    const restartsThatReached = reached.filter((v) => v.variant === "seconds" && byStreamId.get(v.streamId)?.some((f) => f.falseStart));
+    const restartsThatReached = reached.filter(
+      (v) => v.variant === "seconds" && byStreamId.get(v.streamId)?.some((f) => f.falseStart),
+    );
     expect(restartsThatReached.length).toBeGreaterThan(5);
   });
 });
@@ -188,7 +196,8 @@ describe("realistic world, small", () => {
     const b = await sim({ seed: 3, streams: 600 });
     a.clock.advance(30 * HOUR);
     const target = a.clock.now();
-    for (let i = 0; b.clock.now() + 13 * 60_000 < target; i++) b.clock.advance(i % 2 === 0 ? 7 * 60_000 + 1 : 13 * 60_000 - 1);
+    for (let i = 0; b.clock.now() + 13 * 60_000 < target; i++)
+      b.clock.advance(i % 2 === 0 ? 7 * 60_000 + 1 : 13 * 60_000 - 1);
     b.clock.set(target);
     const truth = a.vods();
     expect(b.vods()).toEqual(truth);
@@ -216,7 +225,8 @@ describe("realistic world, small", () => {
     });
     const Q = `query V($login: String) { user(login: $login) { videos(first: 10, type: ARCHIVE, sort: TIME) { edges { node { id status seekPreviewsURL } } } } }`;
     type V = { user: { videos: { edges: { node: { id: string; status: string; seekPreviewsURL: string } }[] } } };
-    const ids = async (login: string) => ((await query<V>(s, Q, { login })).data?.user.videos.edges ?? []).map((e) => e.node.id);
+    const ids = async (login: string) =>
+      ((await query<V>(s, Q, { login })).data?.user.videos.edges ?? []).map((e) => e.node.id);
     s.clock.advance(10 * 60_000);
     expect(await ids("lister")).toEqual([]); // live: not listed
     s.clock.advance(20 * 60_000);
@@ -244,7 +254,9 @@ describe("realistic world, small", () => {
     const s = await sim({
       seed: 1,
       streams: 0,
-      streamers: [{ login: "newhost", viewers: 50, domain: UNCONFIGURED_DOMAIN, sessions: [{ start: "-2h", duration: "30m" }] }],
+      streamers: [
+        { login: "newhost", viewers: 50, domain: UNCONFIGURED_DOMAIN, sessions: [{ start: "-2h", duration: "30m" }] },
+      ],
     });
     const [vod] = s.vods();
     expect(vod).toMatchObject({ domain: UNCONFIGURED_DOMAIN, unconfiguredDomain: true });
@@ -271,17 +283,26 @@ describe("realistic world, small", () => {
     expect(broken.data?.user.login).toBe("flaky");
     expect(broken.data?.user.videos).toBeNull();
     expect(broken.data?.user.subscriptionProducts).toHaveLength(3);
-    expect(broken.errors).toEqual([expect.objectContaining({ message: "past broadcasts unavailable", path: ["user", "videos"] })]);
+    expect(broken.errors).toEqual([
+      expect.objectContaining({ message: "past broadcasts unavailable", path: ["user", "videos"] }),
+    ]);
     s.faults.clear();
     // A batch of lookups, one streamer per operation: every other `user` fails, the rest answer.
     s.faults.add({ kind: "errors", fields: ["user"], every: 2, message: "user unavailable" });
-    const batch = await gqlPost(s, [1, 2, 3, 4].map(() => ({ query: Q })));
+    const batch = await gqlPost(
+      s,
+      [1, 2, 3, 4].map(() => ({ query: Q })),
+    );
     const answers = batch.body as { data?: { user: unknown }; errors?: { path?: string[] }[] }[];
     expect(answers.map((a) => a.data?.user === null)).toEqual([false, true, false, true]);
     expect(answers[1]?.errors?.[0]?.path).toEqual(["user"]);
     s.faults.clear();
     s.faults.add({ kind: "down", target: "gql", for: "20m" });
-    const down = await fetch(s.gqlUrl, { method: "POST", headers: { "Client-ID": "x", "content-type": "application/json" }, body: JSON.stringify({ query: Q }) });
+    const down = await fetch(s.gqlUrl, {
+      method: "POST",
+      headers: { "Client-ID": "x", "content-type": "application/json" },
+      body: JSON.stringify({ query: Q }),
+    });
     expect(down.status).toBe(503);
     s.clock.advance(20 * 60_000);
     expect((await query<{ user: { videos: { edges: unknown[] } } }>(s, Q)).data?.user.videos.edges).toHaveLength(1);
@@ -324,6 +345,8 @@ describe("realistic world, small", () => {
     expect(found).toBeDefined();
     const streamer = s.world.streamerByLogin(found?.login ?? "");
     expect(streamer).toBeDefined();
-    expect(s.world.viewersOf(streamer as NonNullable<typeof streamer>)).toBeLessThanOrEqual(REALISTIC_RATES.falseStartMaxViewers);
+    expect(s.world.viewersOf(streamer as NonNullable<typeof streamer>)).toBeLessThanOrEqual(
+      REALISTIC_RATES.falseStartMaxViewers,
+    );
   });
 });

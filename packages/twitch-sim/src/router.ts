@@ -38,7 +38,8 @@ export function router(routes: Routes): (req: IncomingMessage, res: ServerRespon
       return endpoints.cdn(req, res, domain, decodeURIComponent(slash < 0 ? "" : rest.slice(slash + 1)));
     }
     if (path === "/gql") {
-      if (req.method !== "POST") return send(res, 405, { "content-type": "text/plain", allow: "POST" }, "use POST", false);
+      if (req.method !== "POST")
+        return send(res, 405, { "content-type": "text/plain", allow: "POST" }, "use POST", false);
       return endpoints.gql(req, res);
     }
     if (path === "/healthz") return sendJson(res, 200, { ok: true, now: iso(clock.now()) });

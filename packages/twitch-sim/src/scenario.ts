@@ -48,10 +48,12 @@ export const scenarioSchema = z.object({
   domains: z.array(z.string()).min(1).optional(),
   deadDomains: z.array(z.string()).optional(),
   rates: z
-    .object(Object.fromEntries(Object.keys(DEFAULT_RATES).map((k) => [k, z.number().nonnegative()])) as Record<
-      keyof typeof DEFAULT_RATES,
-      z.ZodNumber
-    >)
+    .object(
+      Object.fromEntries(Object.keys(DEFAULT_RATES).map((k) => [k, z.number().nonnegative()])) as Record<
+        keyof typeof DEFAULT_RATES,
+        z.ZodNumber
+      >,
+    )
     .partial()
     .optional(),
   streamers: z.array(streamerSchema).default([]),

@@ -26,7 +26,7 @@ describe("query documents in the repository", () => {
     const src = [
       "const F = gql`fragment U on User { id login }`;",
       "export const Q = gql`",
-      "  query { user(login: \"x\") { ...U } } ${F}",
+      '  query { user(login: "x") { ...U } } ${F}',
       "`;",
       "const R = /* GraphQL */ `{ streams { edges { node { idd } } } }`;",
     ].join("\n");

@@ -111,6 +111,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const address = server.address() as AddressInfo;
   const url = `http://${address.address.includes(":") ? `[${address.address}]` : address.address}:${address.port}`;
   Object.assign(sim, { url, gqlUrl: `${url}/gql`, cdnUrlTemplate: `${url}/cdn/{domain}/` });
-  log?.info({ url, seed, streams, clock: clock.kind, now: iso(clock.now()), live: world.liveCount }, "twitch simulator listening");
+  log?.info(
+    { url, seed, streams, clock: clock.kind, now: iso(clock.now()), live: world.liveCount },
+    "twitch simulator listening",
+  );
   return sim;
 }

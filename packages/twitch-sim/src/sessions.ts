@@ -18,7 +18,8 @@ const SALT_RESTART_GAP = 0x9a9;
 
 type SessionOptions = Pick<WorldOptions, "rates" | "domains" | "seed">;
 
-const unit = (seed: number, s: Streamer, session: number, salt: number, k = 0): number => hashUnit(seed, s.idx, session, salt, k);
+const unit = (seed: number, s: Streamer, session: number, salt: number, k = 0): number =>
+  hashUnit(seed, s.idx, session, salt, k);
 
 /** Mean time from one ordinary session end (not a restart) to the next: sessions, restarts included, and a gap. */
 function meanCycleMs(rates: WorldRates): number {
@@ -89,16 +90,29 @@ export function startSession(
   // Random sessions only: a migration moves the home domain for good; a restart keeps its stream's domain.
   const random = !scripted && s.script === null;
   let migratedHere = false;
-  if (random && !sameId && s.sessions > 0 && rates.migrate > 0 && unit(seed, s, session, SALT_MIGRATE) < rates.migrate) {
+  if (
+    random &&
+    !sameId &&
+    s.sessions > 0 &&
+    rates.migrate > 0 &&
+    unit(seed, s, session, SALT_MIGRATE) < rates.migrate
+  ) {
     const to = otherDomainByPopularity(unit(seed, s, session, SALT_MIGRATE, 1), domains, s.domain);
     migratedHere = to !== s.domain;
     if (migratedHere) s.migrations++;
     s.domain = to;
   }
   let falseStartViewers: number | null = null;
-  if (random && !sameId && durationOverride === undefined && rates.falseStart > 0 && unit(seed, s, session, SALT_FALSE_START) < rates.falseStart) {
+  if (
+    random &&
+    !sameId &&
+    durationOverride === undefined &&
+    rates.falseStart > 0 &&
+    unit(seed, s, session, SALT_FALSE_START) < rates.falseStart
+  ) {
     const u = unit(seed, s, session, SALT_FALSE_START, 1);
-    drawnDuration = Math.round((rates.falseStartMinMs + u * (rates.falseStartMaxMs - rates.falseStartMinMs)) / 1000) * 1000;
+    drawnDuration =
+      Math.round((rates.falseStartMinMs + u * (rates.falseStartMaxMs - rates.falseStartMinMs)) / 1000) * 1000;
     falseStartViewers = Math.floor(unit(seed, s, session, SALT_FALSE_START, 2) * (rates.falseStartMaxViewers + 1));
     // The viewer index honours fixed viewers; endSession lifts this again.
     s.fixedViewers = falseStartViewers;
@@ -110,7 +124,8 @@ export function startSession(
   }
   const drawnSaved = s.savesVods && !rng.chance(rates.neverSaved);
   const drawnDelete = rng.chance(rates.deleted)
-    ? Math.round((rates.deleteAfterMinMs + rng.next() * (rates.deleteAfterMaxMs - rates.deleteAfterMinMs)) / 1000) * 1000
+    ? Math.round((rates.deleteAfterMinMs + rng.next() * (rates.deleteAfterMaxMs - rates.deleteAfterMinMs)) / 1000) *
+      1000
     : null;
   let muted: readonly number[] = NO_MUTES;
   if (scripted?.muted) muted = scripted.muted.flat();
@@ -139,7 +154,11 @@ export function startSession(
     migrations: s.migrations,
     migratedHere,
     falseStartViewers,
-    listDelayMs: listDelayOf(rates, unit(seed, s, session, SALT_LIST_DELAY), unit(seed, s, session, SALT_LIST_DELAY, 1)),
+    listDelayMs: listDelayOf(
+      rates,
+      unit(seed, s, session, SALT_LIST_DELAY),
+      unit(seed, s, session, SALT_LIST_DELAY, 1),
+    ),
     peakViewers: -1,
     endMs: durationMs === undefined ? Infinity : startSec * 1000 + Math.max(1000, durationMs),
     ended: false,
@@ -181,16 +200,21 @@ export function endSession(s: Streamer, at: number, options: Pick<WorldOptions, 
     s.fixedViewers = null;
     s.pendingSameId = true;
     const u = unit(seed, s, vod.session, SALT_RESTART_GAP);
-    s.nextStartMs = vod.endMs + Math.round((rates.restartGapMinMs + u * (rates.restartGapMaxMs - rates.restartGapMinMs)) / 1000) * 1000;
+    s.nextStartMs =
+      vod.endMs +
+      Math.round((rates.restartGapMinMs + u * (rates.restartGapMaxMs - rates.restartGapMinMs)) / 1000) * 1000;
     return vod;
   }
   const rng = s.rng;
   if (rng.chance(rates.restart)) {
     s.pendingSameId = rng.chance(rates.restartSameId);
-    s.nextStartMs = vod.endMs + Math.round((rates.restartGapMinMs + rng.next() * (rates.restartGapMaxMs - rates.restartGapMinMs)) / 1000) * 1000;
+    s.nextStartMs =
+      vod.endMs +
+      Math.round((rates.restartGapMinMs + rng.next() * (rates.restartGapMaxMs - rates.restartGapMinMs)) / 1000) * 1000;
   } else {
     s.nextStartMs = Math.ceil((vod.endMs + Math.max(60_000, rng.exponential(rates.meanGapMs))) / 1000) * 1000;
-    if (rates.newStreamersPerDay > 0 && unit(seed, s, vod.session, SALT_RETIRE) < retireChance(rates)) s.nextStartMs = Infinity;
+    if (rates.newStreamersPerDay > 0 && unit(seed, s, vod.session, SALT_RETIRE) < retireChance(rates))
+      s.nextStartMs = Infinity;
   }
   return vod;
 }

@@ -22,7 +22,11 @@ export function simulatorPerTest(defaults: SimulatorOptions = {}): (options?: Si
   };
 }
 
-export async function gqlPost(sim: Simulator, body: unknown, headers: Record<string, string> = { "Client-ID": CLIENT_ID }) {
+export async function gqlPost(
+  sim: Simulator,
+  body: unknown,
+  headers: Record<string, string> = { "Client-ID": CLIENT_ID },
+) {
   const res = await fetch(sim.gqlUrl, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
@@ -43,7 +47,11 @@ export interface GqlResult<T> {
   errors?: { message: string; path?: string[] }[];
 }
 
-export async function query<T>(sim: Simulator, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> {
+export async function query<T>(
+  sim: Simulator,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<GqlResult<T>> {
   const { status, body } = await gqlPost(sim, { query, variables });
   if (status !== 200) throw new Error(`GQL answered ${status}`);
   return body as GqlResult<T>;

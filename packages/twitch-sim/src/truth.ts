@@ -70,7 +70,9 @@ function cdnUntilMs(world: World, vod: Vod): number | null {
  * The benchmark's judge of "on the CDN at fetch time".
  */
 export function onCdnAt(truth: Pick<VodTruth, "saved" | "startTime" | "cdnUntil">, atMs: number): boolean {
-  return truth.saved && atMs >= Date.parse(truth.startTime) && (truth.cdnUntil === null || atMs < Date.parse(truth.cdnUntil));
+  return (
+    truth.saved && atMs >= Date.parse(truth.startTime) && (truth.cdnUntil === null || atMs < Date.parse(truth.cdnUntil))
+  );
 }
 
 export function truthOf(world: World, vod: Vod): VodTruth {

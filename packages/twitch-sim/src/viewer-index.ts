@@ -66,9 +66,17 @@ export class ViewerIndex {
    * Streams from `offset`, most viewers first (or fewest, `ascending`), out of `live` as it stood at the
    * last rebuild. A filtered list is the full list with the others left out: the same order, the same drift.
    */
-  page(live: readonly Streamer[], now: number, offset: number, first: number, ascending: boolean, filter?: StreamFilter): StreamPage {
+  page(
+    live: readonly Streamer[],
+    now: number,
+    offset: number,
+    first: number,
+    ascending: boolean,
+    filter?: StreamFilter,
+  ): StreamPage {
     this.#ensure(live, now);
-    const positions = filter && (filter.languages !== undefined || filter.gameIdx !== undefined) ? this.#positions(filter) : null;
+    const positions =
+      filter && (filter.languages !== undefined || filter.gameIdx !== undefined) ? this.#positions(filter) : null;
     const n = positions ? positions.length : this.#vods.length;
     const items: StreamPage["items"] = [];
     let pos = Math.max(0, offset);

@@ -160,7 +160,9 @@ export const REALISTIC_DOMAINS: readonly string[] = [
 ];
 
 /** What a fetcher facing the realistic world is configured with: every domain but the unconfigured one. */
-export const REALISTIC_CONFIGURED_DOMAINS: readonly string[] = REALISTIC_DOMAINS.filter((d) => d !== UNCONFIGURED_DOMAIN);
+export const REALISTIC_CONFIGURED_DOMAINS: readonly string[] = REALISTIC_DOMAINS.filter(
+  (d) => d !== UNCONFIGURED_DOMAIN,
+);
 
 export type WorldKind = "default" | "realistic";
 

@@ -33,7 +33,10 @@ describe("world", () => {
     const live = s.world.liveCount;
     expect(live).toBeGreaterThan(18_000);
     expect(live).toBeLessThan(22_000);
-    const viewers = s.world.streamers.filter((x) => x.live).map((x) => s.world.viewersOf(x)).sort((a, b) => a - b);
+    const viewers = s.world.streamers
+      .filter((x) => x.live)
+      .map((x) => s.world.viewersOf(x))
+      .sort((a, b) => a - b);
     const median = viewers[Math.floor(viewers.length / 2)] ?? -1;
     const top = viewers.at(-1) ?? -1;
     expect(median).toBeLessThanOrEqual(2);

@@ -144,7 +144,8 @@ export class World {
     const pinned = s.fixedViewers;
     s.fixedViewers = null;
     let peak = 0;
-    for (let tick = Math.floor(vod.startMs / tickMs); tick <= last; tick++) peak = Math.max(peak, viewersAt(s, vod, tick, this.options));
+    for (let tick = Math.floor(vod.startMs / tickMs); tick <= last; tick++)
+      peak = Math.max(peak, viewersAt(s, vod, tick, this.options));
     s.fixedViewers = pinned;
     if (vod.ended) vod.peakViewers = peak;
     return peak;
@@ -239,7 +240,9 @@ export class World {
   }
 
   #arrivalAfter(t: number): number {
-    return Number.isFinite(this.#arrivalMeanMs) ? Math.ceil((t + this.#arrivals.exponential(this.#arrivalMeanMs)) / 1000) * 1000 : Infinity;
+    return Number.isFinite(this.#arrivalMeanMs)
+      ? Math.ceil((t + this.#arrivals.exponential(this.#arrivalMeanMs)) / 1000) * 1000
+      : Infinity;
   }
 
   /** A new account goes live for the first time. */

@@ -31,4 +31,12 @@ export const DEAD_VOD_DOMAINS: readonly string[] = [
 ];
 
 /** Renditions a VOD is stored in; `chunked` is the source quality. */
-export const VOD_QUALITIES: readonly string[] = ["chunked", "1080p60", "720p60", "480p30", "360p30", "160p30", "audio_only"];
+export const VOD_QUALITIES: readonly string[] = [
+  "chunked",
+  "1080p60",
+  "720p60",
+  "480p30",
+  "360p30",
+  "160p30",
+  "audio_only",
+];

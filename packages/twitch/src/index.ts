@@ -3,7 +3,14 @@ export type { ParsedVodPath, TimestampCandidate, TimestampVariant } from "./vod-
 export { DEAD_VOD_DOMAINS, LIVE_VOD_DOMAINS, VOD_QUALITIES } from "./domains.ts";
 export { createGqlClient, GqlError, TWITCH_GQL_ENDPOINT, TWITCH_WEB_CLIENT_ID } from "./gql/client.ts";
 export type { GqlAnswer, GqlClient, GqlClientOptions } from "./gql/client.ts";
-export { LIVE_STREAMS_QUERY, LIVE_USERS_QUERY, MAX_USERS_PER_QUERY, liveStreamsVariables, parseLiveStreamsPage, parseLiveUsers } from "./gql/live-streams.ts";
+export {
+  LIVE_STREAMS_QUERY,
+  LIVE_USERS_QUERY,
+  MAX_USERS_PER_QUERY,
+  liveStreamsVariables,
+  parseLiveStreamsPage,
+  parseLiveUsers,
+} from "./gql/live-streams.ts";
 export type { LiveStream, LiveStreamsPage, LiveUsersParse, PageParse } from "./gql/live-streams.ts";
 export { createGqlBatchClient } from "./gql/batch.ts";
 export type { GqlBatchClient, GqlBatchClientOptions, GqlOperation, GqlOperationResult } from "./gql/batch.ts";

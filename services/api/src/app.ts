@@ -45,8 +45,18 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   // Answers are built from typed rows; the zod response schemas document them (OpenAPI) and the tests check them.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
-  const shed = new Counter({ name: "api_requests_shed_total", help: "Requests answered 503 because the API was overloaded", labelNames: ["reason"], registers: [o.registry] });
-  const answered = new Counter({ name: "api_responses_total", help: "Responses by route and status", labelNames: ["route", "status"], registers: [o.registry] });
+  const shed = new Counter({
+    name: "api_requests_shed_total",
+    help: "Requests answered 503 because the API was overloaded",
+    labelNames: ["reason"],
+    registers: [o.registry],
+  });
+  const answered = new Counter({
+    name: "api_responses_total",
+    help: "Responses by route and status",
+    labelNames: ["route", "status"],
+    registers: [o.registry],
+  });
 
   app.decorateRequest("clientSignal", null as unknown as AbortSignal);
   app.addHook("onRequest", async (req, reply) => {
@@ -65,8 +75,16 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
 
   const deps: AppDeps = {
     ...o,
-    listCache: new SharedCache<Buffer>({ ttlMs: o.listCacheTtlMs ?? 0, capacity: o.listCacheBytes ?? 8 * 1024 * 1024, sizeOf: (v) => (v as Buffer).length }),
-    playlistCache: new SharedCache<StoredPlaylist | null>({ ttlMs: o.playlistCacheTtlMs ?? 0, capacity: o.playlistCacheBytes ?? 8 * 1024 * 1024, sizeOf: (v) => (v as StoredPlaylist).gz.length }),
+    listCache: new SharedCache<Buffer>({
+      ttlMs: o.listCacheTtlMs ?? 0,
+      capacity: o.listCacheBytes ?? 8 * 1024 * 1024,
+      sizeOf: (v) => (v as Buffer).length,
+    }),
+    playlistCache: new SharedCache<StoredPlaylist | null>({
+      ttlMs: o.playlistCacheTtlMs ?? 0,
+      capacity: o.playlistCacheBytes ?? 8 * 1024 * 1024,
+      sizeOf: (v) => (v as StoredPlaylist).gz.length,
+    }),
   };
   new Gauge({
     name: "api_cache_requests",
@@ -74,7 +92,10 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     labelNames: ["cache", "result"],
     registers: [o.registry],
     collect() {
-      for (const [cache, c] of [["list", deps.listCache], ["playlist", deps.playlistCache]] as const) {
+      for (const [cache, c] of [
+        ["list", deps.listCache],
+        ["playlist", deps.playlistCache],
+      ] as const) {
         this.set({ cache, result: "hit" }, c.hits);
         this.set({ cache, result: "miss" }, c.misses);
       }
@@ -99,7 +120,11 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       openapi: "3.0.3",
-      info: { title: "VOD archive API", version: "1.0.0", description: "Archived Twitch VODs: compatible routes, the v1 API and the playlists." },
+      info: {
+        title: "VOD archive API",
+        version: "1.0.0",
+        description: "Archived Twitch VODs: compatible routes, the v1 API and the playlists.",
+      },
     },
     transform: jsonSchemaTransform,
   });
@@ -117,7 +142,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       .catch(() => false);
     return reply.code(ok ? 200 : 503).send({ ok, failing: ok ? [] : ["postgres"] });
   });
-  app.get("/metrics", { schema: { hide: true } }, async (_req, reply) => reply.type(o.registry.contentType).send(await o.registry.metrics()));
+  app.get("/metrics", { schema: { hide: true } }, async (_req, reply) =>
+    reply.type(o.registry.contentType).send(await o.registry.metrics()),
+  );
 
   await app.ready();
   // Start-up work blocks the loop; the first delay sample after it has no measurement and reads as infinite,

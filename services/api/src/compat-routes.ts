@@ -23,39 +23,48 @@ export const language = z
 const gameId = z.string().regex(/^[0-9]{1,20}$/, "a category id is digits");
 
 /** The compatible "Metadata" object, for the OpenAPI document and the tests. */
-export const compatItemSchema = z.object({
-  Link: z.string(),
-  Metadata: z.object({
-    ID: z.number().int(),
-    MaxViews: z.number().int(),
-    StartTime: z.string(),
-    StreamerID: z.number().int(),
-    StreamID: z.number().int(),
-    StreamerLoginAtStart: z.string(),
-    GameNameAtStart: z.string(),
-    LanguageAtStart: z.string(),
-    TitleAtStart: z.string(),
-    IsMatureAtStart: z.boolean(),
-    GameIDAtStart: z.string(),
-    BytesFound: z.object({ Bool: z.boolean(), Valid: z.boolean() }).strict(),
-    Public: z.object({ Bool: z.boolean(), Valid: z.boolean() }).strict(),
-    HlsDurationSeconds: z.object({ Float64: z.number(), Valid: z.boolean() }).strict(),
-    BoxArtUrlAtStart: z.object({ String: z.string(), Valid: z.boolean() }).strict(),
-    ProfileImageUrlAtStart: z.object({ String: z.string(), Valid: z.boolean() }).strict(),
-  }).strict(),
-}).strict();
+export const compatItemSchema = z
+  .object({
+    Link: z.string(),
+    Metadata: z
+      .object({
+        ID: z.number().int(),
+        MaxViews: z.number().int(),
+        StartTime: z.string(),
+        StreamerID: z.number().int(),
+        StreamID: z.number().int(),
+        StreamerLoginAtStart: z.string(),
+        GameNameAtStart: z.string(),
+        LanguageAtStart: z.string(),
+        TitleAtStart: z.string(),
+        IsMatureAtStart: z.boolean(),
+        GameIDAtStart: z.string(),
+        BytesFound: z.object({ Bool: z.boolean(), Valid: z.boolean() }).strict(),
+        Public: z.object({ Bool: z.boolean(), Valid: z.boolean() }).strict(),
+        HlsDurationSeconds: z.object({ Float64: z.number(), Valid: z.boolean() }).strict(),
+        BoxArtUrlAtStart: z.object({ String: z.string(), Valid: z.boolean() }).strict(),
+        ProfileImageUrlAtStart: z.object({ String: z.string(), Valid: z.boolean() }).strict(),
+      })
+      .strict(),
+  })
+  .strict();
 const compatList = z.array(compatItemSchema);
 
 type Body = { body: string };
 
 /** Sends JSON text (built by PostgreSQL) as it is. */
 export function json(reply: FastifyReply, body: string | Buffer): FastifyReply {
-  return reply.type("application/json; charset=utf-8").serializer((s) => s as string).send(body);
+  return reply
+    .type("application/json; charset=utf-8")
+    .serializer((s) => s as string)
+    .send(body);
 }
 
 /** The JSON array one statement builds, through the list cache (keyed by the request's URL), encoded once. */
 export async function listJson(deps: AppDeps, req: FastifyRequest, text: string, values: unknown[]): Promise<Buffer> {
-  return deps.listCache.get(req.url, req.clientSignal, async (signal) => Buffer.from((await deps.db.read<Body>(text, values, signal))[0]?.body ?? "[]"));
+  return deps.listCache.get(req.url, req.clientSignal, async (signal) =>
+    Buffer.from((await deps.db.read<Body>(text, values, signal))[0]?.body ?? "[]"),
+  );
 }
 
 /** Escapes LIKE's wildcards: `_` is allowed in logins and must match itself. */
@@ -69,7 +78,14 @@ export function compatRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   r.get(
     "/channels/@:login",
-    { schema: { tags, summary: "A streamer's VODs, newest first (50), found by streamer id so renames are followed", params: z.object({ login }), response: { 200: compatList } } },
+    {
+      schema: {
+        tags,
+        summary: "A streamer's VODs, newest first (50), found by streamer id so renames are followed",
+        params: z.object({ login }),
+        response: { 200: compatList },
+      },
+    },
     async (req, reply) =>
       json(
         reply,
@@ -89,24 +105,64 @@ export function compatRoutes(app: FastifyInstance, deps: AppDeps): void {
   );
 
   const byViewers = (where: string) =>
-    jsonArraySql(COMPAT_ITEM_SQL, `select ${ITEM_COLUMNS} from vods where outcome = 'found' and ${where} order by max_viewers desc, id desc limit ${LIST_LIMIT}`, "max_viewers desc, id desc");
+    jsonArraySql(
+      COMPAT_ITEM_SQL,
+      `select ${ITEM_COLUMNS} from vods where outcome = 'found' and ${where} order by max_viewers desc, id desc limit ${LIST_LIMIT}`,
+      "max_viewers desc, id desc",
+    );
 
   r.get(
     "/all/:visibility",
-    { schema: { tags, summary: "Archived VODs by max viewers (50): public, or private (sub-only or hidden)", params: z.object({ visibility }), response: { 200: compatList } } },
-    async (req, reply) => json(reply, await listJson(deps, req, byViewers("public = $1"), [req.params.visibility === "public"])),
+    {
+      schema: {
+        tags,
+        summary: "Archived VODs by max viewers (50): public, or private (sub-only or hidden)",
+        params: z.object({ visibility }),
+        response: { 200: compatList },
+      },
+    },
+    async (req, reply) =>
+      json(reply, await listJson(deps, req, byViewers("public = $1"), [req.params.visibility === "public"])),
   );
 
   r.get(
     "/language/@:lang/all/:visibility",
-    { schema: { tags, summary: "Archived VODs in one language, by max viewers (50)", params: z.object({ lang: language, visibility }), response: { 200: compatList } } },
-    async (req, reply) => json(reply, await listJson(deps, req, byViewers("language = $1 and public = $2"), [req.params.lang, req.params.visibility === "public"])),
+    {
+      schema: {
+        tags,
+        summary: "Archived VODs in one language, by max viewers (50)",
+        params: z.object({ lang: language, visibility }),
+        response: { 200: compatList },
+      },
+    },
+    async (req, reply) =>
+      json(
+        reply,
+        await listJson(deps, req, byViewers("language = $1 and public = $2"), [
+          req.params.lang,
+          req.params.visibility === "public",
+        ]),
+      ),
   );
 
   r.get(
     "/category/@:gameId/all/:visibility",
-    { schema: { tags, summary: "Archived VODs in one category, by max viewers (50)", params: z.object({ gameId, visibility }), response: { 200: compatList } } },
-    async (req, reply) => json(reply, await listJson(deps, req, byViewers("game_id = $1 and public = $2"), [req.params.gameId, req.params.visibility === "public"])),
+    {
+      schema: {
+        tags,
+        summary: "Archived VODs in one category, by max viewers (50)",
+        params: z.object({ gameId, visibility }),
+        response: { 200: compatList },
+      },
+    },
+    async (req, reply) =>
+      json(
+        reply,
+        await listJson(deps, req, byViewers("game_id = $1 and public = $2"), [
+          req.params.gameId,
+          req.params.visibility === "public",
+        ]),
+      ),
   );
 
   const categoriesSchema = z.array(z.object({ GameID: z.string(), GameName: z.string(), Count: z.number().int() }));
@@ -120,7 +176,17 @@ export function compatRoutes(app: FastifyInstance, deps: AppDeps): void {
     );
     return rows.map((c) => ({ GameID: c.game_id, GameName: c.game_name ?? "", Count: c.count }));
   });
-  r.get("/categories", { schema: { tags, summary: "The 200 categories with the most VODs started in the last 24 hours", response: { 200: categoriesSchema } } }, () => categories());
+  r.get(
+    "/categories",
+    {
+      schema: {
+        tags,
+        summary: "The 200 categories with the most VODs started in the last 24 hours",
+        response: { 200: categoriesSchema },
+      },
+    },
+    () => categories(),
+  );
 
   const languagesSchema = z.array(z.object({ Language: z.string(), Count: z.number().int() }));
   const languages = cached(deps.aggregateTtlMs, async () => {
@@ -130,11 +196,28 @@ export function compatRoutes(app: FastifyInstance, deps: AppDeps): void {
     );
     return rows.map((l) => ({ Language: l.language, Count: l.count }));
   });
-  r.get("/languages", { schema: { tags, summary: "Languages of the archived VODs, with their counts", response: { 200: languagesSchema } } }, () => languages());
+  r.get(
+    "/languages",
+    {
+      schema: {
+        tags,
+        summary: "Languages of the archived VODs, with their counts",
+        response: { 200: languagesSchema },
+      },
+    },
+    () => languages(),
+  );
 
   r.get(
     "/search/:login",
-    { schema: { tags, summary: "VODs of logins starting with the term (20): the exact login first", params: z.object({ login }), response: { 200: compatList } } },
+    {
+      schema: {
+        tags,
+        summary: "VODs of logins starting with the term (20): the exact login first",
+        params: z.object({ login }),
+        response: { 200: compatList },
+      },
+    },
     async (req, reply) => {
       const term = req.params.login;
       // The exact login's VODs, then other logins that start with the term (byte order); each branch an index scan.
@@ -145,7 +228,10 @@ export function compatRoutes(app: FastifyInstance, deps: AppDeps): void {
         (select 1, row_number() over (order by login collate "C", start_time desc, id desc), ${ITEM_COLUMNS}
            from (select * from vods where login collate "C" like $2 and login <> $1 order by login collate "C", start_time desc, id desc limit ${SEARCH_LIMIT}) p)
         order by branch, rank limit ${SEARCH_LIMIT}`;
-      return json(reply, await listJson(deps, req, jsonArraySql(COMPAT_ITEM_SQL, from, "branch, rank"), [term, likePrefix(term)]));
+      return json(
+        reply,
+        await listJson(deps, req, jsonArraySql(COMPAT_ITEM_SQL, from, "branch, rank"), [term, likePrefix(term)]),
+      );
     },
   );
 }

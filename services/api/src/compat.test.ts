@@ -38,7 +38,21 @@ describe("compatible routes", () => {
         subOnly: true,
       },
       // Nothing known yet: every nullable is invalid, every plain field its zero value.
-      { streamId: 316_000_000_002, startTime: "2026-11-19T10:00:00.250Z", streamerId: 7001, login: "shape_check", title: null, gameId: null, gameName: null, language: null, mature: null, outcome: null, public: null, subOnly: null, maxViewers: 12 },
+      {
+        streamId: 316_000_000_002,
+        startTime: "2026-11-19T10:00:00.250Z",
+        streamerId: 7001,
+        login: "shape_check",
+        title: null,
+        gameId: null,
+        gameName: null,
+        language: null,
+        mature: null,
+        outcome: null,
+        public: null,
+        subOnly: null,
+        maxViewers: 12,
+      },
     ]);
     const { status, body, headers } = await get("/channels/@Shape_Check");
     expect(status).toBe(200);
@@ -109,11 +123,48 @@ describe("compatible routes", () => {
 
   it("lists archived VODs by max viewers per visibility, language and category", async () => {
     await insertVods(tdb.pool, [
-      { streamId: 500_001, startTime: "2026-11-01T00:00:00Z", streamerId: 9001, login: "lists_a", maxViewers: 900_001, language: "TL", gameId: "990001", public: true },
-      { streamId: 500_002, startTime: "2026-11-01T00:00:00Z", streamerId: 9002, login: "lists_b", maxViewers: 900_003, language: "TL", gameId: "990001", public: true },
-      { streamId: 500_003, startTime: "2026-11-01T00:00:00Z", streamerId: 9003, login: "lists_c", maxViewers: 900_002, language: "TL", gameId: "990001", public: false },
+      {
+        streamId: 500_001,
+        startTime: "2026-11-01T00:00:00Z",
+        streamerId: 9001,
+        login: "lists_a",
+        maxViewers: 900_001,
+        language: "TL",
+        gameId: "990001",
+        public: true,
+      },
+      {
+        streamId: 500_002,
+        startTime: "2026-11-01T00:00:00Z",
+        streamerId: 9002,
+        login: "lists_b",
+        maxViewers: 900_003,
+        language: "TL",
+        gameId: "990001",
+        public: true,
+      },
+      {
+        streamId: 500_003,
+        startTime: "2026-11-01T00:00:00Z",
+        streamerId: 9003,
+        login: "lists_c",
+        maxViewers: 900_002,
+        language: "TL",
+        gameId: "990001",
+        public: false,
+      },
       // Not archived: never in these lists, however many viewers.
-      { streamId: 500_004, startTime: "2026-11-01T00:00:00Z", streamerId: 9004, login: "lists_d", maxViewers: 999_999, language: "TL", gameId: "990001", outcome: "not_found", public: true },
+      {
+        streamId: 500_004,
+        startTime: "2026-11-01T00:00:00Z",
+        streamerId: 9004,
+        login: "lists_d",
+        maxViewers: 999_999,
+        language: "TL",
+        gameId: "990001",
+        outcome: "not_found",
+        public: true,
+      },
     ]);
     const ids = (b: unknown) => (b as { Metadata: { StreamID: number } }[]).map((i) => i.Metadata.StreamID);
     expect(ids((await get("/all/public")).body).slice(0, 2)).toEqual([500_002, 500_001]);
@@ -124,18 +175,43 @@ describe("compatible routes", () => {
     expect((await get("/category/@990002/all/public")).body).toEqual([]);
     const bad = await get("/all/everything");
     expect(bad.status).toBe(400);
-    expect(bad.body).toMatchObject({ problems: [{ parameter: "visibility", problem: expect.stringContaining("public") }] });
+    expect(bad.body).toMatchObject({
+      problems: [{ parameter: "visibility", problem: expect.stringContaining("public") }],
+    });
     expect((await get("/category/@abc/all/public")).body).toMatchObject({ problems: [{ parameter: "gameId" }] });
-    expect((await get("/language/@klingon/all/public")).body).toMatchObject({ problems: [{ parameter: "lang", problem: expect.stringContaining("ZH_HK") }] });
+    expect((await get("/language/@klingon/all/public")).body).toMatchObject({
+      problems: [{ parameter: "lang", problem: expect.stringContaining("ZH_HK") }],
+    });
     expect((await get("/language/@zh-hk/all/public")).status).toBe(200);
   });
 
   it("counts categories of the last 24 hours and languages of archived VODs", async () => {
     const now = Date.now();
     await insertVods(tdb.pool, [
-      { streamId: 600_001, startTime: new Date(now - 3_600_000).toISOString(), streamerId: 9101, login: "cat_a", gameId: "880001", gameName: "Recent Game" },
-      { streamId: 600_002, startTime: new Date(now - 7_200_000).toISOString(), streamerId: 9102, login: "cat_b", gameId: "880001", gameName: "Recent Game" },
-      { streamId: 600_003, startTime: new Date(now - 48 * 3_600_000).toISOString(), streamerId: 9103, login: "cat_c", gameId: "880002", gameName: "Old Game" },
+      {
+        streamId: 600_001,
+        startTime: new Date(now - 3_600_000).toISOString(),
+        streamerId: 9101,
+        login: "cat_a",
+        gameId: "880001",
+        gameName: "Recent Game",
+      },
+      {
+        streamId: 600_002,
+        startTime: new Date(now - 7_200_000).toISOString(),
+        streamerId: 9102,
+        login: "cat_b",
+        gameId: "880001",
+        gameName: "Recent Game",
+      },
+      {
+        streamId: 600_003,
+        startTime: new Date(now - 48 * 3_600_000).toISOString(),
+        streamerId: 9103,
+        login: "cat_c",
+        gameId: "880002",
+        gameName: "Old Game",
+      },
     ]);
     const cats = (await get("/categories")).body as { GameID: string; GameName: string; Count: number }[];
     expect(cats).toContainEqual({ GameID: "880001", GameName: "Recent Game", Count: 2 });
@@ -151,7 +227,8 @@ describe("compatible routes", () => {
       { streamId: 700_002, startTime: "2026-11-03T00:00:00Z", streamerId: 9202, login: "zed_x" },
       { streamId: 700_003, startTime: "2026-11-04T00:00:00Z", streamerId: 9203, login: "zedaxb" },
     ]);
-    const logins = (b: unknown) => (b as { Metadata: { StreamerLoginAtStart: string } }[]).map((i) => i.Metadata.StreamerLoginAtStart);
+    const logins = (b: unknown) =>
+      (b as { Metadata: { StreamerLoginAtStart: string } }[]).map((i) => i.Metadata.StreamerLoginAtStart);
     expect(logins((await get("/search/zed_x")).body)).toEqual(["zed_x", "zed_x_long"]);
     expect(logins((await get("/search/ZED")).body)).toEqual(["zed_x", "zed_x_long", "zedaxb"]);
     expect((await get("/search/nomatchatall")).body).toEqual([]);

@@ -12,7 +12,11 @@ const shape = z.tuple([z.number().int().nonnegative(), z.number().int().positive
 
 /** Ties a cursor to the filters it was made for: reusing it with other filters is an error, not a silent jump. */
 export function filtersKey(filters: Record<string, unknown>): string {
-  const canonical = JSON.stringify(Object.entries(filters).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)));
+  const canonical = JSON.stringify(
+    Object.entries(filters)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
   return createHash("sha256").update(canonical).digest("base64url").slice(0, 8);
 }
 
@@ -30,6 +34,7 @@ export function decodeCursor(raw: string, key: string): Cursor {
   const r = shape.safeParse(parsed);
   if (!r.success) throw new BadRequest([{ parameter: "cursor", problem: "not a cursor this API issued" }]);
   const [startTimeMs, id, k] = r.data;
-  if (k !== key) throw new BadRequest([{ parameter: "cursor", problem: "this cursor belongs to a listing with other filters" }]);
+  if (k !== key)
+    throw new BadRequest([{ parameter: "cursor", problem: "this cursor belongs to a listing with other filters" }]);
   return { startTimeMs, id };
 }

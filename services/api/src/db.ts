@@ -61,7 +61,11 @@ export function createReadPool(o: ReadPoolOptions): ReadPool {
   });
   pool.on("error", () => undefined);
 
-  const read = async <R extends pg.QueryResultRow>(text: string, values: unknown[], signal?: AbortSignal): Promise<R[]> => {
+  const read = async <R extends pg.QueryResultRow>(
+    text: string,
+    values: unknown[],
+    signal?: AbortSignal,
+  ): Promise<R[]> => {
     if (signal?.aborted) throw new AbortedError();
     if (pool.waitingCount >= o.queueMax) {
       throw new OverloadedError(`${pool.waitingCount} requests already wait for a database connection`);
@@ -70,7 +74,8 @@ export function createReadPool(o: ReadPoolOptions): ReadPool {
     try {
       client = await pool.connect();
     } catch (err) {
-      if (/timeout/i.test((err as Error).message)) throw new OverloadedError(`no database connection within ${o.acquireTimeoutMs} ms`);
+      if (/timeout/i.test((err as Error).message))
+        throw new OverloadedError(`no database connection within ${o.acquireTimeoutMs} ms`);
       throw err;
     }
     if (signal?.aborted) {

@@ -5,7 +5,14 @@ import { readEnv } from "./env.ts";
 describe("api environment", () => {
   it("has defaults that serve on 127.0.0.1:8080", () => {
     const env = readEnv({});
-    expect(env).toMatchObject({ HOST: "127.0.0.1", PORT: 8080, DB_POOL_MAX: 8, DB_QUEUE_MAX: 32, STATEMENT_TIMEOUT: 2_000, MAX_EVENT_LOOP_DELAY: 100 });
+    expect(env).toMatchObject({
+      HOST: "127.0.0.1",
+      PORT: 8080,
+      DB_POOL_MAX: 8,
+      DB_QUEUE_MAX: 32,
+      STATEMENT_TIMEOUT: 2_000,
+      MAX_EVENT_LOOP_DELAY: 100,
+    });
   });
 
   it("refuses bad values at start, naming each field", () => {
@@ -16,6 +23,10 @@ describe("api environment", () => {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).problems.map((p) => p.field).sort()).toEqual(["DB_POOL_MAX", "PORT", "STATEMENT_TIMEOUT"]);
+    expect((err as ConfigError).problems.map((p) => p.field).sort()).toEqual([
+      "DB_POOL_MAX",
+      "PORT",
+      "STATEMENT_TIMEOUT",
+    ]);
   });
 });

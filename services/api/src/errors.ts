@@ -18,7 +18,10 @@ export interface Problem {
 
 /** A 4xx naming the parameter and what is wrong with it. */
 export class BadRequest extends Error {
-  constructor(readonly problems: Problem[], readonly statusCode = 400) {
+  constructor(
+    readonly problems: Problem[],
+    readonly statusCode = 400,
+  ) {
     super(problems.map((p) => `${p.parameter}: ${p.problem}`).join("; "));
     this.name = "BadRequest";
   }
@@ -31,16 +34,27 @@ export function installErrorHandlers(app: FastifyInstance, retryAfterSeconds: nu
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(err)) {
       const problems = err.validation.map((v) => ({
-        parameter: String(v.instancePath ?? "").replace(/^\//, "").replace(/\//g, ".") || (err.validationContext ?? "request"),
+        parameter:
+          String(v.instancePath ?? "")
+            .replace(/^\//, "")
+            .replace(/\//g, ".") ||
+          (err.validationContext ?? "request"),
         problem: v.message ?? "invalid",
       }));
-      return reply.code(400).send({ error: "Bad Request", message: problems.map((p) => `${p.parameter}: ${p.problem}`).join("; "), problems });
+      return reply.code(400).send({
+        error: "Bad Request",
+        message: problems.map((p) => `${p.parameter}: ${p.problem}`).join("; "),
+        problems,
+      });
     }
     if (err instanceof BadRequest) {
       return reply.code(err.statusCode).send({ error: "Bad Request", message: err.message, problems: err.problems });
     }
     if (err instanceof OverloadedError || (err as { code?: string }).code === STATEMENT_CANCELLED) {
-      return reply.code(503).header("retry-after", String(retryAfterSeconds)).send({ error: "Service Unavailable", message: "overloaded; retry later" });
+      return reply
+        .code(503)
+        .header("retry-after", String(retryAfterSeconds))
+        .send({ error: "Service Unavailable", message: "overloaded; retry later" });
     }
     if (err instanceof AbortedError) {
       // Nobody is listening any more; the status is for the log alone.
@@ -53,6 +67,10 @@ export function installErrorHandlers(app: FastifyInstance, retryAfterSeconds: nu
     return reply.code(500).send({ error: "Internal Server Error", message: "the request failed; see the server log" });
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: "Not Found", message: `no route ${request.method} ${request.url.split("?")[0]}`, problems: [{ parameter: "path", problem: "no such route" }] }),
+    reply.code(404).send({
+      error: "Not Found",
+      message: `no route ${request.method} ${request.url.split("?")[0]}`,
+      problems: [{ parameter: "path", problem: "no such route" }],
+    }),
   );
 }

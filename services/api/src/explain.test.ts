@@ -14,9 +14,18 @@ beforeAll(async () => {
   const { gzipSync } = await import("node:zlib");
   await tdb.pool.query(SEED_VODS_SQL, [60_000, gzipSync("#EXTM3U\n#EXT-X-ENDLIST\n")]);
   await tdb.pool.query("analyze vods");
-  const real = createReadPool({ url: tdb.url, max: 2, queueMax: 8, acquireTimeoutMs: 5_000, statementTimeoutMs: 10_000 });
+  const real = createReadPool({
+    url: tdb.url,
+    max: 2,
+    queueMax: 8,
+    acquireTimeoutMs: 5_000,
+    statementTimeoutMs: 10_000,
+  });
   // Records every statement the routes send, to explain exactly those.
-  const recording: ReadPool = { ...real, read: (text, values, signal) => (issued.push({ text, values }), real.read(text, values, signal)) };
+  const recording: ReadPool = {
+    ...real,
+    read: (text, values, signal) => (issued.push({ text, values }), real.read(text, values, signal)),
+  };
   api = await testApi(tdb.url, { db: recording });
 }, 120_000);
 afterAll(async () => {
@@ -65,12 +74,17 @@ describe("every list query is served by an index", () => {
       const all = nodes(plan);
       const seq = all.filter((n) => n["Node Type"] === "Seq Scan" && n["Relation Name"] === "vods");
       expect(seq, `${url}: ${q.text}`).toEqual([]);
-      expect(all.some((n) => /Index/.test(n["Node Type"])), `${url}: ${q.text}`).toBe(true);
+      expect(
+        all.some((n) => /Index/.test(n["Node Type"])),
+        `${url}: ${q.text}`,
+      ).toBe(true);
     }
   });
 
   it("pages through a keyset cursor on an index too", async () => {
-    const first = (await api.app.inject({ method: "GET", url: "/v1/vods?gameId=500007&limit=20" })).json() as { next: string };
+    const first = (await api.app.inject({ method: "GET", url: "/v1/vods?gameId=500007&limit=20" })).json() as {
+      next: string;
+    };
     issued.length = 0;
     await api.app.inject({ method: "GET", url: `/v1/vods?gameId=500007&limit=20&cursor=${first.next}` });
     const { rows } = await tdb.pool.query(`explain (format json) ${issued[0]!.text}`, issued[0]!.values);

@@ -32,7 +32,9 @@ async function lockVods(): Promise<{ release(): Promise<void> }> {
 }
 
 async function activeApiQueries(): Promise<number> {
-  const { rows } = await tdb.pool.query("select count(*)::int as n from pg_stat_activity where application_name = 'api' and state = 'active' and datname = current_database()");
+  const { rows } = await tdb.pool.query(
+    "select count(*)::int as n from pg_stat_activity where application_name = 'api' and state = 'active' and datname = current_database()",
+  );
   return rows[0].n as number;
 }
 
@@ -45,7 +47,12 @@ describe("bounded under load", () => {
     const results = Array.from({ length: 20 }, async () => {
       const t0 = Date.now();
       const res = await api.app.inject({ method: "GET", url: "/all/public" });
-      return { status: res.statusCode, ms: Date.now() - t0, retryAfter: res.headers["retry-after"], at: Date.now() - started };
+      return {
+        status: res.statusCode,
+        ms: Date.now() - t0,
+        retryAfter: res.headers["retry-after"],
+        at: Date.now() - started,
+      };
     });
     await sleep(300);
     // While the lock holds, the pool's full queue also turns under-pressure's health check: everything new is shed.

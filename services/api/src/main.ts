@@ -8,7 +8,13 @@ import { readEnv } from "./env.ts";
 const env = readEnv();
 const log = createLogger({ service: "api", level: env.LOG_LEVEL });
 const shutdown = onShutdown({ log });
-const db = createReadPool({ url: env.DATABASE_URL, max: env.DB_POOL_MAX, queueMax: env.DB_QUEUE_MAX, acquireTimeoutMs: env.DB_ACQUIRE_TIMEOUT, statementTimeoutMs: env.STATEMENT_TIMEOUT });
+const db = createReadPool({
+  url: env.DATABASE_URL,
+  max: env.DB_POOL_MAX,
+  queueMax: env.DB_QUEUE_MAX,
+  acquireTimeoutMs: env.DB_ACQUIRE_TIMEOUT,
+  statementTimeoutMs: env.STATEMENT_TIMEOUT,
+});
 log.info({ db: redactUrl(env.DATABASE_URL), poolMax: env.DB_POOL_MAX, queueMax: env.DB_QUEUE_MAX }, "starting api");
 const app = await buildApp({
   log,

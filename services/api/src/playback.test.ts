@@ -21,11 +21,36 @@ function realSegment(): Buffer {
     mkdirSync(dir, { recursive: true });
     const tmp = `${file}.${process.pid}.ts`;
     execFileSync("ffmpeg", [
-      "-v", "error", "-y",
-      "-f", "lavfi", "-i", "testsrc=size=160x90:rate=15",
-      "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
-      "-t", "10", "-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "baseline", "-pix_fmt", "yuv420p", "-g", "15",
-      "-c:a", "aac", "-b:a", "32k", "-f", "mpegts", tmp,
+      "-v",
+      "error",
+      "-y",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc=size=160x90:rate=15",
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=frequency=440:sample_rate=44100",
+      "-t",
+      "10",
+      "-c:v",
+      "libx264",
+      "-preset",
+      "ultrafast",
+      "-profile:v",
+      "baseline",
+      "-pix_fmt",
+      "yuv420p",
+      "-g",
+      "15",
+      "-c:a",
+      "aac",
+      "-b:a",
+      "32k",
+      "-f",
+      "mpegts",
+      tmp,
     ]);
     execFileSync("mv", [tmp, file]);
   }
@@ -52,7 +77,18 @@ beforeAll(async () => {
   const processed = processPlaylist(await (await fetch(url)).text(), url);
   tdb = await freshDatabase();
   api = await testApi(tdb.url);
-  await insertVods(tdb.pool, [{ streamId: Number(vod.streamId), startTime: vod.startTime, streamerId: Number(vod.streamerId), login: vod.login, playlist: processed.text, durationSeconds: processed.durationSeconds, segmentCount: processed.segments, mutedCount: processed.mutedSegments }]);
+  await insertVods(tdb.pool, [
+    {
+      streamId: Number(vod.streamId),
+      startTime: vod.startTime,
+      streamerId: Number(vod.streamerId),
+      login: vod.login,
+      playlist: processed.text,
+      durationSeconds: processed.durationSeconds,
+      segmentCount: processed.segments,
+      mutedCount: processed.mutedSegments,
+    },
+  ]);
   base = await api.app.listen({ host: "127.0.0.1", port: 0 });
   playlistPath = `/m3u8/${vod.streamId}/${Math.floor(Date.parse(vod.startTime) / 1000)}/index.m3u8`;
 }, 120_000);
@@ -66,8 +102,11 @@ describe("an archived VOD plays", () => {
   it("decodes in ffmpeg through the API's playlist route and the simulator's CDN", async () => {
     // Asynchronously: the API and the simulator answer ffmpeg from this process's event loop.
     const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = execFile("ffmpeg", ["-v", "error", "-i", `${base}${playlistPath}`, "-t", "5", "-f", "null", "-"], { timeout: 60_000 }, (err, _stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stderr }),
+      const child = execFile(
+        "ffmpeg",
+        ["-v", "error", "-i", `${base}${playlistPath}`, "-t", "5", "-f", "null", "-"],
+        { timeout: 60_000 },
+        (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stderr }),
       );
       child.stdin?.end();
     });
@@ -78,7 +117,10 @@ describe("an archived VOD plays", () => {
   it("plays in the web page: search the login, press Play, the video advances", async () => {
     let browser: Browser | undefined;
     try {
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--autoplay-policy=no-user-gesture-required", "--mute-audio"] });
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ["--no-sandbox", "--autoplay-policy=no-user-gesture-required", "--mute-audio"],
+      });
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));

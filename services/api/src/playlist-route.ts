@@ -6,7 +6,11 @@ import { z } from "zod";
 import type { AppDeps } from "./deps.ts";
 
 export const streamIdParam = z.string().regex(/^[0-9]{1,19}$/, "a stream id is digits");
-const unixParam = z.coerce.number({ message: "expected unix seconds" }).int("expected whole unix seconds").min(0).max(32_503_680_000);
+const unixParam = z.coerce
+  .number({ message: "expected unix seconds" })
+  .int("expected whole unix seconds")
+  .min(0)
+  .max(32_503_680_000);
 
 /** An archived playlist never changes: a year, immutable. */
 const CACHE_CONTROL = "public, max-age=31536000, immutable";
@@ -41,7 +45,8 @@ export function playlistRoute(app: FastifyInstance, { db, playlistCache }: AppDe
     {
       schema: {
         tags: ["playlist"],
-        summary: "The archived playlist of one VOD (stream id and start time in unix seconds); gzip-encoded as stored, HEAD and ETag supported",
+        summary:
+          "The archived playlist of one VOD (stream id and start time in unix seconds); gzip-encoded as stored, HEAD and ETag supported",
         params: z.object({ streamId: streamIdParam, unix: unixParam }),
       },
     },
@@ -60,13 +65,21 @@ export function playlistRoute(app: FastifyInstance, { db, playlistCache }: AppDe
         return gz ? { gz, hash: createHash("sha256").update(gz).digest("base64url").slice(0, 27) } : null;
       });
       if (!stored) {
-        return reply.code(404).send({ error: "Not Found", message: `no archived playlist for stream ${streamId} started at ${unix}`, problems: [{ parameter: "streamId", problem: "no archived VOD with this stream id and start time" }] });
+        return reply.code(404).send({
+          error: "Not Found",
+          message: `no archived playlist for stream ${streamId} started at ${unix}`,
+          problems: [{ parameter: "streamId", problem: "no archived VOD with this stream id and start time" }],
+        });
       }
       const { gz, hash } = stored;
       const gzip = acceptsGzip(req.headers["accept-encoding"]);
       // Strong ETags differ per content coding: the gzip bytes and the plain text are different representations.
       const etag = gzip ? `"${hash}.gz"` : `"${hash}"`;
-      reply.header("etag", etag).header("cache-control", CACHE_CONTROL).header("vary", "Accept-Encoding").header("access-control-allow-origin", "*");
+      reply
+        .header("etag", etag)
+        .header("cache-control", CACHE_CONTROL)
+        .header("vary", "Accept-Encoding")
+        .header("access-control-allow-origin", "*");
       if (etagMatches(req.headers["if-none-match"], etag)) return reply.code(304).send();
       reply.type(MPEGURL);
       if (gzip) return reply.header("content-encoding", "gzip").send(gz);

@@ -7,7 +7,8 @@ import { insertVods, testApi, type TestApi } from "./testing.ts";
 let tdb: TestDatabase;
 let api: TestApi;
 let stored: Buffer;
-const text = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:10\n#EXTINF:10.000,\nhttp://127.0.0.1:1/cdn/a/0.ts\n#EXT-X-ENDLIST\n";
+const text =
+  "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:10\n#EXTINF:10.000,\nhttp://127.0.0.1:1/cdn/a/0.ts\n#EXT-X-ENDLIST\n";
 const start = "2026-11-21T09:30:00Z";
 const unix = Date.parse(start) / 1000;
 const url = `/m3u8/123456789/${unix}/index.m3u8`;
@@ -19,7 +20,8 @@ beforeAll(async () => {
     { streamId: 123456789, startTime: start, streamerId: 1, login: "playlist_owner", playlist: text },
     { streamId: 123456790, startTime: start, streamerId: 1, login: "playlist_owner", outcome: "not_found" },
   ]);
-  stored = (await tdb.pool.query("select playlist_gz from vods where stream_id = 123456789")).rows[0].playlist_gz as Buffer;
+  stored = (await tdb.pool.query("select playlist_gz from vods where stream_id = 123456789")).rows[0]
+    .playlist_gz as Buffer;
 });
 afterAll(async () => {
   await api?.close();
@@ -42,7 +44,11 @@ describe("the playlist route", () => {
 
   it("decompresses for a client that does not accept gzip, with an ETag of its own", async () => {
     for (const ae of [undefined, "identity", "gzip;q=0", "br", "*;q=0"]) {
-      const res = await api.app.inject({ method: "GET", url, headers: ae === undefined ? {} : { "accept-encoding": ae } });
+      const res = await api.app.inject({
+        method: "GET",
+        url,
+        headers: ae === undefined ? {} : { "accept-encoding": ae },
+      });
       expect(res.statusCode, String(ae)).toBe(200);
       expect(res.headers["content-encoding"], String(ae)).toBeUndefined();
       expect(res.body).toBe(text);
@@ -65,11 +71,19 @@ describe("the playlist route", () => {
   it("answers 304 to If-None-Match with the current ETag, and 200 to a stale one", async () => {
     const first = await api.app.inject({ method: "GET", url, headers: { "accept-encoding": "gzip" } });
     const etag = first.headers["etag"] as string;
-    const again = await api.app.inject({ method: "GET", url, headers: { "accept-encoding": "gzip", "if-none-match": `"other", ${etag}` } });
+    const again = await api.app.inject({
+      method: "GET",
+      url,
+      headers: { "accept-encoding": "gzip", "if-none-match": `"other", ${etag}` },
+    });
     expect(again.statusCode).toBe(304);
     expect(again.rawPayload.length).toBe(0);
     expect(again.headers["etag"]).toBe(etag);
-    const stale = await api.app.inject({ method: "GET", url, headers: { "accept-encoding": "gzip", "if-none-match": '"stale"' } });
+    const stale = await api.app.inject({
+      method: "GET",
+      url,
+      headers: { "accept-encoding": "gzip", "if-none-match": '"stale"' },
+    });
     expect(stale.statusCode).toBe(200);
     // The identity representation has another tag: a cached gzip answer does not validate it.
     const plain = await api.app.inject({ method: "GET", url, headers: { "if-none-match": etag } });

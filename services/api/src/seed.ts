@@ -26,4 +26,3 @@ export const SEED_VODS_SQL = `
          case when i % 10 = 9 then null else i % 5 <> 0 end,
          i % 5 = 0
     from generate_series(1::bigint, $1::bigint) as s(i)`;
-

@@ -14,7 +14,13 @@ const start = "2026-11-01T00:00:00Z";
 beforeAll(async () => {
   tdb = await freshDatabase();
   await insertVods(tdb.pool, [{ streamId: 11, startTime: start, streamerId: 1, login: "cached" }]);
-  const real = createReadPool({ url: tdb.url, max: 4, queueMax: 32, acquireTimeoutMs: 5_000, statementTimeoutMs: 10_000 });
+  const real = createReadPool({
+    url: tdb.url,
+    max: 4,
+    queueMax: 32,
+    acquireTimeoutMs: 5_000,
+    statementTimeoutMs: 10_000,
+  });
   const counting: ReadPool = { ...real, read: (text, values, signal) => (reads++, real.read(text, values, signal)) };
   api = await testApi(tdb.url, { db: counting, listCacheTtlMs: 60_000, playlistCacheTtlMs: 60_000 });
 });
@@ -24,14 +30,18 @@ afterAll(async () => {
 });
 
 async function activeApiQueries(): Promise<number> {
-  const { rows } = await tdb.pool.query("select count(*)::int as n from pg_stat_activity where application_name = 'api' and state = 'active' and datname = current_database()");
+  const { rows } = await tdb.pool.query(
+    "select count(*)::int as n from pg_stat_activity where application_name = 'api' and state = 'active' and datname = current_database()",
+  );
   return rows[0].n as number;
 }
 
 describe("shared answers", () => {
   it("computes a list once for requests that arrive together, then reuses it", async () => {
     reads = 0;
-    const bodies = await Promise.all(Array.from({ length: 5 }, () => api.app.inject({ method: "GET", url: "/all/public" })));
+    const bodies = await Promise.all(
+      Array.from({ length: 5 }, () => api.app.inject({ method: "GET", url: "/all/public" })),
+    );
     expect(reads).toBe(1);
     expect(new Set(bodies.map((b) => b.body)).size).toBe(1);
     expect(bodies[0]!.json()).toHaveLength(1);

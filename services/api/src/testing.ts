@@ -32,7 +32,12 @@ export async function insertVods(pool: pg.Pool, vods: TestVod[]): Promise<number
   for (const v of vods) {
     const outcome = v.outcome === undefined ? "found" : v.outcome;
     const found = outcome === "found";
-    const playlist = v.playlist === undefined ? (found ? `#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10.000,\nhttp://cdn.example/${v.streamId}/0.ts\n#EXT-X-ENDLIST\n` : null) : v.playlist;
+    const playlist =
+      v.playlist === undefined
+        ? found
+          ? `#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10.000,\nhttp://cdn.example/${v.streamId}/0.ts\n#EXT-X-ENDLIST\n`
+          : null
+        : v.playlist;
     const { rows } = await pool.query<{ id: string }>(
       `insert into vods (stream_id, start_time, streamer_id, login, title, game_id, game_name, language, mature, max_viewers, first_seen, last_seen,
                          outcome, fetched_at, duration_seconds, segment_count, muted_count, playlist_gz, public, sub_only)
@@ -70,9 +75,25 @@ export interface TestApi {
 }
 
 /** The API on a test database, with the defaults a service gets unless overridden. */
-export async function testApi(url: string, o: Partial<AppOptions> & { poolMax?: number; statementTimeoutMs?: number; acquireTimeoutMs?: number; clock?: Clock } = {}): Promise<TestApi> {
+export async function testApi(
+  url: string,
+  o: Partial<AppOptions> & {
+    poolMax?: number;
+    statementTimeoutMs?: number;
+    acquireTimeoutMs?: number;
+    clock?: Clock;
+  } = {},
+): Promise<TestApi> {
   const queueMax = o.dbQueueMax ?? 32;
-  const db = o.db ?? createReadPool({ url, max: o.poolMax ?? 4, queueMax, acquireTimeoutMs: o.acquireTimeoutMs ?? 2_000, statementTimeoutMs: o.statementTimeoutMs ?? 5_000 });
+  const db =
+    o.db ??
+    createReadPool({
+      url,
+      max: o.poolMax ?? 4,
+      queueMax,
+      acquireTimeoutMs: o.acquireTimeoutMs ?? 2_000,
+      statementTimeoutMs: o.statementTimeoutMs ?? 5_000,
+    });
   const app = await buildApp({
     log: false,
     registry: new Registry(),

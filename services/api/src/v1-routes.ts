@@ -13,8 +13,14 @@ const isoTime = z.iso.datetime({ offset: true, message: "expected an RFC 3339 ti
 export const vodsQuery = z
   .object({
     login: login.optional().describe("streamer login; follows renames (resolved to the streamer id of its newest VOD)"),
-    streamerId: z.string().regex(/^[0-9]{1,19}$/, "a streamer id is digits").optional(),
-    gameId: z.string().regex(/^[0-9]{1,20}$/, "a category id is digits").optional(),
+    streamerId: z
+      .string()
+      .regex(/^[0-9]{1,19}$/, "a streamer id is digits")
+      .optional(),
+    gameId: z
+      .string()
+      .regex(/^[0-9]{1,20}$/, "a category id is digits")
+      .optional(),
     language: language.optional(),
     visibility: z.enum(["public", "sub_only", "hidden", "unknown"]).optional(),
     outcome: z.enum(["found", "not_found", "failed", "pending"]).optional(),
@@ -64,14 +70,25 @@ export function v1Routes(app: FastifyInstance, deps: AppDeps): void {
 
   r.get(
     "/v1/vods",
-    { schema: { tags, summary: "VODs, newest start first, a page at a time (keyset: pages neither skip nor repeat while rows are added)", querystring: vodsQuery, response: { 200: vodsPage } } },
+    {
+      schema: {
+        tags,
+        summary:
+          "VODs, newest start first, a page at a time (keyset: pages neither skip nor repeat while rows are added)",
+        querystring: vodsQuery,
+        response: { 200: vodsPage },
+      },
+    },
     async (req, reply) => {
       const { limit, cursor, ...filters } = req.query;
       const key = filtersKey(filters);
       const where: string[] = [];
       const values: unknown[] = [];
       const param = (v: unknown) => `$${values.push(v)}`;
-      if (filters.login !== undefined) where.push(`streamer_id = (select streamer_id from vods where login = ${param(filters.login)} order by start_time desc limit 1)`);
+      if (filters.login !== undefined)
+        where.push(
+          `streamer_id = (select streamer_id from vods where login = ${param(filters.login)} order by start_time desc limit 1)`,
+        );
       if (filters.streamerId !== undefined) where.push(`streamer_id = ${param(filters.streamerId)}`);
       if (filters.gameId !== undefined) where.push(`game_id = ${param(filters.gameId)}`);
       if (filters.language !== undefined) where.push(`language = ${param(filters.language)}`);
@@ -88,7 +105,12 @@ export function v1Routes(app: FastifyInstance, deps: AppDeps): void {
       const fetch = param(limit + 1);
       const size = param(limit);
       const body = await deps.listCache.get(req.url, req.clientSignal, async (signal) => {
-        const [page] = await db.read<{ items: string; fetched: number; last_ms: string | null; last_id: string | null }>(
+        const [page] = await db.read<{
+          items: string;
+          fetched: number;
+          last_ms: string | null;
+          last_id: string | null;
+        }>(
           `with page as (
              select *, row_number() over (order by start_time desc, id desc) as rank
                from (select ${ITEM_COLUMNS} from vods ${where.length ? `where ${where.join(" and ")}` : ""} order by start_time desc, id desc limit ${fetch}) s)
@@ -100,7 +122,10 @@ export function v1Routes(app: FastifyInstance, deps: AppDeps): void {
           values,
           signal,
         );
-        const next = page && page.fetched > limit && page.last_ms && page.last_id ? encodeCursor({ startTimeMs: Number(page.last_ms), id: Number(page.last_id) }, key) : null;
+        const next =
+          page && page.fetched > limit && page.last_ms && page.last_id
+            ? encodeCursor({ startTimeMs: Number(page.last_ms), id: Number(page.last_id) }, key)
+            : null;
         return Buffer.from(`{"items":${page?.items ?? "[]"},"next":${JSON.stringify(next)}}`);
       });
       return json(reply, body);
@@ -113,7 +138,16 @@ export function v1Routes(app: FastifyInstance, deps: AppDeps): void {
       schema: {
         tags,
         summary: "One VOD by stream id and start time (RFC 3339, or unix seconds)",
-        params: z.object({ streamId: streamIdParam, startTime: z.union([z.string().regex(/^[0-9]{1,12}$/).transform((s) => new Date(Number(s) * 1000)), isoTime.transform((s) => new Date(s))]) }),
+        params: z.object({
+          streamId: streamIdParam,
+          startTime: z.union([
+            z
+              .string()
+              .regex(/^[0-9]{1,12}$/)
+              .transform((s) => new Date(Number(s) * 1000)),
+            isoTime.transform((s) => new Date(s)),
+          ]),
+        }),
         response: { 200: v1ItemSchema, 404: errorBody },
       },
     },
@@ -124,7 +158,12 @@ export function v1Routes(app: FastifyInstance, deps: AppDeps): void {
         [req.params.streamId, start, new Date(start.getTime() + 1000)],
         req.clientSignal,
       );
-      if (!rows[0]) return reply.code(404).send({ error: "Not Found", message: `no VOD of stream ${req.params.streamId} started at ${rfc3339(start)}`, problems: [{ parameter: "startTime", problem: "no VOD with this stream id and start time" }] });
+      if (!rows[0])
+        return reply.code(404).send({
+          error: "Not Found",
+          message: `no VOD of stream ${req.params.streamId} started at ${rfc3339(start)}`,
+          problems: [{ parameter: "startTime", problem: "no VOD with this stream id and start time" }],
+        });
       return json(reply, rows[0].body);
     },
   );
@@ -141,11 +180,27 @@ export function v1Routes(app: FastifyInstance, deps: AppDeps): void {
   });
   r.get(
     "/v1/streamers/:login",
-    { schema: { tags, summary: "A streamer by login (follows renames): the logins it used, its counts and newest VODs", params: z.object({ login }), response: { 200: streamerSchema, 404: errorBody } } },
+    {
+      schema: {
+        tags,
+        summary: "A streamer by login (follows renames): the logins it used, its counts and newest VODs",
+        params: z.object({ login }),
+        response: { 200: streamerSchema, 404: errorBody },
+      },
+    },
     async (req, reply) => {
-      const ids = await db.read<{ streamer_id: string }>(`select streamer_id from vods where login = $1 order by start_time desc limit 1`, [req.params.login], req.clientSignal);
+      const ids = await db.read<{ streamer_id: string }>(
+        `select streamer_id from vods where login = $1 order by start_time desc limit 1`,
+        [req.params.login],
+        req.clientSignal,
+      );
       const id = ids[0]?.streamer_id;
-      if (!id) return reply.code(404).send({ error: "Not Found", message: `no VOD of a streamer called ${req.params.login}`, problems: [{ parameter: "login", problem: "no archived streamer with this login" }] });
+      if (!id)
+        return reply.code(404).send({
+          error: "Not Found",
+          message: `no VOD of a streamer called ${req.params.login}`,
+          problems: [{ parameter: "login", problem: "no archived streamer with this login" }],
+        });
       const [stats] = await db.read<{ logins: string[]; vods: number; archived: number; first: Date; last: Date }>(
         `select array_agg(distinct login) as logins, count(*)::int as vods, count(*) filter (where outcome = 'found')::int as archived,
                 min(start_time) as first, max(start_time) as last

@@ -36,8 +36,13 @@ const vod = (i: number, o: Partial<TestVod> = {}): TestVod => ({
 
 describe("v1 API", () => {
   it("pages newest first with an opaque cursor; pages neither skip nor repeat while rows are inserted", async () => {
-    await insertVods(tdb.pool, Array.from({ length: 95 }, (_, i) => vod(i)));
-    const expected = (await tdb.pool.query<{ stream_id: string }>("select stream_id from vods order by start_time desc, id desc")).rows.map((r) => r.stream_id);
+    await insertVods(
+      tdb.pool,
+      Array.from({ length: 95 }, (_, i) => vod(i)),
+    );
+    const expected = (
+      await tdb.pool.query<{ stream_id: string }>("select stream_id from vods order by start_time desc, id desc")
+    ).rows.map((r) => r.stream_id);
     const seen: string[] = [];
     let next: string | null = null;
     let round = 0;
@@ -62,10 +67,45 @@ describe("v1 API", () => {
 
   it("filters by login (following renames), streamer id, game, language, visibility, outcome and time", async () => {
     await insertVods(tdb.pool, [
-      { streamId: 2_000_001, startTime: "2026-10-01T00:00:00Z", streamerId: 777, login: "old_name", gameId: "31", language: "FR", public: true },
-      { streamId: 2_000_002, startTime: "2026-10-02T00:00:00Z", streamerId: 777, login: "new_name", gameId: "32", language: "FR", public: false, subOnly: true },
-      { streamId: 2_000_003, startTime: "2026-10-03T00:00:00Z", streamerId: 777, login: "new_name", gameId: "31", language: "ES", outcome: "not_found", public: false, subOnly: false },
-      { streamId: 2_000_004, startTime: "2026-10-04T00:00:00Z", streamerId: 777, login: "new_name", outcome: null, public: null, subOnly: null },
+      {
+        streamId: 2_000_001,
+        startTime: "2026-10-01T00:00:00Z",
+        streamerId: 777,
+        login: "old_name",
+        gameId: "31",
+        language: "FR",
+        public: true,
+      },
+      {
+        streamId: 2_000_002,
+        startTime: "2026-10-02T00:00:00Z",
+        streamerId: 777,
+        login: "new_name",
+        gameId: "32",
+        language: "FR",
+        public: false,
+        subOnly: true,
+      },
+      {
+        streamId: 2_000_003,
+        startTime: "2026-10-03T00:00:00Z",
+        streamerId: 777,
+        login: "new_name",
+        gameId: "31",
+        language: "ES",
+        outcome: "not_found",
+        public: false,
+        subOnly: false,
+      },
+      {
+        streamId: 2_000_004,
+        startTime: "2026-10-04T00:00:00Z",
+        streamerId: 777,
+        login: "new_name",
+        outcome: null,
+        public: null,
+        subOnly: null,
+      },
     ]);
     const ids = async (q: string) => (await page(`/v1/vods?${q}`)).items.map((v) => v.streamId);
     expect(await ids("login=old_name")).toEqual(["2000004", "2000003", "2000002", "2000001"]);
@@ -77,10 +117,19 @@ describe("v1 API", () => {
     expect(await ids("streamerId=777&visibility=unknown")).toEqual(["2000004"]);
     expect(await ids("streamerId=777&outcome=not_found")).toEqual(["2000003"]);
     expect(await ids("streamerId=777&outcome=pending")).toEqual(["2000004"]);
-    expect(await ids("streamerId=777&from=2026-10-02T00:00:00Z&to=2026-10-04T00:00:00Z")).toEqual(["2000003", "2000002"]);
+    expect(await ids("streamerId=777&from=2026-10-02T00:00:00Z&to=2026-10-04T00:00:00Z")).toEqual([
+      "2000003",
+      "2000002",
+    ]);
     expect(await ids("login=nobody_at_all")).toEqual([]);
     const one = (await page("/v1/vods?streamerId=777&visibility=sub_only")).items[0]!;
-    expect(one).toMatchObject({ login: "new_name", visibility: "sub_only", outcome: "found", playlist: `/m3u8/2000002/${Date.parse("2026-10-02T00:00:00Z") / 1000}/index.m3u8`, mutedShare: 0 });
+    expect(one).toMatchObject({
+      login: "new_name",
+      visibility: "sub_only",
+      outcome: "found",
+      playlist: `/m3u8/2000002/${Date.parse("2026-10-02T00:00:00Z") / 1000}/index.m3u8`,
+      mutedShare: 0,
+    });
   });
 
   it("refuses bad input with a 400 naming the parameter", async () => {
@@ -108,7 +157,9 @@ describe("v1 API", () => {
     const first = await page("/v1/vods?limit=1&streamerId=777");
     const other = await get(`/v1/vods?limit=1&streamerId=778&cursor=${first.next}`);
     expect(other.status).toBe(400);
-    expect(other.body).toMatchObject({ problems: [{ parameter: "cursor", problem: expect.stringContaining("other filters") }] });
+    expect(other.body).toMatchObject({
+      problems: [{ parameter: "cursor", problem: expect.stringContaining("other filters") }],
+    });
   });
 
   it("answers one VOD by stream id and start time, and a streamer by login", async () => {
@@ -122,7 +173,14 @@ describe("v1 API", () => {
     expect((await get("/v1/vods/2000002/soon")).status).toBe(400);
     const s = await get("/v1/streamers/old_name");
     expect(s.status).toBe(200);
-    expect(s.body).toMatchObject({ streamerId: "777", login: "new_name", vods: 4, archived: 2, firstStartTime: "2026-10-01T00:00:00Z", lastStartTime: "2026-10-04T00:00:00Z" });
+    expect(s.body).toMatchObject({
+      streamerId: "777",
+      login: "new_name",
+      vods: 4,
+      archived: 2,
+      firstStartTime: "2026-10-01T00:00:00Z",
+      lastStartTime: "2026-10-04T00:00:00Z",
+    });
     expect((s.body.logins as string[]).sort()).toEqual(["new_name", "old_name"]);
     expect((await get("/v1/streamers/never_streamed")).status).toBe(404);
   });
@@ -132,8 +190,17 @@ describe("v1 API", () => {
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toMatch(/^3\./);
     const paths = Object.keys(doc.body.paths as object);
-    for (const p of ["/v1/vods", "/v1/vods/{streamId}/{startTime}", "/v1/streamers/{login}", "/channels/@{login}", "/m3u8/{streamId}/{unix}/index.m3u8"]) expect(paths).toContain(p);
-    const params = ((doc.body.paths as Record<string, { get: { parameters: { name: string }[] } }>)["/v1/vods"]!.get.parameters).map((p) => p.name);
+    for (const p of [
+      "/v1/vods",
+      "/v1/vods/{streamId}/{startTime}",
+      "/v1/streamers/{login}",
+      "/channels/@{login}",
+      "/m3u8/{streamId}/{unix}/index.m3u8",
+    ])
+      expect(paths).toContain(p);
+    const params = (doc.body.paths as Record<string, { get: { parameters: { name: string }[] } }>)[
+      "/v1/vods"
+    ]!.get.parameters.map((p) => p.name);
     expect(params).toEqual(expect.arrayContaining(["login", "cursor", "limit", "visibility"]));
   });
 });

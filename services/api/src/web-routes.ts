@@ -11,7 +11,11 @@ export function webRoutes(app: FastifyInstance): void {
   // Read once at start: a handful of small files served from memory.
   const files: Record<string, { body: Buffer; type: string; cache: string }> = {
     "/": { body: readFileSync(join(webDir, "index.html")), type: "text/html; charset=utf-8", cache: "no-cache" },
-    "/app.js": { body: readFileSync(join(webDir, "app.js")), type: "text/javascript; charset=utf-8", cache: "no-cache" },
+    "/app.js": {
+      body: readFileSync(join(webDir, "app.js")),
+      type: "text/javascript; charset=utf-8",
+      cache: "no-cache",
+    },
     "/app.css": { body: readFileSync(join(webDir, "app.css")), type: "text/css; charset=utf-8", cache: "no-cache" },
     "/vendor/hls.min.js": {
       body: readFileSync(createRequire(import.meta.url).resolve("hls.js/dist/hls.min.js")),
@@ -20,7 +24,9 @@ export function webRoutes(app: FastifyInstance): void {
     },
   };
   for (const [url, f] of Object.entries(files)) {
-    app.get(url, { schema: { hide: true } }, async (_req, reply) => reply.type(f.type).header("cache-control", f.cache).send(f.body));
+    app.get(url, { schema: { hide: true } }, async (_req, reply) =>
+      reply.type(f.type).header("cache-control", f.cache).send(f.body),
+    );
   }
   app.get("/favicon.ico", { schema: { hide: true } }, async (_req, reply) => reply.code(204).send());
 }

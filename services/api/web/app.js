@@ -19,7 +19,10 @@
     }
     return q;
   };
-  const duration = (s) => (s == null ? "" : `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}:${String(Math.floor(s % 60)).padStart(2, "0")}`);
+  const duration = (s) =>
+    s == null
+      ? ""
+      : `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
   const percent = (x) => (x == null ? "" : `${Math.round(x * 100)}%`);
   const cell = (text, cls) => {
     const td = document.createElement("td");
@@ -144,8 +147,18 @@
   const initial = new URLSearchParams(location.search);
   for (const name of ["login", "visibility"]) if (initial.get(name)) form.elements[name].value = initial.get(name);
   void Promise.all([
-    options($("game"), "/categories", (c) => c.GameID, (c) => `${c.GameName} (${c.Count})`),
-    options($("language"), "/languages", (l) => l.Language, (l) => `${l.Language} (${l.Count})`),
+    options(
+      $("game"),
+      "/categories",
+      (c) => c.GameID,
+      (c) => `${c.GameName} (${c.Count})`,
+    ),
+    options(
+      $("language"),
+      "/languages",
+      (l) => l.Language,
+      (l) => `${l.Language} (${l.Count})`,
+    ),
   ]).then(() => {
     for (const name of ["gameId", "language"]) if (initial.get(name)) form.elements[name].value = initial.get(name);
     return load(false);

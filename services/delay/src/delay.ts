@@ -106,14 +106,49 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
   };
   const metrics = {
     released: new Counter({ name: "delay_releases_total", help: "Fetch requests published", registers: [registry] }),
-    reconciled: new Counter({ name: "delay_releases_recovered_total", help: "Releases found already sent at restore (a crash or a handover came between send and state)", registers: [registry] }),
-    lateness: new Gauge({ name: "delay_last_release_lateness_seconds", help: "Clock seconds between release time and publication, last batch", registers: [registry] }),
-    tracked: new Gauge({ name: "delay_vods", help: "Tracked VODs by status", labelNames: ["status"], registers: [registry] }),
-    oldestWaiting: new Gauge({ name: "delay_oldest_waiting_seconds", help: "Clock seconds since the oldest ended, unreleased VOD ended", registers: [registry] }),
-    events: new Gauge({ name: "delay_events", help: "Tracker counters of the owned partitions (stale, revived, ended, sweeps)", labelNames: ["event"], registers: [registry] }),
-    stateRecords: new Counter({ name: "delay_state_records_total", help: "Records and tombstones written to the state topic", registers: [registry] }),
-    partitions: new Gauge({ name: "delay_partitions", help: "Snapshot partitions owned by this instance, by state", labelNames: ["state"], registers: [registry] }),
-    restores: new Counter({ name: "delay_partition_restores_total", help: "Partitions whose state was restored (at start and after each rebalance that moved them here)", registers: [registry] }),
+    reconciled: new Counter({
+      name: "delay_releases_recovered_total",
+      help: "Releases found already sent at restore (a crash or a handover came between send and state)",
+      registers: [registry],
+    }),
+    lateness: new Gauge({
+      name: "delay_last_release_lateness_seconds",
+      help: "Clock seconds between release time and publication, last batch",
+      registers: [registry],
+    }),
+    tracked: new Gauge({
+      name: "delay_vods",
+      help: "Tracked VODs by status",
+      labelNames: ["status"],
+      registers: [registry],
+    }),
+    oldestWaiting: new Gauge({
+      name: "delay_oldest_waiting_seconds",
+      help: "Clock seconds since the oldest ended, unreleased VOD ended",
+      registers: [registry],
+    }),
+    events: new Gauge({
+      name: "delay_events",
+      help: "Tracker counters of the owned partitions (stale, revived, ended, sweeps)",
+      labelNames: ["event"],
+      registers: [registry],
+    }),
+    stateRecords: new Counter({
+      name: "delay_state_records_total",
+      help: "Records and tombstones written to the state topic",
+      registers: [registry],
+    }),
+    partitions: new Gauge({
+      name: "delay_partitions",
+      help: "Snapshot partitions owned by this instance, by state",
+      labelNames: ["state"],
+      registers: [registry],
+    }),
+    restores: new Counter({
+      name: "delay_partition_restores_total",
+      help: "Partitions whose state was restored (at start and after each rebalance that moved them here)",
+      registers: [registry],
+    }),
   };
 
   // One change at a time: consumer handlers and the release loop share the trackers.
@@ -136,8 +171,13 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
   async function flush(o: Owned): Promise<void> {
     const changes = o.tracker.changes();
     // In slices: a first sweep creates 100,000 records, and one send would serialise them all at once.
-    for (let i = 0; i < changes.records.length; i += FLUSH_SLICE) await producer.send(catalog.delayState, changes.records.slice(i, i + FLUSH_SLICE));
-    if (changes.tombstones.length > 0) await producer.sendRaw(catalog.delayState.name, changes.tombstones.map((key) => ({ key, value: null, partition: o.partition })));
+    for (let i = 0; i < changes.records.length; i += FLUSH_SLICE)
+      await producer.send(catalog.delayState, changes.records.slice(i, i + FLUSH_SLICE));
+    if (changes.tombstones.length > 0)
+      await producer.sendRaw(
+        catalog.delayState.name,
+        changes.tombstones.map((key) => ({ key, value: null, partition: o.partition })),
+      );
     o.tracker.flushed(changes);
     const n = changes.records.length + changes.tombstones.length;
     stateRecords += n;
@@ -159,9 +199,16 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     }
     let misplaced = 0;
     // Unique per read: two instances restoring at once must not share (and split) one reading group.
-    const readGroup = (what: string) => `${env.GROUP_ID}.${what}.${memberId ?? "none"}.${Math.random().toString(36).slice(2, 8)}`;
+    const readGroup = (what: string) =>
+      `${env.GROUP_ID}.${what}.${memberId ?? "none"}.${Math.random().toString(36).slice(2, 8)}`;
     const records = await readRange(
-      { kafka, topic: catalog.delayState.name, groupId: readGroup("restore"), from: (p, low, high) => (byPartition.has(p) ? low : high), log },
+      {
+        kafka,
+        topic: catalog.delayState.name,
+        groupId: readGroup("restore"),
+        from: (p, low, high) => (byPartition.has(p) ? low : high),
+        log,
+      },
       (messages, partition) => {
         const o = byPartition.get(partition);
         if (!o) return;
@@ -220,9 +267,19 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     for (const o of parts) o.restored = true;
     restores += parts.length;
     metrics.restores.inc(parts.length);
-    if (misplaced > 0) log.warn({ misplaced }, "state records of other partitions' streamers ignored (written by the unpartitioned layout)");
+    if (misplaced > 0)
+      log.warn(
+        { misplaced },
+        "state records of other partitions' streamers ignored (written by the unpartitioned layout)",
+      );
     log.info(
-      { partitions: parts.map((o) => o.partition), records, vods: parts.reduce((n, o) => n + o.tracker.vods.size, 0), recovered, ms: Math.round(performance.now() - started) },
+      {
+        partitions: parts.map((o) => o.partition),
+        records,
+        vods: parts.reduce((n, o) => n + o.tracker.vods.size, 0),
+        recovered,
+        ms: Math.round(performance.now() - started),
+      },
       "partitions restored",
     );
   }
@@ -245,7 +302,9 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
   function dropReleaser(o: Owned): void {
     const r = o.releaser;
     o.releaser = undefined;
-    r?.disconnect().catch((err: unknown) => log.warn({ err, partition: o.partition }, "closing a partition's release producer failed"));
+    r?.disconnect().catch((err: unknown) =>
+      log.warn({ err, partition: o.partition }, "closing a partition's release producer failed"),
+    );
   }
 
   function onRevoke(reason: string): void {
@@ -268,7 +327,12 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     const fresh: Owned[] = [];
     for (const p of [...mine].sort((a, b) => a - b)) {
       if (owned.has(p)) continue;
-      const o: Owned = { partition: p, tracker: new Tracker({ ...trackerOptions, partition: p }), ready: Promise.resolve(), restored: false };
+      const o: Owned = {
+        partition: p,
+        tracker: new Tracker({ ...trackerOptions, partition: p }),
+        ready: Promise.resolve(),
+        restored: false,
+      };
       owned.set(p, o);
       fresh.push(o);
     }
@@ -277,7 +341,10 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
       for (const o of fresh) o.ready = ready;
     }
     suspended = false;
-    log.info({ memberId, partitions: [...owned.keys()], restoring: fresh.map((o) => o.partition) }, "partitions assigned");
+    log.info(
+      { memberId, partitions: [...owned.keys()], restoring: fresh.map((o) => o.partition) },
+      "partitions assigned",
+    );
   }
 
   /** The partition's tracker, once restored; throws (the batch is retried) if it is not ours. */
@@ -346,7 +413,9 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     const committed = await admin.fetchOffsets({ groupId: env.GROUP_ID, topics: inputs });
     const done = new Set(partitions);
     inputs.forEach((topic, i) => {
-      const at = new Map((committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+      const at = new Map(
+        (committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]),
+      );
       for (const p of highs[i] ?? []) {
         if (!done.has(p.partition)) continue;
         if (BigInt(p.high) > BigInt(p.low) && (at.get(p.partition) ?? -1n) < BigInt(p.high)) done.delete(p.partition);
@@ -400,7 +469,8 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     const now = clock.now();
     const parts = active();
     const dueNow = parts.some((o) => (o.tracker.nextReleaseAt() ?? Infinity) <= now);
-    const checkPending = parts.some((o) => o.tracker.pendingSweeps > 0) && performance.now() - lastCaughtUpCheck > 1_000;
+    const checkPending =
+      parts.some((o) => o.tracker.pendingSweeps > 0) && performance.now() - lastCaughtUpCheck > 1_000;
     if (!dueNow && !checkPending) return;
     lastCaughtUpCheck = performance.now();
     const upToDate = await caughtUp(parts.map((o) => o.partition));
@@ -418,7 +488,11 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
       // Inputs that never settle (a poller publishing without pause) must not hold releases for ever.
       const waitedEnough = o.blockedSince !== undefined && now - o.blockedSince >= env.MAX_ORDER_WAIT;
       if (fresh || waitedEnough) {
-        if (!fresh) log.warn({ partition: o.partition, waitedMs: now - o.blockedSince! }, "releasing before the inputs caught up");
+        if (!fresh)
+          log.warn(
+            { partition: o.partition, waitedMs: now - o.blockedSince! },
+            "releasing before the inputs caught up",
+          );
         o.blockedSince = undefined;
         releasing.push(o);
       }
@@ -432,11 +506,15 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
           // Once per hold, not at every poll of a rebalance.
           if (o.heldSince === undefined) {
             o.heldSince = now;
-            log.warn({ partition: o.partition, suspended, owned: owned.get(o.partition) === o, confirmed: [...confirmed] }, "due releases held: the partition is not confirmed as this member's");
+            log.warn(
+              { partition: o.partition, suspended, owned: owned.get(o.partition) === o, confirmed: [...confirmed] },
+              "due releases held: the partition is not confirmed as this member's",
+            );
           }
           continue;
         }
-        if (o.heldSince !== undefined) log.info({ partition: o.partition, heldMs: now - o.heldSince }, "due releases no longer held");
+        if (o.heldSince !== undefined)
+          log.info({ partition: o.partition, heldMs: now - o.heldSince }, "due releases no longer held");
         o.heldSince = undefined;
         const due = o.tracker.due(now);
         if (due.length === 0) continue;
@@ -460,7 +538,10 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
         metrics.released.inc(sent.length);
         const last = sent.reduce((a, b) => (Date.parse(b.releaseAt) > Date.parse(a.releaseAt) ? b : a));
         metrics.lateness.set((now - Date.parse(last.releaseAt)) / 1000);
-        log.info({ count: sent.length, partitions: releasing.map((o) => o.partition), last: last.releaseAt }, "released VODs");
+        log.info(
+          { count: sent.length, partitions: releasing.map((o) => o.partition), last: last.releaseAt },
+          "released VODs",
+        );
       }
     }
     for (const o of parts) if (owned.get(o.partition) === o) await flush(o);
@@ -484,7 +565,8 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     }
     metrics.oldestWaiting.set(Number.isFinite(oldestEnd) ? Math.max(0, (clock.now() - oldestEnd) / 1000) : 0);
     for (const [status, n] of Object.entries(by)) metrics.tracked.set({ status }, n);
-    for (const [event, n] of Object.entries(sumCounters([...owned.values()].map((o) => o.tracker)))) metrics.events.set({ event }, n);
+    for (const [event, n] of Object.entries(sumCounters([...owned.values()].map((o) => o.tracker))))
+      metrics.events.set({ event }, n);
     const restored = [...owned.values()].filter((o) => o.restored).length;
     metrics.partitions.set({ state: "restored" }, restored);
     metrics.partitions.set({ state: "restoring" }, owned.size - restored);

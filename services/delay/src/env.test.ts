@@ -4,7 +4,13 @@ import { readEnv } from "./env.ts";
 
 describe("delay env", () => {
   it("defaults are the design's timing rules", () => {
-    expect(readEnv({})).toMatchObject({ END_AFTER: 900_000, MUTE_INTERVAL: 3_600_000, MUTE_MIN_GAP: 300_000, MUTE_MARGIN: 600_000, GROUP_ID: "delay" });
+    expect(readEnv({})).toMatchObject({
+      END_AFTER: 900_000,
+      MUTE_INTERVAL: 3_600_000,
+      MUTE_MIN_GAP: 300_000,
+      MUTE_MARGIN: 600_000,
+      GROUP_ID: "delay",
+    });
   });
 
   it("names every bad field", () => {

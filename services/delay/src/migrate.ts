@@ -1,5 +1,14 @@
 import type { Kafka } from "kafkajs";
-import { delayState, delayStatePartition, parseValue, readRange, STREAM_PARTITIONS, type Catalog, type DelayState, type TypedProducer } from "@vod/kafka";
+import {
+  delayState,
+  delayStatePartition,
+  parseValue,
+  readRange,
+  STREAM_PARTITIONS,
+  type Catalog,
+  type DelayState,
+  type TypedProducer,
+} from "@vod/kafka";
 import type { Logger } from "@vod/log";
 
 /**
@@ -9,11 +18,23 @@ import type { Logger } from "@vod/log";
  * Run by one instance before it joins the group, with every other delay stopped; running it again
  * moves nothing.
  */
-export async function migrateState(kafka: Kafka, producer: TypedProducer, catalog: Catalog, groupId: string, log: Logger): Promise<{ moved: number; dropped: number }> {
+export async function migrateState(
+  kafka: Kafka,
+  producer: TypedProducer,
+  catalog: Catalog,
+  groupId: string,
+  log: Logger,
+): Promise<{ moved: number; dropped: number }> {
   /** The last record of each key in each partition, in reading order. */
   const last = new Map<string, Map<number, Buffer | null>>();
   await readRange(
-    { kafka, topic: catalog.delayState.name, groupId: `${groupId}.migrate.${Math.random().toString(36).slice(2, 8)}`, from: (_p, low) => low, log },
+    {
+      kafka,
+      topic: catalog.delayState.name,
+      groupId: `${groupId}.migrate.${Math.random().toString(36).slice(2, 8)}`,
+      from: (_p, low) => low,
+      log,
+    },
     (messages, partition) => {
       for (const m of messages) {
         const key = m.key?.toString() ?? "";
@@ -45,11 +66,15 @@ export async function migrateState(kafka: Kafka, producer: TypedProducer, catalo
     }
   }
   if (progress > 0) {
-    for (let p = 0; p < STREAM_PARTITIONS; p++) moves.push({ v: 1, kind: "progress", observedAt: new Date(progress).toISOString(), partition: p });
+    for (let p = 0; p < STREAM_PARTITIONS; p++)
+      moves.push({ v: 1, kind: "progress", observedAt: new Date(progress).toISOString(), partition: p });
   }
   // Written before the old copies are tombstoned: a crash in between leaves both, and a rerun finishes.
   for (let i = 0; i < moves.length; i += 2_000) await producer.send(catalog.delayState, moves.slice(i, i + 2_000));
   if (tombstones.length > 0) await producer.sendRaw(catalog.delayState.name, tombstones);
-  log.info({ moved: moves.length, tombstoned: tombstones.length, dropped }, "state records moved to their streamers' partitions");
+  log.info(
+    { moved: moves.length, tombstoned: tombstones.length, dropped },
+    "state records moved to their streamers' partitions",
+  );
   return { moved: moves.length, dropped };
 }

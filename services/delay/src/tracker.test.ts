@@ -5,15 +5,42 @@ import { Tracker, vodKeyOf } from "./tracker.ts";
 const MIN = 60_000;
 const T0 = Date.parse("2025-01-06T12:00:00.000Z");
 const iso = (t: number) => new Date(t).toISOString();
-const options = { endAfterMs: 15 * MIN, muteIntervalMs: 60 * MIN, muteMinGapMs: 5 * MIN, muteMarginMs: 10 * MIN, recentSweeps: 8, releasedRetentionMs: 24 * 60 * MIN, minViewers: 10 };
+const options = {
+  endAfterMs: 15 * MIN,
+  muteIntervalMs: 60 * MIN,
+  muteMinGapMs: 5 * MIN,
+  muteMarginMs: 10 * MIN,
+  recentSweeps: 8,
+  releasedRetentionMs: 24 * 60 * MIN,
+  minViewers: 10,
+};
 
 const snap = (sweep: number, streamer: string, start = T0 - 60 * MIN, viewers = 100): StreamSnapshot => ({
-  v: 1, sweepId: `s${sweep}`, observedAt: iso(T0 + sweep * 5 * MIN + 1000), streamId: `9${streamer}`, startTime: iso(start),
-  streamerId: streamer, login: `l${streamer}`, viewers, title: null, gameId: null, gameName: null, language: null, mature: null,
+  v: 1,
+  sweepId: `s${sweep}`,
+  observedAt: iso(T0 + sweep * 5 * MIN + 1000),
+  streamId: `9${streamer}`,
+  startTime: iso(start),
+  streamerId: streamer,
+  login: `l${streamer}`,
+  viewers,
+  title: null,
+  gameId: null,
+  gameName: null,
+  language: null,
+  mature: null,
 });
 const marker = (sweep: number, count: number, complete = true): SweepMarker => ({
-  v: 2, sweepId: `s${sweep}`, startedAt: iso(T0 + sweep * 5 * MIN), finishedAt: iso(T0 + sweep * 5 * MIN + 2000), complete, reason: complete ? null : "gql", count,
-  partition: 0, partitions: 1, total: count,
+  v: 2,
+  sweepId: `s${sweep}`,
+  startedAt: iso(T0 + sweep * 5 * MIN),
+  finishedAt: iso(T0 + sweep * 5 * MIN + 2000),
+  complete,
+  reason: complete ? null : "gql",
+  count,
+  partition: 0,
+  partitions: 1,
+  total: count,
 });
 
 /** Runs sweeps: `live[i]` lists the streamers seen in sweep i. */
@@ -33,7 +60,12 @@ describe("tracker", () => {
     run(t, [["1", "2"], ["1", "2"], ["2"], ["2"], ["2"], ["2"]]);
     const vod = t.vods.get(vodKeyOf("91", iso(T0 - 60 * MIN)))!;
     // Last seen in sweep 1 (12:05:01); sweep 5 starts 12:25, the first at least 15 min later.
-    expect(vod).toMatchObject({ status: "ended", endReason: "absent", lastSeen: iso(T0 + 5 * MIN + 1000), releaseAt: "2025-01-06T13:10:00.000Z" });
+    expect(vod).toMatchObject({
+      status: "ended",
+      endReason: "absent",
+      lastSeen: iso(T0 + 5 * MIN + 1000),
+      releaseAt: "2025-01-06T13:10:00.000Z",
+    });
     expect(t.vods.get(vodKeyOf("92", iso(T0 - 60 * MIN)))!.status).toBe("live");
     expect(t.due(Date.parse("2025-01-06T13:09:59.999Z"))).toEqual([]);
     expect(t.due(Date.parse("2025-01-06T13:10:00.000Z")).map((d) => d.request.streamerId)).toEqual(["1"]);
@@ -184,7 +216,12 @@ describe("tracker", () => {
       t.evaluate(false);
     }
     // Last seen 12:45:01 (at 7 viewers): first boundary at least 5 min later is 13:00, plus 10 min.
-    expect(t.vods.get(key)).toMatchObject({ status: "ended", lastSeen: iso(T0 + 45 * MIN + 1000), maxViewers: 50, releaseAt: "2025-01-06T13:10:00.000Z" });
+    expect(t.vods.get(key)).toMatchObject({
+      status: "ended",
+      lastSeen: iso(T0 + 45 * MIN + 1000),
+      maxViewers: 50,
+      releaseAt: "2025-01-06T13:10:00.000Z",
+    });
     expect(t.due(Date.parse("2025-01-06T13:10:00.000Z")).map((d) => d.key)).toEqual([key]);
   });
 
@@ -214,7 +251,12 @@ describe("tracker", () => {
     t.applySnapshot(snap(12, "1", T0 + 58 * MIN)); // new stream started 12:58, seen 13:00:01
     const old = t.vods.get(vodKeyOf("91", iso(T0 - 60 * MIN)))!;
     // From lastSeen alone: 13:10. From the new start (12:58 + 5 min gap): 14:00 + 10 min.
-    expect(old).toMatchObject({ status: "ended", endReason: "restart", lastSeen: iso(T0 + 50 * MIN + 1000), releaseAt: "2025-01-06T14:10:00.000Z" });
+    expect(old).toMatchObject({
+      status: "ended",
+      endReason: "restart",
+      lastSeen: iso(T0 + 50 * MIN + 1000),
+      releaseAt: "2025-01-06T14:10:00.000Z",
+    });
   });
 
   it("sets restart on the fetch request of a VOD whose stream id repeats the streamer's previous VOD's, and only then", () => {
@@ -227,7 +269,8 @@ describe("tracker", () => {
     t.addMarker(marker(40, 0), T0);
     t.evaluate(false);
     const requests = t.due(T0 + 24 * 60 * MIN).map((d) => d.request);
-    const flag = (streamer: string, start: number) => requests.find((r) => r.streamerId === streamer && r.startTime === iso(start))?.restart;
+    const flag = (streamer: string, start: number) =>
+      requests.find((r) => r.streamerId === streamer && r.startTime === iso(start))?.restart;
     expect(flag("1", T0 - 60 * MIN)).toBe(false);
     expect(flag("1", T0 + 4 * MIN)).toBe(true);
     expect(flag("1", T0 + 9 * MIN)).toBe(false);
@@ -242,7 +285,12 @@ describe("tracker", () => {
     t.markReleased(key, Date.parse("2025-01-06T13:10:00.000Z"));
     const fetchedAt = "2025-01-06T13:10:05.000Z";
     const result: VodFetchResult = {
-      ...t.vods.get(key)!, outcome: "live", fetchedAt, requests: 1, found: null, error: null,
+      ...t.vods.get(key)!,
+      outcome: "live",
+      fetchedAt,
+      requests: 1,
+      found: null,
+      error: null,
     };
     t.applyResult(result);
     expect(t.vods.get(key)).toMatchObject({ status: "live", lastSeen: fetchedAt, releaseAt: null, releasedAt: null });
@@ -284,7 +332,12 @@ describe("tracker", () => {
     t.applySnapshot({ ...snap(5, "200", T0 - 60 * MIN, 5) });
     t.flushed(t.changes());
     t.applySnapshot(snap(6, "200", T0 - 60 * MIN, 12));
-    expect(t.changes().records.filter((r) => r.kind === "vod").map((r) => r.kind === "vod" && r.streamerId)).toEqual(["200"]);
+    expect(
+      t
+        .changes()
+        .records.filter((r) => r.kind === "vod")
+        .map((r) => r.kind === "vod" && r.streamerId),
+    ).toEqual(["200"]);
   });
 
   it("after a restart, a live VOD whose record is older than its last sighting is not ended or released before the progress allows", () => {
@@ -352,7 +405,10 @@ describe("tracker", () => {
     for (let i = 0; i <= 6; i++) sweepOf(a, i, ["1", "2"]);
     sweepOf(a, 7, ["2"]); // 1 missed: its record now says 12:30:01
     const key = vodKeyOf("91", iso(T0 - 60 * MIN));
-    expect(written.filter((r) => r.kind === "vod" && r.streamerId === "1").at(-1)).toMatchObject({ lastSeen: iso(T0 + 30 * MIN + 1000), seenExact: true });
+    expect(written.filter((r) => r.kind === "vod" && r.streamerId === "1").at(-1)).toMatchObject({
+      lastSeen: iso(T0 + 30 * MIN + 1000),
+      seenExact: true,
+    });
     const b = new Tracker(options);
     for (const r of written) b.restore(delayStateKey(r), r);
     b.restored();
@@ -360,7 +416,11 @@ describe("tracker", () => {
     sweepOf(b, 9, ["2"]);
     expect(b.vods.get(key)!.status).toBe("live");
     sweepOf(b, 10, ["2"]); // 12:50, the first sweep 15 min after 12:30:01 (not after the progress, 12:35:01)
-    expect(b.vods.get(key)).toMatchObject({ status: "ended", lastSeen: iso(T0 + 30 * MIN + 1000), releaseAt: "2025-01-06T13:10:00.000Z" });
+    expect(b.vods.get(key)).toMatchObject({
+      status: "ended",
+      lastSeen: iso(T0 + 30 * MIN + 1000),
+      releaseAt: "2025-01-06T13:10:00.000Z",
+    });
     // Seen again: the record no longer holds the last sighting, and says so.
     const c = new Tracker(options);
     for (const r of written) c.restore(delayStateKey(r), r);
@@ -369,7 +429,6 @@ describe("tracker", () => {
     expect(c.changes().records.find((r) => r.kind === "vod" && r.streamerId === "1")).not.toHaveProperty("seenExact");
   });
 });
-
 
 describe("tracker memory over weeks", () => {
   it("keeps a released VOD compactly once its record is written: late sightings ignored, newer ones and live results track it again with its history", () => {
@@ -397,7 +456,14 @@ describe("tracker memory over weeks", () => {
     // A live result after the release: tracked again, as it was.
     const fetchedAt = iso(T0 + 2 * 60 * MIN + 5000);
     t.applyResult({ ...due!.request, outcome: "live", fetchedAt, requests: 1, found: null, error: null });
-    expect(t.vods.get(key)).toMatchObject({ status: "live", lastSeen: fetchedAt, firstSeen: due!.request.firstSeen, maxViewers: 400, restart: true, login: "l3" });
+    expect(t.vods.get(key)).toMatchObject({
+      status: "live",
+      lastSeen: fetchedAt,
+      firstSeen: due!.request.firstSeen,
+      maxViewers: 400,
+      restart: true,
+      login: "l3",
+    });
     expect(t.releasedCount).toBe(0);
   });
 

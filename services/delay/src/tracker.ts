@@ -1,4 +1,12 @@
-import type { DelayState, DelayVod, StreamSnapshot, SweepMarker, SweepMarkerV2, VodFetchRequest, VodFetchResult } from "@vod/kafka";
+import type {
+  DelayState,
+  DelayVod,
+  StreamSnapshot,
+  SweepMarker,
+  SweepMarkerV2,
+  VodFetchRequest,
+  VodFetchResult,
+} from "@vod/kafka";
 import { MinHeap } from "./heap.ts";
 import { releaseTime, type MuteTiming } from "./release-time.ts";
 
@@ -102,8 +110,18 @@ export class Tracker {
   /** Progress read at restore; applied as a floor to restored live VODs by `restored()`. */
   #restoredProgress = 0;
   readonly counters: TrackerCounters = {
-    staleSnapshots: 0, afterRelease: 0, revived: 0, revivedAfterRelease: 0, liveResults: 0, liveResultsIgnored: 0,
-    endedAbsent: 0, endedRestart: 0, forgottenUnderMin: 0, sweepsEvaluated: 0, sweepsAbandoned: 0, markersIgnored: 0,
+    staleSnapshots: 0,
+    afterRelease: 0,
+    revived: 0,
+    revivedAfterRelease: 0,
+    liveResults: 0,
+    liveResultsIgnored: 0,
+    endedAbsent: 0,
+    endedRestart: 0,
+    forgottenUnderMin: 0,
+    sweepsEvaluated: 0,
+    sweepsAbandoned: 0,
+    markersIgnored: 0,
   };
   readonly partition: number;
 
@@ -185,9 +203,20 @@ export class Tracker {
     }
     if (!vod) {
       vod = {
-        v: 1, kind: "vod", streamId: s.streamId, startTime: s.startTime, streamerId: s.streamerId, login: s.login,
-        firstSeen: this.#time(s.observedAt), lastSeen: this.#time(s.observedAt), maxViewers: s.viewers,
-        status: "live", endedAt: null, endReason: null, releaseAt: null, releasedAt: null,
+        v: 1,
+        kind: "vod",
+        streamId: s.streamId,
+        startTime: s.startTime,
+        streamerId: s.streamerId,
+        login: s.login,
+        firstSeen: this.#time(s.observedAt),
+        lastSeen: this.#time(s.observedAt),
+        maxViewers: s.viewers,
+        status: "live",
+        endedAt: null,
+        endReason: null,
+        releaseAt: null,
+        releasedAt: null,
       };
       // Same stream id as the streamer's previous VOD: the CDN path's ts may be the seconds field.
       if (newestKey !== undefined && newestKey !== key && streamIdOfKey(newestKey) === s.streamId) vod.restart = true;
@@ -275,7 +304,9 @@ export class Tracker {
    * inputs are caught up, a sweep still short of snapshots never will be complete here: abandoned.
    */
   evaluate(caughtUp: boolean): void {
-    const pending = [...this.#pending.values()].sort((a, b) => ms(a.marker.startedAt) - ms(b.marker.startedAt) || (a.marker.sweepId < b.marker.sweepId ? -1 : 1));
+    const pending = [...this.#pending.values()].sort(
+      (a, b) => ms(a.marker.startedAt) - ms(b.marker.startedAt) || (a.marker.sweepId < b.marker.sweepId ? -1 : 1),
+    );
     for (const p of pending) {
       const id = p.marker.sweepId;
       const ready = (this.#seen.get(id) ?? 0) >= p.marker.count;
@@ -375,14 +406,16 @@ export class Tracker {
         if (vod) records.push({ ...vod });
       }
     }
-    if (this.#progress > this.#progressWritten) records.push({ v: 1, kind: "progress", observedAt: iso(this.#progress), partition: this.partition });
+    if (this.#progress > this.#progressWritten)
+      records.push({ v: 1, kind: "progress", observedAt: iso(this.#progress), partition: this.partition });
     return { records, tombstones: [...this.#gone], marks: new Map(this.#dirty) };
   }
 
   flushed(written: { records: DelayState[]; tombstones: string[]; marks: Map<string, number> }): void {
     // Only clean if unchanged since it was taken (the release loop and handlers interleave).
     for (const [key, mark] of written.marks) if (this.#dirty.get(key) === mark) this.#dirty.delete(key);
-    for (const r of written.records) if (r.kind === "progress") this.#progressWritten = Math.max(this.#progressWritten, ms(r.observedAt));
+    for (const r of written.records)
+      if (r.kind === "progress") this.#progressWritten = Math.max(this.#progressWritten, ms(r.observedAt));
     for (const t of written.tombstones) this.#gone.delete(t);
     // Their "released" record is written: from now on only late sightings need them, kept compactly.
     for (const r of written.records) {
@@ -489,7 +522,10 @@ export class Tracker {
       // One string per sweep id, not one per VOD.
       // A new array of exactly the right length: push would grow the backing store to 17 slots per VOD.
       const counted = meta.counted.concat(this.#internSweep(s.sweepId));
-      meta.counted = counted.length > this.options.recentSweeps ? counted.slice(counted.length - this.options.recentSweeps) : counted;
+      meta.counted =
+        counted.length > this.options.recentSweeps
+          ? counted.slice(counted.length - this.options.recentSweeps)
+          : counted;
     } else {
       let once = this.#untracked.get(s.sweepId);
       if (!once) this.#untracked.set(s.sweepId, (once = new Set()));
@@ -524,9 +560,20 @@ export class Tracker {
   #unpack(key: string, r: Released, login: string): void {
     this.#released.delete(key);
     const vod: DelayVod = {
-      v: 1, kind: "vod", streamId: streamIdOfKey(key), startTime: key.slice(key.indexOf(":", 4) + 1), streamerId: r.streamerId, login,
-      firstSeen: iso(r.firstSeen), lastSeen: iso(r.lastSeen), maxViewers: r.maxViewers,
-      status: "released", endedAt: null, endReason: null, releaseAt: null, releasedAt: iso(r.releasedAt),
+      v: 1,
+      kind: "vod",
+      streamId: streamIdOfKey(key),
+      startTime: key.slice(key.indexOf(":", 4) + 1),
+      streamerId: r.streamerId,
+      login,
+      firstSeen: iso(r.firstSeen),
+      lastSeen: iso(r.lastSeen),
+      maxViewers: r.maxViewers,
+      status: "released",
+      endedAt: null,
+      endReason: null,
+      releaseAt: null,
+      releasedAt: iso(r.releasedAt),
       ...(r.restart ? { restart: true } : {}),
     };
     this.vods.set(key, vod);

@@ -27,14 +27,71 @@ beforeAll(async () => {
     streams: 0,
     domains: [...DOMAINS, UNCONFIGURED],
     streamers: [
-      { login: "open_book", id: "3001", viewers: 100, domain: D0, sessions: [{ start: "-5h", duration: "1h" }, { start: "-3h", duration: "1h" }] },
-      { login: "hides_all", id: "3002", viewers: 100, domain: D1, hidden: true, sessions: [{ start: "-4h", duration: "1h" }] },
-      { login: "subs_only", id: "3003", viewers: 100, domain: D0, subOnly: true, sessions: [{ start: "-4h", duration: "1h" }] },
-      { login: "was_deleted", id: "3004", viewers: 100, domain: D1, sessions: [{ start: "-5h", duration: "1h", deleteAfter: "10m" }, { start: "-3h", duration: "1h" }] },
-      { login: "restarter", id: "3005", viewers: 100, domain: D1, sessions: [{ start: "-5h", duration: "30m" }, { start: "-270m", duration: "40m", sameStreamId: true }] },
-      { login: "new_host", id: "3006", viewers: 100, domain: UNCONFIGURED, sessions: [{ start: "-4h", duration: "1h" }] },
+      {
+        login: "open_book",
+        id: "3001",
+        viewers: 100,
+        domain: D0,
+        sessions: [
+          { start: "-5h", duration: "1h" },
+          { start: "-3h", duration: "1h" },
+        ],
+      },
+      {
+        login: "hides_all",
+        id: "3002",
+        viewers: 100,
+        domain: D1,
+        hidden: true,
+        sessions: [{ start: "-4h", duration: "1h" }],
+      },
+      {
+        login: "subs_only",
+        id: "3003",
+        viewers: 100,
+        domain: D0,
+        subOnly: true,
+        sessions: [{ start: "-4h", duration: "1h" }],
+      },
+      {
+        login: "was_deleted",
+        id: "3004",
+        viewers: 100,
+        domain: D1,
+        sessions: [
+          { start: "-5h", duration: "1h", deleteAfter: "10m" },
+          { start: "-3h", duration: "1h" },
+        ],
+      },
+      {
+        login: "restarter",
+        id: "3005",
+        viewers: 100,
+        domain: D1,
+        sessions: [
+          { start: "-5h", duration: "30m" },
+          { start: "-270m", duration: "40m", sameStreamId: true },
+        ],
+      },
+      {
+        login: "new_host",
+        id: "3006",
+        viewers: 100,
+        domain: UNCONFIGURED,
+        sessions: [{ start: "-4h", duration: "1h" }],
+      },
       { login: "on_air", id: "3008", viewers: 100, domain: D0, sessions: [{ start: "-2h" }] },
-      { login: "saves_none", id: "3007", viewers: 100, domain: D0, savesVods: false, sessions: [{ start: "-5h", duration: "1h" }, { start: "-3h", duration: "1h" }] },
+      {
+        login: "saves_none",
+        id: "3007",
+        viewers: 100,
+        domain: D0,
+        savesVods: false,
+        sessions: [
+          { start: "-5h", duration: "1h" },
+          { start: "-3h", duration: "1h" },
+        ],
+      },
     ],
   });
   clock = { now: () => sim.clock.now(), realDelay: (ms) => ms };
@@ -44,12 +101,34 @@ afterAll(async () => {
   await t.drop();
 });
 
-function setup(o: { timeoutMs?: number; lookup?: boolean; block?: BlockDetector; knowledge?: DomainKnowledge; discoverable?: RegExp } = {}) {
+function setup(
+  o: {
+    timeoutMs?: number;
+    lookup?: boolean;
+    block?: BlockDetector;
+    knowledge?: DomainKnowledge;
+    discoverable?: RegExp;
+  } = {},
+) {
   const limiter = new RateLimiter({ perSecond: 50, floorPerSecond: 1 });
-  const http = new CdnHttp(limiter, { connectTimeoutMs: 2_000, headersTimeoutMs: 2_000, bodyTimeoutMs: 2_000, requestTimeoutMs: 4_000 });
-  const knowledge = o.knowledge ?? new DomainKnowledge({ halfLifeMs: 6 * 3_600_000, failureThreshold: 3, cooldownMs: 120_000 });
+  const http = new CdnHttp(limiter, {
+    connectTimeoutMs: 2_000,
+    headersTimeoutMs: 2_000,
+    bodyTimeoutMs: 2_000,
+    requestTimeoutMs: 4_000,
+  });
+  const knowledge =
+    o.knowledge ?? new DomainKnowledge({ halfLifeMs: 6 * 3_600_000, failureThreshold: 3, cooldownMs: 120_000 });
   const archives = new ArchiveLookup(
-    { endpoint: sim.gqlUrl, clientId: "test", perSecond: 20, timeoutMs: o.timeoutMs ?? 2_000, batchSize: 10, batchWaitMs: 20, cacheMs: 0 },
+    {
+      endpoint: sim.gqlUrl,
+      clientId: "test",
+      perSecond: 20,
+      timeoutMs: o.timeoutMs ?? 2_000,
+      batchSize: 10,
+      batchWaitMs: 20,
+      cacheMs: 0,
+    },
     testLog,
   );
   const fetcher = new VodFetcher(
@@ -68,13 +147,27 @@ function setup(o: { timeoutMs?: number; lookup?: boolean; block?: BlockDetector;
     },
     testLog,
   );
-  return { fetcher, archives, knowledge, limiter, close: async () => (await limiter.stop(), await http.close(), await archives.stop()) };
+  return {
+    fetcher,
+    archives,
+    knowledge,
+    limiter,
+    close: async () => (await limiter.stop(), await http.close(), await archives.stop()),
+  };
 }
 
 const truth = (login: string, i = 0): VodTruth => sim.vods({ login })[i]!;
 const request = (v: VodTruth, restart = false): VodFetchRequest => ({
-  v: 1, streamId: v.streamId, startTime: v.startTime, streamerId: v.streamerId, login: v.login,
-  firstSeen: v.startTime, lastSeen: v.endedAt ?? v.startTime, maxViewers: 10, releaseAt: v.startTime, restart,
+  v: 1,
+  streamId: v.streamId,
+  startTime: v.startTime,
+  streamerId: v.streamerId,
+  login: v.login,
+  firstSeen: v.startTime,
+  lastSeen: v.endedAt ?? v.startTime,
+  maxViewers: 10,
+  releaseAt: v.startTime,
+  restart,
 });
 const never = new AbortController().signal;
 
@@ -84,7 +177,11 @@ describe("GQL first: the streamer's archive listing before any CDN request", () 
     for (const v of [truth("open_book", 0), truth("open_book", 1), truth("subs_only")]) {
       sim.resetStats();
       const r = await f.fetcher.fetch(request(v), never);
-      expect(r, v.login).toMatchObject({ outcome: "found", requests: 1, found: { domain: v.domain, url: sim.playlistUrl(v) } });
+      expect(r, v.login).toMatchObject({
+        outcome: "found",
+        requests: 1,
+        found: { domain: v.domain, url: sim.playlistUrl(v) },
+      });
       expect(sim.stats().cdn.requests, v.login).toBe(1);
     }
     await f.close();
@@ -120,7 +217,11 @@ describe("GQL first: the streamer's archive listing before any CDN request", () 
     expect(r).toMatchObject({ outcome: "found", requests: 1, found: { domain: UNCONFIGURED } });
     expect(f.fetcher.domains()).toContain(UNCONFIGURED);
     await knowledge.flush(t.db);
-    const loaded = await DomainKnowledge.load(t.db, { halfLifeMs: 6 * 3_600_000, failureThreshold: 3, cooldownMs: 120_000 });
+    const loaded = await DomainKnowledge.load(t.db, {
+      halfLifeMs: 6 * 3_600_000,
+      failureThreshold: 3,
+      cooldownMs: 120_000,
+    });
     expect(loaded.discoveredDomains()).toEqual([UNCONFIGURED]);
     await f.close();
   });
@@ -173,12 +274,19 @@ describe("GQL first: the streamer's archive listing before any CDN request", () 
 
   it("GQL down or never answering: the search finds what the CDN holds, visibility unknown", async () => {
     const v = truth("open_book", 1);
-    for (const fault of [{ id: "gql-down", kind: "down" as const, target: "gql" as const }, { id: "gql-hole", kind: "blackhole" as const, target: "gql" as const }]) {
+    for (const fault of [
+      { id: "gql-down", kind: "down" as const, target: "gql" as const },
+      { id: "gql-hole", kind: "blackhole" as const, target: "gql" as const },
+    ]) {
       sim.faults.add(fault);
       try {
         const f = setup({ timeoutMs: 500 });
         const r = await f.fetcher.fetch(request(v), never);
-        expect(r, fault.id).toMatchObject({ outcome: "found", error: null, visibility: { public: null, subOnly: null } });
+        expect(r, fault.id).toMatchObject({
+          outcome: "found",
+          error: null,
+          visibility: { public: null, subOnly: null },
+        });
         await f.close();
       } finally {
         sim.faults.clear([fault.id]);
@@ -207,7 +315,14 @@ describe("GQL first: the streamer's archive listing before any CDN request", () 
     let blocks = 0;
     const block = new BlockDetector({ threshold: 2, windowMs: 120_000, holdMs: 300_000, onBlock: () => blocks++ });
     const f = setup({ block });
-    const followUps = new FollowUps({ retryInitialMs: 120_000, retryMaxMs: 1_800_000, retryForMs: 86_400_000, deepForMs: 3_600_000, deepStopProbability: 0.005, deepStopProbabilityStreamer: 0.0005 });
+    const followUps = new FollowUps({
+      retryInitialMs: 120_000,
+      retryMaxMs: 1_800_000,
+      retryForMs: 86_400_000,
+      deepForMs: 3_600_000,
+      deepStopProbability: 0.005,
+      deepStopProbabilityStreamer: 0.0005,
+    });
     const vods = [truth("open_book", 0), truth("open_book", 1), truth("subs_only"), truth("hides_all")];
     sim.faults.add({ id: "waf", kind: "down", target: "cdn", status: 403 });
     try {
@@ -228,7 +343,10 @@ describe("GQL first: the streamer's archive listing before any CDN request", () 
     for (const req of due) {
       const report = await f.fetcher.run(req, never);
       // A hidden streamer's VOD is unlisted: a search, which may leave it to the deep search; never failed again.
-      if (req.login === "hides_all") expect(report.result, req.login).toSatisfy((r: { outcome: string; partial?: boolean }) => r.outcome === "found" || r.partial === true);
+      if (req.login === "hides_all")
+        expect(report.result, req.login).toSatisfy(
+          (r: { outcome: string; partial?: boolean }) => r.outcome === "found" || r.partial === true,
+        );
       else expect(report.result.outcome, req.login).toBe("found");
       followUps.apply(req, report, clock.now());
     }

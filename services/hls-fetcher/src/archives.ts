@@ -1,6 +1,13 @@
 import Bottleneck from "bottleneck";
 import type { Logger } from "@vod/log";
-import { createGqlBatchClient, parseArchiveListing, STREAMER_ARCHIVES_QUERY, streamerArchivesVariables, type ArchiveListing, type GqlBatchClient } from "@vod/twitch";
+import {
+  createGqlBatchClient,
+  parseArchiveListing,
+  STREAMER_ARCHIVES_QUERY,
+  streamerArchivesVariables,
+  type ArchiveListing,
+  type GqlBatchClient,
+} from "@vod/twitch";
 
 export interface ArchiveLookupOptions {
   endpoint: string;
@@ -43,7 +50,11 @@ export class ArchiveLookup {
     private readonly log: Logger,
   ) {
     this.#limiter = new Bottleneck({ minTime: Math.ceil(1000 / options.perSecond), maxConcurrent: 2 });
-    this.#client = createGqlBatchClient({ endpoint: options.endpoint, clientId: options.clientId, timeoutMs: options.timeoutMs });
+    this.#client = createGqlBatchClient({
+      endpoint: options.endpoint,
+      clientId: options.clientId,
+      timeoutMs: options.timeoutMs,
+    });
   }
 
   lookup(streamerId: string, signal: AbortSignal): Promise<ArchiveListing | null> {
@@ -98,7 +109,9 @@ export class ArchiveLookup {
     if (this.#stopped) return streamerIds.map(() => null);
     this.posts++;
     this.lookups += streamerIds.length;
-    const results = await this.#client.batch(streamerIds.map((id) => ({ document: STREAMER_ARCHIVES_QUERY, variables: streamerArchivesVariables(id) })));
+    const results = await this.#client.batch(
+      streamerIds.map((id) => ({ document: STREAMER_ARCHIVES_QUERY, variables: streamerArchivesVariables(id) })),
+    );
     // A failed resolver says nothing about the streamer's archives; a listing with errors inside reads as unreadable.
     return results.map((r) => (r.ok ? parseArchiveListing(r.data) : null));
   }

@@ -12,22 +12,41 @@ describe("hls-fetcher env", () => {
   });
 
   it("points at the simulator through configuration alone", () => {
-    const env = readEnv({ CDN_DOMAINS: "a.example, b.example", CDN_URL_TEMPLATE: "http://127.0.0.1:8900/cdn/{domain}/", RATE_PER_SECOND: "1.5" });
+    const env = readEnv({
+      CDN_DOMAINS: "a.example, b.example",
+      CDN_URL_TEMPLATE: "http://127.0.0.1:8900/cdn/{domain}/",
+      RATE_PER_SECOND: "1.5",
+    });
     expect(env).toMatchObject({ CDN_DOMAINS: ["a.example", "b.example"], RATE_PER_SECOND: 1.5 });
   });
 
   it("asks real Twitch's GQL first by default, 2 POSTs per second of 10 streamers; switchable", () => {
-    expect(readEnv({})).toMatchObject({ GQL_LOOKUP: true, GQL_ENDPOINT: "https://gql.twitch.tv/gql", GQL_RATE: 2, GQL_TIMEOUT: 3_000 });
-    expect(readEnv({ GQL_LOOKUP: "false", GQL_ENDPOINT: "http://127.0.0.1:8900/gql" })).toMatchObject({ GQL_LOOKUP: false, GQL_ENDPOINT: "http://127.0.0.1:8900/gql" });
+    expect(readEnv({})).toMatchObject({
+      GQL_LOOKUP: true,
+      GQL_ENDPOINT: "https://gql.twitch.tv/gql",
+      GQL_RATE: 2,
+      GQL_TIMEOUT: 3_000,
+    });
+    expect(readEnv({ GQL_LOOKUP: "false", GQL_ENDPOINT: "http://127.0.0.1:8900/gql" })).toMatchObject({
+      GQL_LOOKUP: false,
+      GQL_ENDPOINT: "http://127.0.0.1:8900/gql",
+    });
     expect(() => readEnv({ GQL_LOOKUP: "maybe" })).toThrow(/GQL_LOOKUP/);
     expect(() => readEnv({ GQL_RATE: "0" })).toThrow(/GQL_RATE/);
-    expect(readEnv({})).toMatchObject({ GQL_BATCH: 10, STOP_PROBABILITY: 0.03, RETRY_INITIAL: 120_000, RETRY_FOR: 86_400_000 });
+    expect(readEnv({})).toMatchObject({
+      GQL_BATCH: 10,
+      STOP_PROBABILITY: 0.03,
+      RETRY_INITIAL: 120_000,
+      RETRY_FOR: 86_400_000,
+    });
   });
 
   it("learns only hosts that look like Twitch's CDN; a bad pattern stops the service", () => {
     const { CDN_DISCOVERABLE } = readEnv({});
     expect(["d1ndex63qxojbr.cloudfront.net", "vod-secure.twitch.tv"].every((h) => CDN_DISCOVERABLE.test(h))).toBe(true);
-    expect(["evil.example", "d1ndex63qxojbr.cloudfront.net.evil.example", "127.0.0.1"].some((h) => CDN_DISCOVERABLE.test(h))).toBe(false);
+    expect(
+      ["evil.example", "d1ndex63qxojbr.cloudfront.net.evil.example", "127.0.0.1"].some((h) => CDN_DISCOVERABLE.test(h)),
+    ).toBe(false);
     expect(() => readEnv({ CDN_DISCOVERABLE: "(" })).toThrow(/CDN_DISCOVERABLE/);
   });
 
@@ -44,13 +63,17 @@ describe("hls-fetcher env", () => {
   });
 
   it("names each bad field", () => {
-    expect(() => readEnv({ CDN_URL_TEMPLATE: "http://127.0.0.1:8900/cdn/", RATE_PER_SECOND: "-1", CDN_DOMAINS: " , " })).toThrow(
-      /CDN_DOMAINS[\s\S]*CDN_URL_TEMPLATE[\s\S]*RATE_PER_SECOND|CDN_URL_TEMPLATE/,
-    );
+    expect(() =>
+      readEnv({ CDN_URL_TEMPLATE: "http://127.0.0.1:8900/cdn/", RATE_PER_SECOND: "-1", CDN_DOMAINS: " , " }),
+    ).toThrow(/CDN_DOMAINS[\s\S]*CDN_URL_TEMPLATE[\s\S]*RATE_PER_SECOND|CDN_URL_TEMPLATE/);
     try {
       readEnv({ CDN_URL_TEMPLATE: "http://127.0.0.1:8900/cdn/", RATE_PER_SECOND: "-1", CDN_DOMAINS: " , " });
     } catch (err) {
-      expect((err as { problems: { field: string }[] }).problems.map((p) => p.field).sort()).toEqual(["CDN_DOMAINS", "CDN_URL_TEMPLATE", "RATE_PER_SECOND"]);
+      expect((err as { problems: { field: string }[] }).problems.map((p) => p.field).sort()).toEqual([
+        "CDN_DOMAINS",
+        "CDN_URL_TEMPLATE",
+        "RATE_PER_SECOND",
+      ]);
     }
   });
 });

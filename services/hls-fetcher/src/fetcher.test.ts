@@ -21,10 +21,40 @@ beforeAll(async () => {
     streams: 0,
     domains: DOMAINS,
     streamers: [
-      { login: "plain_one", id: "1001", viewers: 100, domain: D1, sessions: [{ start: "-4h", duration: "1h", muted: [[2, 4]] }, { start: "-150m", duration: "20m" }] },
-      { login: "minus_one", id: "1002", viewers: 100, domain: D2, sessions: [{ start: "-4h", duration: "30m", variant: "minus1" }] },
-      { login: "restarter", id: "1003", viewers: 100, domain: D3, sessions: [{ start: "-5h", duration: "20m" }, { start: "-4h", duration: "20m", sameStreamId: true }] },
-      { login: "never_saved", id: "1004", viewers: 10, domain: D0, sessions: [{ start: "-4h", duration: "20m", saved: false }] },
+      {
+        login: "plain_one",
+        id: "1001",
+        viewers: 100,
+        domain: D1,
+        sessions: [
+          { start: "-4h", duration: "1h", muted: [[2, 4]] },
+          { start: "-150m", duration: "20m" },
+        ],
+      },
+      {
+        login: "minus_one",
+        id: "1002",
+        viewers: 100,
+        domain: D2,
+        sessions: [{ start: "-4h", duration: "30m", variant: "minus1" }],
+      },
+      {
+        login: "restarter",
+        id: "1003",
+        viewers: 100,
+        domain: D3,
+        sessions: [
+          { start: "-5h", duration: "20m" },
+          { start: "-4h", duration: "20m", sameStreamId: true },
+        ],
+      },
+      {
+        login: "never_saved",
+        id: "1004",
+        viewers: 10,
+        domain: D0,
+        sessions: [{ start: "-4h", duration: "20m", saved: false }],
+      },
       { login: "on_blackhole", id: "1005", viewers: 10, domain: D0, sessions: [{ start: "-4h", duration: "20m" }] },
       { login: "still_live", id: "1006", viewers: 10, domain: D2, sessions: [{ start: "-2h" }] },
     ],
@@ -38,16 +68,41 @@ afterAll(async () => {
 function setup(overrides: { perSecond?: number; headersTimeoutMs?: number; retries?: number } = {}) {
   const limiter = new RateLimiter({ perSecond: overrides.perSecond ?? 50, floorPerSecond: 1 });
   const t = overrides.headersTimeoutMs ?? 2_000;
-  const http = new CdnHttp(limiter, { connectTimeoutMs: t, headersTimeoutMs: t, bodyTimeoutMs: t, requestTimeoutMs: t * 2 });
+  const http = new CdnHttp(limiter, {
+    connectTimeoutMs: t,
+    headersTimeoutMs: t,
+    bodyTimeoutMs: t,
+    requestTimeoutMs: t * 2,
+  });
   const knowledge = new DomainKnowledge({ halfLifeMs: 6 * 3_600_000, failureThreshold: 3, cooldownMs: 120_000 });
-  const fetcher = new VodFetcher(http, knowledge, clock, { domains: DOMAINS, urlTemplate: sim.cdnUrlTemplate, retries: overrides.retries ?? 1, backoffMs: 20, stopProbability: 0, discoverable: /./ }, testLog);
+  const fetcher = new VodFetcher(
+    http,
+    knowledge,
+    clock,
+    {
+      domains: DOMAINS,
+      urlTemplate: sim.cdnUrlTemplate,
+      retries: overrides.retries ?? 1,
+      backoffMs: 20,
+      stopProbability: 0,
+      discoverable: /./,
+    },
+    testLog,
+  );
   return { limiter, http, knowledge, fetcher, close: async () => (await limiter.stop(), await http.close()) };
 }
 
 const truth = (login: string, i = 0): VodTruth => sim.vods({ login })[i]!;
 const request = (v: VodTruth): VodFetchRequest => ({
-  v: 1, streamId: v.streamId, startTime: v.startTime, streamerId: v.streamerId, login: v.login,
-  firstSeen: v.startTime, lastSeen: v.endedAt ?? v.startTime, maxViewers: 10, releaseAt: v.startTime,
+  v: 1,
+  streamId: v.streamId,
+  startTime: v.startTime,
+  streamerId: v.streamerId,
+  login: v.login,
+  firstSeen: v.startTime,
+  lastSeen: v.endedAt ?? v.startTime,
+  maxViewers: 10,
+  releaseAt: v.startTime,
 });
 const never = new AbortController().signal;
 
@@ -56,7 +111,10 @@ async function expectedPlaylist(v: VodTruth): Promise<string> {
   const url = sim.playlistUrl(v);
   const body = await (await fetch(url)).text();
   const base = url.slice(0, url.lastIndexOf("/") + 1);
-  return body.split("\n").map((l) => (l === "" || l.startsWith("#") ? l : base + l)).join("\n");
+  return body
+    .split("\n")
+    .map((l) => (l === "" || l.startsWith("#") ? l : base + l))
+    .join("\n");
 }
 
 describe("VodFetcher against the simulator's CDN", () => {
@@ -66,7 +124,11 @@ describe("VodFetcher against the simulator's CDN", () => {
     expect(cases.map((c) => c.variant)).toEqual(["start", "minus1", "seconds"]);
     for (const v of cases) {
       const r = await f.fetcher.fetch(request(v), never);
-      expect(r, v.login).toMatchObject({ outcome: "found", error: null, found: { domain: v.domain, variant: v.variant, ts: v.ts, url: sim.playlistUrl(v) } });
+      expect(r, v.login).toMatchObject({
+        outcome: "found",
+        error: null,
+        found: { domain: v.domain, variant: v.variant, ts: v.ts, url: sim.playlistUrl(v) },
+      });
       const stored = gunzipSync(Buffer.from(r.found!.playlistGzipBase64, "base64")).toString("utf8");
       expect(stored).toBe(await expectedPlaylist(v));
       expect(r.found!.segments).toBe(v.segments);
@@ -133,8 +195,13 @@ describe("VodFetcher against the simulator's CDN", () => {
     // A slow answer keeps the probe in flight while the other fetch reaches the domain.
     sim.faults.add({ id: "slow", kind: "latency", domains: [D1], ms: 300 });
     try {
-      const results = await Promise.all([truth("plain_one", 0), truth("plain_one", 1)].map((v) => f.fetcher.fetch(request(v), never)));
-      expect(results.map((r) => [r.outcome, r.error])).toEqual([["found", null], ["found", null]]);
+      const results = await Promise.all(
+        [truth("plain_one", 0), truth("plain_one", 1)].map((v) => f.fetcher.fetch(request(v), never)),
+      );
+      expect(results.map((r) => [r.outcome, r.error])).toEqual([
+        ["found", null],
+        ["found", null],
+      ]);
       expect(f.knowledge.state(D1, clock.now())).toBe("closed");
     } finally {
       sim.faults.clear(["slow"]);

@@ -3,7 +3,19 @@ import type { Clock } from "@vod/clock";
 import { sleep } from "@vod/backoff";
 import type { VodFetchRequest, VodFetchResult } from "@vod/kafka";
 import type { Logger } from "@vod/log";
-import { hasEndList, isPlaylist, listingCovers, listingVisibility, matchListedVod, orderCandidates, posterior, processPlaylist, type ArchiveListing, type Candidate, type TimestampVariant } from "@vod/twitch";
+import {
+  hasEndList,
+  isPlaylist,
+  listingCovers,
+  listingVisibility,
+  matchListedVod,
+  orderCandidates,
+  posterior,
+  processPlaylist,
+  type ArchiveListing,
+  type Candidate,
+  type TimestampVariant,
+} from "@vod/twitch";
 import type { ArchiveLookup } from "./archives.ts";
 import type { BlockDetector } from "./block.ts";
 import type { CdnAnswer, CdnHttp } from "./http.ts";
@@ -100,7 +112,10 @@ export class VodFetcher {
     const report = await this.#find(req, listing, signal);
     if (!lookup) return report;
     const visibility = listing ? listingVisibility(listing, req.streamId, req.startTime) : UNKNOWN_VISIBILITY;
-    return { ...report, result: { ...report.result, visibility: { public: visibility.public, subOnly: visibility.subOnly } } };
+    return {
+      ...report,
+      result: { ...report.result, visibility: { public: visibility.public, subOnly: visibility.subOnly } },
+    };
   }
 
   /** Candidates of a VOD as the search ranks them now (the deep search continues from these). */
@@ -119,12 +134,26 @@ export class VodFetcher {
    * One request of a deep search: `candidate` (not tried yet). Found (or live) gives a result;
    * a miss gives null, and so does a domain that fails (the deep search tries it again later).
    */
-  async probe(req: VodFetchRequest, candidate: Candidate, signal: AbortSignal, priority: number): Promise<{ result: VodFetchResult | null; missed: boolean }> {
+  async probe(
+    req: VodFetchRequest,
+    candidate: Candidate,
+    signal: AbortSignal,
+    priority: number,
+  ): Promise<{ result: VodFetchResult | null; missed: boolean }> {
     const got = await this.#get(candidate.domain, candidate.path, signal, priority);
     if ("skipped" in got) return { result: null, missed: false };
     const { answer } = got;
     if (answer.kind === "ok" && isPlaylist(answer.body)) {
-      const result = this.#hit(req, candidate.domain, candidate.path, candidate.variant, candidate.ts, answer.body, got.requests, false);
+      const result = this.#hit(
+        req,
+        candidate.domain,
+        candidate.path,
+        candidate.variant,
+        candidate.ts,
+        answer.body,
+        got.requests,
+        false,
+      );
       return { result, missed: false };
     }
     return { result: null, missed: answer.kind === "missing" || answer.kind === "ok" };
@@ -132,20 +161,37 @@ export class VodFetcher {
 
   async #find(req: VodFetchRequest, listing: ArchiveListing | null, signal: AbortSignal): Promise<FetchReport> {
     const now = this.clock.now();
-    if (listing?.live && listing.live.streamId === req.streamId && Math.abs(listing.live.startMs - Date.parse(req.startTime)) < 2_000) {
+    if (
+      listing?.live &&
+      listing.live.streamId === req.streamId &&
+      Math.abs(listing.live.startMs - Date.parse(req.startTime)) < 2_000
+    ) {
       return this.#report(req, "live", 0, null, "GQL says the stream is still live");
     }
     const match = listing ? matchListedVod(listing, req.streamId, req.startTime) : null;
     if (match) {
       if (this.#usable(match.vod.domain, match.vod.key, now)) {
-        return this.#fetchListed(req, match.vod.domain, `${match.vod.key}/chunked/index-dvr.m3u8`, match.variant, match.vod.ts, signal);
+        return this.#fetchListed(
+          req,
+          match.vod.domain,
+          `${match.vod.key}/chunked/index-dvr.m3u8`,
+          match.variant,
+          match.vod.ts,
+          signal,
+        );
       }
       // Listed, so on the CDN: only the host GQL named may not be asked. The search stops only when every candidate missed.
       return this.#search(req, 1, false, signal);
     }
     const block = this.options.block;
     if (block?.active(now)) {
-      return this.#report(req, "failed", 0, null, "the CDN answers 403 to VODs GQL lists (a block); searching waits until it lifts");
+      return this.#report(
+        req,
+        "failed",
+        0,
+        null,
+        "the CDN answers 403 to VODs GQL lists (a block); searching waits until it lifts",
+      );
     }
     let evidence: ListingEvidence = "unknown";
     if (listing && listingCovers(listing, req.startTime)) evidence = listing.videos.length === 0 ? "empty" : "unlisted";
@@ -169,7 +215,14 @@ export class VodFetcher {
     return true;
   }
 
-  async #fetchListed(req: VodFetchRequest, domain: string, path: string, variant: TimestampVariant, ts: number, signal: AbortSignal): Promise<FetchReport> {
+  async #fetchListed(
+    req: VodFetchRequest,
+    domain: string,
+    path: string,
+    variant: TimestampVariant,
+    ts: number,
+    signal: AbortSignal,
+  ): Promise<FetchReport> {
     const got = await this.#get(domain, path, signal);
     if ("skipped" in got) return this.#report(req, "failed", got.requests, null, `${domain}: ${got.skipped}`);
     const { answer, requests } = got;
@@ -183,11 +236,21 @@ export class VodFetcher {
       this.options.block?.listed403(now);
       return this.#report(req, "failed", requests, null, `${domain}: HTTP ${answer.status} for a VOD GQL lists`);
     }
-    const why = answer.kind === "ok" ? "HTTP 200 that is not a playlist" : answer.kind === "rate_limited" ? "HTTP 429" : answer.error;
+    const why =
+      answer.kind === "ok"
+        ? "HTTP 200 that is not a playlist"
+        : answer.kind === "rate_limited"
+          ? "HTTP 429"
+          : answer.error;
     return this.#report(req, "failed", requests, null, `${domain}: ${why}`);
   }
 
-  async #search(req: VodFetchRequest, prior: number, decidesStreamer: boolean, signal: AbortSignal): Promise<FetchReport> {
+  async #search(
+    req: VodFetchRequest,
+    prior: number,
+    decidesStreamer: boolean,
+    signal: AbortSignal,
+  ): Promise<FetchReport> {
     const { knowledge, clock } = this;
     const stop = this.options.stopProbability;
     let requests = 0;
@@ -222,7 +285,10 @@ export class VodFetcher {
 
     if (unwell.size > 0) {
       const error = [...unwell].map(([d, e]) => `${d}: ${e}`).join("; ");
-      this.log.warn({ streamId: req.streamId, login: req.login, requests, error }, "VOD not found and some domains failed; outcome failed");
+      this.log.warn(
+        { streamId: req.streamId, login: req.login, requests, error },
+        "VOD not found and some domains failed; outcome failed",
+      );
       return this.#report(req, "failed", requests, null, error);
     }
     if (this.options.block?.active(clock.now())) {
@@ -262,7 +328,8 @@ export class VodFetcher {
       }
     } finally {
       // Waiting fetches must not wait on a probe that ended without a verdict (429, abort).
-      if (state === "probe" && (signal.aborted || answer === undefined || answer.kind === "rate_limited")) knowledge.endProbe(domain);
+      if (state === "probe" && (signal.aborted || answer === undefined || answer.kind === "rate_limited"))
+        knowledge.endProbe(domain);
     }
     const now = clock.now();
     if (answer.kind === "ok" || answer.kind === "missing") knowledge.answered(domain, now);
@@ -271,12 +338,27 @@ export class VodFetcher {
     return { answer, requests };
   }
 
-  #hit(req: VodFetchRequest, domain: string, path: string, variant: TimestampVariant, ts: number, body: string, requests: number, listed: boolean): VodFetchResult {
+  #hit(
+    req: VodFetchRequest,
+    domain: string,
+    path: string,
+    variant: TimestampVariant,
+    ts: number,
+    body: string,
+    requests: number,
+    listed: boolean,
+  ): VodFetchResult {
     const now = this.clock.now();
     this.knowledge.found(req.streamerId, domain, variant, now, listed);
     if (!hasEndList(body)) {
       // Still live (or a live stream's playlist the delay released too early): nothing is stored.
-      return this.#report(req, "live", requests, null, `${domain}: playlist has no #EXT-X-ENDLIST; the stream is still live`).result;
+      return this.#report(
+        req,
+        "live",
+        requests,
+        null,
+        `${domain}: playlist has no #EXT-X-ENDLIST; the stream is still live`,
+      ).result;
     }
     const url = this.baseUrl(domain) + path;
     const p = processPlaylist(body, url);
@@ -300,9 +382,24 @@ export class VodFetcher {
     };
   }
 
-  #report(req: VodFetchRequest, outcome: VodFetchResult["outcome"], requests: number, found: null, error: string | null): FetchReport {
+  #report(
+    req: VodFetchRequest,
+    outcome: VodFetchResult["outcome"],
+    requests: number,
+    found: null,
+    error: string | null,
+  ): FetchReport {
     this.counters.outcome?.(outcome, requests);
-    return { result: { ...this.#base(req), outcome, fetchedAt: new Date(this.clock.now()).toISOString(), requests, found, error } };
+    return {
+      result: {
+        ...this.#base(req),
+        outcome,
+        fetchedAt: new Date(this.clock.now()).toISOString(),
+        requests,
+        found,
+        error,
+      },
+    };
   }
 
   #base(req: VodFetchRequest) {

@@ -12,11 +12,28 @@ afterAll(async () => {
   await t.drop();
 });
 
-const options = { retryInitialMs: 60_000, retryMaxMs: 600_000, retryForMs: 86_400_000, deepForMs: 3_600_000, deepStopProbability: 0.005, deepStopProbabilityStreamer: 0.0005 };
+const options = {
+  retryInitialMs: 60_000,
+  retryMaxMs: 600_000,
+  retryForMs: 86_400_000,
+  deepForMs: 3_600_000,
+  deepStopProbability: 0.005,
+  deepStopProbabilityStreamer: 0.0005,
+};
 const T0 = Date.UTC(2026, 0, 5, 12);
 const request = (i: number): VodFetchRequest => {
   const at = new Date(T0 - i * 60_000).toISOString();
-  return { v: 1, streamId: String(9_000 + i), startTime: at, streamerId: String(100 + i), login: `s${i}`, firstSeen: at, lastSeen: at, maxViewers: 20, releaseAt: at };
+  return {
+    v: 1,
+    streamId: String(9_000 + i),
+    startTime: at,
+    streamerId: String(100 + i),
+    login: `s${i}`,
+    firstSeen: at,
+    lastSeen: at,
+    maxViewers: 20,
+    releaseAt: at,
+  };
 };
 
 describe("FollowUps across fetchers", () => {

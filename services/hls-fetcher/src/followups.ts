@@ -46,7 +46,8 @@ export interface DeepPick {
   chance: number;
 }
 
-const keyOf = (r: Pick<VodFetchRequest, "streamId" | "startTime">) => `${r.streamId}|${new Date(r.startTime).toISOString()}`;
+const keyOf = (r: Pick<VodFetchRequest, "streamId" | "startTime">) =>
+  `${r.streamId}|${new Date(r.startTime).toISOString()}`;
 
 /**
  * What the fetcher still owes after a VOD's outcome: failed VODs are retried with backoff until a
@@ -107,13 +108,31 @@ export class FollowUps {
       const deadline = first + this.options.retryForMs;
       if (now >= deadline) return this.#drop(key);
       const wait = Math.min(this.options.retryMaxMs, this.options.retryInitialMs * 2 ** (attempts - 1));
-      this.#set(key, { kind: "retry", request, attempts, nextAt: now + wait, deadline, prior: null, stop: null, tried: new Set() });
+      this.#set(key, {
+        kind: "retry",
+        request,
+        attempts,
+        nextAt: now + wait,
+        deadline,
+        prior: null,
+        stop: null,
+        tried: new Set(),
+      });
       return;
     }
     const deep = report.deep;
     const stop = deep?.decidesStreamer ? this.options.deepStopProbabilityStreamer : this.options.deepStopProbability;
     if (result.outcome === "not_found" && deep && deep.prior >= stop) {
-      this.#set(key, { kind: "deep", request, attempts: 0, nextAt: now, deadline: now + this.options.deepForMs, prior: deep.prior, stop, tried: new Set(deep.tried) });
+      this.#set(key, {
+        kind: "deep",
+        request,
+        attempts: 0,
+        nextAt: now,
+        deadline: now + this.options.deepForMs,
+        prior: deep.prior,
+        stop,
+        tried: new Set(deep.tried),
+      });
       return;
     }
     this.#drop(key);
@@ -136,7 +155,11 @@ export class FollowUps {
    * The deep-search request likeliest to find its VOD. `rank` gives a VOD's candidates (as the
    * search ranks them); VODs past their deadline or below the stop probability are dropped here.
    */
-  nextDeep(now: number, rank: (r: VodFetchRequest) => Candidate[], skipDomains: ReadonlySet<string> = new Set()): DeepPick | null {
+  nextDeep(
+    now: number,
+    rank: (r: VodFetchRequest) => Candidate[],
+    skipDomains: ReadonlySet<string> = new Set(),
+  ): DeepPick | null {
     let best: DeepPick | null = null;
     for (const [key, item] of this.#items) {
       if (item.kind !== "deep" || item.unclaimed) continue;
@@ -181,7 +204,9 @@ export class FollowUps {
       FROM unnest(${sql.param(ids)}::bigint[], ${sql.param(starts)}::timestamptz[], ${sql.param(nexts)}::timestamptz[]) AS u(id, st, nx)
       WHERE f.stream_id = u.id AND f.start_time = u.st AND f.next_at = u.nx
       RETURNING f.stream_id::text AS stream_id, f.start_time`);
-    const mine = new Set(won.rows.map((r) => keyOf({ streamId: String(r.stream_id), startTime: new Date(r.start_time).toISOString() })));
+    const mine = new Set(
+      won.rows.map((r) => keyOf({ streamId: String(r.stream_id), startTime: new Date(r.start_time).toISOString() })),
+    );
     let lost = 0;
     for (const [key, item] of open) {
       if (this.#items.get(key) !== item) continue;
@@ -217,7 +242,12 @@ export class FollowUps {
   }
 
   /** The item's likeliest untried candidate off the skipped domains; "done" when nothing is worth a request any more. */
-  #deepNext(key: string, item: Item, rank: (r: VodFetchRequest) => Candidate[], skipDomains: ReadonlySet<string>): DeepPick | "done" | null {
+  #deepNext(
+    key: string,
+    item: Item,
+    rank: (r: VodFetchRequest) => Candidate[],
+    skipDomains: ReadonlySet<string>,
+  ): DeepPick | "done" | null {
     item.candidates ??= rank(item.request);
     let mass = 0;
     let next: Candidate | undefined;
@@ -301,7 +331,9 @@ export class FollowUps {
             chunk.map(([id, at]) => sql`(${id}::bigint, ${at}::timestamptz)`),
             sql`, `,
           );
-          await tx.delete(fetchFollowups).where(sql`(${fetchFollowups.streamId}, ${fetchFollowups.startTime}) in (${tuples})`);
+          await tx
+            .delete(fetchFollowups)
+            .where(sql`(${fetchFollowups.streamId}, ${fetchFollowups.startTime}) in (${tuples})`);
         }
       });
     } catch (err) {

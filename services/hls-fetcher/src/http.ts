@@ -68,7 +68,9 @@ export class CdnHttp {
       if (status === 403 || status === 404) return { kind: "missing", status };
       if (status === 429) {
         const retryAfter = Number(res.headers["retry-after"]);
-        return Number.isFinite(retryAfter) && retryAfter > 0 ? { kind: "rate_limited", status, retryAfterMs: retryAfter * 1000 } : { kind: "rate_limited", status };
+        return Number.isFinite(retryAfter) && retryAfter > 0
+          ? { kind: "rate_limited", status, retryAfterMs: retryAfter * 1000 }
+          : { kind: "rate_limited", status };
       }
       return { kind: "transient", status, error: `HTTP ${status}` };
     } catch (err) {
@@ -82,7 +84,10 @@ export class CdnHttp {
   }
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { dump(): Promise<void> }, max: number): Promise<string | null> {
+async function readCapped(
+  body: AsyncIterable<Buffer> & { dump(): Promise<void> },
+  max: number,
+): Promise<string | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

@@ -57,7 +57,10 @@ export async function claimInstance(options: InstanceClaimOptions): Promise<Inst
     c.once("end", () => {
       if (closed) return;
       client = undefined;
-      log.warn({ group: groupId }, "lost the fetcher group's advisory lock with its PostgreSQL session; taking it again");
+      log.warn(
+        { group: groupId },
+        "lost the fetcher group's advisory lock with its PostgreSQL session; taking it again",
+      );
       schedule();
     });
     return true;

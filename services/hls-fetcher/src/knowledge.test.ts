@@ -74,7 +74,10 @@ describe("DomainKnowledge", () => {
     k.found("51", "e.example", "start", T0 + 1_000);
     k.found("50", "e.example", "start", T0 + 2_000);
     await k.flush(t.db);
-    expect((await DomainKnowledge.load(t.db, options)).score("e.example", T0 + 2_000)).toBeCloseTo(k.score("e.example", T0 + 2_000), 5);
+    expect((await DomainKnowledge.load(t.db, options)).score("e.example", T0 + 2_000)).toBeCloseTo(
+      k.score("e.example", T0 + 2_000),
+      5,
+    );
   });
 
   it("a streamer moving to another domain is remembered there", async () => {
@@ -100,7 +103,13 @@ describe("DomainKnowledge", () => {
     await b.flush(t.db);
     const c = await DomainKnowledge.load(t.db, options);
     await c.warm(["70"]);
-    expect(c.history("70")).toMatchObject({ found: 3, notFound: 1, unlistedFound: 2, domain: "b.example", foundAt: T0 + 12_000 });
+    expect(c.history("70")).toMatchObject({
+      found: 3,
+      notFound: 1,
+      unlistedFound: 2,
+      domain: "b.example",
+      foundAt: T0 + 12_000,
+    });
     // Two failures, one seen by each: the domain is open for both (threshold 2), as it is for a third.
     expect(c.state("f.example", T0 + 2)).toBe("open");
     // Each fetcher reads the domains back after a flush that wrote something: a sees b's failure too.

@@ -63,7 +63,14 @@ interface StreamerEntry {
   loaded: boolean;
 }
 
-const emptyHistory = (): StreamerHistory => ({ domain: null, foundAt: null, found: 0, notFound: 0, unlistedFound: 0, checkedAt: null });
+const emptyHistory = (): StreamerHistory => ({
+  domain: null,
+  foundAt: null,
+  found: 0,
+  notFound: 0,
+  unlistedFound: 0,
+  checkedAt: null,
+});
 const later = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
 
 /** `h` with `d` learned after it: counts added, the domain of the latest find, the latest times. */
@@ -82,7 +89,10 @@ function withDelta(h: StreamerHistory, d: StreamerDelta): StreamerHistory {
 /** A domain's health with another process's delta merged in; the same rule as the upsert in `flush`. */
 function healthWithDelta(h: Health, d: HealthDelta, halfLifeMs: number): Health {
   const decay = (ms: number) => 2 ** (-Math.abs(ms) / halfLifeMs);
-  const score = d.scoredAt >= h.scoredAt ? h.score * decay(d.scoredAt - h.scoredAt) + d.score : h.score + d.score * decay(h.scoredAt - d.scoredAt);
+  const score =
+    d.scoredAt >= h.scoredAt
+      ? h.score * decay(d.scoredAt - h.scoredAt) + d.score
+      : h.score + d.score * decay(h.scoredAt - d.scoredAt);
   const succeededSince = d.lastSuccessAt !== null && d.lastSuccessAt >= (h.lastSuccessAt ?? -Infinity);
   return {
     score,
@@ -96,7 +106,13 @@ function healthWithDelta(h: Health, d: HealthDelta, halfLifeMs: number): Health 
 /** Two deltas of one domain as one, `b` learned after `a`. */
 function mergeHealthDeltas(a: HealthDelta, b: HealthDelta, halfLifeMs: number): HealthDelta {
   const merged = healthWithDelta({ ...a, consecutiveFailures: a.failures }, b, halfLifeMs);
-  return { score: merged.score, scoredAt: merged.scoredAt, failures: merged.consecutiveFailures, lastSuccessAt: merged.lastSuccessAt, lastFailureAt: merged.lastFailureAt };
+  return {
+    score: merged.score,
+    scoredAt: merged.scoredAt,
+    failures: merged.consecutiveFailures,
+    lastSuccessAt: merged.lastSuccessAt,
+    lastFailureAt: merged.lastFailureAt,
+  };
 }
 
 /** Deltas held while Postgres is away, at most; the oldest are dropped (knowledge orders requests, it decides no outcome). */
@@ -125,7 +141,11 @@ export class DomainKnowledge {
   #domainsReadAt = -Infinity;
 
   constructor(private readonly options: KnowledgeOptions) {
-    this.#streamers = new LRUCache({ max: options.streamerCacheSize ?? 100_000, ttl: options.streamerCacheTtlMs ?? 10 * 60_000, updateAgeOnGet: false });
+    this.#streamers = new LRUCache({
+      max: options.streamerCacheSize ?? 100_000,
+      ttl: options.streamerCacheTtlMs ?? 10 * 60_000,
+      updateAgeOnGet: false,
+    });
   }
 
   /** Domain health and learned domains are read now; streamers as their VODs come (`warm`). */
@@ -141,7 +161,8 @@ export class DomainKnowledge {
     this.#domainsReadAt = performance.now();
     const rows = await db.select().from(cdnDomainHealth);
     for (const r of rows) {
-      if (r.discoveredAt && !this.#discovered.has(r.domain)) this.#discovered.set(r.domain, { at: r.discoveredAt.getTime(), from: r.discoveredFrom ?? "" });
+      if (r.discoveredAt && !this.#discovered.has(r.domain))
+        this.#discovered.set(r.domain, { at: r.discoveredAt.getTime(), from: r.discoveredFrom ?? "" });
       const base: Health = {
         score: r.score,
         scoredAt: r.scoredAt.getTime(),
@@ -164,7 +185,10 @@ export class DomainKnowledge {
     const wanted = [...new Set(streamerIds)].filter((id) => /^\d+$/.test(id) && !this.#streamers.get(id)?.loaded);
     if (wanted.length === 0) return;
     try {
-      const rows = await db.select().from(cdnStreamerDomains).where(inArray(cdnStreamerDomains.streamerId, wanted.map(Number)));
+      const rows = await db
+        .select()
+        .from(cdnStreamerDomains)
+        .where(inArray(cdnStreamerDomains.streamerId, wanted.map(Number)));
       const byId = new Map(rows.map((r) => [String(r.streamerId), r]));
       for (const id of wanted) {
         const r = byId.get(id);
@@ -185,7 +209,10 @@ export class DomainKnowledge {
       // At most one warning a minute while Postgres is away.
       if (performance.now() - this.#lastWarnAt > 60_000) {
         this.#lastWarnAt = performance.now();
-        this.#log?.warn({ err }, "reading streamer knowledge failed; searching without it (worse order, same outcomes)");
+        this.#log?.warn(
+          { err },
+          "reading streamer knowledge failed; searching without it (worse order, same outcomes)",
+        );
       }
     }
   }
@@ -250,7 +277,11 @@ export class DomainKnowledge {
 
   #deltaOf(domain: string, now: number): HealthDelta {
     let d = this.#pendingHealth.get(domain);
-    if (!d) this.#pendingHealth.set(domain, (d = { score: 0, scoredAt: now, failures: 0, lastSuccessAt: null, lastFailureAt: null }));
+    if (!d)
+      this.#pendingHealth.set(
+        domain,
+        (d = { score: 0, scoredAt: now, failures: 0, lastSuccessAt: null, lastFailureAt: null }),
+      );
     return d;
   }
 
@@ -344,7 +375,11 @@ export class DomainKnowledge {
 
   #healthOf(domain: string, now: number): Health {
     let h = this.#health.get(domain);
-    if (!h) this.#health.set(domain, (h = { score: 0, scoredAt: now, consecutiveFailures: 0, lastSuccessAt: null, lastFailureAt: null }));
+    if (!h)
+      this.#health.set(
+        domain,
+        (h = { score: 0, scoredAt: now, consecutiveFailures: 0, lastSuccessAt: null, lastFailureAt: null }),
+      );
     return h;
   }
 
@@ -395,7 +430,8 @@ export class DomainKnowledge {
         if (domains.length > 0) {
           const half = this.options.halfLifeMs;
           // Seconds between the two scores' times, decayed by the half-life: the same rule as healthWithDelta.
-          const decay = (a: unknown, b: unknown) => sql`power(2::float8, -abs(extract(epoch from (${a} - ${b}))) * 1000 / ${half}::float8)`;
+          const decay = (a: unknown, b: unknown) =>
+            sql`power(2::float8, -abs(extract(epoch from (${a} - ${b}))) * 1000 / ${half}::float8)`;
           const rows = domains.map(([domain, d]) => {
             const found = this.#discovered.get(domain);
             return {

@@ -5,7 +5,9 @@ describe("RateLimiter", () => {
   it("spaces request starts by at least 1/rate, even when many are queued at once", async () => {
     const limiter = new RateLimiter({ perSecond: 20, floorPerSecond: 1, marginMs: 0 });
     const starts: number[] = [];
-    await Promise.all(Array.from({ length: 8 }, () => limiter.schedule(async () => void starts.push(performance.now()))));
+    await Promise.all(
+      Array.from({ length: 8 }, () => limiter.schedule(async () => void starts.push(performance.now()))),
+    );
     const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
     // Timers may fire late, never early (1 ms of rounding slack).
     for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(49);
@@ -34,7 +36,11 @@ describe("RateLimiter with a shared budget (Redis)", () => {
 
   async function starts(limiters: RateLimiter[], jobsEach: number): Promise<number[]> {
     const all: number[] = [];
-    await Promise.all(limiters.flatMap((l) => Array.from({ length: jobsEach }, () => l.schedule(async () => void all.push(performance.now())))));
+    await Promise.all(
+      limiters.flatMap((l) =>
+        Array.from({ length: jobsEach }, () => l.schedule(async () => void all.push(performance.now()))),
+      ),
+    );
     return all.sort((a, b) => a - b);
   }
 
@@ -49,7 +55,9 @@ describe("RateLimiter with a shared budget (Redis)", () => {
     const gaps = together.slice(1).map((t, i) => t - together[i]!);
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(60);
 
-    const apart = [1, 2].map((n) => new RateLimiter({ perSecond: 10, floorPerSecond: 1, cluster: { redisUrl, id: `${id}-${n}` } }));
+    const apart = [1, 2].map(
+      (n) => new RateLimiter({ perSecond: 10, floorPerSecond: 1, cluster: { redisUrl, id: `${id}-${n}` } }),
+    );
     await Promise.all(apart.map((l) => l.ready()));
     const separate = await starts(apart, 6);
     // Two budgets of 10 per second: 12 starts take about 0.55 s.
@@ -62,7 +70,9 @@ describe("RateLimiter with a shared budget (Redis)", () => {
     const shared = [1, 2].map(() => new RateLimiter({ perSecond: 10, floorPerSecond: 1, cluster: { redisUrl, id } }));
     await Promise.all(shared.map((l) => l.ready()));
     const all: number[] = [];
-    const done = Promise.all(shared.flatMap((l) => Array.from({ length: 3 }, () => l.schedule(async () => void all.push(performance.now())))));
+    const done = Promise.all(
+      shared.flatMap((l) => Array.from({ length: 3 }, () => l.schedule(async () => void all.push(performance.now())))),
+    );
     // The jobs are planned (in Redis) and wait on their timers; a stall makes those timers late, so
     // they would fire back to back in both limiters.
     await new Promise((r) => setTimeout(r, 40));
@@ -76,7 +86,11 @@ describe("RateLimiter with a shared budget (Redis)", () => {
   }, 20_000);
 
   it("an unreachable Redis fails ready() instead of running unlimited", async () => {
-    const limiter = new RateLimiter({ perSecond: 3, floorPerSecond: 1, cluster: { redisUrl: "redis://127.0.0.1:1", id: "nowhere" } });
+    const limiter = new RateLimiter({
+      perSecond: 3,
+      floorPerSecond: 1,
+      cluster: { redisUrl: "redis://127.0.0.1:1", id: "nowhere" },
+    });
     limiter.onError(() => {});
     await expect(limiter.ready(1_000)).rejects.toThrow(/Redis did not answer within 1000 ms/);
     await limiter.stop().catch(() => {});

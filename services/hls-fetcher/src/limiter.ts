@@ -77,7 +77,10 @@ export class RateLimiter {
   async ready(timeoutMs = 10_000): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the shared CDN budget's Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`the shared CDN budget's Redis did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     });
     try {
       await Promise.race([this.#bottleneck.ready(), late]);
@@ -129,8 +132,14 @@ export class RateLimiter {
       if (wait > 0) await new Promise((r) => setTimeout(r, Math.ceil(wait)));
       if (this.#shared) {
         const { client, key } = this.#shared;
-        const run = (client as unknown as { cdnStartGate(key: string, minTimeMs: number, ttlMs: number): Promise<number> }).cdnStartGate.bind(client);
-        for (let shared = await run(key, this.#minTimeMs, 60_000); shared > 0; shared = await run(key, this.#minTimeMs, 60_000)) {
+        const run = (
+          client as unknown as { cdnStartGate(key: string, minTimeMs: number, ttlMs: number): Promise<number> }
+        ).cdnStartGate.bind(client);
+        for (
+          let shared = await run(key, this.#minTimeMs, 60_000);
+          shared > 0;
+          shared = await run(key, this.#minTimeMs, 60_000)
+        ) {
           await new Promise((r) => setTimeout(r, shared));
         }
       }

@@ -13,26 +13,38 @@ const shutdown = onShutdown({ log });
 const pool = createPool({ url: env.DATABASE_URL, max: 2, applicationName: "hls-fetcher" });
 const db = createDb(pool);
 log.info(
-  { db: redactUrl(env.DATABASE_URL), brokers: env.KAFKA_BROKERS, prefix: env.TOPIC_PREFIX, cdn: env.CDN_URL_TEMPLATE, redis: env.REDIS_URL ? redactUrl(env.REDIS_URL) : null, egress: env.CDN_EGRESS },
+  {
+    db: redactUrl(env.DATABASE_URL),
+    brokers: env.KAFKA_BROKERS,
+    prefix: env.TOPIC_PREFIX,
+    cdn: env.CDN_URL_TEMPLATE,
+    redis: env.REDIS_URL ? redactUrl(env.REDIS_URL) : null,
+    egress: env.CDN_EGRESS,
+  },
   "starting hls-fetcher",
 );
 await runMigrations(db);
 const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: "hls-fetcher", log });
 const producer = await createProducer(kafka, log);
 const registry = createRegistry("hls-fetcher");
-const fetcher = await startFetcher(env, { kafka, producer, db, clock: clockFromEnv(env), log, registry }).catch(async (err: unknown) => {
-  // A configuration that would break the one CDN budget stops the service at start, saying why.
-  log.fatal(err instanceof InstanceRefused ? { reason: err.message } : { err }, "hls-fetcher refused to start");
-  await producer.disconnect().catch(() => undefined);
-  await pool.end().catch(() => undefined);
-  process.exit(1);
-});
+const fetcher = await startFetcher(env, { kafka, producer, db, clock: clockFromEnv(env), log, registry }).catch(
+  async (err: unknown) => {
+    // A configuration that would break the one CDN budget stops the service at start, saying why.
+    log.fatal(err instanceof InstanceRefused ? { reason: err.message } : { err }, "hls-fetcher refused to start");
+    await producer.disconnect().catch(() => undefined);
+    await pool.end().catch(() => undefined);
+    process.exit(1);
+  },
+);
 const ops = await startOpsServer({
   port: env.OPS_PORT,
   host: env.OPS_HOST,
   log,
   registry,
-  checks: { consumer: () => fetcher.consumer.healthy(), postgres: async () => (await pool.query("select 1")).rowCount === 1 },
+  checks: {
+    consumer: () => fetcher.consumer.healthy(),
+    postgres: async () => (await pool.query("select 1")).rowCount === 1,
+  },
 });
 shutdown.add("fetcher", () => fetcher.stop());
 shutdown.add("producer", () => producer.disconnect());

@@ -5,7 +5,8 @@ const MAX_REASON = 300;
 
 export const reasonOf = (err: unknown): string => {
   const e = err as { name?: unknown; message?: unknown };
-  const text = typeof e?.message === "string" ? `${typeof e.name === "string" ? e.name : "Error"}: ${e.message}` : String(err);
+  const text =
+    typeof e?.message === "string" ? `${typeof e.name === "string" ? e.name : "Error"}: ${e.message}` : String(err);
   return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON)}…` : text;
 };
 
@@ -15,9 +16,15 @@ export const reasonOf = (err: unknown): string => {
  */
 export function resultProblem(result: VodFetchResult, maxBytes: number): string | null {
   const parsed = vodFetchResult.safeParse(result);
-  if (!parsed.success) return reasonOf(new Error(`result fails its schema: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`));
+  if (!parsed.success)
+    return reasonOf(
+      new Error(
+        `result fails its schema: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+      ),
+    );
   const bytes = Buffer.byteLength(JSON.stringify(parsed.data));
-  if (bytes > maxBytes) return `result of ${bytes} bytes is over RESULT_MAX_BYTES (${maxBytes}); the playlist is not stored`;
+  if (bytes > maxBytes)
+    return `result of ${bytes} bytes is over RESULT_MAX_BYTES (${maxBytes}); the playlist is not stored`;
   return null;
 }
 

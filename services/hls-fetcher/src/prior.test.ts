@@ -3,7 +3,15 @@ import type { StreamerHistory } from "./knowledge.ts";
 import { onCdnPrior } from "./prior.ts";
 
 const NOW = Date.UTC(2026, 10, 28);
-const history = (over: Partial<StreamerHistory>): StreamerHistory => ({ domain: null, foundAt: null, found: 0, notFound: 0, unlistedFound: 0, checkedAt: NOW - 3_600_000, ...over });
+const history = (over: Partial<StreamerHistory>): StreamerHistory => ({
+  domain: null,
+  foundAt: null,
+  found: 0,
+  notFound: 0,
+  unlistedFound: 0,
+  checkedAt: NOW - 3_600_000,
+  ...over,
+});
 
 describe("onCdnPrior", () => {
   it("an unlisted VOD of a streamer whose other VODs are listed is almost surely gone", () => {

@@ -44,7 +44,12 @@ const ON_CDN_IF_SAVED = 0.93;
  * Probability that a VOD is on the CDN at all, before any CDN request, from GQL's listing and the
  * streamer's history. A listed VOD never gets here: it costs one request on the path GQL names.
  */
-export function onCdnPrior(evidence: ListingEvidence, history: Readonly<StreamerHistory> | undefined, now: number, o: PriorOptions = DEFAULT_PRIORS): number {
+export function onCdnPrior(
+  evidence: ListingEvidence,
+  history: Readonly<StreamerHistory> | undefined,
+  now: number,
+  o: PriorOptions = DEFAULT_PRIORS,
+): number {
   const found = history?.found ?? 0;
   const notFound = history?.notFound ?? 0;
   const hidden = history?.unlistedFound ?? 0;
@@ -55,7 +60,8 @@ export function onCdnPrior(evidence: ListingEvidence, history: Readonly<Streamer
       return o.unlisted;
     case "empty": {
       if (found > 0) return 0.5; // was found while listed: the streamer has just hidden its archives, or deleted them
-      const stale = history?.checkedAt === null || history?.checkedAt === undefined || now - history.checkedAt >= o.recheckAfterMs;
+      const stale =
+        history?.checkedAt === null || history?.checkedAt === undefined || now - history.checkedAt >= o.recheckAfterMs;
       if (notFound === 0 || stale) return o.emptyNew;
       // Bayes over "hides its VODs" against "saves none", one not-found VOD at a time.
       const hiddenOdds = (o.emptyNew / (1 - o.emptyNew)) * o.hiddenMissRate ** notFound;
@@ -65,7 +71,8 @@ export function onCdnPrior(evidence: ListingEvidence, history: Readonly<Streamer
       // A streamer that saves its VODs has about ON_CDN_IF_SAVED of them on the CDN; one found proves it saves.
       if (found > 0) return (found + 2 * ON_CDN_IF_SAVED) / (found + notFound + 2);
       // Nothing found yet: Bayes over "saves its VODs" against "saves none", one not-found VOD at a time.
-      const stale = history?.checkedAt !== null && history?.checkedAt !== undefined && now - history.checkedAt >= o.recheckAfterMs;
+      const stale =
+        history?.checkedAt !== null && history?.checkedAt !== undefined && now - history.checkedAt >= o.recheckAfterMs;
       const saves = o.base / ON_CDN_IF_SAVED;
       const odds = (saves / (1 - saves)) * o.hiddenMissRate ** (stale ? 0 : notFound);
       return (ON_CDN_IF_SAVED * odds) / (1 + odds);

@@ -4,7 +4,15 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Clock } from "@vod/clock";
 import type { Db } from "@vod/db";
 import { sleep } from "@vod/backoff";
-import { createCatalog, runConsumer, subscribe, type RunningConsumer, type TypedProducer, type VodFetchRequest, type VodFetchResult } from "@vod/kafka";
+import {
+  createCatalog,
+  runConsumer,
+  subscribe,
+  type RunningConsumer,
+  type TypedProducer,
+  type VodFetchRequest,
+  type VodFetchResult,
+} from "@vod/kafka";
 import type { Logger } from "@vod/log";
 import { consumerMetrics } from "@vod/service";
 import type { FetcherEnv } from "./env.ts";
@@ -36,17 +44,27 @@ export interface RunningFetcher {
   stop(): Promise<void>;
 }
 
-export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock, log, registry }: FetcherDeps): Promise<RunningFetcher> {
+export async function startFetcher(
+  env: FetcherEnv,
+  { kafka, producer, db, clock, log, registry }: FetcherDeps,
+): Promise<RunningFetcher> {
   const catalog = createCatalog(env.TOPIC_PREFIX);
   await checkResultCap(kafka, catalog.vodFetchResults.name, env.RESULT_MAX_BYTES);
   // Refused here, before anything is fetched, when it would be a second budget in the group.
-  const claim = await claimInstance({ databaseUrl: env.DATABASE_URL, groupId: env.GROUP_ID, sharedBudget: env.REDIS_URL !== undefined, log });
+  const claim = await claimInstance({
+    databaseUrl: env.DATABASE_URL,
+    groupId: env.GROUP_ID,
+    sharedBudget: env.REDIS_URL !== undefined,
+    log,
+  });
   const limiter = new RateLimiter({
     perSecond: env.RATE_PER_SECOND,
     floorPerSecond: env.RATE_FLOOR_PER_SECOND,
     ...(env.REDIS_URL ? { cluster: { redisUrl: env.REDIS_URL, id: `cdn-budget:${env.CDN_EGRESS}` } } : {}),
   });
-  limiter.onError((err) => log.warn({ err }, "the shared CDN budget's Redis failed; requests wait or fail until it is back"));
+  limiter.onError((err) =>
+    log.warn({ err }, "the shared CDN budget's Redis failed; requests wait or fail until it is back"),
+  );
   try {
     await limiter.ready();
   } catch (err) {
@@ -54,13 +72,17 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
     await claim.release();
     throw new Error(`REDIS_URL: ${(err as Error).message}`);
   }
-  const knowledge = await DomainKnowledge.load(db, {
-    halfLifeMs: env.DOMAIN_SCORE_HALF_LIFE,
-    failureThreshold: env.DOMAIN_FAILURE_THRESHOLD,
-    cooldownMs: env.DOMAIN_COOLDOWN,
-    streamerCacheSize: env.STREAMER_CACHE_SIZE,
-    streamerCacheTtlMs: env.STREAMER_CACHE_TTL,
-  }, log);
+  const knowledge = await DomainKnowledge.load(
+    db,
+    {
+      halfLifeMs: env.DOMAIN_SCORE_HALF_LIFE,
+      failureThreshold: env.DOMAIN_FAILURE_THRESHOLD,
+      cooldownMs: env.DOMAIN_COOLDOWN,
+      streamerCacheSize: env.STREAMER_CACHE_SIZE,
+      streamerCacheTtlMs: env.STREAMER_CACHE_TTL,
+    },
+    log,
+  );
   const followUps = await FollowUps.load(db, {
     retryInitialMs: env.RETRY_INITIAL,
     retryMaxMs: env.RETRY_MAX,
@@ -105,7 +127,9 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
     holdMs: env.BLOCK_HOLD,
     onBlock: () => {
       limiter.rateLimited();
-      log.warn("403s for VODs GQL lists: the CDN is refusing us; slowing down, failing (and retrying) instead of concluding not found");
+      log.warn(
+        "403s for VODs GQL lists: the CDN is refusing us; slowing down, failing (and retrying) instead of concluding not found",
+      );
     },
   });
   const counters = registry ? metrics(registry, limiter, followUps, archives) : {};
@@ -122,13 +146,19 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
     } catch (err) {
       if (signal.aborted) throw err;
       const reason = reasonOf(err);
-      log.warn({ streamId: req.streamId, login: req.login, reason }, "handling a VOD failed; its outcome is failed, the batch goes on");
+      log.warn(
+        { streamId: req.streamId, login: req.login, reason },
+        "handling a VOD failed; its outcome is failed, the batch goes on",
+      );
       counters.outcome?.("failed", 0);
       return { report: { result: failedResult(req, reason, clock.now()) }, retry: true };
     }
     const problem = resultProblem(report.result, env.RESULT_MAX_BYTES);
     if (problem === null) return { report, retry: true };
-    log.warn({ streamId: req.streamId, login: req.login, reason: problem }, "a VOD's result cannot be published; its outcome is failed, the batch goes on");
+    log.warn(
+      { streamId: req.streamId, login: req.login, reason: problem },
+      "a VOD's result cannot be published; its outcome is failed, the batch goes on",
+    );
     counters.outcome?.("failed", report.result.requests);
     return { report: { result: failedResult(req, problem, clock.now(), report.result.requests) }, retry: false };
   }
@@ -157,12 +187,17 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
    */
   async function saveState(ctxLog: Logger, requests: readonly VodFetchRequest[] = []): Promise<void> {
     // Knowledge saves requests, never VODs: a failed save is retried with the next batch.
-    await knowledge.flush(db).catch((err: unknown) => ctxLog.warn({ err }, "saving domain knowledge failed; kept for the next batch"));
+    await knowledge
+      .flush(db)
+      .catch((err: unknown) => ctxLog.warn({ err }, "saving domain knowledge failed; kept for the next batch"));
     try {
       await followUps.flush(db);
     } catch (err) {
       if (requests.length === 0 || followUps.owesWrite(requests)) throw err;
-      ctxLog.warn({ err }, "saving follow-ups failed; these outcomes owe none, so they are published and the rest is kept for the next flush");
+      ctxLog.warn(
+        { err },
+        "saving follow-ups failed; these outcomes owe none, so they are published and the rest is kept for the next flush",
+      );
     }
   }
 
@@ -190,11 +225,20 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
             done.set(key, report.result);
             return report.result;
           });
-          await saveState(ctx.log, messages.map((m) => m.value));
+          await saveState(
+            ctx.log,
+            messages.map((m) => m.value),
+          );
           await producer.send(catalog.vodFetchResults, results);
           for (const m of messages) done.delete(`${m.topic}:${m.partition}:${m.offset}`);
-          const counts = results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.outcome]: (acc[r.outcome] ?? 0) + 1 }), {});
-          ctx.log.info({ vods: results.length, ...counts, requests: results.reduce((s, r) => s + r.requests, 0) }, "fetch batch published");
+          const counts = results.reduce<Record<string, number>>(
+            (acc, r) => ({ ...acc, [r.outcome]: (acc[r.outcome] ?? 0) + 1 }),
+            {},
+          );
+          ctx.log.info(
+            { vods: results.length, ...counts, requests: results.reduce((s, r) => s + r.requests, 0) },
+            "fetch batch published",
+          );
         },
       }),
     ],
@@ -231,7 +275,9 @@ export async function startFetcher(env: FetcherEnv, { kafka, producer, db, clock
         await limiter.stop();
         await archives?.stop();
         await http.close();
-        await knowledge.flush(db).catch((err: unknown) => log.warn({ err }, "saving domain knowledge on shutdown failed"));
+        await knowledge
+          .flush(db)
+          .catch((err: unknown) => log.warn({ err }, "saving domain knowledge on shutdown failed"));
         await followUps.flush(db).catch((err: unknown) => log.warn({ err }, "saving follow-ups on shutdown failed"));
         await claim.release();
       })()),
@@ -271,7 +317,8 @@ async function runFollowUps(d: FollowUpLoopDeps): Promise<void> {
         log.warn({ err }, "claiming follow-ups failed; those loaded at start wait for PostgreSQL");
         return { claimed: 0, lost: 0 };
       });
-      if (claim.claimed + claim.lost > 0) log.info(claim, "follow-ups loaded at start claimed (lost: another fetcher of the group has them)");
+      if (claim.claimed + claim.lost > 0)
+        log.info(claim, "follow-ups loaded at start claimed (lost: another fetcher of the group has them)");
       const retries = followUps.dueRetries(clock.now(), env.CONCURRENCY);
       if (retries.length > 0) {
         await knowledge.warm(retries.map((r) => r.streamerId));
@@ -292,7 +339,10 @@ async function runFollowUps(d: FollowUpLoopDeps): Promise<void> {
         if (result) {
           await d.publish([{ ...result, partial: false }]);
           followUps.settle(pick.key);
-          log.info({ streamId: result.streamId, login: result.login, outcome: result.outcome }, "deep search found a VOD given up early");
+          log.info(
+            { streamId: result.streamId, login: result.login, outcome: result.outcome },
+            "deep search found a VOD given up early",
+          );
         } else if (missed) {
           followUps.deepMissed(pick.key, pick.candidate);
         } else {
@@ -315,7 +365,10 @@ async function checkResultCap(kafka: Kafka, topic: string, cap: number): Promise
   await admin.connect();
   let limit: number | undefined;
   try {
-    const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configNames: ["max.message.bytes"] }] });
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configNames: ["max.message.bytes"] }],
+    });
     const value = resources[0]?.configEntries.find((e) => e.configName === "max.message.bytes")?.configValue;
     limit = value === undefined ? undefined : Number(value);
   } catch {
@@ -324,7 +377,9 @@ async function checkResultCap(kafka: Kafka, topic: string, cap: number): Promise
     await admin.disconnect();
   }
   if (limit !== undefined && cap > limit - 1_024) {
-    throw new Error(`RESULT_MAX_BYTES: ${cap} leaves no room under ${topic}'s max.message.bytes (${limit}); set it at most ${limit - 1_024}`);
+    throw new Error(
+      `RESULT_MAX_BYTES: ${cap} leaves no room under ${topic}'s max.message.bytes (${limit}); set it at most ${limit - 1_024}`,
+    );
   }
 }
 
@@ -348,16 +403,39 @@ async function mapConcurrently<T, R>(items: readonly T[], limit: number, work: (
   return out;
 }
 
-function metrics(registry: Registry, limiter: RateLimiter, followUps: FollowUps, archives: ArchiveLookup | undefined): FetchCounters {
+function metrics(
+  registry: Registry,
+  limiter: RateLimiter,
+  followUps: FollowUps,
+  archives: ArchiveLookup | undefined,
+): FetchCounters {
   const requests = new Counter({
     name: "fetcher_http_requests_total",
     help: "CDN requests by domain, HTTP status (none: timeout or reset) and answer kind",
     labelNames: ["domain", "status", "answer"],
     registers: [registry],
   });
-  const vods = new Counter({ name: "fetcher_vods_total", help: "VOD outcomes", labelNames: ["outcome"], registers: [registry] });
-  const perVod = new Histogram({ name: "fetcher_requests_per_vod", help: "HTTP requests one VOD cost, by outcome", labelNames: ["outcome"], buckets: [1, 2, 3, 5, 10, 20, 45], registers: [registry] });
-  new Gauge({ name: "fetcher_limiter_min_time_ms", help: "Current spacing between CDN requests", registers: [registry], collect() { this.set(limiter.minTimeMs); } });
+  const vods = new Counter({
+    name: "fetcher_vods_total",
+    help: "VOD outcomes",
+    labelNames: ["outcome"],
+    registers: [registry],
+  });
+  const perVod = new Histogram({
+    name: "fetcher_requests_per_vod",
+    help: "HTTP requests one VOD cost, by outcome",
+    labelNames: ["outcome"],
+    buckets: [1, 2, 3, 5, 10, 20, 45],
+    registers: [registry],
+  });
+  new Gauge({
+    name: "fetcher_limiter_min_time_ms",
+    help: "Current spacing between CDN requests",
+    registers: [registry],
+    collect() {
+      this.set(limiter.minTimeMs);
+    },
+  });
   new Gauge({
     name: "fetcher_followups",
     help: "VODs owed a retry (failed) or a deep search (given up early)",
@@ -368,9 +446,27 @@ function metrics(registry: Registry, limiter: RateLimiter, followUps: FollowUps,
       this.set({ kind: "deep" }, followUps.count("deep"));
     },
   });
-  new Gauge({ name: "fetcher_gql_posts", help: "GQL POSTs for archive listings since start", registers: [registry], collect() { this.set(archives?.posts ?? 0); } });
-  new Gauge({ name: "fetcher_gql_lookup_failures", help: "Archive listings GQL did not give (failure, timeout) since start", registers: [registry], collect() { this.set(archives?.failures ?? 0); } });
-  const discovered = new Counter({ name: "fetcher_domains_discovered_total", help: "CDN domains learned from GQL's seekPreviewsURL", registers: [registry] });
+  new Gauge({
+    name: "fetcher_gql_posts",
+    help: "GQL POSTs for archive listings since start",
+    registers: [registry],
+    collect() {
+      this.set(archives?.posts ?? 0);
+    },
+  });
+  new Gauge({
+    name: "fetcher_gql_lookup_failures",
+    help: "Archive listings GQL did not give (failure, timeout) since start",
+    registers: [registry],
+    collect() {
+      this.set(archives?.failures ?? 0);
+    },
+  });
+  const discovered = new Counter({
+    name: "fetcher_domains_discovered_total",
+    help: "CDN domains learned from GQL's seekPreviewsURL",
+    registers: [registry],
+  });
   return {
     discovered: () => discovered.inc(),
     request: (domain, answer) => requests.inc({ domain, status: String(answer.status ?? "none"), answer: answer.kind }),

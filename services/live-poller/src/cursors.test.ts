@@ -61,7 +61,14 @@ describe("saved sweep cursors", () => {
     // And whom it published, for the next poller to look up what its pages miss.
     expect(saved.published.size).toBe(sim.world.liveCount);
     // Too old: ignored.
-    const stale = await loadCursors(kafka, createCatalog(prefix), uniqueName("read"), Date.now() + 2 * 60 * 60_000, 60 * 60_000, testLog);
+    const stale = await loadCursors(
+      kafka,
+      createCatalog(prefix),
+      uniqueName("read"),
+      Date.now() + 2 * 60 * 60_000,
+      60 * 60_000,
+      testLog,
+    );
     expect(stale.pages.size).toBe(0);
     expect(stale.published.size).toBe(0);
 
@@ -71,7 +78,10 @@ describe("saved sweep cursors", () => {
     expect(gone).toBeGreaterThan(0);
     const second = recording(sim.gqlUrl);
     const rechecks: number[] = [];
-    const b = await start(env, testLog, undefined, { gql: second.gql, onSweep: (info) => rechecks.push(info.recheck.asked) });
+    const b = await start(env, testLog, undefined, {
+      gql: second.gql,
+      onSweep: (info) => rechecks.push(info.recheck.asked),
+    });
     await expect.poll(() => b.sweeps, { timeout: 30_000, interval: 50 }).toBe(1);
     await b.close();
     // The first POST already reads from saved cursors, several segments side by side.

@@ -28,7 +28,14 @@ export async function saveCursors(
   }
   const records = [...pages]
     .filter(([, marks]) => marks.length > 0)
-    .map(([shard, marks]) => ({ v: 1 as const, shard, sweepId, savedAt: new Date(savedAt).toISOString(), marks: [...marks], published: byShard.get(shard) ?? [] }));
+    .map(([shard, marks]) => ({
+      v: 1 as const,
+      shard,
+      sweepId,
+      savedAt: new Date(savedAt).toISOString(),
+      marks: [...marks],
+      published: byShard.get(shard) ?? [],
+    }));
   if (records.length > 0) await producer.send(catalog.sweepCursors, records);
 }
 
@@ -43,10 +50,24 @@ export interface SavedSweep {
  * viewer-ordered list: older ones still answer, but the list they cut has changed shape. A cursor
  * that no longer answers costs only its segment (the segment before it reads on).
  */
-export async function loadCursors(kafka: Kafka, catalog: Catalog, groupId: string, now: number, maxAgeMs: number, log: Logger): Promise<SavedSweep> {
+export async function loadCursors(
+  kafka: Kafka,
+  catalog: Catalog,
+  groupId: string,
+  now: number,
+  maxAgeMs: number,
+  log: Logger,
+): Promise<SavedSweep> {
   const latest = new Map<string, { at: number; marks: PageMark[]; published: string[] }>();
   await readRange(
-    { kafka, topic: catalog.sweepCursors.name, groupId, from: (_p, low, high) => (high - READ_BACK > low ? high - READ_BACK : low), log, timeoutMs: 30_000 },
+    {
+      kafka,
+      topic: catalog.sweepCursors.name,
+      groupId,
+      from: (_p, low, high) => (high - READ_BACK > low ? high - READ_BACK : low),
+      log,
+      timeoutMs: 30_000,
+    },
     (messages) => {
       for (const m of messages) {
         if (m.value === null) continue;
@@ -57,7 +78,8 @@ export async function loadCursors(kafka: Kafka, catalog: Catalog, groupId: strin
         }
         const at = Date.parse(parsed.data.savedAt);
         const known = latest.get(parsed.data.shard);
-        if (!known || at >= known.at) latest.set(parsed.data.shard, { at, marks: parsed.data.marks, published: parsed.data.published ?? [] });
+        if (!known || at >= known.at)
+          latest.set(parsed.data.shard, { at, marks: parsed.data.marks, published: parsed.data.published ?? [] });
       }
     },
   );

@@ -5,7 +5,16 @@ import { readEnv } from "./env.ts";
 describe("live-poller env", () => {
   it("defaults work against real Twitch", () => {
     const env = readEnv({});
-    expect(env).toMatchObject({ GQL_ENDPOINT: "https://gql.twitch.tv/gql", GQL_CLIENT_ID: "kimne78kx3ncx6brgo4mv6wki5h1ko", PAGE_SIZE: 30, MIN_VIEWERS: 10, TRACK_MIN_VIEWERS: 5, GQL_BATCH: 10, SWEEP_INTERVAL: 300_000, GQL_HEADERS: {} });
+    expect(env).toMatchObject({
+      GQL_ENDPOINT: "https://gql.twitch.tv/gql",
+      GQL_CLIENT_ID: "kimne78kx3ncx6brgo4mv6wki5h1ko",
+      PAGE_SIZE: 30,
+      MIN_VIEWERS: 10,
+      TRACK_MIN_VIEWERS: 5,
+      GQL_BATCH: 10,
+      SWEEP_INTERVAL: 300_000,
+      GQL_HEADERS: {},
+    });
     expect(env.SWEEP_SHARDS.map((s) => s.name)).toEqual(["EN", "ES", "PT", "DE", "RU", "FR", "JA", "KO", "rest"]);
   });
 
@@ -25,7 +34,11 @@ describe("live-poller env", () => {
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
-      expect((err as ConfigError).problems.map((p) => p.field).sort()).toEqual(["GQL_HEADERS", "PAGE_SIZE", "SWEEP_INTERVAL"]);
+      expect((err as ConfigError).problems.map((p) => p.field).sort()).toEqual([
+        "GQL_HEADERS",
+        "PAGE_SIZE",
+        "SWEEP_INTERVAL",
+      ]);
     }
   });
 });

@@ -11,7 +11,10 @@ const headers = z
     try {
       return z.record(z.string(), z.string()).parse(JSON.parse(raw));
     } catch {
-      ctx.addIssue({ code: "custom", message: 'expected a JSON object of strings, e.g. {"User-Agent":"vod-archiver"}' });
+      ctx.addIssue({
+        code: "custom",
+        message: 'expected a JSON object of strings, e.g. {"User-Agent":"vod-archiver"}',
+      });
       return z.NEVER;
     }
   });
@@ -95,7 +98,9 @@ export function readEnv(env: Record<string, string | undefined> = process.env): 
   const parsed = parseEnv(schema, env);
   // Tracking below the archive threshold is what keeps a VOD that dips under it alive.
   if (parsed.TRACK_MIN_VIEWERS > parsed.MIN_VIEWERS) {
-    throw new ConfigError([{ field: "TRACK_MIN_VIEWERS", problem: `must not exceed MIN_VIEWERS (${parsed.MIN_VIEWERS})` }]);
+    throw new ConfigError([
+      { field: "TRACK_MIN_VIEWERS", problem: `must not exceed MIN_VIEWERS (${parsed.MIN_VIEWERS})` },
+    ]);
   }
   return parsed;
 }

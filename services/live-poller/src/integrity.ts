@@ -13,7 +13,9 @@ export interface IntegrityOptions {
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
 /**
@@ -45,7 +47,8 @@ export class SweepHistory {
     if (marker.count === 0) return `empty sweep: no stream at or above ${trackMinViewers} viewers`;
     if (this.#totals.length > 0) {
       const m = median(this.#totals);
-      if (m >= this.options.minMedian && marker.count < minRatio * m) return `count ${marker.count} is below ${minRatio} of the median ${m} of the last ${this.#totals.length} complete sweeps`;
+      if (m >= this.options.minMedian && marker.count < minRatio * m)
+        return `count ${marker.count} is below ${minRatio} of the median ${m} of the last ${this.#totals.length} complete sweeps`;
     }
     for (const s of shards) {
       const counts = this.#shards.get(s.name);

@@ -7,8 +7,15 @@ describe("language shards", () => {
   it("know every value of the schema's Language enum, the type of StreamOptions.languages", () => {
     const schema = subsetSchema();
     const enumType = schema.getType("Language") as unknown as { getValues(): { name: string }[] };
-    expect([...LANGUAGES].sort()).toEqual(enumType.getValues().map((v) => v.name).sort());
-    const options = schema.getType("StreamOptions") as unknown as { getFields(): Record<string, { type: { toString(): string } }> };
+    expect([...LANGUAGES].sort()).toEqual(
+      enumType
+        .getValues()
+        .map((v) => v.name)
+        .sort(),
+    );
+    const options = schema.getType("StreamOptions") as unknown as {
+      getFields(): Record<string, { type: { toString(): string } }>;
+    };
     expect(options.getFields().languages?.type.toString()).toBe("[Language!]");
   });
 

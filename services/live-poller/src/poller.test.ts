@@ -5,10 +5,12 @@ describe("the POST rate window", () => {
   it("lets at most GQL_RATE POSTs leave in any second, however they were scheduled", async () => {
     const take = slidingWindow(3);
     const times: number[] = [];
-    await Promise.all(Array.from({ length: 7 }, async () => {
-      await take();
-      times.push(performance.now());
-    }));
+    await Promise.all(
+      Array.from({ length: 7 }, async () => {
+        await take();
+        times.push(performance.now());
+      }),
+    );
     times.sort((a, b) => a - b);
     for (let i = 3; i < times.length; i++) expect(times[i]! - times[i - 3]!).toBeGreaterThanOrEqual(1000);
     expect(times.at(-1)! - times[0]!).toBeLessThan(2600);

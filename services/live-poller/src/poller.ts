@@ -2,7 +2,15 @@ import { sleep } from "@vod/backoff";
 import Bottleneck from "bottleneck";
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { Clock } from "@vod/clock";
-import { createCatalog, snapshotsPerPartition, STREAM_PARTITIONS, sweepMarkers, type StreamSnapshot, type SweepMarker, type TypedProducer } from "@vod/kafka";
+import {
+  createCatalog,
+  snapshotsPerPartition,
+  STREAM_PARTITIONS,
+  sweepMarkers,
+  type StreamSnapshot,
+  type SweepMarker,
+  type TypedProducer,
+} from "@vod/kafka";
 import type { Logger } from "@vod/log";
 import { createGqlBatchClient, type GqlBatchClient } from "@vod/twitch";
 import type { PollerEnv } from "./env.ts";
@@ -65,20 +73,52 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
   const { producer, clock, log, registry } = deps;
   const catalog = createCatalog(env.TOPIC_PREFIX);
   const metrics = {
-    sweeps: new Counter({ name: "poller_sweeps_total", help: "Sweeps by outcome", labelNames: ["complete"], registers: [registry] }),
+    sweeps: new Counter({
+      name: "poller_sweeps_total",
+      help: "Sweeps by outcome",
+      labelNames: ["complete"],
+      registers: [registry],
+    }),
     snapshots: new Counter({ name: "poller_snapshots_total", help: "Snapshots published", registers: [registry] }),
-    dropped: new Counter({ name: "poller_streams_dropped_total", help: "Streams dropped from GQL answers as invalid", registers: [registry] }),
+    dropped: new Counter({
+      name: "poller_streams_dropped_total",
+      help: "Streams dropped from GQL answers as invalid",
+      registers: [registry],
+    }),
     pages: new Counter({ name: "poller_pages_total", help: "Pages of live streams read", registers: [registry] }),
-    recheck: new Counter({ name: "poller_recheck_streamers_total", help: "Streamers of the last sweep the pages missed, looked up by id, by result", labelNames: ["result"], registers: [registry] }),
-    stepBacks: new Counter({ name: "poller_step_backs_total", help: "Times a segment read back because the list was re-sorted under it", registers: [registry] }),
-    retries: new Counter({ name: "poller_gql_retries_total", help: "GQL requests retried, by kind of failure", labelNames: ["kind"], registers: [registry] }),
-    duration: new Histogram({ name: "poller_sweep_duration_seconds", help: "Real seconds per sweep", buckets: [0.1, 1, 5, 30, 60, 180, 300], registers: [registry] }),
+    recheck: new Counter({
+      name: "poller_recheck_streamers_total",
+      help: "Streamers of the last sweep the pages missed, looked up by id, by result",
+      labelNames: ["result"],
+      registers: [registry],
+    }),
+    stepBacks: new Counter({
+      name: "poller_step_backs_total",
+      help: "Times a segment read back because the list was re-sorted under it",
+      registers: [registry],
+    }),
+    retries: new Counter({
+      name: "poller_gql_retries_total",
+      help: "GQL requests retried, by kind of failure",
+      labelNames: ["kind"],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: "poller_sweep_duration_seconds",
+      help: "Real seconds per sweep",
+      buckets: [0.1, 1, 5, 30, 60, 180, 300],
+      registers: [registry],
+    }),
   };
   const limiter = new Bottleneck({ maxConcurrent: env.GQL_CONCURRENCY, minTime: Math.ceil(1000 / env.GQL_RATE) });
   // Bottleneck spaces jobs as it schedules them; a busy event loop can start one late and the next
   // on time. This window holds the rate as the endpoint sees it: never GQL_RATE + 1 POSTs in a second.
   const window = slidingWindow(env.GQL_RATE);
-  const posts = new Counter({ name: "poller_gql_posts_total", help: "POSTs to GQL (each carries up to GQL_BATCH pages)", registers: [registry] });
+  const posts = new Counter({
+    name: "poller_gql_posts_total",
+    help: "POSTs to GQL (each carries up to GQL_BATCH pages)",
+    registers: [registry],
+  });
   const gql =
     deps.gql ??
     createGqlBatchClient({
@@ -94,14 +134,24 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
           return post();
         }),
     });
-  const history = new SweepHistory({ minRatio: env.SWEEP_MIN_RATIO, history: env.SWEEP_HISTORY, minMedian: env.SWEEP_MIN_MEDIAN });
+  const history = new SweepHistory({
+    minRatio: env.SWEEP_MIN_RATIO,
+    history: env.SWEEP_HISTORY,
+    minMedian: env.SWEEP_MIN_MEDIAN,
+  });
   /** Pages of the last sweep per shard: where to cut the next one into segments. */
   const lastPages = new Map<string, PageMark[]>(deps.saved?.pages ?? []);
   /** Streamers the last sweep published: the next one looks up those its pages miss. */
-  let lastPublished: ReadonlySet<string> | undefined = deps.saved && deps.saved.published.size > 0 ? deps.saved.published : undefined;
+  let lastPublished: ReadonlySet<string> | undefined =
+    deps.saved && deps.saved.published.size > 0 ? deps.saved.published : undefined;
 
   const stopping = new AbortController();
-  const state: RunningPoller & { loop?: Promise<void> } = { stop, sweeps: 0, lastMarkerAt: clock.now(), crashed: undefined };
+  const state: RunningPoller & { loop?: Promise<void> } = {
+    stop,
+    sweeps: 0,
+    lastMarkerAt: clock.now(),
+    crashed: undefined,
+  };
 
   async function loop(): Promise<void> {
     while (!stopping.signal.aborted) {
@@ -113,7 +163,10 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
       const realStart = performance.now();
       /** Snapshots of this sweep published to each partition of the snapshots topic. */
       const perPartition = new Array<number>(STREAM_PARTITIONS).fill(0);
-      const plans = planShards(env.SWEEP_SHARDS, lastPages, { segmentPages: env.SEGMENT_PAGES, maxSegments: env.MAX_SEGMENTS });
+      const plans = planShards(env.SWEEP_SHARDS, lastPages, {
+        segmentPages: env.SEGMENT_PAGES,
+        maxSegments: env.MAX_SEGMENTS,
+      });
       const result = await runSweep(
         sweepId,
         plans,
@@ -146,14 +199,21 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
           },
           onDropped: (reasons) => {
             metrics.dropped.inc(reasons.length);
-            sweepLog.warn({ dropped: reasons.length, reasons: reasons.slice(0, 3) }, "dropped invalid streams from a GQL answer");
+            sweepLog.warn(
+              { dropped: reasons.length, reasons: reasons.slice(0, 3) },
+              "dropped invalid streams from a GQL answer",
+            );
           },
           onPage: () => metrics.pages.inc(),
           onRetry: ({ shard, attempt, delayMs, error }) => {
             metrics.retries.inc({ kind: error.kind });
-            sweepLog.warn({ shard, attempt, delayMs, kind: error.kind, err: error.message }, "gql page failed; retrying");
+            sweepLog.warn(
+              { shard, attempt, delayMs, kind: error.kind, err: error.message },
+              "gql page failed; retrying",
+            );
           },
-          onDeadSegment: (info) => sweepLog.warn(info, "a segment's start cursor did not answer; the segment before it covers its part"),
+          onDeadSegment: (info) =>
+            sweepLog.warn(info, "a segment's start cursor did not answer; the segment before it covers its part"),
           onStepBack: (info) => {
             metrics.stepBacks.inc();
             sweepLog.debug(info, "the list was re-sorted under a segment; reading back");
@@ -168,11 +228,21 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
       lastPublished = published;
       deps.onSweep?.({ sweepId, pages: result.pages, posts: result.posts, recheck: result.recheck });
       metrics.recheck.inc({ result: "published" }, result.recheck.published);
-      metrics.recheck.inc({ result: "not_live" }, result.recheck.asked - result.recheck.published - result.recheck.unanswered);
+      metrics.recheck.inc(
+        { result: "not_live" },
+        result.recheck.asked - result.recheck.published - result.recheck.unanswered,
+      );
       metrics.recheck.inc({ result: "unanswered" }, result.recheck.unanswered);
       // A shard that read nothing this time keeps its older cursors.
       for (const s of result.shards) if (s.marks.length > 0) lastPages.set(s.name, s.marks);
-      sweepLog.debug({ pages: result.pages, posts: result.posts, shards: result.shards.map((s) => ({ name: s.name, count: s.count, pages: s.pages, segments: s.segments })) }, "sweep shards");
+      sweepLog.debug(
+        {
+          pages: result.pages,
+          posts: result.posts,
+          shards: result.shards.map((s) => ({ name: s.name, count: s.count, pages: s.pages, segments: s.segments })),
+        },
+        "sweep shards",
+      );
       metrics.duration.observe((performance.now() - realStart) / 1000);
       try {
         // One marker per snapshot partition, on that partition of the sweeps topic: the delay instance
@@ -182,7 +252,10 @@ export function startPoller(env: PollerEnv, deps: PollerDeps): RunningPoller {
         metrics.sweeps.inc({ complete: String(marker.complete) });
         state.sweeps++;
         state.lastMarkerAt = clock.now();
-        sweepLog[marker.complete ? "info" : "warn"]({ count: marker.count, complete: marker.complete, reason: marker.reason, recheck: result.recheck }, "sweep done");
+        sweepLog[marker.complete ? "info" : "warn"](
+          { count: marker.count, complete: marker.complete, reason: marker.reason, recheck: result.recheck },
+          "sweep done",
+        );
       } catch (err) {
         // Without a marker the sweep is never taken as complete, which is the safe side.
         sweepLog.error({ err }, "could not publish the sweep marker");

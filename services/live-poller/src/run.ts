@@ -11,7 +11,16 @@ export async function runPoller(options: Pick<StartOptions, "gql"> = {}): Promis
   const env = readEnv();
   const log = createLogger({ service: "live-poller", level: env.LOG_LEVEL });
   const shutdown = onShutdown({ log });
-  log.info({ endpoint: env.GQL_ENDPOINT, brokers: env.KAFKA_BROKERS, prefix: env.TOPIC_PREFIX, interval: env.SWEEP_INTERVAL, shards: env.SWEEP_SHARDS.map((s) => s.name) }, "starting live-poller");
+  log.info(
+    {
+      endpoint: env.GQL_ENDPOINT,
+      brokers: env.KAFKA_BROKERS,
+      prefix: env.TOPIC_PREFIX,
+      interval: env.SWEEP_INTERVAL,
+      shards: env.SWEEP_SHARDS.map((s) => s.name),
+    },
+    "starting live-poller",
+  );
   const poller = await start(env, log, undefined, {
     ...options,
     onCrash: () => {

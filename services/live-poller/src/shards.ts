@@ -14,7 +14,10 @@ export interface Shard {
 export function parseShards(spec: string): Shard[] {
   const shards: Shard[] = [];
   const taken = new Set<string>();
-  for (const group of spec.split(",").map((g) => g.trim()).filter((g) => g.length > 0)) {
+  for (const group of spec
+    .split(",")
+    .map((g) => g.trim())
+    .filter((g) => g.length > 0)) {
     const languages = group.split("+").map((l) => l.trim().toUpperCase());
     for (const l of languages) {
       if (!isLanguage(l)) throw new Error(`"${l}" is not a value of Twitch's Language enum (${LANGUAGES.join(", ")})`);
@@ -52,13 +55,20 @@ export interface PlanOptions {
  * cursors spread over the last sweep, its segments are paged side by side. Without a last sweep
  * (the first after a start) a shard is one segment.
  */
-export function planShards(shards: readonly Shard[], last: ReadonlyMap<string, readonly PageMark[]>, options: PlanOptions): ShardPlan[] {
+export function planShards(
+  shards: readonly Shard[],
+  last: ReadonlyMap<string, readonly PageMark[]>,
+  options: PlanOptions,
+): ShardPlan[] {
   return shards.map((shard) => {
     const pages = (last.get(shard.name) ?? []).filter((p): p is { after: string; top: number } => p.after !== null);
     // Segments overlap where they join, and their pages came in any order: sort by viewers, most first.
     pages.sort((a, b) => b.top - a.top);
     const total = pages.length + 1;
-    const segments = Math.max(1, Math.min(options.maxSegments, Math.ceil(total / Math.max(1, options.segmentPages)), total));
+    const segments = Math.max(
+      1,
+      Math.min(options.maxSegments, Math.ceil(total / Math.max(1, options.segmentPages)), total),
+    );
     const starts: (string | null)[] = [null];
     for (let k = 1; k < segments; k++) {
       const at = Math.floor((k * total) / segments) - 1;

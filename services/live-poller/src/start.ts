@@ -17,13 +17,29 @@ export interface StartedPoller {
 export type StartOptions = Pick<PollerDeps, "gql" | "onCrash" | "onPost" | "onPublished" | "onSweep">;
 
 /** Wires the poller: topics, producer, ops server, sweep loop. Shared by main.ts and tests. */
-export async function start(env: PollerEnv, log: Logger, clock: Clock = clockFromEnv(env), options: StartOptions = {}): Promise<StartedPoller> {
+export async function start(
+  env: PollerEnv,
+  log: Logger,
+  clock: Clock = clockFromEnv(env),
+  options: StartOptions = {},
+): Promise<StartedPoller> {
   const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: "live-poller", log });
   const catalog = createCatalog(env.TOPIC_PREFIX);
   await createTopics(kafka, [catalog.streamSnapshots, catalog.sweeps, catalog.sweepCursors], log);
   const producer = await createProducer(kafka, log);
-  const saved = await loadCursors(kafka, catalog, `${env.TOPIC_PREFIX}live-poller.cursors-restore`, clock.now(), env.CURSORS_MAX_AGE, log);
-  if (saved.pages.size > 0) log.info({ shards: [...saved.pages.keys()], published: saved.published.size }, "first sweep cut at the cursors saved by the last one");
+  const saved = await loadCursors(
+    kafka,
+    catalog,
+    `${env.TOPIC_PREFIX}live-poller.cursors-restore`,
+    clock.now(),
+    env.CURSORS_MAX_AGE,
+    log,
+  );
+  if (saved.pages.size > 0)
+    log.info(
+      { shards: [...saved.pages.keys()], published: saved.published.size },
+      "first sweep cut at the cursors saved by the last one",
+    );
   const registry = createRegistry("live-poller");
   const poller = startPoller(env, { producer, clock, log, registry, saved, ...options });
   const ops = await startOpsServer({

@@ -131,7 +131,8 @@ interface ShardRun {
   marks: PageMark[];
 }
 
-const errorOf = (err: unknown): GqlError => (err instanceof GqlError ? err : new GqlError("network", err instanceof Error ? err.message : String(err)));
+const errorOf = (err: unknown): GqlError =>
+  err instanceof GqlError ? err : new GqlError("network", err instanceof Error ? err.message : String(err));
 
 /**
  * One pass over the live streams at or above the tracking threshold: every shard's segments paged
@@ -139,7 +140,13 @@ const errorOf = (err: unknown): GqlError => (err instanceof GqlError ? err : new
  * Complete only if every shard completed, nothing was cut short and answers were sound; a page
  * that still fails after its retries fails its shard and so the sweep.
  */
-export async function runSweep(sweepId: string, plans: readonly ShardPlan[], options: SweepOptions, deps: SweepDeps, signal: AbortSignal): Promise<SweepResult> {
+export async function runSweep(
+  sweepId: string,
+  plans: readonly ShardPlan[],
+  options: SweepOptions,
+  deps: SweepDeps,
+  signal: AbortSignal,
+): Promise<SweepResult> {
   const { gql, clock, publish } = deps;
   const startedAt = clock.now();
   /** Streamers published, and the shard each belongs to. */
@@ -154,23 +161,47 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
   let count = 0;
   let fatal: string | null = null;
 
-  const shards: ShardRun[] = plans.map((plan) => ({ plan, segments: [], count: 0, pages: 0, failure: null, marks: [] }));
+  const shards: ShardRun[] = plans.map((plan) => ({
+    plan,
+    segments: [],
+    count: 0,
+    pages: 0,
+    failure: null,
+    marks: [],
+  }));
   const segments: Segment[] = [];
   for (const shard of shards) {
     shard.plan.starts.forEach((after, index) => {
-      const seg: Segment = { shard, index, after, pages: 0, attempts: 0, notBefore: 0, state: "ready", joinAt: null, joinIds: null, joinSeen: new Set(), expect: [] };
+      const seg: Segment = {
+        shard,
+        index,
+        after,
+        pages: 0,
+        attempts: 0,
+        notBefore: 0,
+        state: "ready",
+        joinAt: null,
+        joinIds: null,
+        joinSeen: new Set(),
+        expect: [],
+      };
       shard.segments.push(seg);
       segments.push(seg);
     });
   }
 
   /** The next segment of the shard still in play: the one this segment may join. */
-  const successorOf = (seg: Segment): Segment | undefined => seg.shard.segments.slice(seg.index + 1).find((s) => s.state !== "dead");
+  const successorOf = (seg: Segment): Segment | undefined =>
+    seg.shard.segments.slice(seg.index + 1).find((s) => s.state !== "dead");
 
   const failPage = (seg: Segment, error: GqlError): void => {
     seg.attempts++;
     if (seg.attempts <= options.retries) {
-      const delayMs = backoffDelay(seg.attempts - 1, { initialMs: options.backoffInitialMs, maxMs: options.backoffMaxMs }, random);
+      const delayMs = backoffDelay(
+        seg.attempts - 1,
+        { initialMs: options.backoffInitialMs, maxMs: options.backoffMaxMs },
+        random,
+      );
       deps.onRetry?.({ shard: seg.shard.plan.shard.name, attempt: seg.attempts, delayMs, error });
       seg.notBefore = performance.now() + delayMs;
       seg.state = "ready";
@@ -179,7 +210,11 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
     if (seg.index > 0 && seg.pages === 0) {
       // Its start cursor came from the last sweep; the segment before it does not stop for it.
       seg.state = "dead";
-      deps.onDeadSegment?.({ shard: seg.shard.plan.shard.name, segment: seg.index, reason: `gql ${error.kind}: ${error.message}` });
+      deps.onDeadSegment?.({
+        shard: seg.shard.plan.shard.name,
+        segment: seg.index,
+        reason: `gql ${error.kind}: ${error.message}`,
+      });
       return;
     }
     seg.state = "failed";
@@ -225,7 +260,11 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
     if (seg.pages === 1 && seg.index > 0) {
       if (page.cursors.length === 0 || least === null) {
         seg.state = "dead";
-        deps.onDeadSegment?.({ shard: shard.plan.shard.name, segment: seg.index, reason: "its start cursor is past the end of the list" });
+        deps.onDeadSegment?.({
+          shard: shard.plan.shard.name,
+          segment: seg.index,
+          reason: "its start cursor is past the end of the list",
+        });
         return;
       }
       seg.joinAt = least;
@@ -265,7 +304,9 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
     const next = successorOf(seg);
     if (next?.joinAt != null && next.joinIds && next.state !== "failed") {
       for (const x of page.streams) if (next.joinIds.has(x.streamerId)) seg.joinSeen.add(x.streamerId);
-      const reached = seg.joinSeen.size * 2 >= next.joinIds.size || (least !== null && least < next.joinAt * (1 - options.joinMargin));
+      const reached =
+        seg.joinSeen.size * 2 >= next.joinIds.size ||
+        (least !== null && least < next.joinAt * (1 - options.joinMargin));
       if (reached) {
         seg.state = "done";
         return;
@@ -323,7 +364,10 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
         posts++;
         deps.onPost?.(batch.length);
         results = await gql.batch(
-          batch.map((s) => ({ document: LIVE_STREAMS_QUERY, variables: liveStreamsVariables(options.pageSize, s.after, s.shard.plan.shard.languages) })),
+          batch.map((s) => ({
+            document: LIVE_STREAMS_QUERY,
+            variables: liveStreamsVariables(options.pageSize, s.after, s.shard.plan.shard.languages),
+          })),
           halt,
         );
       } catch (err) {
@@ -332,7 +376,14 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
       }
       const observedAt = new Date(clock.now()).toISOString();
       const fresh: StreamSnapshot[] = [];
-      batch.forEach((seg, i) => handle(seg, results[i] ?? { ok: false, error: new GqlError("graphql", "no answer for this operation") }, observedAt, fresh));
+      batch.forEach((seg, i) =>
+        handle(
+          seg,
+          results[i] ?? { ok: false, error: new GqlError("graphql", "no answer for this operation") },
+          observedAt,
+          fresh,
+        ),
+      );
       if (fresh.length === 0) continue;
       try {
         await publish(fresh);
@@ -348,18 +399,27 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
 
   const recheck = { asked: 0, published: 0, unanswered: 0 };
   const shardOf = (language: string | null): string =>
-    (plans.find((p) => language !== null && p.shard.languages.includes(language)) ?? plans.find((p) => p.shard.name === "rest") ?? plans.at(-1))?.shard.name ?? "rest";
+    (
+      plans.find((p) => language !== null && p.shard.languages.includes(language)) ??
+      plans.find((p) => p.shard.name === "rest") ??
+      plans.at(-1)
+    )?.shard.name ?? "rest";
   if (deps.recheck && !halt.aborted && fatal === null) {
     const missing = [...deps.recheck].filter((id) => !seen.has(id));
     recheck.asked = missing.length;
     let chunks: string[][] = [];
-    for (let i = 0; i < missing.length; i += MAX_USERS_PER_QUERY) chunks.push(missing.slice(i, i + MAX_USERS_PER_QUERY));
+    for (let i = 0; i < missing.length; i += MAX_USERS_PER_QUERY)
+      chunks.push(missing.slice(i, i + MAX_USERS_PER_QUERY));
     for (let attempt = 0; chunks.length > 0 && !halt.aborted; attempt++) {
       if (attempt > options.retries) {
         recheck.unanswered += chunks.reduce((n, c) => n + c.length, 0);
         break;
       }
-      if (attempt > 0) await sleep(backoffDelay(attempt - 1, { initialMs: options.backoffInitialMs, maxMs: options.backoffMaxMs }, random), halt).catch(() => undefined);
+      if (attempt > 0)
+        await sleep(
+          backoffDelay(attempt - 1, { initialMs: options.backoffInitialMs, maxMs: options.backoffMaxMs }, random),
+          halt,
+        ).catch(() => undefined);
       const failed: string[][] = [];
       for (let i = 0; i < chunks.length && !halt.aborted; i += options.batchSize) {
         const batch = chunks.slice(i, i + options.batchSize);
@@ -367,7 +427,10 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
         try {
           posts++;
           deps.onPost?.(batch.length);
-          results = await gql.batch(batch.map((ids) => ({ document: LIVE_USERS_QUERY, variables: { ids } })), halt);
+          results = await gql.batch(
+            batch.map((ids) => ({ document: LIVE_USERS_QUERY, variables: { ids } })),
+            halt,
+          );
         } catch (err) {
           const error = errorOf(err);
           results = batch.map(() => ({ ok: false, error }));
@@ -397,15 +460,25 @@ export async function runSweep(sweepId: string, plans: readonly ShardPlan[], opt
   const outcomes: ShardOutcome[] = shards.map((shard) => {
     const unfinished = shard.segments.some((s) => s.state === "ready" || s.state === "inflight");
     const reason = shard.failure ?? (unfinished ? `shard ${shard.plan.shard.name}: not finished` : null);
-    return { name: shard.plan.shard.name, complete: reason === null, reason, count: shard.count, pages: shard.pages, segments: shard.segments.length, marks: shard.marks };
+    return {
+      name: shard.plan.shard.name,
+      complete: reason === null,
+      reason,
+      count: shard.count,
+      pages: shard.pages,
+      segments: shard.segments.length,
+      marks: shard.marks,
+    };
   });
   let reason: string | null = null;
-  if (signal.aborted) reason = `cut short: ${String(signal.reason instanceof Error ? signal.reason.message : (signal.reason ?? "aborted"))}`;
+  if (signal.aborted)
+    reason = `cut short: ${String(signal.reason instanceof Error ? signal.reason.message : (signal.reason ?? "aborted"))}`;
   else if (fatal !== null) reason = fatal;
   else {
     const failed = outcomes.filter((o) => !o.complete);
     if (failed.length > 0) reason = failed.map((o) => o.reason).join("; ");
-    else if (dropped > options.dropTolerance * Math.max(edges, 1)) reason = `dropped ${dropped} of ${edges} streams as invalid`;
+    else if (dropped > options.dropTolerance * Math.max(edges, 1))
+      reason = `dropped ${dropped} of ${edges} streams as invalid`;
   }
   return {
     marker: {

@@ -14,9 +14,17 @@ const schema = z.object({
   /** How long the broker may hold a fetch to fill a batch. */
   BATCH_MAX_WAIT: duration("250ms"),
   /** The broker holds a fetch until this many bytes are there (or BATCH_MAX_WAIT passed). */
-  BATCH_MIN_BYTES: z.coerce.number().int().positive().default(512 * 1024),
+  BATCH_MIN_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(512 * 1024),
   /** Room for a full batch in one fetch (a snapshot is about 450 bytes). */
-  BATCH_MAX_BYTES_PER_PARTITION: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  BATCH_MAX_BYTES_PER_PARTITION: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
   /** Partitions handled at the same time; each holds one pool connection while it writes. */
   PARTITIONS_CONCURRENTLY: z.coerce.number().int().positive().default(2),
   // At least two: migrations hold one connection for their lock while they run on another.

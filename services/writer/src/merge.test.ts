@@ -84,7 +84,11 @@ describe("mergeResults", () => {
   });
 
   it("gives the same winner whatever the order", () => {
-    const inputs = [result({}), result({ outcome: "not_found", fetchedAt: "2026-05-15T17:20:00.000Z" }), result({ outcome: "not_found", fetchedAt: "2026-05-15T17:30:00.000Z" })];
+    const inputs = [
+      result({}),
+      result({ outcome: "not_found", fetchedAt: "2026-05-15T17:20:00.000Z" }),
+      result({ outcome: "not_found", fetchedAt: "2026-05-15T17:30:00.000Z" }),
+    ];
     const winner = mergeResults(inputs)[0]!.result;
     expect(mergeResults([...inputs].reverse())[0]!.result).toBe(winner);
     expect(winner.fetchedAt).toBe("2026-05-15T17:30:00.000Z");
@@ -93,7 +97,13 @@ describe("mergeResults", () => {
 
 describe("visibility merge", () => {
   it("known beats null, null never erases, true wins between known values; the same whatever the order", () => {
-    expect([joinKnown(null, null), joinKnown(null, false), joinKnown(true, null), joinKnown(false, true), joinKnown(false, false)]).toEqual([null, false, true, true, false]);
+    expect([
+      joinKnown(null, null),
+      joinKnown(null, false),
+      joinKnown(true, null),
+      joinKnown(false, true),
+      joinKnown(false, false),
+    ]).toEqual([null, false, true, true, false]);
     const inputs = [
       result({ visibility: { public: false, subOnly: null } }),
       result({ fetchedAt: "2026-05-15T18:00:00.000Z", visibility: null }),
@@ -111,14 +121,29 @@ describe("MIN_VIEWERS", () => {
     const low = snap({ observedAt: "2026-05-15T15:00:00.000Z", viewers: 7, title: "low" });
     const high = snap({ observedAt: "2026-05-15T15:05:00.000Z", viewers: 12, title: "high" });
     expect(mergeSnapshots([low, snap({ streamId: "101", viewers: 9 })], 10)).toEqual([]);
-    for (const order of [[low, high], [high, low]]) {
-      expect(mergeSnapshots(order, 10)).toEqual([expect.objectContaining({ maxViewers: 12, title: "high", firstSeen: high.observedAt, sources: [order.indexOf(high)] })]);
+    for (const order of [
+      [low, high],
+      [high, low],
+    ]) {
+      expect(mergeSnapshots(order, 10)).toEqual([
+        expect.objectContaining({
+          maxViewers: 12,
+          title: "high",
+          firstSeen: high.observedAt,
+          sources: [order.indexOf(high)],
+        }),
+      ]);
     }
   });
 
   it("skips results of VODs whose sightings stayed under the threshold, and keeps the delay's sightings of the others", () => {
     expect(mergeResults([result({ maxViewers: 9 })], 10)).toEqual([]);
-    const rows = mergeResults([result({ maxViewers: 9, streamId: "5" }), result({ maxViewers: 10, lastSeen: "2026-05-15T16:30:00.000Z" })], 10);
-    expect(rows).toEqual([expect.objectContaining({ streamId: "100", maxViewers: 10, lastSeen: "2026-05-15T16:30:00.000Z", sources: [1] })]);
+    const rows = mergeResults(
+      [result({ maxViewers: 9, streamId: "5" }), result({ maxViewers: 10, lastSeen: "2026-05-15T16:30:00.000Z" })],
+      10,
+    );
+    expect(rows).toEqual([
+      expect.objectContaining({ streamId: "100", maxViewers: 10, lastSeen: "2026-05-15T16:30:00.000Z", sources: [1] }),
+    ]);
   });
 });

@@ -64,7 +64,15 @@ export function mergeSnapshots(snapshots: readonly StreamSnapshot[], minViewers 
     if (earlier(s.observedAt, row.firstSeen)) row.firstSeen = s.observedAt;
     if (earlier(row.lastSeen, s.observedAt)) row.lastSeen = s.observedAt;
     if (earlier(s.observedAt, row.startFieldsSeenAt)) {
-      Object.assign(row, { login: s.login, title: s.title, gameId: s.gameId, gameName: s.gameName, language: s.language, mature: s.mature, startFieldsSeenAt: s.observedAt });
+      Object.assign(row, {
+        login: s.login,
+        title: s.title,
+        gameId: s.gameId,
+        gameName: s.gameName,
+        language: s.language,
+        mature: s.mature,
+        startFieldsSeenAt: s.observedAt,
+      });
     }
   });
   return [...rows.values()].sort(byKey);
@@ -110,7 +118,10 @@ export const OUTCOME_RANK = { live: 0, failed: 1, not_found: 2, found: 3 } as co
  * (found > not_found > failed, so a found is never lost to a later failure), and among equals
  * the later fetch does. A total order, so any delivery order ends in the same row.
  */
-export function outcomeBeats(a: Pick<VodFetchResult, "outcome" | "fetchedAt">, b: Pick<VodFetchResult, "outcome" | "fetchedAt">): boolean {
+export function outcomeBeats(
+  a: Pick<VodFetchResult, "outcome" | "fetchedAt">,
+  b: Pick<VodFetchResult, "outcome" | "fetchedAt">,
+): boolean {
   const ra = OUTCOME_RANK[a.outcome];
   const rb = OUTCOME_RANK[b.outcome];
   return ra > rb || (ra === rb && earlier(b.fetchedAt, a.fetchedAt));

@@ -17,19 +17,53 @@ afterAll(async () => {
 
 let nextStream = 1_000;
 const snap = (over: Partial<StreamSnapshot>): StreamSnapshot => ({
-  v: 1, sweepId: "s", observedAt: "2026-05-15T15:00:00.000Z", streamId: "1", startTime: "2026-05-15T14:51:32.123Z",
-  streamerId: "7", login: "someone", viewers: 10, title: "first", gameId: "1", gameName: "Chess", language: "en", mature: false, ...over,
+  v: 1,
+  sweepId: "s",
+  observedAt: "2026-05-15T15:00:00.000Z",
+  streamId: "1",
+  startTime: "2026-05-15T14:51:32.123Z",
+  streamerId: "7",
+  login: "someone",
+  viewers: 10,
+  title: "first",
+  gameId: "1",
+  gameName: "Chess",
+  language: "en",
+  mature: false,
+  ...over,
 });
 const result = (over: Partial<VodFetchResult>): VodFetchResult => ({
-  v: 1, streamId: "1", startTime: "2026-05-15T14:51:32.123Z", streamerId: "7", login: "someone",
-  firstSeen: "2026-05-15T15:00:00.000Z", lastSeen: "2026-05-15T16:00:00.000Z", maxViewers: 50,
-  outcome: "failed", fetchedAt: "2026-05-15T17:10:00.000Z", requests: 3, found: null, error: "timeout", ...over,
+  v: 1,
+  streamId: "1",
+  startTime: "2026-05-15T14:51:32.123Z",
+  streamerId: "7",
+  login: "someone",
+  firstSeen: "2026-05-15T15:00:00.000Z",
+  lastSeen: "2026-05-15T16:00:00.000Z",
+  maxViewers: 50,
+  outcome: "failed",
+  fetchedAt: "2026-05-15T17:10:00.000Z",
+  requests: 3,
+  found: null,
+  error: "timeout",
+  ...over,
 });
 const foundBody = "#EXTM3U\n#EXTINF:10.000,\nhttp://cdn.example/x/chunked/0.ts\n#EXT-X-ENDLIST\n";
 const foundResult = (over: Partial<VodFetchResult>): VodFetchResult =>
   result({
-    outcome: "found", error: null, requests: 2,
-    found: { domain: "d.example", url: "http://cdn.example/x/chunked/index-dvr.m3u8", variant: "minus1", ts: 1, durationSeconds: 10, segments: 1, mutedSegments: 0, playlistGzipBase64: gzipSync(foundBody).toString("base64") },
+    outcome: "found",
+    error: null,
+    requests: 2,
+    found: {
+      domain: "d.example",
+      url: "http://cdn.example/x/chunked/index-dvr.m3u8",
+      variant: "minus1",
+      ts: 1,
+      durationSeconds: 10,
+      segments: 1,
+      mutedSegments: 0,
+      playlistGzipBase64: gzipSync(foundBody).toString("base64"),
+    },
     ...over,
   });
 
@@ -44,7 +78,10 @@ async function row(streamId: string) {
 describe("snapshot upsert", () => {
   it("inserts, then a replay of the same snapshots writes no new row version", async () => {
     const id = String(nextStream++);
-    const batch = [snap({ streamId: id, viewers: 5 }), snap({ streamId: id, viewers: 9, observedAt: "2026-05-15T15:05:00.000Z" })];
+    const batch = [
+      snap({ streamId: id, viewers: 5 }),
+      snap({ streamId: id, viewers: 9, observedAt: "2026-05-15T15:05:00.000Z" }),
+    ];
     expect(await writeSnapshots(batch)).toBe(1);
     const before = await row(id);
     expect(before).toMatchObject({ max_viewers: 9, title: "first" });
@@ -55,13 +92,19 @@ describe("snapshot upsert", () => {
 
   it("max viewers and last seen only grow; at-start fields keep the earliest sighting's values in any order", async () => {
     const id = String(nextStream++);
-    await writeSnapshots([snap({ streamId: id, observedAt: "2026-05-15T15:10:00.000Z", viewers: 100, title: "middle" })]);
-    await writeSnapshots([snap({ streamId: id, observedAt: "2026-05-15T15:20:00.000Z", viewers: 40, title: "late", gameName: "Other" })]);
+    await writeSnapshots([
+      snap({ streamId: id, observedAt: "2026-05-15T15:10:00.000Z", viewers: 100, title: "middle" }),
+    ]);
+    await writeSnapshots([
+      snap({ streamId: id, observedAt: "2026-05-15T15:20:00.000Z", viewers: 40, title: "late", gameName: "Other" }),
+    ]);
     let r = await row(id);
     expect(r).toMatchObject({ max_viewers: 100, title: "middle", game_name: "Chess" });
     expect((r.last_seen as Date).toISOString()).toBe("2026-05-15T15:20:00.000Z");
     // A late delivery of an earlier sighting: it owns the at-start fields, but does not shrink anything.
-    await writeSnapshots([snap({ streamId: id, observedAt: "2026-05-15T15:00:00.000Z", viewers: 1, title: "opening", language: "de" })]);
+    await writeSnapshots([
+      snap({ streamId: id, observedAt: "2026-05-15T15:00:00.000Z", viewers: 1, title: "opening", language: "de" }),
+    ]);
     r = await row(id);
     expect(r).toMatchObject({ max_viewers: 100, title: "opening", language: "de" });
     expect((r.first_seen as Date).toISOString()).toBe("2026-05-15T15:00:00.000Z");
@@ -72,7 +115,10 @@ describe("snapshot upsert", () => {
     const base = 10_000_000;
     const batch = Array.from({ length: 20_000 }, (_, i) => snap({ streamId: String(base + i), viewers: i }));
     expect(await writeSnapshots(batch)).toBe(20_000);
-    const { rows } = await t.pool.query(`select count(*)::int as n, sum(max_viewers)::bigint as s from vods where stream_id >= $1`, [base]);
+    const { rows } = await t.pool.query(
+      `select count(*)::int as n, sum(max_viewers)::bigint as s from vods where stream_id >= $1`,
+      [base],
+    );
     expect(rows[0]).toEqual({ n: 20_000, s: String((19_999 * 20_000) / 2) });
   });
 });
@@ -81,7 +127,12 @@ describe("fetch result upsert", () => {
   it("creates the row when the result arrives before any snapshot; the first snapshot then fills the at-start fields", async () => {
     const id = String(nextStream++);
     await writeResults([result({ streamId: id })]);
-    expect(await row(id)).toMatchObject({ outcome: "failed", title: null, start_fields_seen_at: null, max_viewers: 50 });
+    expect(await row(id)).toMatchObject({
+      outcome: "failed",
+      title: null,
+      start_fields_seen_at: null,
+      max_viewers: 50,
+    });
     await writeSnapshots([snap({ streamId: id, observedAt: "2026-05-15T15:00:00.000Z", viewers: 20, title: "hello" })]);
     expect(await row(id)).toMatchObject({ outcome: "failed", title: "hello", max_viewers: 50 });
   });
@@ -89,19 +140,36 @@ describe("fetch result upsert", () => {
   it("never overwrites found with a later failure, in one batch or across batches; stores the gzip bytes", async () => {
     const id = String(nextStream++);
     await writeResults([foundResult({ streamId: id, fetchedAt: "2026-05-15T17:00:00.000Z" })]);
-    await writeResults([result({ streamId: id, fetchedAt: "2026-05-15T18:00:00.000Z" }), result({ streamId: id, outcome: "not_found", fetchedAt: "2026-05-15T19:00:00.000Z" })]);
+    await writeResults([
+      result({ streamId: id, fetchedAt: "2026-05-15T18:00:00.000Z" }),
+      result({ streamId: id, outcome: "not_found", fetchedAt: "2026-05-15T19:00:00.000Z" }),
+    ]);
     const r = await row(id);
-    expect(r).toMatchObject({ outcome: "found", domain: "d.example", ts_variant: "minus1", segment_count: 1, fetch_error: null, fetch_requests: 2 });
+    expect(r).toMatchObject({
+      outcome: "found",
+      domain: "d.example",
+      ts_variant: "minus1",
+      segment_count: 1,
+      fetch_error: null,
+      fetch_requests: 2,
+    });
     expect((r.playlist_gz as Buffer).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
 
     const other = String(nextStream++);
-    await writeResults([result({ streamId: other }), foundResult({ streamId: other }), result({ streamId: other, fetchedAt: "2026-05-15T20:00:00.000Z" })]);
+    await writeResults([
+      result({ streamId: other }),
+      foundResult({ streamId: other }),
+      result({ streamId: other, fetchedAt: "2026-05-15T20:00:00.000Z" }),
+    ]);
     expect(await row(other)).toMatchObject({ outcome: "found" });
   });
 
   it("a later failure replaces an earlier failure; replaying changes nothing", async () => {
     const id = String(nextStream++);
-    const batch = [result({ streamId: id, error: "first" }), result({ streamId: id, error: "second", fetchedAt: "2026-05-15T18:00:00.000Z" })];
+    const batch = [
+      result({ streamId: id, error: "first" }),
+      result({ streamId: id, error: "second", fetchedAt: "2026-05-15T18:00:00.000Z" }),
+    ];
     await writeResults([batch[1]!]);
     const before = await row(id);
     expect(await writeResults([batch[0]!])).toBe(0);
@@ -115,7 +183,11 @@ describe("fetch result upsert", () => {
 describe("visibility upsert", () => {
   it("a known value replaces null, a null never erases a known one, in any order; replays write no new row version", async () => {
     const id = String(nextStream++);
-    const unknown = result({ streamId: id, fetchedAt: "2026-05-15T19:00:00.000Z", visibility: { public: null, subOnly: null } });
+    const unknown = result({
+      streamId: id,
+      fetchedAt: "2026-05-15T19:00:00.000Z",
+      visibility: { public: null, subOnly: null },
+    });
     const old = result({ streamId: id, error: "old" });
     await writeResults([old]);
     expect(await row(id)).toMatchObject({ public: null, sub_only: null });
@@ -132,7 +204,15 @@ describe("visibility upsert", () => {
     const other = String(nextStream++);
     await writeResults([foundResult({ streamId: other })]);
     expect(await row(other)).toMatchObject({ public: null, sub_only: null });
-    expect(await writeResults([result({ streamId: other, fetchedAt: "2026-05-15T20:00:00.000Z", visibility: { public: false, subOnly: true } })])).toBe(1);
+    expect(
+      await writeResults([
+        result({
+          streamId: other,
+          fetchedAt: "2026-05-15T20:00:00.000Z",
+          visibility: { public: false, subOnly: true },
+        }),
+      ]),
+    ).toBe(1);
     expect(await row(other)).toMatchObject({ outcome: "found", public: false, sub_only: true });
 
     // The same results in the opposite order end in the same row.
@@ -144,7 +224,9 @@ describe("visibility upsert", () => {
 
 describe("isDataError", () => {
   it("recognises a value Postgres can never take, and not a connection problem", async () => {
-    const err = await withTransaction(t.db, (tx) => upsertSnapshots(tx, mergeSnapshots([snap({ streamId: "99999999999999999999999" })]))).catch((e: unknown) => e);
+    const err = await withTransaction(t.db, (tx) =>
+      upsertSnapshots(tx, mergeSnapshots([snap({ streamId: "99999999999999999999999" })])),
+    ).catch((e: unknown) => e);
     expect(isDataError(err)).toBe(true);
     expect(isDataError(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }))).toBe(false);
   });

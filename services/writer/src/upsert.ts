@@ -35,10 +35,23 @@ export async function upsertSnapshots(tx: Tx, rows: readonly SnapshotRow[]): Pro
   return result.rowCount ?? 0;
 }
 
-const RANK = (t: string) => `CASE ${t}.outcome WHEN 'found' THEN 3 WHEN 'not_found' THEN 2 WHEN 'failed' THEN 1 ELSE 0 END`;
+const RANK = (t: string) =>
+  `CASE ${t}.outcome WHEN 'found' THEN 3 WHEN 'not_found' THEN 2 WHEN 'failed' THEN 1 ELSE 0 END`;
 // Same order as outcomeBeats: a better outcome, or an equal one fetched later.
 const BEATS = `(${RANK("excluded")} > ${RANK("vods")} OR (${RANK("excluded")} = ${RANK("vods")} AND excluded.fetched_at > vods.fetched_at))`;
-const OUTCOME_FIELDS = ["outcome", "fetched_at", "fetch_requests", "domain", "url", "ts_variant", "duration_seconds", "segment_count", "muted_count", "playlist_gz", "fetch_error"];
+const OUTCOME_FIELDS = [
+  "outcome",
+  "fetched_at",
+  "fetch_requests",
+  "domain",
+  "url",
+  "ts_variant",
+  "duration_seconds",
+  "segment_count",
+  "muted_count",
+  "playlist_gz",
+  "fetch_error",
+];
 // joinKnown in SQL: `a OR b` is null when one side is null and the other false, then coalesce picks the known one.
 const JOIN_KNOWN = (c: string) => `coalesce(vods.${c} OR excluded.${c}, vods.${c}, excluded.${c})`;
 // Bounded so a batch of found playlists stays well under the parameter limit and a sane statement size.
@@ -82,7 +95,9 @@ export async function upsertResults(tx: Tx, rows: readonly ResultRow[]): Promise
           maxViewers: sql.raw(`greatest(vods.max_viewers, excluded.max_viewers)`),
           firstSeen: sql.raw(`least(vods.first_seen, excluded.first_seen)`),
           lastSeen: sql.raw(`greatest(vods.last_seen, excluded.last_seen)`),
-          ...Object.fromEntries(OUTCOME_FIELDS.map((c) => [camel(c), sql.raw(`CASE WHEN ${BEATS} THEN excluded.${c} ELSE vods.${c} END`)])),
+          ...Object.fromEntries(
+            OUTCOME_FIELDS.map((c) => [camel(c), sql.raw(`CASE WHEN ${BEATS} THEN excluded.${c} ELSE vods.${c} END`)]),
+          ),
           public: sql.raw(JOIN_KNOWN("public")),
           subOnly: sql.raw(JOIN_KNOWN("sub_only")),
           updatedAt: sql`now()`,

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ConfigError } from "@vod/config";
 import { createCatalog, createProducer, dlqName, type StreamSnapshot, type TypedProducer } from "@vod/kafka";
-import { createTestTopics, freshDatabase, readTopic, testKafka, testLog, uniqueName, type TestDatabase } from "@vod/testing";
+import {
+  createTestTopics,
+  freshDatabase,
+  readTopic,
+  testKafka,
+  testLog,
+  uniqueName,
+  type TestDatabase,
+} from "@vod/testing";
 import { readEnv } from "./env.ts";
 import { startWriter } from "./writer.ts";
 
@@ -18,8 +26,20 @@ afterAll(async () => {
 });
 
 const snap = (over: Partial<StreamSnapshot>): StreamSnapshot => ({
-  v: 1, sweepId: "s", observedAt: "2026-05-15T15:00:00.000Z", streamId: "1", startTime: "2026-05-15T14:51:32.123Z",
-  streamerId: "7", login: "someone", viewers: 10, title: "t", gameId: "1", gameName: "Chess", language: "en", mature: false, ...over,
+  v: 1,
+  sweepId: "s",
+  observedAt: "2026-05-15T15:00:00.000Z",
+  streamId: "1",
+  startTime: "2026-05-15T14:51:32.123Z",
+  streamerId: "7",
+  login: "someone",
+  viewers: 10,
+  title: "t",
+  gameId: "1",
+  gameName: "Chess",
+  language: "en",
+  mature: false,
+  ...over,
 });
 
 describe("writer", () => {
@@ -28,8 +48,18 @@ describe("writer", () => {
     const catalog = createCatalog(prefix);
     await createTestTopics(kafka, [catalog.streamSnapshots, catalog.vodFetchResults]);
     // Same streamer, same partition, one batch: the middle stream id passes the schema but overflows bigint.
-    await producer.send(catalog.streamSnapshots, [snap({ streamId: "11" }), snap({ streamId: "99999999999999999999999" }), snap({ streamId: "12" })]);
-    const env = readEnv({ KAFKA_BROKERS: inject("kafkaBrokers").join(","), DATABASE_URL: t.url, TOPIC_PREFIX: prefix, GROUP_ID: uniqueName("g"), RETRY_INITIAL: "20ms" });
+    await producer.send(catalog.streamSnapshots, [
+      snap({ streamId: "11" }),
+      snap({ streamId: "99999999999999999999999" }),
+      snap({ streamId: "12" }),
+    ]);
+    const env = readEnv({
+      KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+      DATABASE_URL: t.url,
+      TOPIC_PREFIX: prefix,
+      GROUP_ID: uniqueName("g"),
+      RETRY_INITIAL: "20ms",
+    });
     const writer = await startWriter(env, { kafka, producer, db: t.db, log: testLog });
     try {
       const dlq = await readTopic(kafka, dlqName(catalog.streamSnapshots.name), 1);

@@ -1,6 +1,14 @@
 import type { Kafka } from "kafkajs";
 import { Counter, type Registry } from "prom-client";
-import { createCatalog, runConsumer, subscribe, type Message, type Rejection, type RunningConsumer, type TypedProducer } from "@vod/kafka";
+import {
+  createCatalog,
+  runConsumer,
+  subscribe,
+  type Message,
+  type Rejection,
+  type RunningConsumer,
+  type TypedProducer,
+} from "@vod/kafka";
 import { withTransaction, type Db, type Tx } from "@vod/db";
 import type { Logger } from "@vod/log";
 import { consumerMetrics } from "@vod/service";
@@ -21,9 +29,19 @@ export interface WriterDeps {
  * transaction; the consumer runtime commits the offsets only after it resolved, and retries
  * (with backoff, for as long as the process runs) while Postgres is away.
  */
-export async function startWriter(env: WriterEnv, { kafka, producer, db, log, registry }: WriterDeps): Promise<RunningConsumer> {
+export async function startWriter(
+  env: WriterEnv,
+  { kafka, producer, db, log, registry }: WriterDeps,
+): Promise<RunningConsumer> {
   const catalog = createCatalog(env.TOPIC_PREFIX);
-  const rowsWritten = registry && new Counter({ name: "writer_rows_changed_total", help: "Rows inserted or changed, by topic", labelNames: ["topic"], registers: [registry] });
+  const rowsWritten =
+    registry &&
+    new Counter({
+      name: "writer_rows_changed_total",
+      help: "Rows inserted or changed, by topic",
+      labelNames: ["topic"],
+      registers: [registry],
+    });
 
   async function write<V, R extends { sources: number[] }>(
     messages: Message<V>[],
@@ -68,8 +86,12 @@ export async function startWriter(env: WriterEnv, { kafka, producer, db, log, re
     retry: { initialMs: env.RETRY_INITIAL, maxMs: env.RETRY_MAX },
     ...(registry ? { onBatch: consumerMetrics(registry) } : {}),
     subscriptions: [
-      subscribe(catalog.streamSnapshots, { eachBatch: (messages) => write(messages, (v) => mergeSnapshots(v, env.MIN_VIEWERS), upsertSnapshots) }),
-      subscribe(catalog.vodFetchResults, { eachBatch: (messages) => write(messages, (v) => mergeResults(v, env.MIN_VIEWERS), upsertResults) }),
+      subscribe(catalog.streamSnapshots, {
+        eachBatch: (messages) => write(messages, (v) => mergeSnapshots(v, env.MIN_VIEWERS), upsertSnapshots),
+      }),
+      subscribe(catalog.vodFetchResults, {
+        eachBatch: (messages) => write(messages, (v) => mergeResults(v, env.MIN_VIEWERS), upsertResults),
+      }),
     ],
   });
 }

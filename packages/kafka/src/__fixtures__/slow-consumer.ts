@@ -7,9 +7,23 @@ import { onShutdown } from "@vod/service";
 import { sleep } from "@vod/backoff";
 import { createKafka, createProducer, defineTopic, runConsumer, subscribe } from "../index.ts";
 
-const env = parseEnv(z.object({ KAFKA_BROKERS: z.string(), TOPIC: z.string(), GROUP: z.string(), OUT: z.string(), LOG_LEVEL: z.string().default("warn") }));
+const env = parseEnv(
+  z.object({
+    KAFKA_BROKERS: z.string(),
+    TOPIC: z.string(),
+    GROUP: z.string(),
+    OUT: z.string(),
+    LOG_LEVEL: z.string().default("warn"),
+  }),
+);
 const log = createLogger({ service: "slow-consumer", level: env.LOG_LEVEL });
-const topic = defineTopic({ name: env.TOPIC, schema: z.object({ n: z.number() }), key: (v) => String(v.n), partitions: 1, retentionMs: -1 });
+const topic = defineTopic({
+  name: env.TOPIC,
+  schema: z.object({ n: z.number() }),
+  key: (v) => String(v.n),
+  partitions: 1,
+  retentionMs: -1,
+});
 const kafka = createKafka({ brokers: env.KAFKA_BROKERS.split(","), clientId: "slow-consumer", log });
 const producer = await createProducer(kafka, log);
 const shutdown = onShutdown({ log, timeoutMs: 20_000 });

@@ -9,16 +9,33 @@ const key = (c: { domain: string; variant: string }) => `${c.domain}/${c.variant
 
 describe("orderCandidates", () => {
   it("offers every domain × timestamp once, with the sha1 path of that timestamp", () => {
-    const all = orderCandidates("lirik", "52800169245", start, { domains, streamerDomain: undefined, score: () => 0, variantHits: none });
+    const all = orderCandidates("lirik", "52800169245", start, {
+      domains,
+      streamerDomain: undefined,
+      score: () => 0,
+      variantHits: none,
+    });
     expect(all).toHaveLength(12);
     expect(new Set(all.map(key)).size).toBe(12);
-    expect(all.find((c) => c.domain === "b.example" && c.variant === "start")!.path).toBe(vodPath("lirik", "52800169245", 1735405554));
+    expect(all.find((c) => c.domain === "b.example" && c.variant === "start")!.path).toBe(
+      vodPath("lirik", "52800169245", 1735405554),
+    );
     expect(all.find((c) => c.variant === "seconds")!.ts).toBe(54);
   });
 
   it("cold: the plain start time on every domain (in configured order) before any variant", () => {
-    const all = orderCandidates("x", "1", start, { domains, streamerDomain: undefined, score: () => 0, variantHits: none });
-    expect(all.slice(0, 4).map(key)).toEqual(["a.example/start", "b.example/start", "c.example/start", "d.example/start"]);
+    const all = orderCandidates("x", "1", start, {
+      domains,
+      streamerDomain: undefined,
+      score: () => 0,
+      variantHits: none,
+    });
+    expect(all.slice(0, 4).map(key)).toEqual([
+      "a.example/start",
+      "b.example/start",
+      "c.example/start",
+      "d.example/start",
+    ]);
     expect(all.slice(4, 8).every((c) => c.variant === "minus1")).toBe(true);
   });
 
@@ -26,18 +43,35 @@ describe("orderCandidates", () => {
     const score = (d: string) => ({ "c.example": 40, "d.example": 5 })[d] ?? 0;
     const all = orderCandidates("x", "1", start, { domains, streamerDomain: "b.example", score, variantHits: none });
     // The seconds field is a restart's form: without the flag it comes after the likely domains' plain start times.
-    expect(all.slice(0, 5).map(key)).toEqual(["b.example/start", "b.example/minus1", "c.example/start", "d.example/start", "c.example/minus1"]);
+    expect(all.slice(0, 5).map(key)).toEqual([
+      "b.example/start",
+      "b.example/minus1",
+      "c.example/start",
+      "d.example/start",
+      "c.example/minus1",
+    ]);
     expect(all.findIndex((c) => c.variant === "seconds")).toBeGreaterThanOrEqual(5);
   });
 
   it("a flagged same-id restart tries the seconds field first; probabilities sum to 1", () => {
-    const all = orderCandidates("x", "1", start, { domains, streamerDomain: "b.example", score: () => 0, variantHits: none, restart: true });
+    const all = orderCandidates("x", "1", start, {
+      domains,
+      streamerDomain: "b.example",
+      score: () => 0,
+      variantHits: none,
+      restart: true,
+    });
     expect(key(all[0]!)).toBe("b.example/seconds");
     expect(all.reduce((s, c) => s + c.p, 0)).toBeCloseTo(1, 9);
   });
 
   it("a streamer domain that is no longer configured is ignored", () => {
-    const all = orderCandidates("x", "1", start, { domains, streamerDomain: "gone.example", score: () => 0, variantHits: none });
+    const all = orderCandidates("x", "1", start, {
+      domains,
+      streamerDomain: "gone.example",
+      score: () => 0,
+      variantHits: none,
+    });
     expect(all[0]!.domain).toBe("a.example");
     expect(all.some((c) => c.domain === "gone.example")).toBe(false);
   });

@@ -59,7 +59,14 @@ export function orderCandidates(login: string, streamId: string, startTime: Date
 
   const stamps = timestampCandidates(startTime);
   const all = domains.flatMap((domain, di) =>
-    stamps.map((t, vi) => ({ domain, variant: t.variant, ts: t.ts, path: vodPath(login, streamId, t.ts), p: domainP.get(domain)! * variantP[t.variant], rank: di * 3 + vi })),
+    stamps.map((t, vi) => ({
+      domain,
+      variant: t.variant,
+      ts: t.ts,
+      path: vodPath(login, streamId, t.ts),
+      p: domainP.get(domain)! * variantP[t.variant],
+      rank: di * 3 + vi,
+    })),
   );
   all.sort((a, b) => b.p - a.p || a.rank - b.rank);
   return all.map(({ domain, variant, ts, path, p }) => ({ domain, variant, ts, path, p }));

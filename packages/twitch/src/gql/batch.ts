@@ -30,10 +30,14 @@ export interface GqlBatchClientOptions {
 const answerOf = (raw: unknown): GqlOperationResult => {
   if (!raw || typeof raw !== "object") return { ok: false, error: new GqlError("graphql", "answer is not an object") };
   const { data, errors } = raw as { data?: unknown; errors?: unknown };
-  const messages = Array.isArray(errors) ? errors.map((e) => String((e as { message?: unknown } | null)?.message ?? e)) : [];
-  if (data === undefined || data === null) return { ok: false, error: new GqlError("graphql", messages.join("; ") || "answer without data") };
+  const messages = Array.isArray(errors)
+    ? errors.map((e) => String((e as { message?: unknown } | null)?.message ?? e))
+    : [];
+  if (data === undefined || data === null)
+    return { ok: false, error: new GqlError("graphql", messages.join("; ") || "answer without data") };
   // A root field nulled by an error is a failed resolver (Twitch's come back): worth a retry.
-  if (messages.length > 0 && Object.values(data as object).some((v) => v === null)) return { ok: false, error: new GqlError("graphql", messages.join("; ")) };
+  if (messages.length > 0 && Object.values(data as object).some((v) => v === null))
+    return { ok: false, error: new GqlError("graphql", messages.join("; ")) };
   return { ok: true, data, errors: messages };
 };
 
@@ -66,7 +70,11 @@ export function createGqlBatchClient(options: GqlBatchClientOptions): GqlBatchCl
       throw new GqlError("graphql", `answer is not JSON: ${text.slice(0, 100)}`);
     }
     if (!Array.isArray(body)) throw new GqlError("graphql", `a batch was answered with ${text.slice(0, 100)}`);
-    return operations.map((_, i) => (i < body.length ? answerOf(body[i]) : { ok: false, error: new GqlError("graphql", "no answer for this operation") }));
+    return operations.map((_, i) =>
+      i < body.length
+        ? answerOf(body[i])
+        : { ok: false, error: new GqlError("graphql", "no answer for this operation") },
+    );
   }
 
   return { batch: (operations, signal) => schedule(() => post(operations, signal)) };

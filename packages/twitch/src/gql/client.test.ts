@@ -42,7 +42,12 @@ describe("GQL client", () => {
       json(res, 200, { data: { ok: 2 } });
     });
     const retries: string[] = [];
-    const client = createGqlClient({ endpoint, retries: 3, backoffInitialMs: 1, onRetry: (i) => retries.push(i.error.kind) });
+    const client = createGqlClient({
+      endpoint,
+      retries: 3,
+      backoffInitialMs: 1,
+      onRetry: (i) => retries.push(i.error.kind),
+    });
     expect((await client.query("query { ok }", {})).data).toEqual({ ok: 2 });
     expect(retries).toEqual(["http", "graphql"]);
   });
@@ -62,9 +67,15 @@ describe("GQL client", () => {
     let calls = 0;
     const endpoint = await serve((_req, res) => {
       calls++;
-      json(res, 400, { error: "Bad Request", status: 400, message: 'The "Client-ID" header is missing from the request.' });
+      json(res, 400, {
+        error: "Bad Request",
+        status: 400,
+        message: 'The "Client-ID" header is missing from the request.',
+      });
     });
-    const err = await createGqlClient({ endpoint, retries: 3, backoffInitialMs: 1 }).query("query { ok }", {}).catch((e: unknown) => e);
+    const err = await createGqlClient({ endpoint, retries: 3, backoffInitialMs: 1 })
+      .query("query { ok }", {})
+      .catch((e: unknown) => e);
     expect((err as GqlError).kind).toBe("http");
     expect((err as GqlError).message).toMatch(/Client-ID/);
     expect(calls).toBe(1);
@@ -73,7 +84,9 @@ describe("GQL client", () => {
   it("stops at once when the caller aborts", async () => {
     const endpoint = await serve(() => undefined);
     const ctrl = new AbortController();
-    const p = createGqlClient({ endpoint, timeoutMs: 60_000, retries: 5 }).query("query { ok }", {}, ctrl.signal).catch((e: unknown) => e);
+    const p = createGqlClient({ endpoint, timeoutMs: 60_000, retries: 5 })
+      .query("query { ok }", {}, ctrl.signal)
+      .catch((e: unknown) => e);
     setTimeout(() => ctrl.abort(), 50);
     expect(((await p) as GqlError).kind).toBe("aborted");
     server?.closeAllConnections();
@@ -85,8 +98,12 @@ describe("GQL client, failed resolvers", () => {
     let calls = 0;
     const endpoint = await serve((_req, res) => {
       calls++;
-      if (calls === 1) return json(res, 200, { data: { streams: null }, errors: [{ message: "service timeout", path: ["streams"] }] });
-      json(res, 200, { data: { streams: { edges: [null] } }, errors: [{ message: "node failed", path: ["streams", "edges", 0] }] });
+      if (calls === 1)
+        return json(res, 200, { data: { streams: null }, errors: [{ message: "service timeout", path: ["streams"] }] });
+      json(res, 200, {
+        data: { streams: { edges: [null] } },
+        errors: [{ message: "node failed", path: ["streams", "edges", 0] }],
+      });
     });
     const answer = await createGqlClient({ endpoint, retries: 1, backoffInitialMs: 1 }).query("query { streams }", {});
     expect(answer).toEqual({ data: { streams: { edges: [null] } }, errors: ["node failed"] });

@@ -68,7 +68,11 @@ export function createGqlClient(options: GqlClientOptions = {}): GqlClient {
     errorPolicy: "all",
   });
 
-  async function attempt<T>(document: string, variables: Record<string, unknown>, signal: AbortSignal | undefined): Promise<GqlAnswer<T>> {
+  async function attempt<T>(
+    document: string,
+    variables: Record<string, unknown>,
+    signal: AbortSignal | undefined,
+  ): Promise<GqlAnswer<T>> {
     const timeout = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
@@ -105,7 +109,14 @@ export function createGqlClient(options: GqlClientOptions = {}): GqlClient {
           const error = err instanceof GqlError ? err : new GqlError("network", String(err));
           if (error.kind === "aborted" || n >= retries) throw error;
           // A 4xx other than 429 is our request's fault; repeating it will not help.
-          if (error.kind === "http" && error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 429) throw error;
+          if (
+            error.kind === "http" &&
+            error.status !== undefined &&
+            error.status >= 400 &&
+            error.status < 500 &&
+            error.status !== 429
+          )
+            throw error;
           const delayMs = backoffDelay(n, { initialMs: backoffInitialMs, maxMs: backoffMaxMs }, random);
           onRetry?.({ attempt: n + 1, delayMs, error });
           await sleep(delayMs, signal);

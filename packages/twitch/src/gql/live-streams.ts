@@ -69,7 +69,11 @@ export interface LiveStreamsVariables {
 }
 
 /** Variables for one page; `languages` (values of the Language enum) restricts it to those broadcasters. */
-export function liveStreamsVariables(first: number, after: string | null, languages?: readonly string[]): Record<string, unknown> {
+export function liveStreamsVariables(
+  first: number,
+  after: string | null,
+  languages?: readonly string[],
+): Record<string, unknown> {
   const options: LiveStreamsVariables["options"] = { sort: "VIEWER_COUNT" };
   if (languages && languages.length > 0) options.languages = [...languages];
   return { first, after, options } satisfies LiveStreamsVariables;
@@ -136,9 +140,19 @@ export type PageParse = { ok: true; page: LiveStreamsPage } | { ok: false; reaso
 /** Validates an answer edge by edge: one odd stream is dropped and counted, not the whole page. */
 export function parseLiveStreamsPage(data: unknown): PageParse {
   const parsed = page.safeParse(data);
-  if (!parsed.success) return { ok: false, reason: `unexpected answer shape: ${parsed.error.issues[0]?.message ?? "?"} at ${parsed.error.issues[0]?.path.join(".") ?? ""}` };
+  if (!parsed.success)
+    return {
+      ok: false,
+      reason: `unexpected answer shape: ${parsed.error.issues[0]?.message ?? "?"} at ${parsed.error.issues[0]?.path.join(".") ?? ""}`,
+    };
   const edges = parsed.data.streams.edges ?? [];
-  const result: LiveStreamsPage = { streams: [], cursors: [], viewers: [], hasNextPage: parsed.data.streams.pageInfo?.hasNextPage ?? false, dropped: [] };
+  const result: LiveStreamsPage = {
+    streams: [],
+    cursors: [],
+    viewers: [],
+    hasNextPage: parsed.data.streams.pageInfo?.hasNextPage ?? false,
+    dropped: [],
+  };
   for (const edge of edges) {
     const e = (edge ?? {}) as { cursor?: unknown; node?: unknown };
     result.cursors.push(typeof e.cursor === "string" && e.cursor.length > 0 ? e.cursor : null);
@@ -183,7 +197,11 @@ export type LiveUsersParse = { ok: true; streams: LiveStream[]; dropped: string[
 /** The live streams among the users answered (a user offline or unknown has none); odd ones dropped with why. */
 export function parseLiveUsers(data: unknown): LiveUsersParse {
   const parsed = users.safeParse(data);
-  if (!parsed.success) return { ok: false, reason: `unexpected answer shape: ${parsed.error.issues[0]?.message ?? "?"} at ${parsed.error.issues[0]?.path.join(".") ?? ""}` };
+  if (!parsed.success)
+    return {
+      ok: false,
+      reason: `unexpected answer shape: ${parsed.error.issues[0]?.message ?? "?"} at ${parsed.error.issues[0]?.path.join(".") ?? ""}`,
+    };
   const streams: LiveStream[] = [];
   const dropped: string[] = [];
   for (const user of parsed.data.users ?? []) {

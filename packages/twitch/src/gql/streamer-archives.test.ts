@@ -1,9 +1,16 @@
 import { readFileSync } from "node:fs";
 import { buildSchema, parse, validate } from "graphql";
 import { describe, expect, it } from "vitest";
-import { parseStreamerArchives, STREAMER_ARCHIVES_BY_LOGIN_QUERY, STREAMER_ARCHIVES_QUERY, streamerArchivesVariables } from "./streamer-archives.ts";
+import {
+  parseStreamerArchives,
+  STREAMER_ARCHIVES_BY_LOGIN_QUERY,
+  STREAMER_ARCHIVES_QUERY,
+  streamerArchivesVariables,
+} from "./streamer-archives.ts";
 
-const subset = buildSchema(readFileSync(new URL("../../../twitch-sim/schema/twitch-subset.graphql", import.meta.url), "utf8"));
+const subset = buildSchema(
+  readFileSync(new URL("../../../twitch-sim/schema/twitch-subset.graphql", import.meta.url), "utf8"),
+);
 
 const video = (streamId: string, createdAt: string, host = "d1m7jfoe9zdc1j.cloudfront.net") => ({
   node: {
@@ -35,7 +42,11 @@ describe("streamer archives query", () => {
 
   it("is public when a listed archive's seekPreviewsURL names the stream id, and gives its host", () => {
     const data = user([video("318688040161", "2026-05-16T10:00:00Z"), video("318688040160", START)]);
-    expect(parseStreamerArchives(data, "318688040160", START)).toEqual({ public: true, subOnly: false, domain: "d1m7jfoe9zdc1j.cloudfront.net" });
+    expect(parseStreamerArchives(data, "318688040160", START)).toEqual({
+      public: true,
+      subOnly: false,
+      domain: "d1m7jfoe9zdc1j.cloudfront.net",
+    });
   });
 
   it("does not match the stream id as a mere substring of another id", () => {
@@ -52,16 +63,26 @@ describe("streamer archives query", () => {
   it("stays unknown when the page ends before the VOD's start, or an edge is unreadable", () => {
     const newer = { videos: { edges: [video("1", "2026-05-16T00:00:00Z")], pageInfo: { hasNextPage: true } } };
     expect(parseStreamerArchives(user([], newer), "318688040160", START).public).toBeNull();
-    expect(parseStreamerArchives(user([null, video("1", "2026-05-14T00:00:00Z")]), "318688040160", START).public).toBeNull();
+    expect(
+      parseStreamerArchives(user([null, video("1", "2026-05-14T00:00:00Z")]), "318688040160", START).public,
+    ).toBeNull();
     expect(parseStreamerArchives(user([{ node: { createdAt: 5 } }]), "318688040160", START).public).toBeNull();
   });
 
   it("reads sub-only archives from any subscription product; unknown without products", () => {
-    const sub = user([], { subscriptionProducts: [{ hasSubonlyVideoArchive: false }, { hasSubonlyVideoArchive: true }] });
+    const sub = user([], {
+      subscriptionProducts: [{ hasSubonlyVideoArchive: false }, { hasSubonlyVideoArchive: true }],
+    });
     expect(parseStreamerArchives(sub, "318688040160", START).subOnly).toBe(true);
     expect(parseStreamerArchives(user([], { subscriptionProducts: [] }), "318688040160", START).subOnly).toBeNull();
     expect(parseStreamerArchives(user([], { subscriptionProducts: null }), "318688040160", START).subOnly).toBeNull();
-    expect(parseStreamerArchives(user([], { subscriptionProducts: [null, { hasSubonlyVideoArchive: false }] }), "318688040160", START).subOnly).toBeNull();
+    expect(
+      parseStreamerArchives(
+        user([], { subscriptionProducts: [null, { hasSubonlyVideoArchive: false }] }),
+        "318688040160",
+        START,
+      ).subOnly,
+    ).toBeNull();
   });
 
   it("leaves both unknown for a missing user or an odd answer", () => {

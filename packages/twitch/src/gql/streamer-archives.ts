@@ -39,10 +39,10 @@ export function streamerArchivesVariables(streamerId: string, first = ARCHIVES_P
 }
 
 /** The same listing asked by login, for a tracker link that names the login alone; the answer carries `user.id`. */
-export const STREAMER_ARCHIVES_BY_LOGIN_QUERY = STREAMER_ARCHIVES_QUERY.replace("StreamerArchives($id: ID!", "StreamerArchivesByLogin($login: String!").replace(
-  "user(id: $id)",
-  "user(login: $login)",
-);
+export const STREAMER_ARCHIVES_BY_LOGIN_QUERY = STREAMER_ARCHIVES_QUERY.replace(
+  "StreamerArchives($id: ID!",
+  "StreamerArchivesByLogin($login: String!",
+).replace("user(id: $id)", "user(login: $login)");
 
 export function streamerArchivesByLoginVariables(login: string, first = ARCHIVES_PAGE_SIZE): Record<string, unknown> {
   return { login, first };
@@ -119,7 +119,14 @@ export function parseArchiveListing(data: unknown): ArchiveListing | null {
   const subOnly = flags.includes(true) ? true : flags.length > 0 && flags.every((f) => f === false) ? false : null;
   const liveStart = stream?.createdAt ? Date.parse(stream.createdAt) : NaN;
   const live = stream?.id && !Number.isNaN(liveStart) ? { streamId: stream.id, startMs: liveStart } : null;
-  const listing: ArchiveListing = { videos: [], subOnly, complete: videos?.pageInfo?.hasNextPage === false, oldestMs: Infinity, unreadable: !videos, live };
+  const listing: ArchiveListing = {
+    videos: [],
+    subOnly,
+    complete: videos?.pageInfo?.hasNextPage === false,
+    oldestMs: Infinity,
+    unreadable: !videos,
+    live,
+  };
   for (const edge of videos?.edges ?? []) {
     const n = node.safeParse(edge?.node);
     const url = n.success ? n.data.seekPreviewsURL : null;
@@ -145,7 +152,14 @@ function listedVodOf(url: string, createdAtMs: number | null): ListedVod | null 
   const key = parsed.pathname.split("/").find((part) => parseVodPath(part) !== null);
   const p = key === undefined ? null : parseVodPath(key);
   if (!p || !parsed.hostname) return null;
-  return { domain: parsed.hostname.toLowerCase(), key: key as string, login: p.login, streamId: p.streamId, ts: p.ts, createdAtMs };
+  return {
+    domain: parsed.hostname.toLowerCase(),
+    key: key as string,
+    login: p.login,
+    streamId: p.streamId,
+    ts: p.ts,
+    createdAtMs,
+  };
 }
 
 /**
@@ -153,7 +167,11 @@ function listedVodOf(url: string, createdAtMs: number | null): ListedVod | null 
  * timestamp forms. A same-id restart lists two videos of one stream id, so among matches the one
  * created closest to the VOD's start wins, then the likelier form (start, −1 s, seconds field).
  */
-export function matchListedVod(listing: ArchiveListing, streamId: string, startTime: string): { vod: ListedVod; variant: TimestampVariant } | null {
+export function matchListedVod(
+  listing: ArchiveListing,
+  streamId: string,
+  startTime: string,
+): { vod: ListedVod; variant: TimestampVariant } | null {
   const start = Date.parse(startTime);
   const forms = timestampCandidates(new Date(start));
   let best: { vod: ListedVod; variant: TimestampVariant; gap: number; rank: number } | null = null;
@@ -162,7 +180,8 @@ export function matchListedVod(listing: ArchiveListing, streamId: string, startT
     const rank = forms.findIndex((f) => f.ts === vod.ts);
     if (rank < 0) continue;
     const gap = vod.createdAtMs === null ? Number.MAX_SAFE_INTEGER : Math.abs(vod.createdAtMs - start);
-    if (!best || gap < best.gap || (gap === best.gap && rank < best.rank)) best = { vod, variant: forms[rank]!.variant, gap, rank };
+    if (!best || gap < best.gap || (gap === best.gap && rank < best.rank))
+      best = { vod, variant: forms[rank]!.variant, gap, rank };
   }
   return best && { vod: best.vod, variant: best.variant };
 }

@@ -28,17 +28,27 @@ export function sharedClock(speed: number, originMs = Date.UTC(2025, 0, 6, 12, 0
     speed,
     originMs,
     realOriginMs,
-    env: { CLOCK_SPEED: String(speed), CLOCK_ORIGIN: new Date(originMs).toISOString(), CLOCK_REAL_ORIGIN: new Date(realOriginMs).toISOString() },
+    env: {
+      CLOCK_SPEED: String(speed),
+      CLOCK_ORIGIN: new Date(originMs).toISOString(),
+      CLOCK_REAL_ORIGIN: new Date(realOriginMs).toISOString(),
+    },
     at: (realMs) => originMs + (realMs - realOriginMs) * speed,
   };
 }
 
 /** The simulator on the shared clock (it cannot be moved by hand then). */
-export function simulatorOn(shared: SharedClock, options: Omit<SimulatorOptions, "clock" | "speed">): Promise<Simulator> {
+export function simulatorOn(
+  shared: SharedClock,
+  options: Omit<SimulatorOptions, "clock" | "speed">,
+): Promise<Simulator> {
   const refuse = () => {
     throw new Error("the shared test clock only runs forward on its own");
   };
-  return startSimulator({ ...options, clock: { kind: "real", now: () => Math.floor(shared.clock.now()), advance: refuse, set: refuse } });
+  return startSimulator({
+    ...options,
+    clock: { kind: "real", now: () => Math.floor(shared.clock.now()), advance: refuse, set: refuse },
+  });
 }
 
 /** Resolves once the shared clock has reached `t`. */
@@ -47,7 +57,11 @@ export async function untilClock(shared: SharedClock, t: number): Promise<void> 
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
 }
 
-export async function until(predicate: () => boolean | Promise<boolean>, timeoutMs = 30_000, what = "condition"): Promise<void> {
+export async function until(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+  what = "condition",
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
@@ -71,7 +85,9 @@ export function spawnService(name: keyof typeof MAIN, env: Record<string, string
     env: childEnv({ LOG_LEVEL: testEnv.TEST_LOG_LEVEL === "silent" ? "warn" : testEnv.TEST_LOG_LEVEL, ...env }),
     stdio: ["ignore", "inherit", "inherit"],
   });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code, signal) => resolve(code ?? (signal ? -1 : null))),
+  );
   return { child, exited };
 }
 
@@ -87,10 +103,19 @@ export interface Record_ {
 /** Everything a topic holds right now, parsed as JSON. */
 export async function readAll(kafka: Kafka, topic: string, log: Logger): Promise<Record_[]> {
   const out: Record_[] = [];
-  await readRange({ kafka, topic, groupId: `reader-${topic}-${Math.random().toString(36).slice(2)}`, from: (_p, low) => low, log }, (messages, partition) => {
-    for (const m of messages) {
-      out.push({ partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value === null ? null : JSON.parse(m.value.toString("utf8")), timestamp: Number(m.timestamp) });
-    }
-  });
+  await readRange(
+    { kafka, topic, groupId: `reader-${topic}-${Math.random().toString(36).slice(2)}`, from: (_p, low) => low, log },
+    (messages, partition) => {
+      for (const m of messages) {
+        out.push({
+          partition,
+          offset: m.offset,
+          key: m.key?.toString() ?? null,
+          value: m.value === null ? null : JSON.parse(m.value.toString("utf8")),
+          timestamp: Number(m.timestamp),
+        });
+      }
+    },
+  );
   return out;
 }
