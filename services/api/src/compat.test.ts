@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
 import { freshDatabase, type TestDatabase } from "@vod/testing";
+import { API_ROLE } from "./db.ts";
 import { compatItemSchema } from "./compat-routes.ts";
 import { insertVods, testApi, type TestApi } from "./testing.ts";
 
@@ -252,6 +254,23 @@ describe("compatible routes", () => {
 
   it("connects read-only: a write through the API's pool is refused by PostgreSQL", async () => {
     await expect(api.db.read("delete from vods", [])).rejects.toThrow(/read-only transaction/);
+    expect(await api.db.read<{ u: string }>("select current_user as u", [])).toEqual([{ u: API_ROLE }]);
+  });
+
+  it("acts as a role the migrations allow only to SELECT: even a read-write transaction cannot write", async () => {
+    const c = new pg.Client({ connectionString: tdb.url, options: `-c role=${API_ROLE}` });
+    await c.connect();
+    try {
+      const tables = await c.query<{ t: string }>("select tablename as t from pg_tables where schemaname = 'public'");
+      expect(tables.rows.length).toBeGreaterThan(3);
+      for (const { t } of tables.rows) {
+        await c.query(`select 1 from "${t}" limit 1`);
+        await expect(c.query(`delete from "${t}"`), t).rejects.toThrow(/permission denied/);
+      }
+      await expect(c.query("create table intruder (x int)")).rejects.toThrow(/permission denied/);
+    } finally {
+      await c.end();
+    }
   });
 
   it("answers unknown routes with a JSON 404 naming the path", async () => {

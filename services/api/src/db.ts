@@ -45,6 +45,9 @@ function statementName(text: string): string {
   return name;
 }
 
+/** Created by the migrations (drizzle/0006_api_reader_role.sql): SELECT on every table, nothing else. */
+export const API_ROLE = "vod_api";
+
 export function createReadPool(o: ReadPoolOptions): ReadPool {
   const pool = new pg.Pool({
     connectionString: o.url,
@@ -55,9 +58,10 @@ export function createReadPool(o: ReadPoolOptions): ReadPool {
     query_timeout: o.statementTimeoutMs + 1_000,
     keepAlive: true,
     application_name: "api",
-    // Every transaction read-only: no request can change the archive, whatever SQL reached the server.
-    // The server checks the socket during a long statement, so one whose client was dropped stops within half a second.
-    options: "-c default_transaction_read_only=on -c client_connection_check_interval=500",
+    // Twice read-only: the session acts as the migrations' SELECT-only role, and every transaction is
+    // read-only, so no request can change the archive, whatever SQL reached the server. The server checks
+    // the socket during a long statement, so one whose client was dropped stops within half a second.
+    options: `-c role=${API_ROLE} -c default_transaction_read_only=on -c client_connection_check_interval=500`,
   });
   pool.on("error", () => undefined);
 
