@@ -8,6 +8,9 @@ import {
   createKafka,
   createProducer,
   createTopics,
+  FencedError,
+  partitionOf,
+  STREAM_PARTITIONS,
   snapshotsPerPartition,
   sweepMarkers,
   type FencedProducer,
@@ -214,32 +217,101 @@ describe("delay: two thresholds and live fetch results (broker, compressed clock
   });
 });
 
+/**
+ * One delay in this process, fed one VOD that ends with the second sweep and is due at 13:10, a few
+ * seconds of real time after the start; resolves once the VOD is ended and its state written.
+ */
+async function oneVodDueSoon(o: { releaser?: (id: string) => Promise<FencedProducer> }) {
+  const prefix = `${uniqueName("def")}.`;
+  const catalog = createCatalog(prefix);
+  const k = kafka();
+  await createTopics(k, Object.values(catalog), testLog);
+  const feeder = await createProducer(k, testLog);
+  const own = await createProducer(k, testLog);
+  const T = Date.UTC(2025, 0, 6, 12);
+  const clock = scaledClock({ originMs: T + 69 * MIN + 54_000, realOriginMs: Date.now(), speed: 1 });
+  const env = delayEnv({
+    KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+    TOPIC_PREFIX: prefix,
+    GROUP_ID: uniqueName("delay"),
+    LOG_LEVEL: "silent",
+    RELEASE_POLL: "20ms",
+    RELEASE_FAILURE_LIMIT: "1s",
+    MAX_ORDER_WAIT: "0",
+  });
+  const fatal: string[] = [];
+  const registry = createRegistry("delay");
+  const delay = await runDelay(env, {
+    kafka: k,
+    producer: own,
+    clock,
+    log: testLog,
+    registry,
+    onFatal: (reason) => fatal.push(reason),
+    ...(o.releaser ? { releaser: o.releaser } : {}),
+  });
+  const close = async () => {
+    await delay.stop().catch(() => undefined);
+    await feeder.disconnect();
+    await own.disconnect();
+  };
+  try {
+    await feeder.send(catalog.streamSnapshots, [
+      {
+        v: 1,
+        sweepId: "a",
+        observedAt: iso(T + 1000),
+        streamId: "81",
+        startTime: iso(T - 60 * MIN),
+        streamerId: "8",
+        login: "l8",
+        viewers: 50,
+        title: null,
+        gameId: null,
+        gameName: null,
+        language: null,
+        mature: null,
+      },
+    ]);
+    await feeder.send(catalog.sweeps, [
+      ...sweepMarkers(
+        { sweepId: "a", startedAt: iso(T), finishedAt: iso(T + 2000), complete: true, reason: null, count: 1 },
+        snapshotsPerPartition([{ streamerId: "8" }]),
+      ),
+      ...sweepMarkers(
+        {
+          sweepId: "b",
+          startedAt: iso(T + 20 * MIN),
+          finishedAt: iso(T + 20 * MIN + 2000),
+          complete: true,
+          reason: null,
+          count: 0,
+        },
+        snapshotsPerPartition([]),
+      ),
+    ]);
+    const trackers = () => [...delay.trackers().values()];
+    await until(
+      () =>
+        trackers().some((t) => [...t.vods.values()].some((v) => v.status === "ended")) &&
+        trackers().every((t) => t.dirtyCount === 0),
+      20_000,
+      "VOD ended",
+    );
+    expect(clock.now()).toBeLessThan(T + 70 * MIN);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { k, catalog, env, delay, registry, fatal, close };
+}
+
 describe("delay: a release loop that keeps failing", () => {
   it("makes /healthz fail and asks to exit", async () => {
-    const prefix = `${uniqueName("def")}.`;
-    const catalog = createCatalog(prefix);
-    const k = kafka();
-    await createTopics(k, Object.values(catalog), testLog);
-    const feeder = await createProducer(k, testLog);
-    const own = await createProducer(k, testLog);
-    const T = Date.UTC(2025, 0, 6, 12);
-    // The VOD below ends with the second sweep and is due at 13:10, a few seconds after the start.
-    const clock = scaledClock({ originMs: T + 69 * MIN + 54_000, realOriginMs: Date.now(), speed: 1 });
-    const env = delayEnv({
-      KAFKA_BROKERS: inject("kafkaBrokers").join(","),
-      TOPIC_PREFIX: prefix,
-      GROUP_ID: uniqueName("delay"),
-      LOG_LEVEL: "silent",
-      RELEASE_POLL: "20ms",
-      RELEASE_FAILURE_LIMIT: "1s",
-      MAX_ORDER_WAIT: "0",
-    });
-    const fatal: string[] = [];
-    const registry = createRegistry("delay");
     // Releases go out through these; once `broken`, every send fails as with a broker out of reach.
     let broken = false;
     const releaser = async (id: string): Promise<FencedProducer> => {
-      const real = await createFencedProducer(k, testLog, id);
+      const real = await createFencedProducer(kafka(), testLog, id);
       return {
         claim: () => real.claim(),
         sendAtomically: async (topic, values) => {
@@ -249,61 +321,10 @@ describe("delay: a release loop that keeps failing", () => {
         disconnect: () => real.disconnect(),
       };
     };
-    const delay = await runDelay(env, {
-      kafka: k,
-      producer: own,
-      clock,
-      log: testLog,
-      registry,
-      onFatal: (reason) => fatal.push(reason),
-      releaser,
-    });
+    const { delay, registry, fatal, close } = await oneVodDueSoon({ releaser });
     const ops = await startOpsServer({ port: 0, log: testLog, registry, checks: { consumer: () => delay.healthy() } });
     try {
       expect((await fetch(`${ops.url}/healthz`)).status).toBe(200);
-      await feeder.send(catalog.streamSnapshots, [
-        {
-          v: 1,
-          sweepId: "a",
-          observedAt: iso(T + 1000),
-          streamId: "81",
-          startTime: iso(T - 60 * MIN),
-          streamerId: "8",
-          login: "l8",
-          viewers: 50,
-          title: null,
-          gameId: null,
-          gameName: null,
-          language: null,
-          mature: null,
-        },
-      ]);
-      await feeder.send(catalog.sweeps, [
-        ...sweepMarkers(
-          { sweepId: "a", startedAt: iso(T), finishedAt: iso(T + 2000), complete: true, reason: null, count: 1 },
-          snapshotsPerPartition([{ streamerId: "8" }]),
-        ),
-        ...sweepMarkers(
-          {
-            sweepId: "b",
-            startedAt: iso(T + 20 * MIN),
-            finishedAt: iso(T + 20 * MIN + 2000),
-            complete: true,
-            reason: null,
-            count: 0,
-          },
-          snapshotsPerPartition([]),
-        ),
-      ]);
-      const trackers = () => [...delay.trackers().values()];
-      await until(
-        () =>
-          trackers().some((t) => [...t.vods.values()].some((v) => v.status === "ended")) &&
-          trackers().every((t) => t.dirtyCount === 0),
-        20_000,
-        "VOD ended",
-      );
-      expect(clock.now()).toBeLessThan(T + 70 * MIN);
       // Then the broker is out of reach: the due release cannot be sent.
       broken = true;
       await until(() => fatal.length > 0, 30_000, "fatal report");
@@ -312,9 +333,39 @@ describe("delay: a release loop that keeps failing", () => {
       expect((await fetch(`${ops.url}/healthz`)).status).toBe(503);
     } finally {
       await ops.close();
-      await delay.stop().catch(() => undefined);
-      await feeder.disconnect();
-      await own.disconnect();
+      await close();
+    }
+  }, 60_000);
+});
+
+describe("delay: its partition's release id claimed by another producer", () => {
+  it("claims it back while the group still gives it the partition, restores again and releases once", async () => {
+    const { k, catalog, env, delay, fatal, close } = await oneVodDueSoon({});
+    // A member that owned the partition before, claiming late (its claim was held up in retries).
+    const late = await createFencedProducer(
+      k,
+      testLog,
+      `${env.GROUP_ID}.${catalog.vodFetchRequests.name}.${partitionOf("8")}`,
+    );
+    try {
+      await late.claim();
+      await until(
+        async () => (await readAll(k, catalog.vodFetchRequests.name, testLog)).length > 0,
+        30_000,
+        "the release",
+      );
+      await new Promise((r) => setTimeout(r, 1_000));
+      const releases = await readAll(k, catalog.vodFetchRequests.name, testLog);
+      expect(releases.map((r) => (r.value as VodFetchRequest).streamId)).toEqual(["81"]);
+      expect(delay.restores()).toBe(STREAM_PARTITIONS + 1);
+      expect(fatal).toEqual([]);
+      // The late claimer is the one fenced now.
+      await expect(
+        late.sendAtomically(catalog.vodFetchRequests, [releases[0]!.value as VodFetchRequest]),
+      ).rejects.toBeInstanceOf(FencedError);
+    } finally {
+      await late.disconnect();
+      await close();
     }
   }, 60_000);
 });

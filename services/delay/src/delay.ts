@@ -193,7 +193,8 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     const byPartition = new Map(parts.map((o) => [o.partition, o]));
     const current = () => parts.filter((o) => owned.get(o.partition) === o);
     const started = performance.now();
-    for (const o of parts) {
+    // Only partitions still ours: a claim of one the group has given to another member would fence that member.
+    for (const o of current()) {
       o.releaser ??= await makeReleaser(releaserId(o.partition));
       await o.releaser.claim();
     }
@@ -285,9 +286,10 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
   }
 
   /** Restores until it succeeds or the partitions are no longer ours. */
-  async function restoreRetrying(parts: Owned[]): Promise<void> {
+  async function restoreRetrying(all: Owned[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      if (stopping.signal.aborted || parts.every((o) => owned.get(o.partition) !== o)) return;
+      const parts = all.filter((o) => owned.get(o.partition) === o);
+      if (stopping.signal.aborted || parts.length === 0) return;
       try {
         return await restore(parts);
       } catch (err) {
@@ -305,6 +307,30 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     r?.disconnect().catch((err: unknown) =>
       log.warn({ err, partition: o.partition }, "closing a partition's release producer failed"),
     );
+  }
+
+  /**
+   * After this member's claim on a partition was taken over: if the group's coordinator still lists the
+   * partition as this member's, claims it back (fencing the other) and restores its state again, since
+   * the other may have changed it; until then the partition's messages wait. A rebalance that moves the
+   * partition away ends the wait.
+   */
+  function reclaim(o: Owned): void {
+    dropReleaser(o);
+    const again: Owned = {
+      partition: o.partition,
+      tracker: new Tracker({ ...trackerOptions, partition: o.partition }),
+      ready: Promise.resolve(),
+      restored: false,
+    };
+    owned.set(o.partition, again);
+    again.ready = (async () => {
+      while (!stopping.signal.aborted && owned.get(again.partition) === again) {
+        const confirmed = await confirmedOwned().catch(() => new Set<number>());
+        if (confirmed.has(again.partition)) return restoreRetrying([again]);
+        await sleep(1_000, stopping.signal);
+      }
+    })();
   }
 
   function onRevoke(reason: string): void {
@@ -525,10 +551,13 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
           );
         } catch (err) {
           if (!(err instanceof FencedError)) throw err;
-          // Another member has claimed the partition: what it restored is its own now, and nothing of ours was made visible.
-          log.warn({ partition: o.partition }, "partition claimed by another member; dropped without releasing");
-          dropReleaser(o);
-          owned.delete(o.partition);
+          // Nothing of this send became visible. Another member claimed the partition: its new owner, or
+          // one that owned it before and claimed late.
+          log.warn(
+            { partition: o.partition },
+            "partition's release id claimed by another member; restoring it again once confirmed as ours",
+          );
+          reclaim(o);
           continue;
         }
         for (const d of due) o.tracker.markReleased(d.key, now);
