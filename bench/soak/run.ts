@@ -190,6 +190,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         String(o.speed),
         "--world",
         "realistic",
+        // The judge asks for the truth of every VOD that ended in the run: the world must not forget any
+        // (by default it forgets a VOD 12 simulated hours after its end).
+        "--retain",
+        `${o.warmupHours + o.hours + 2}h`,
         "--log-level",
         "warn",
       ],
