@@ -309,6 +309,18 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     );
   }
 
+  /** A partition owned from now on, with an empty tracker until its state is restored. */
+  function takeOwnership(partition: number): Owned {
+    const o: Owned = {
+      partition,
+      tracker: new Tracker({ ...trackerOptions, partition }),
+      ready: Promise.resolve(),
+      restored: false,
+    };
+    owned.set(partition, o);
+    return o;
+  }
+
   /**
    * After this member's claim on a partition was taken over: if the group's coordinator still lists the
    * partition as this member's, claims it back (fencing the other) and restores its state again, since
@@ -317,13 +329,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
    */
   function reclaim(o: Owned): void {
     dropReleaser(o);
-    const again: Owned = {
-      partition: o.partition,
-      tracker: new Tracker({ ...trackerOptions, partition: o.partition }),
-      ready: Promise.resolve(),
-      restored: false,
-    };
-    owned.set(o.partition, again);
+    const again = takeOwnership(o.partition);
     again.ready = (async () => {
       while (!stopping.signal.aborted && owned.get(again.partition) === again) {
         const confirmed = await confirmedOwned().catch(() => new Set<number>());
@@ -353,13 +359,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     const fresh: Owned[] = [];
     for (const p of [...mine].sort((a, b) => a - b)) {
       if (owned.has(p)) continue;
-      const o: Owned = {
-        partition: p,
-        tracker: new Tracker({ ...trackerOptions, partition: p }),
-        ready: Promise.resolve(),
-        restored: false,
-      };
-      owned.set(p, o);
+      const o = takeOwnership(p);
       fresh.push(o);
     }
     if (fresh.length > 0) {
