@@ -63,7 +63,7 @@ const sim = await startSimulator({
 const clock = { now: () => sim.clock.now(), realDelay: (ms: number) => ms };
 // The rate does not change requests per VOD; a high one keeps the benchmark short. The deep lane's
 // budget is modelled below instead.
-const limiter = new RateLimiter({ perSecond: 2000, floorPerSecond: 1, marginMs: 0 });
+const limiter = new RateLimiter({ perSecond: 2000, floorPerSecond: 1, slackMsPerSecond: 0 });
 const http = new CdnHttp(limiter, {
   connectTimeoutMs: 2_000,
   headersTimeoutMs: 2_000,

@@ -1,7 +1,7 @@
 /**
  * A day of Twitch, end to end (see bench/soak/run.ts):
  *
- *   npm run soak -- [--scale 0.1] [--hours 24] [--warmup 4] [--warmup-budget 10] [--speed 60] [--instances 1] [--seed 1] [--json] [--no-infra-faults]
+ *   npm run soak -- [--scale 0.1] [--hours 24] [--learn 24] [--warmup 4] [--warmup-budget 10] [--speed 60] [--instances 1] [--seed 1] [--json] [--no-infra-faults] [--no-faults]
  *
  * Writes docs/soak.md and docs/soak.svg (unless --no-report), prints progress, the goals, and as
  * its last line one JSON object. Exits 1 when a goal is missed.
@@ -20,6 +20,7 @@ const { values } = parseArgs({
   options: {
     scale: { type: "string", default: "0.1" },
     hours: { type: "string", default: "24" },
+    learn: { type: "string", default: "24" },
     warmup: { type: "string", default: "4" },
     "warmup-budget": { type: "string", default: "10" },
     speed: { type: "string", default: "60" },
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     "sim-port": { type: "string", default: "18090" },
     json: { type: "boolean", default: false },
     "no-infra-faults": { type: "boolean", default: false },
+    "no-faults": { type: "boolean", default: false },
     "no-report": { type: "boolean", default: false },
     /** bench:fetch's requests per VOD (docs/benchmarks.md), to compare with. */
     "fetch-per-vod": { type: "string", default: "1.056" },
@@ -44,6 +46,7 @@ const result = await runSoak({
   log: createLogger({ service: "soak", level: "warn" }),
   scale: Number(values.scale),
   hours: Number(values.hours),
+  learnHours: Number(values.learn),
   warmupHours: Number(values.warmup),
   warmupBudget: Number(values["warmup-budget"]),
   speed: Number(values.speed),
@@ -54,6 +57,7 @@ const result = await runSoak({
   redisUrl: benchEnv.REDIS_URL,
   adminDatabaseUrl: benchEnv.DATABASE_URL,
   infraFaults: !values["no-infra-faults"],
+  faults: !values["no-faults"],
   progress: (line) => console.log(line),
   env: childEnv({}),
 });

@@ -19,6 +19,7 @@ describe("soak, short", () => {
       scale: 0.01,
       // Three hours: VODs due in the last hour are not judged, and due times fall just past the hour.
       hours: 3,
+      learnHours: 6,
       warmupHours: 1,
       warmupBudget: 10,
       speed: 60,

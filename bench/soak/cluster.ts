@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
+import { setPriority } from "node:os";
 import { join } from "node:path";
 import { nodeArgs, stopChild } from "@vod/cli";
 
@@ -16,6 +17,11 @@ export interface ProcessSpec {
   script: string;
   args?: string[];
   env: Record<string, string>;
+  /**
+   * Scheduling priority (nice, -20..19), where the host allows it: the simulator stands for Twitch's
+   * servers, which do not share two cores with the system under test.
+   */
+  priority?: number;
 }
 
 interface Running {
@@ -53,6 +59,15 @@ export class Cluster {
     });
     child.stdout?.pipe(out);
     child.stderr?.pipe(out);
+    if (spec.priority !== undefined && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, spec.priority);
+      } catch (err) {
+        this.note(
+          `${spec.name}: priority ${spec.priority} not allowed here (${(err as Error).message}); left as it is`,
+        );
+      }
+    }
     const running: Running = {
       spec,
       child,

@@ -151,6 +151,7 @@ export function markdown(r: SoakResult, checks: Goal[], command: string, svgFile
     ["release → archived, in fault windows (p50 / p99)", `${r.latencyInFaultsP50Min} / ${r.latencyInFaultsP99Min}`],
     ["CDN requests per VOD", r.requestsPerVod],
     ["busiest second / limit", `${r.busiestSecond} / ${r.limitPerSecond}`],
+    ["CDN requests a second (real), on average", `${r.requestsPerSecond}`],
     ["GraphQL POSTs per simulated minute", r.gqlPostsPerMinute],
     [
       "longest consumer lag per group",

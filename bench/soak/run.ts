@@ -12,6 +12,7 @@ import { createCatalog, createKafka, createTopics, parseValue, readRange, vodFet
 import type { Logger } from "@vod/log";
 import type { VodTruth } from "@vod/twitch-sim";
 import { Cluster, type ProcessSpec } from "./cluster.ts";
+import { learnHours } from "./learn.ts";
 import { judge, percentile, type ArchivedRow, type Judgement, type Release, type Window } from "./measure.ts";
 
 const MIN = 60_000;
@@ -36,6 +37,11 @@ export interface SoakOptions {
    */
   warmupHours: number;
   warmupBudget: number;
+  /**
+   * Simulated hours before the warm-up whose VODs the fetcher's code fetches in fast-forward, on no
+   * budget, so the run starts with the knowledge a deployment has after that long (`learn.ts`).
+   */
+  learnHours: number;
   speed: number;
   instances: number;
   seed: number;
@@ -47,6 +53,8 @@ export interface SoakOptions {
   adminDatabaseUrl: string;
   /** Broker and PostgreSQL restarts (they stop the shared infra: off where other tests use it). */
   infraFaults: boolean;
+  /** No faults at all: the baseline the faulted runs are compared with. */
+  faults?: boolean;
   progress: (line: string) => void;
   env: Record<string, string | undefined>;
 }
@@ -69,6 +77,8 @@ export interface SoakResult extends Judgement {
   startedAt: number;
   requestsPerVod: number;
   busiestSecond: number;
+  /** CDN requests a second, on average over the measured window, and in the busiest simulated hour. */
+  requestsPerSecond: number;
   limitPerSecond: number;
   gqlPostsPerMinute: number;
   /** Most messages waiting per consumer group, and the real seconds each backlog took to drain after a fault. */
@@ -193,16 +203,33 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         // The judge asks for the truth of every VOD that ended in the run: the world must not forget any
         // (by default it forgets a VOD 12 simulated hours after its end).
         "--retain",
-        `${o.warmupHours + o.hours + 2}h`,
+        `${o.learnHours + o.warmupHours + o.hours + 2}h`,
         "--log-level",
         "warn",
       ],
       env: {},
+      // Its request timestamps are the measure of the budget: its own stalls must not bunch them.
+      priority: -10,
     });
     await waitForHttp(`${simUrl}/healthz`, 120_000);
-    const world = await getJson<{ now: string; configuredDomains: string[]; domains: string[] }>(
-      `${simUrl}/admin/world`,
-    );
+    let world = await getJson<{ now: string; configuredDomains: string[]; domains: string[] }>(`${simUrl}/admin/world`);
+    if (o.learnHours > 0) {
+      o.progress(`learning ${o.learnHours} simulated hours in fast-forward (the fetcher's own code, no budget)...`);
+      const learned = await learnHours({
+        simUrl,
+        databaseUrl,
+        hours: o.learnHours,
+        speed: o.speed,
+        configuredDomains: world.configuredDomains,
+        minViewers: MIN_VIEWERS,
+        muteMarginMs: MUTE_MARGIN_MS,
+        log: o.log,
+      });
+      o.progress(
+        `  learned from ${learned.vods} VODs of ${learned.streamers} streamers (${learned.found} found, ${learned.notFound} not found, ${learned.requests} requests) in ${learned.realSeconds} real s`,
+      );
+      world = await getJson(`${simUrl}/admin/world`);
+    }
     const simStart = Date.parse(world.now);
     const t0 = simStart + o.warmupHours * HOUR;
     const end = t0 + o.hours * HOUR;
@@ -233,18 +260,25 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     add("writer", o.instances, { GROUP_ID: groups.writer });
     add("hls-fetcher", o.instances, {
       GROUP_ID: groups["hls-fetcher"],
+      ...(o.env.SOAK_FETCHER_LOG_LEVEL ? { LOG_LEVEL: o.env.SOAK_FETCHER_LOG_LEVEL } : {}),
       REDIS_URL: o.redisUrl,
       CDN_URL_TEMPLATE: `${simUrl}/cdn/{domain}/`,
       GQL_ENDPOINT: `${simUrl}/gql`,
       CDN_DOMAINS: world.configuredDomains.join(","),
       RATE_PER_SECOND: String(CDN_RATE * budget * (o.warmupHours > 0 ? o.warmupBudget : 1)),
       RATE_FLOOR_PER_SECOND: String(0.2 * budget),
+      // Ten processes, the brokers and the simulator on two cores: arrivals bunch by up to 100 ms (the
+      // simulator's own event loop included), where 30 ms is ample on a quiet host.
+      RATE_SLACK: "100ms",
       GQL_RATE: String(FETCHER_GQL_RATE * budget),
       CONNECT_TIMEOUT: timeout(3),
       HEADERS_TIMEOUT: timeout(5),
       BODY_TIMEOUT: timeout(10),
       REQUEST_TIMEOUT: timeout(15),
       GQL_TIMEOUT: timeout(3),
+      // Real latencies (GQL, the CDN, PostgreSQL) do not shrink with the clock: at 60x the same budget a
+      // simulated second holds many more VODs in flight per real second.
+      CONCURRENCY: "16",
     });
     add("delay", o.instances, {
       GROUP_ID: groups.delay,
@@ -260,7 +294,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     for (const s of specs) cluster.start(s);
 
     // Faults the simulator plays itself are scheduled now, in simulated time.
-    const schedule = faultSchedule(o.hours, o.infraFaults, world.domains);
+    const schedule = o.faults === false ? [] : faultSchedule(o.hours, o.infraFaults, world.domains);
     const windows: (Window & { kind: string })[] = schedule.map((f) => ({
       name: f.name,
       kind: f.kind,
@@ -495,6 +529,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       ...judgement,
       requestsPerVod: Math.round((stats.cdn.requests / Math.max(1, fetchedVods)) * 1000) / 1000,
       busiestSecond: stats.cdn.maxPerSecond,
+      requestsPerSecond: Math.round((stats.cdn.requests / Math.max(1, (end - t0) / o.speed / 1000)) * 10) / 10,
       limitPerSecond: Math.round(CDN_RATE * budget * 1000) / 1000,
       gqlPostsPerMinute: Math.round((stats.gql.requests / Math.max(1, (end - t0) / MIN)) * 10) / 10,
       maxLag,

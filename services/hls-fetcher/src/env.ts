@@ -39,6 +39,11 @@ const schema = z
       .string()
       .regex(/^[A-Za-z0-9_.:-]{1,100}$/, "letters, digits and . _ : - only")
       .default("default"),
+    /**
+     * How much request arrivals may bunch on their way to the CDN (network, busy event loops), per second
+     * of budget: left spare so no second at the server sees more than RATE_PER_SECOND.
+     */
+    RATE_SLACK: duration("30ms", { allowZero: true }).refine((ms) => ms < 1000, "must be under 1s"),
     /** Slowest rate a run of 429s can push the limiter to. */
     RATE_FLOOR_PER_SECOND: z.coerce.number().positive().default(0.2),
     CONNECT_TIMEOUT: duration("3s"),
@@ -59,8 +64,10 @@ const schema = z
     STREAMER_CACHE_SIZE: z.coerce.number().int().positive().default(100_000),
     /** How long a streamer's history read from Postgres is used before it is read again (other fetchers learn too). */
     STREAMER_CACHE_TTL: duration("10m"),
-    /** VODs fetched at the same time; they share the one limiter. */
+    /** VODs fetched at the same time, every partition's batch and the retries together; they share the one limiter. */
     CONCURRENCY: z.coerce.number().int().positive().default(8),
+    /** Partitions whose batches are fetched at once: while one batch waits on its slowest VOD, the others use the free slots. */
+    PARTITIONS_CONCURRENTLY: z.coerce.number().int().positive().default(3),
     BATCH_MAX_MESSAGES: z.coerce.number().int().positive().default(32),
     /**
      * Largest fetch result (JSON bytes); a larger one is published as failed instead, naming its size. Below

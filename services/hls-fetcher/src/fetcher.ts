@@ -106,10 +106,25 @@ export class VodFetcher {
   }
 
   async run(req: VodFetchRequest, signal: AbortSignal): Promise<FetchReport> {
+    const began = performance.now();
     const lookup = this.options.archives;
     const listing = lookup ? await lookup.lookup(req.streamerId, signal) : null;
+    const lookupMs = performance.now() - began;
     signal.throwIfAborted();
     const report = await this.#find(req, listing, signal);
+    this.log.debug(
+      {
+        streamId: req.streamId,
+        streamerId: req.streamerId,
+        listing: listingState(listing, req),
+        outcome: report.result.outcome,
+        requests: report.result.requests,
+        domain: report.result.found?.domain,
+        lookupMs: Math.round(lookupMs),
+        ms: Math.round(performance.now() - began),
+      },
+      "VOD fetched",
+    );
     if (!lookup) return report;
     const visibility = listing ? listingVisibility(listing, req.streamId, req.startTime) : UNKNOWN_VISIBILITY;
     return {
@@ -260,7 +275,13 @@ export class VodFetcher {
     const unwell = new Map<string, string>();
 
     for (const c of this.candidates(req)) {
-      if (unwell.has(c.domain)) continue;
+      if (unwell.has(c.domain)) {
+        // Not asked now, and weighed as if it missed: the search stops where it would have, and the
+        // VOD's outcome is failed, so the retry asks again once the domain is well. Going on through
+        // every other domain instead costs a dozen requests that rarely find it.
+        mass += c.p;
+        continue;
+      }
       if (stop > 0 && posterior(prior, mass) < stop) {
         stoppedEarly = true;
         break;
@@ -414,6 +435,14 @@ export class VodFetcher {
       maxViewers: req.maxViewers,
     };
   }
+}
+
+/** What GQL's listing said of a VOD, for the log. */
+function listingState(listing: ArchiveListing | null, req: VodFetchRequest): string {
+  if (!listing) return "none";
+  if (matchListedVod(listing, req.streamId, req.startTime)) return "listed";
+  if (!listingCovers(listing, req.startTime)) return "short";
+  return listing.videos.length === 0 ? "empty" : "unlisted";
 }
 
 /** Resolves when `work` settles or `signal` aborts, whichever comes first, and leaves no listener behind. */

@@ -139,6 +139,7 @@ export class DomainKnowledge {
   #log: Logger | undefined;
   #lastWarnAt = -Infinity;
   #domainsReadAt = -Infinity;
+  #flushing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: KnowledgeOptions) {
     this.#streamers = new LRUCache({
@@ -387,7 +388,15 @@ export class DomainKnowledge {
    * Adds what was learned since the last flush to the rows in Postgres (merged with what other
    * fetchers wrote), then reads the domains back. On failure the deltas are kept for the next one.
    */
-  async flush(db: Db): Promise<void> {
+  flush(db: Db): Promise<void> {
+    // One at a time: batches of several partitions flush at once, and two transactions upserting
+    // the same rows in different orders could deadlock.
+    const run = this.#flushing.catch(() => undefined).then(() => this.#flushOnce(db));
+    this.#flushing = run;
+    return run;
+  }
+
+  async #flushOnce(db: Db): Promise<void> {
     const streamers = [...this.#pendingStreamers];
     const domains = [...this.#pendingHealth];
     if (streamers.length === 0 && domains.length === 0) {

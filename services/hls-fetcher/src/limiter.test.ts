@@ -3,7 +3,7 @@ import { RateLimiter } from "./limiter.ts";
 
 describe("RateLimiter", () => {
   it("spaces request starts by at least 1/rate, even when many are queued at once", async () => {
-    const limiter = new RateLimiter({ perSecond: 20, floorPerSecond: 1, marginMs: 0 });
+    const limiter = new RateLimiter({ perSecond: 20, floorPerSecond: 1, slackMsPerSecond: 0 });
     const starts: number[] = [];
     await Promise.all(
       Array.from({ length: 8 }, () => limiter.schedule(async () => void starts.push(performance.now()))),
@@ -15,7 +15,7 @@ describe("RateLimiter", () => {
   });
 
   it("a 429 doubles the spacing (or honours Retry-After), successes shrink it slowly back, never past the floor", async () => {
-    const limiter = new RateLimiter({ perSecond: 3, floorPerSecond: 0.5, marginMs: 10 });
+    const limiter = new RateLimiter({ perSecond: 3, floorPerSecond: 0.5, slackMsPerSecond: 30 });
     expect(limiter.minTimeMs).toBe(344);
     limiter.rateLimited();
     expect(limiter.minTimeMs).toBe(688);

@@ -5,8 +5,12 @@ export interface RateLimiterOptions {
   perSecond: number;
   /** The slowest a series of 429s can make it. */
   floorPerSecond: number;
-  /** Added to the spacing so network jitter cannot squeeze one request more into a second at the server. */
-  marginMs?: number;
+  /**
+   * Arrivals at the server may bunch by this much (network, a loaded event loop on either side): the spacing
+   * leaves it spare in every second, so no second there sees one request more than `perSecond`. Per second,
+   * not per request, so a high rate (a sped-up simulation) keeps nearly all of its budget.
+   */
+  slackMsPerSecond?: number;
   /**
    * One budget for every process that names the same `id` on this Redis (Bottleneck's clustering):
    * request times are planned in Redis, so N fetchers behind one egress address together stay at
@@ -16,16 +20,19 @@ export interface RateLimiterOptions {
 }
 
 /**
- * Takes the budget's next start if `minTime` has passed since the last one (and returns 0), or
- * returns how many ms are left. Redis's clock, so processes on different machines agree.
+ * The budget's start gate (a GCRA): KEYS[1] holds the earliest time the next request may start. It
+ * returns how many ms are left, or takes the start (returns 0) and moves that time on by the spacing
+ * (ARGV[1]) from where it was, not from now, when this start is late by at most ARGV[3] ms: a timer
+ * that fired late does not push every later request back. Redis's clock, so processes on different
+ * machines agree.
  */
 const START_GATE_LUA = `
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local last = tonumber(redis.call('GET', KEYS[1]) or '0')
-local wait = last + tonumber(ARGV[1]) - now
-if wait > 0 then return wait end
-redis.call('SET', KEYS[1], now, 'PX', ARGV[2])
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local due = tonumber(redis.call('GET', KEYS[1]) or '0')
+if due > now then return math.ceil(due - now) end
+local from = math.max(due, now - tonumber(ARGV[3]))
+redis.call('SET', KEYS[1], tostring(from + tonumber(ARGV[1])), 'PX', ARGV[2])
 return 0
 `;
 
@@ -39,15 +46,19 @@ export class RateLimiter {
   readonly #baseMs: number;
   readonly #maxMs: number;
   #minTimeMs: number;
-  #lastStart = -Infinity;
+  /** How late a start may be and still keep the schedule (half the slack; the other half is for the way). */
+  readonly #catchUpMs: number;
+  /** The earliest time (performance.now()) this process's next request may start. */
+  #due = -Infinity;
   #gate: Promise<void> = Promise.resolve();
 
   readonly #connection: Bottleneck.IORedisConnection | undefined;
   /** The shared start gate (clustered only): the budget's last start, kept in Redis on Redis's clock. */
   readonly #shared: { client: Redis; key: string } | undefined;
 
-  constructor({ perSecond, floorPerSecond, marginMs = 10, cluster }: RateLimiterOptions) {
-    this.#baseMs = Math.ceil(1000 / perSecond) + marginMs;
+  constructor({ perSecond, floorPerSecond, slackMsPerSecond = 30, cluster }: RateLimiterOptions) {
+    this.#baseMs = Math.ceil((1000 + slackMsPerSecond) / perSecond);
+    this.#catchUpMs = slackMsPerSecond / 2;
     this.#maxMs = Math.max(this.#baseMs, Math.ceil(1000 / floorPerSecond));
     this.#minTimeMs = this.#baseMs;
     if (cluster) {
@@ -122,28 +133,33 @@ export class RateLimiter {
 
   /**
    * Bottleneck spaces the times it plans, but a timer that fires late lets the next job start less
-   * than minTime after this one; measured starts are what a server's rate rule counts. Clustered,
-   * the late timer may be another process's, so the last start is kept in Redis (on Redis's clock)
-   * and each start waits for it there.
+   * than minTime after this one; measured starts are what a server's rate rule counts. So each start
+   * passes a gate of its own: locally, and clustered also in Redis (on Redis's clock), since the late
+   * timer may be another process's. The gate keeps a schedule rather than a last start, so timers
+   * that fire a little late do not slow the budget down: with slack S, no 1000 ms window holds more
+   * than the rate's starts, even when starts catch up by S/2.
    */
   #spaced(): Promise<void> {
     const next = this.#gate.then(async () => {
-      const wait = this.#lastStart + this.#minTimeMs - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, Math.ceil(wait)));
+      for (let wait = this.#due - performance.now(); wait > 0; wait = this.#due - performance.now())
+        await new Promise((r) => setTimeout(r, Math.ceil(wait)));
       if (this.#shared) {
         const { client, key } = this.#shared;
         const run = (
-          client as unknown as { cdnStartGate(key: string, minTimeMs: number, ttlMs: number): Promise<number> }
+          client as unknown as {
+            cdnStartGate(key: string, minTimeMs: number, ttlMs: number, catchUpMs: number): Promise<number>;
+          }
         ).cdnStartGate.bind(client);
         for (
-          let shared = await run(key, this.#minTimeMs, 60_000);
+          let shared = await run(key, this.#minTimeMs, 60_000, this.#catchUpMs);
           shared > 0;
-          shared = await run(key, this.#minTimeMs, 60_000)
+          shared = await run(key, this.#minTimeMs, 60_000, this.#catchUpMs)
         ) {
           await new Promise((r) => setTimeout(r, shared));
         }
       }
-      this.#lastStart = performance.now();
+      const now = performance.now();
+      this.#due = Math.max(this.#due, now - this.#catchUpMs) + this.#minTimeMs;
     });
     // A failed turn (Redis away) fails its own request only.
     this.#gate = next.catch(() => undefined);
@@ -153,6 +169,8 @@ export class RateLimiter {
   /** A 429: slow down now, at least to the server's Retry-After if it gave one. */
   rateLimited(retryAfterMs?: number): void {
     this.#set(Math.max(this.#minTimeMs * 2, retryAfterMs ?? 0));
+    // From now, with no catching up on the schedule the 429 interrupted.
+    this.#due = Math.max(this.#due, performance.now() + this.#minTimeMs);
   }
 
   succeeded(): void {

@@ -1,5 +1,6 @@
 import { setMaxListeners } from "node:events";
 import kafkajs, { type Kafka } from "kafkajs";
+import pLimit, { type LimitFunction } from "p-limit";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Clock } from "@vod/clock";
 import type { Db } from "@vod/db";
@@ -24,6 +25,7 @@ import { ArchiveLookup } from "./archives.ts";
 import { BlockDetector } from "./block.ts";
 import { FollowUps } from "./followups.ts";
 import { claimInstance } from "./instances.ts";
+import { inSlots } from "./slots.ts";
 import { failedResult, reasonOf, resultProblem } from "./poison.ts";
 
 export interface FetcherDeps {
@@ -60,6 +62,7 @@ export async function startFetcher(
   const limiter = new RateLimiter({
     perSecond: env.RATE_PER_SECOND,
     floorPerSecond: env.RATE_FLOOR_PER_SECOND,
+    slackMsPerSecond: env.RATE_SLACK,
     ...(env.REDIS_URL ? { cluster: { redisUrl: env.REDIS_URL, id: `cdn-budget:${env.CDN_EGRESS}` } } : {}),
   });
   limiter.onError((err) =>
@@ -203,12 +206,16 @@ export async function startFetcher(
 
   // Outcomes of a batch already fetched, so a retry after a failed publish does not fetch again.
   const done = new Map<string, VodFetchResult>();
+  // VODs in flight, all partitions' batches and the retries together: a batch waiting on its slowest
+  // search leaves its slots to the others, so the budget never idles behind one long search.
+  const slots = pLimit(env.CONCURRENCY);
   const consumer = await runConsumer({
     kafka,
     producer,
     log,
     groupId: env.GROUP_ID,
     maxBatchSize: env.BATCH_MAX_MESSAGES,
+    partitionsConsumedConcurrently: env.PARTITIONS_CONCURRENTLY,
     ...(registry ? { onBatch: consumerMetrics(registry) } : {}),
     subscriptions: [
       subscribe(catalog.vodFetchRequests, {
@@ -216,7 +223,7 @@ export async function startFetcher(
           // Every fetch of the batch listens on its signal (GQL wait, CDN request, backoff).
           setMaxListeners(env.CONCURRENCY * 4 + 10, ctx.signal);
           await knowledge.warm(messages.map((m) => m.value.streamerId));
-          const results = await mapConcurrently(messages, env.CONCURRENCY, async (m) => {
+          const results = await inSlots(slots, messages, async (m) => {
             const key = `${m.topic}:${m.partition}:${m.offset}`;
             const known = done.get(key);
             if (known) return known;
@@ -254,6 +261,7 @@ export async function startFetcher(
     knowledge,
     followUps,
     limiter,
+    slots,
     clock,
     log,
     stopping: stopping.signal,
@@ -292,6 +300,7 @@ interface FollowUpLoopDeps {
   knowledge: DomainKnowledge;
   followUps: FollowUps;
   limiter: RateLimiter;
+  slots: LimitFunction;
   clock: Clock;
   log: Logger;
   stopping: AbortSignal;
@@ -322,7 +331,7 @@ async function runFollowUps(d: FollowUpLoopDeps): Promise<void> {
       const retries = followUps.dueRetries(clock.now(), env.CONCURRENCY);
       if (retries.length > 0) {
         await knowledge.warm(retries.map((r) => r.streamerId));
-        const outcomes = await mapConcurrently(retries, env.CONCURRENCY, (r) => d.fetchOne(r, stopping));
+        const outcomes = await inSlots(d.slots, retries, (r) => d.fetchOne(r, stopping));
         const reports = outcomes.map((o) => o.report);
         await d.publish(reports.map((r) => r.result));
         outcomes.forEach((o, i) => followUps.apply(retries[i]!, o.report, clock.now(), o.retry));
@@ -381,26 +390,6 @@ async function checkResultCap(kafka: Kafka, topic: string, cap: number): Promise
       `RESULT_MAX_BYTES: ${cap} leaves no room under ${topic}'s max.message.bytes (${limit}); set it at most ${limit - 1_024}`,
     );
   }
-}
-
-async function mapConcurrently<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  // After one failure no worker starts another item: the batch is retried whole, and orphans would fetch twice.
-  const worker = async () => {
-    while (next < items.length && !failed) {
-      const i = next++;
-      try {
-        out[i] = await work(items[i]!);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 function metrics(
