@@ -192,6 +192,11 @@ export const delayVod = vodSightings.extend({
    * VOD, cleared (rewritten) when it is seen again. Absent: lastSeen may be older than the last sighting.
    */
   seenExact: z.boolean().optional(),
+  /**
+   * When the first complete sweep that missed the live VOD began (written with seenExact): the stream
+   * ended before then, so its mute run is the first after it, however long sweeps failed in between.
+   */
+  missedAt: isoTime.optional(),
 });
 export type DelayVod = z.output<typeof delayVod>;
 

@@ -77,6 +77,31 @@ describe("tracker", () => {
     expect([...t.vods.values()][0]!.status).toBe("live");
   });
 
+  it("after sweeps failed for half an hour, awaits the mute run after the first complete sweep that missed the VOD", () => {
+    const t = new Tracker(options);
+    // Seen until sweep 10 (12:50:01); sweeps 11-17 fail (GQL down 12:55-13:25); sweep 18 (13:30) misses it.
+    const live = Array.from({ length: 19 }, (_, i) => (i <= 10 ? ["1", "2"] : ["2"]));
+    run(t, live, { complete: (i) => i <= 10 || i >= 18 });
+    // It may have streamed until 13:30: the 13:00 mute run can have come before its end, the 14:00 one cannot.
+    expect(t.vods.get(vodKeyOf("91", iso(T0 - 60 * MIN)))).toMatchObject({
+      status: "ended",
+      lastSeen: iso(T0 + 50 * MIN + 1000),
+      releaseAt: "2025-01-06T14:10:00.000Z",
+    });
+  });
+
+  it("a VOD first missed by a sweep just after a mute boundary awaits the next one", () => {
+    const t = new Tracker(options);
+    // Seen in sweep 10 (12:50:01); sweeps 11 and 12 (12:55, 13:00) fail, sweep 13 (13:05) is the first
+    // to miss it: it may have ended at 13:04, after the 13:00 run, so the 14:00 run is its first.
+    const live = Array.from({ length: 17 }, (_, i) => (i <= 10 ? ["1", "2"] : ["2"]));
+    run(t, live, { complete: (i) => i !== 11 && i !== 12 });
+    expect(t.vods.get(vodKeyOf("91", iso(T0 - 60 * MIN)))).toMatchObject({
+      status: "ended",
+      releaseAt: "2025-01-06T14:10:00.000Z",
+    });
+  });
+
   it("waits for a marker's snapshots when the marker comes first", () => {
     const t = new Tracker(options);
     run(t, [["1", "2"], ["2"], ["2"], ["2"]]);

@@ -238,6 +238,7 @@ export class Tracker {
         // Its record no longer holds the last sighting.
         if (vod.seenExact) {
           delete vod.seenExact;
+          delete vod.missedAt;
           this.#touch(key);
         }
       }
@@ -275,6 +276,7 @@ export class Tracker {
     if (vod.status !== "live") this.#relive(vod);
     vod.lastSeen = iso(fetched);
     delete vod.seenExact;
+    delete vod.missedAt;
     const meta = this.#meta.get(key)!;
     if (meta.floor !== undefined && fetched >= meta.floor) delete meta.floor;
     this.#touch(key);
@@ -474,6 +476,7 @@ export class Tracker {
 
   #relive(vod: DelayVod): void {
     delete vod.seenExact;
+    delete vod.missedAt;
     vod.status = "live";
     vod.endedAt = null;
     vod.endReason = null;
@@ -506,9 +509,15 @@ export class Tracker {
     for (const [key, vod] of this.vods) {
       if (vod.status !== "live") continue;
       const seenAt = this.#seenAt(key, vod);
-      if (seenAt <= threshold) this.#end(key, vod, "absent", evidence, seenAt);
-      else if (!vod.seenExact && ms(vod.lastSeen) < started && this.#meta.get(key)?.floor === undefined) {
+      if (seenAt <= threshold) {
+        // It ended after its last sighting and before the first complete sweep that missed it began:
+        // the release awaits the first mute run after that sweep. Sweeps every few minutes keep the
+        // two close; when GQL failed for half an hour in between, the stream may have run on for it.
+        const missed = vod.missedAt === undefined ? started : ms(vod.missedAt);
+        this.#end(key, vod, "absent", evidence, Math.max(seenAt, missed - this.options.muteMinGapMs));
+      } else if (!vod.seenExact && ms(vod.lastSeen) < started && this.#meta.get(key)?.floor === undefined) {
         vod.seenExact = true;
+        vod.missedAt = iso(started);
         this.#touch(key);
       }
     }
