@@ -152,6 +152,10 @@ export function markdown(r: SoakResult, checks: Goal[], command: string, svgFile
     ["CDN requests per VOD", r.requestsPerVod],
     ["busiest second / limit", `${r.busiestSecond} / ${r.limitPerSecond}`],
     ["CDN requests a second (real), on average", `${r.requestsPerSecond}`],
+    [
+      "busiest 900 ms; the simulator's longest stall",
+      `${r.busiestIn900ms}; ${r.simStallMaxMs} ms (arrivals during a stall are counted together when it ends)`,
+    ],
     ["GraphQL POSTs per simulated minute", r.gqlPostsPerMinute],
     [
       "longest consumer lag per group",

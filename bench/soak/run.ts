@@ -79,6 +79,9 @@ export interface SoakResult extends Judgement {
   busiestSecond: number;
   /** CDN requests a second, on average over the measured window, and in the busiest simulated hour. */
   requestsPerSecond: number;
+  /** The busiest 900 ms at the simulator, and its longest event-loop stall (arrivals in one are counted together). */
+  busiestIn900ms: number;
+  simStallMaxMs: number;
   limitPerSecond: number;
   gqlPostsPerMinute: number;
   /** Most messages waiting per consumer group, and the real seconds each backlog took to drain after a fault. */
@@ -278,7 +281,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       GQL_TIMEOUT: timeout(3),
       // Real latencies (GQL, the CDN, PostgreSQL) do not shrink with the clock: at 60x the same budget a
       // simulated second holds many more VODs in flight per real second.
-      CONCURRENCY: "16",
+      CONCURRENCY: "24",
     });
     add("delay", o.instances, {
       GROUP_ID: groups.delay,
@@ -398,9 +401,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     }
 
     // ---- judge ------------------------------------------------------------------------------
-    const stats = await getJson<{ cdn: { requests: number; maxPerSecond: number }; gql: { requests: number } }>(
-      `${simUrl}/admin/stats`,
-    );
+    const stats = await getJson<{
+      cdn: { requests: number; maxPerSecond: number; maxIn900ms: number };
+      gql: { requests: number };
+      eventLoopMaxMs: number;
+    }>(`${simUrl}/admin/stats`);
     const truth: VodTruth[] = [];
     for (let offset = 0; ; offset += 5000) {
       const page = await getJson<{ total: number; vods: VodTruth[] }>(
@@ -529,6 +534,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       ...judgement,
       requestsPerVod: Math.round((stats.cdn.requests / Math.max(1, fetchedVods)) * 1000) / 1000,
       busiestSecond: stats.cdn.maxPerSecond,
+      busiestIn900ms: stats.cdn.maxIn900ms,
+      simStallMaxMs: stats.eventLoopMaxMs,
       requestsPerSecond: Math.round((stats.cdn.requests / Math.max(1, (end - t0) / o.speed / 1000)) * 10) / 10,
       limitPerSecond: Math.round(CDN_RATE * budget * 1000) / 1000,
       gqlPostsPerMinute: Math.round((stats.gql.requests / Math.max(1, (end - t0) / MIN)) * 10) / 10,

@@ -1,3 +1,5 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
+
 export type PathKind = "playlist" | "segment" | "gql" | "other";
 export type Outcome = number | "reset" | "blackhole";
 
@@ -14,6 +16,11 @@ export interface StatsSnapshot {
    * loaded event loop on either side); a client at 4/s where 3/s is allowed still shows 4 there.
    */
   cdn: { requests: number; maxPerSecond: number; maxIn900ms: number };
+  /**
+   * The simulator's own longest event-loop stall (ms) since the last reset: requests that arrive during
+   * one are handled, and counted, together when it ends, so a stall bunches the arrivals it counts.
+   */
+  eventLoopMaxMs: number;
   gql: { requests: number; operations: number };
 }
 
@@ -30,7 +37,11 @@ export class Stats {
   #maxPerSecond = 0;
   #maxIn900ms = 0;
 
-  constructor(private readonly wall: () => number = () => performance.now()) {}
+  readonly #loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
+
+  constructor(private readonly wall: () => number = () => performance.now()) {
+    this.#loop.enable();
+  }
 
   /** Counts a CDN request as it arrives, for the one-second peak. */
   cdnArrival(): void {
@@ -83,6 +94,7 @@ export class Stats {
       byStatus,
       cdn: { requests: this.#cdnRequests, maxPerSecond: this.#maxPerSecond, maxIn900ms: this.#maxIn900ms },
       gql: { requests: this.#gqlRequests, operations: this.#gqlOperations },
+      eventLoopMaxMs: Math.round(this.#loop.max / 1e6),
     };
   }
 
@@ -97,5 +109,11 @@ export class Stats {
     this.#head900 = 0;
     this.#maxPerSecond = 0;
     this.#maxIn900ms = 0;
+    this.#loop.reset();
+  }
+
+  /** Stops sampling the event loop (the simulator closes). */
+  close(): void {
+    this.#loop.disable();
   }
 }
