@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-/** Whole-system tests that run alone (the fleet test after the suite in `npm test`; `npm run test:soak`): their service processes on a compressed clock must not share two cores with the suite's parallel files. */
+/** Whole-system tests that run alone, after the suite in `npm test` (the fleet test, the short soak): their service processes on a compressed clock must not share two cores with the suite's parallel files. */
 export default defineConfig({
   test: {
     include: ["test/soak.test.ts", "test/fleet-kill.test.ts"],
