@@ -127,7 +127,7 @@ export function markdown(r: SoakResult, checks: Goal[], command: string, svgFile
   lines.push(`# Soak: a day of Twitch, end to end`, "");
   lines.push("```", command, "```", "");
   lines.push(
-    `Scale ${r.scale} (${Math.round(100_000 * r.scale)} live streams), ${r.simHours} simulated hours measured after ${r.warmupHours} of warm-up (no faults, not judged: the fetcher learns where VODs live), ${r.instances} instance(s) of each service, ${r.realMinutes} real minutes.`,
+    `Scale ${r.scale} (${Math.round(100_000 * r.scale)} live streams), ${r.simHours} simulated hours measured after ${r.learnHours} learned in fast-forward (every VOD fetched at its release by the fetcher's own code on no budget, so the fetchers start with what a running deployment knows of its streamers) and ${r.warmupHours} of warm-up (no faults, not judged), ${r.instances} instance(s) of each service, ${r.realMinutes} real minutes in all.`,
     "",
   );
   lines.push(`![the day](${svgFile})`, "");
@@ -186,6 +186,11 @@ export function markdown(r: SoakResult, checks: Goal[], command: string, svgFile
   lines.push("| fault | group | drained in |", "|---|---|---|");
   for (const d of r.drains) lines.push(`| ${d.fault} | ${d.group} | ${d.simMinutes} min |`);
   if (r.drains.length === 0) lines.push("| – | – | no backlog above its level before |");
+  const examples = Object.entries(r.examples).filter(([, keys]) => keys.length > 0);
+  if (examples.length > 0) {
+    lines.push("", "Examples (stream id @ start time), to look into:", "");
+    for (const [kind, keys] of examples) lines.push(`- ${kind}: ${keys.map((k) => `\`${k}\``).join(", ")}`);
+  }
   lines.push("", "| hour | ended | archived | fetch backlog max | p50 / p99 min |", "|---|---|---|---|---|");
   for (const h of r.hours)
     lines.push(

@@ -71,6 +71,7 @@ export interface HourRow {
 export interface SoakResult extends Judgement {
   scale: number;
   simHours: number;
+  learnHours: number;
   warmupHours: number;
   instances: number;
   /** Simulated time the run started (ms). */
@@ -528,6 +529,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     return {
       scale: o.scale,
       simHours: o.hours,
+      learnHours: o.learnHours,
       warmupHours: o.warmupHours,
       instances: o.instances,
       startedAt: t0,
