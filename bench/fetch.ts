@@ -32,6 +32,7 @@ import {
   startSimulator,
   type VodTruth,
 } from "@vod/twitch-sim";
+import { mapConcurrently } from "./parallel.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -148,20 +149,6 @@ const requestOf = (v: VodTruth): VodFetchRequest => ({
   releaseAt: new Date(releaseAt(v)).toISOString(),
   restart: restartSeen(v),
 });
-
-async function mapConcurrently<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await work(items[i]!);
-      }
-    }),
-  );
-  return out;
-}
 
 const seen = new Set<string>();
 const RANK = { live: 0, failed: 1, not_found: 2, found: 3 } as const;

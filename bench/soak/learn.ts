@@ -14,6 +14,7 @@ import type { Logger } from "@vod/log";
 import { ArchiveLookup, CdnHttp, DomainKnowledge, RateLimiter, VodFetcher } from "@vod/hls-fetcher";
 import type { VodTruth } from "@vod/twitch-sim";
 import { dueAt } from "./measure.ts";
+import { mapConcurrently } from "../parallel.ts";
 
 const MIN = 60_000;
 const STEP = 10 * MIN;
@@ -134,7 +135,7 @@ export async function learnHours(o: LearnOptions): Promise<LearnResult> {
         if (page.vods.length < 5_000) break;
       }
       await knowledge.warm(due.map((v) => v.streamerId));
-      const outcomes = await inParallel(due, 32, (v) => fetcher.run(requestOf(v, o.muteMarginMs), never));
+      const outcomes = await mapConcurrently(due, 32, (v) => fetcher.run(requestOf(v, o.muteMarginMs), never));
       for (const { result: r } of outcomes) {
         result.vods++;
         result.requests += r.requests;
@@ -169,18 +170,4 @@ function requestOf(v: VodTruth, muteMarginMs: number): VodFetchRequest {
     releaseAt: new Date(dueAt(v, muteMarginMs)!).toISOString(),
     restart: v.variant === "seconds",
   };
-}
-
-async function inParallel<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await work(items[i]!);
-      }
-    }),
-  );
-  return out;
 }
