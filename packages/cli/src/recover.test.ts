@@ -78,7 +78,8 @@ beforeAll(async () => {
         sessions: [
           { start: "2025-01-06T12:30:05Z", duration: "10m" },
           { start: "2025-01-06T12:41:20Z", duration: "10m", sameStreamId: true },
-          { start: "2025-01-06T12:52:40Z", duration: "10m", sameStreamId: true },
+          // Ends before 13:00 like the second: both playlists are written by the 13:00 mute run.
+          { start: "2025-01-06T12:52:40Z", duration: "5m", sameStreamId: true },
         ],
       },
     ],
@@ -242,17 +243,22 @@ describe("vods recover (simulator, PostgreSQL)", () => {
     expect(r).toMatchObject({ source: "cdn", cdnUrl: sim.cdnBaseUrl(D0) + second.path, startTime: second.startTime });
   });
 
-  it("two same-id restarts and a minute: ambiguous (never the wrong VOD); to the second: the right one", async () => {
+  it("two same-id restarts and a minute: the one whose playlist could have started then, else ambiguous (never the wrong VOD)", async () => {
     const [, second, third] = sim
       .vods({ login: "twice_again", state: "ended" })
       .sort((a, b) => Date.parse(a.startTime) - Date.parse(b.startTime));
     expect([second!.variant, third!.variant]).toEqual(["seconds", "seconds"]);
-    const err = await run([tracker(third!), "--time", minuteOf(third!), "--budget", "1000"]).catch((e: unknown) => e);
-    expect((err as Error).message).toMatch(
-      /^ambiguous: twice_again stream \d+ restarted under the same stream id.*ts 20: .*ts 40: .*give the start time to the second$|^ambiguous: .*ts 40: .*ts 20: /,
-    );
-    const r = await json([tracker(third!), "--time", third!.startTime]);
+    // The second's playlist was written at 13:00 and lasts 10 minutes: it started by 12:50, not at 12:52.
+    const r = await json([tracker(third!), "--time", minuteOf(third!), "--budget", "1000"]);
     expect(r).toMatchObject({ source: "cdn", cdnUrl: sim.cdnBaseUrl(D1) + third!.path });
+    expect(notes.at(-1)).toMatch(/restarted under the same stream id .*only ts 40 could have started at/);
+    // At 12:41 both could have: 12:41:20 (written 13:00, 10 min) and 12:52:40 (written 13:00, 5 min).
+    const err = await run([tracker(second!), "--time", minuteOf(second!), "--budget", "1000"]).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(
+      /^ambiguous: twice_again stream \d+ restarted under the same stream id, and 2 of its 2 VODs .*\((ts 20: .*; ts 40: |ts 40: .*; ts 20: ).*give the start time to the second$/,
+    );
+    const exact = await json([tracker(second!), "--time", second!.startTime]);
+    expect(exact).toMatchObject({ source: "cdn", cdnUrl: sim.cdnBaseUrl(D1) + second!.path });
   });
 
   it("--check-segments: dead segments are reported and commented out", async () => {

@@ -1,5 +1,5 @@
 import type { Db } from "@vod/db";
-import { hasEndList, isPlaylist, processPlaylist, type GqlBatchClient } from "@vod/twitch";
+import { hasEndList, isPlaylist, latestStartMs, processPlaylist, type GqlBatchClient } from "@vod/twitch";
 import { CdnClient, type CdnClientOptions } from "./http.ts";
 import { describeTime, InputError, type StartTime, type Target } from "./input.ts";
 import { searchCandidates } from "./order.ts";
@@ -217,7 +217,9 @@ export async function recover(asked: Target, timeGiven: StartTime | undefined, o
     sources.push(
       `cdn (${describeTime(when)}, ${domains.length} domains${streamerDomain ? `, ${streamerDomain} first` : ""})`,
     );
-    const { hit, tried } = await searchCdn(candidates, client, { baseUrl, concurrency: o.cdn.concurrency, signal });
+    const search = await searchCdn(candidates, client, { baseUrl, concurrency: o.cdn.concurrency, signal });
+    const tried = search.tried;
+    let hit = search.hit;
     if (!hit) {
       const failing = Object.entries(tried.failing).map(([d, e]) => `${d} (${e})`);
       throw new NotFound(
@@ -231,17 +233,40 @@ export async function recover(asked: Target, timeGiven: StartTime | undefined, o
       );
     }
     if (when.precision === "minute" && hit.candidate.band === "seconds-field") {
-      // Any same-id restart's path is a seconds field (0–59), so a minute cannot tell two of them apart:
-      // the rest of that domain's seconds-field forms are tried, and a second hit makes the answer ambiguous.
-      const rest = candidates.filter(
-        (c) => c.band === "seconds-field" && c.domain === hit.candidate.domain && c.ts !== hit.candidate.ts,
+      // Any same-id restart's path is a seconds field (0–59), so the path cannot tell two restarts apart by
+      // the minute. Every other seconds-field form on that domain is tried; of the playlists found, the one
+      // that says (by its own tags) it could have started in the minute given is the answer.
+      const first = hit;
+      const hits = [first];
+      let rest = candidates.filter(
+        (c) =>
+          c.band === "seconds-field" &&
+          c.domain === first.candidate.domain &&
+          c !== first.candidate &&
+          !search.ruledOut.has(c),
       );
-      const other = await searchCdn(rest, client, { baseUrl, concurrency: o.cdn.concurrency, signal });
-      if (other.hit) {
-        throw new NotFound(
-          `ambiguous: ${login} stream ${streamId} restarted under the same stream id, and at least two of its VODs use the seconds-field form ` +
-            `(ts ${hit.candidate.ts}: ${hit.url}; ts ${other.hit.candidate.ts}: ${other.hit.url}); give the start time to the second`,
-          { sources, search: tried, requests: client.requests, seconds: elapsed() },
+      for (;;) {
+        const more = await searchCdn(rest, client, { baseUrl, concurrency: o.cdn.concurrency, signal });
+        const found = more.hit;
+        if (!found) break;
+        hits.push(found);
+        rest = rest.filter((c) => c !== found.candidate && !more.ruledOut.has(c));
+      }
+      if (hits.length > 1) {
+        const fits = hits.filter((h) => couldStartInMinute(h.body, when.ms));
+        const list = hits.map((h) => `ts ${h.candidate.ts}: ${h.url}`).join("; ");
+        if (fits.length !== 1) {
+          throw new NotFound(
+            `ambiguous: ${login} stream ${streamId} restarted under the same stream id, and ${fits.length === 0 ? "none" : fits.length} of its ` +
+              `${hits.length} VODs in the seconds-field form could have started at ${describeTime(when)} by their playlists' ` +
+              `times (${list}); give the start time to the second`,
+            { sources, search: tried, requests: client.requests, seconds: elapsed() },
+          );
+        }
+        hit = fits[0]!;
+        note(
+          `${login} stream ${streamId} restarted under the same stream id (${list}); only ts ${hit.candidate.ts} ` +
+            `could have started at ${describeTime(when)} by its playlist's times`,
         );
       }
     }
@@ -318,4 +343,16 @@ function startOf(c: { variant: string; ts: number }, when: StartTime): number {
   if (c.variant === "start") return c.ts * 1000;
   if (c.variant === "minus1") return (c.ts + 1) * 1000;
   return when.precision === "second" ? when.ms : when.ms - (when.ms % 60_000) + c.ts * 1000;
+}
+
+/**
+ * A playlist is written when its VOD ends and rewritten by the mute run, on the first hour after the end
+ * (FACTS.md), so its tags put the VOD's start between `latestStart − 1 h` (and a few minutes for the run)
+ * and `latestStart`. A playlist without the tags could be any restart.
+ */
+const WRITTEN_WITHIN_MS = 65 * 60_000;
+function couldStartInMinute(body: string, minuteMs: number): boolean {
+  const latest = latestStartMs(body);
+  if (latest === null) return true;
+  return latest >= minuteMs && latest < minuteMs + 60_000 + WRITTEN_WITHIN_MS;
 }

@@ -21,6 +21,8 @@ export interface SearchTried {
 export interface SearchOutcome {
   hit: CdnHit | null;
   tried: SearchTried;
+  /** Candidates that answered a miss: a later search of the same VOD need not ask them again. */
+  ruledOut: ReadonlySet<SearchCandidate>;
 }
 
 /** Failures in a row after which a domain is left out of the rest of the search. */
@@ -44,6 +46,7 @@ export async function searchCdn(
   const missed: Record<CandidateBand, number> = { given: 0, "seconds-field": 0, neighbour: 0 };
   const failures = new Map<string, number>();
   const failing: Record<string, string> = {};
+  const ruledOut = new Set<SearchCandidate>();
   let hit: CdnHit | null = null;
   let next = 0;
   let answered = 0;
@@ -84,6 +87,7 @@ export async function searchCdn(
       domains: [...new Set(candidates.map((c) => c.domain))],
       failing,
     },
+    ruledOut,
   };
 
   async function probe(c: SearchCandidate): Promise<void> {
@@ -105,5 +109,6 @@ export async function searchCdn(
     }
     failures.set(c.domain, 0);
     missed[c.band]++;
+    ruledOut.add(c);
   }
 }

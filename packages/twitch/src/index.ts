@@ -15,7 +15,7 @@ export type { LiveStream, LiveStreamsPage, LiveUsersParse, PageParse } from "./g
 export { createGqlBatchClient } from "./gql/batch.ts";
 export type { GqlBatchClient, GqlBatchClientOptions, GqlOperation, GqlOperationResult } from "./gql/batch.ts";
 export { isLanguage, LANGUAGES, type Language } from "./gql/languages.ts";
-export { hasEndList, isPlaylist, processPlaylist } from "./cdn/playlist.ts";
+export { hasEndList, isPlaylist, latestStartMs, processPlaylist } from "./cdn/playlist.ts";
 export { orderCandidates, posterior } from "./cdn/candidates.ts";
 export type { Candidate, OrderInputs } from "./cdn/candidates.ts";
 export type { ProcessedPlaylist } from "./cdn/playlist.ts";

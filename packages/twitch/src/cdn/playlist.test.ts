@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isPlaylist, processPlaylist } from "./playlist.ts";
+import { isPlaylist, latestStartMs, processPlaylist } from "./playlist.ts";
 
 const URL_ =
   "https://d1m7jfoe9zdc1j.cloudfront.net/c5992ececce7bd7d350d_gmhikaru_47198535725_1664038929/chunked/index-dvr.m3u8";
@@ -73,5 +73,23 @@ describe("isPlaylist", () => {
     expect(isPlaylist("\uFEFF#EXTM3U\n")).toBe(true);
     expect(isPlaylist('<?xml version="1.0"?><ListBucketResult>')).toBe(false);
     expect(isPlaylist("")).toBe(false);
+  });
+});
+
+describe("latestStartMs", () => {
+  const tags = (tdtg: string, total: string) =>
+    ["#EXTM3U", `#ID3-EQUIV-TDTG:${tdtg}`, `#EXT-X-TWITCH-TOTAL-SECS:${total}`, "#EXTINF:10.000,", "0.ts"].join("\n");
+
+  it("is the write time less the duration, read as UTC, with the second either tag lost", () => {
+    expect(latestStartMs(tags("2024-12-29T23:36:07", "23510.000"))).toBe(
+      Date.parse("2024-12-29T23:36:07Z") + 1000 - 23_510_000,
+    );
+    expect(latestStartMs(tags("2025-01-06T13:00:00", "600.900"))).toBe(Date.parse("2025-01-06T12:50:01Z"));
+  });
+
+  it("is null without either tag or with a malformed time", () => {
+    expect(latestStartMs("#EXTM3U\n#EXT-X-TWITCH-TOTAL-SECS:10.000\n")).toBeNull();
+    expect(latestStartMs("#EXTM3U\n#ID3-EQUIV-TDTG:2024-12-29T23:36:07\n")).toBeNull();
+    expect(latestStartMs(tags("2024-13-45T99:00:00", "10.000"))).toBeNull();
   });
 });

@@ -22,6 +22,24 @@ export function hasEndList(body: string): boolean {
   return /^#EXT-X-ENDLIST\s*$/m.test(body);
 }
 
+const TDTG = /^#ID3-EQUIV-TDTG:(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\s*$/m;
+const TOTAL_SECS = /^#EXT-X-TWITCH-TOTAL-SECS:([0-9.]+)\s*$/m;
+
+/**
+ * The latest the VOD can have started, from its playlist's own tags: it was written
+ * (`#ID3-EQUIV-TDTG`, UTC to the second) no earlier than the VOD ended, and the VOD lasts
+ * `#EXT-X-TWITCH-TOTAL-SECS`. Null when either tag is absent.
+ */
+export function latestStartMs(body: string): number | null {
+  const written = TDTG.exec(body);
+  const total = TOTAL_SECS.exec(body);
+  if (!written || !total) return null;
+  const writtenMs = Date.parse(`${written[1]}Z`);
+  if (Number.isNaN(writtenMs)) return null;
+  // Both tags are cut to the second: allow the second either one lost.
+  return writtenMs + 1000 - Math.floor(Number(total[1])) * 1000;
+}
+
 /**
  * Makes a VOD playlist playable from anywhere (mpv, VLC, ffmpeg): every segment URI and
  * `#EXT-X-MAP` URI resolved against the playlist's own URL, `-unmuted` segments renamed to
