@@ -2,7 +2,14 @@
 import { describe, expect, it } from "vitest";
 import type { VodTruth } from "@vod/twitch-sim";
 import { faultSchedule } from "../bench/soak/run.ts";
-import { judge, percentile, type ArchivedRow, type Release } from "../bench/soak/measure.ts";
+import {
+  drainTimes,
+  judge,
+  percentile,
+  type ArchivedRow,
+  type LagSample,
+  type Release,
+} from "../bench/soak/measure.ts";
 
 const MIN = 60_000;
 const T0 = Date.parse("2026-11-28T00:00:00.000Z");
@@ -73,15 +80,26 @@ describe("the soak's judge", () => {
     const early = vod(6);
     const truncated = vod(7);
     const dup = vod(8);
-    const truth = [ok, small, late, missed, gone, early, truncated, dup];
+    // Due at 70, deleted at 80 (playlist gone at 82), fetched at 90: missed, and the report says why.
+    const deletedLater = vod(9, { cdnUntil: at(82) });
+    const truth = [ok, small, late, missed, gone, early, truncated, dup, deletedLater];
     const rows = [
       row(ok),
       row(early, { fetchedAt: at(50) }),
       row(truncated, { endlist: false }),
       row(dup),
       { ...row(missed), outcome: "not_found" as const },
+      { ...row(deletedLater), outcome: "not_found" as const, fetchedAt: at(90) },
     ];
-    const releases = [release(ok), release(early, 45), release(truncated), release(dup), release(dup), release(missed)];
+    const releases = [
+      release(ok),
+      release(early, 45),
+      release(truncated),
+      release(dup),
+      release(dup),
+      release(missed),
+      release(deletedLater),
+    ];
     const j = judge({
       truth,
       endedFrom: T0,
@@ -92,11 +110,11 @@ describe("the soak's judge", () => {
       muteMarginMs: 10 * MIN,
       faults: [],
     });
-    expect(j.vods).toBe(6); // not the small one, nor the one due after the run
-    expect(j.onCdnWhenDue).toBe(5); // `gone` left the CDN before it was due
+    expect(j.vods).toBe(7); // not the small one, nor the one due after the run
+    expect(j.onCdnWhenDue).toBe(6); // `gone` left the CDN before it was due
     expect(j.archived).toBe(4);
-    expect(j.missed).toBe(1);
-    expect(j.missedBy).toEqual({ "outcome not_found": 1 });
+    expect(j.missed).toBe(2);
+    expect(j.missedBy).toEqual({ "outcome not_found": 1, "outcome not_found, deleted before the fetch": 1 });
     expect(j.early).toBe(1);
     expect(j.truncated).toBe(1);
     expect(j.duplicates).toBe(1);
@@ -124,6 +142,28 @@ describe("the soak's judge", () => {
     expect(j.missedBy).toEqual({ "never seen": 1, "seen, never released": 1, "seen, never at 10 in a sweep": 1 });
     expect(j.latencyInFaultsP99Min).toBe(30);
     expect(j.latencyP99Min).toBe(0);
+  });
+
+  it("times a backlog's drain against its usual lag at that point of the hour, not against the lag before the fault", () => {
+    // Every hour the fetch backlog jumps to 600 at the mute run and is worked off in 40 minutes.
+    const usual = (min: number) => {
+      const m = ((min % 60) + 60) % 60;
+      return m < 40 ? 600 - 15 * m : 0;
+    };
+    const fault = { name: "f", from: T0 + 610 * MIN, until: T0 + 620 * MIN }; // 10:10–10:20
+    const samples: LagSample[] = [];
+    for (let min = 0; min < 24 * 60; min += 2) {
+      // The fault stops the fetch for 10 minutes; the 150 left over take until 11:30 to work off.
+      const extra =
+        min >= 610 && min < 620 ? 15 * (min - 610) : min >= 620 && min < 690 ? 150 - (150 * (min - 620)) / 70 : 0;
+      samples.push({ at: T0 + min * MIN, lag: { "hls-fetcher": usual(min) + extra, writer: 0 } });
+    }
+    const drains = drainTimes(samples, [fault], ["hls-fetcher", "writer"], T0 + 24 * 60 * MIN);
+    // The extra falls under 20 + 5% of the usual lag at 11:12 (52 minutes after the fault); the writer had none.
+    expect(drains).toEqual([{ fault: "f", group: "hls-fetcher", simMinutes: 52 }]);
+    // With no extra at all there is no drain to report, though the lag before the fault (450) is passed every hour.
+    const calm = samples.map((s) => ({ at: s.at, lag: { "hls-fetcher": usual((s.at - T0) / MIN) } }));
+    expect(drainTimes(calm, [fault], ["hls-fetcher"], T0 + 24 * 60 * MIN)).toEqual([]);
   });
 
   it("takes percentiles by rank", () => {

@@ -26,6 +26,7 @@ describe("soak, short", () => {
       instances: 1,
       seed: 5,
       simPort: await freePort(),
+      meterPort: await freePort(),
       brokers: inject("kafkaBrokers").join(","),
       redisUrl: inject("redisUrl"),
       adminDatabaseUrl: inject("databaseUrl"),

@@ -122,7 +122,9 @@ export function judge(input: JudgeInput): Judgement {
               : "seen, never released"
             : row.outcome === null
               ? "released, no outcome"
-              : `outcome ${row.outcome}`;
+              : row.outcome === "not_found" && deletedBefore(t, row.fetchedAt)
+                ? "outcome not_found, deleted before the fetch"
+                : `outcome ${row.outcome}`;
         missedBy[why] = (missedBy[why] ?? 0) + 1;
       }
     }
@@ -164,4 +166,66 @@ export function judge(input: JudgeInput): Judgement {
     },
     missedBy,
   };
+}
+
+/** The streamer deleted the VOD after it was due and before the fetcher got to it: its playlist no longer answered. */
+function deletedBefore(t: VodTruth, fetchedAt: string | null): boolean {
+  return t.cdnUntil !== null && fetchedAt !== null && Date.parse(fetchedAt) >= Date.parse(t.cdnUntil);
+}
+
+export interface LagSample {
+  /** Simulated ms. */
+  at: number;
+  /** Messages waiting per consumer group. */
+  lag: Record<string, number>;
+}
+
+export interface Drain {
+  fault: string;
+  group: string;
+  simMinutes: number;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * How long each group's backlog took, after each fault window, to come back to what it would have been
+ * without the fault. The fetch backlog rises every hour by design (every VOD of an hour is due at the
+ * same mute run) and falls as the budget works it off, so "back" is the group's usual lag at that minute
+ * of the hour: the median of the samples within two minutes of it in every hour, leaving out fault
+ * windows and the hour after each (or, where there are none, the lag just before the fault), plus a
+ * twentieth and 20 messages (hourly bursts vary by about a tenth, so a smaller excess hides in a high one).
+ */
+export function drainTimes(
+  samples: readonly LagSample[],
+  windows: readonly Window[],
+  groups: readonly string[],
+  endMs: number,
+): Drain[] {
+  const minuteOf = (at: number) => Math.floor((((at % HOUR_MS) + HOUR_MS) % HOUR_MS) / 60_000);
+  const quiet = samples.filter((s) => !windows.some((w) => s.at >= w.from && s.at < w.until + HOUR_MS));
+  const usual = new Map<string, (number | undefined)[]>();
+  for (const group of groups) {
+    const byMinute: number[][] = Array.from({ length: 60 }, () => []);
+    for (const s of quiet)
+      for (let d = -2; d <= 2; d++) byMinute[(minuteOf(s.at) + d + 60) % 60]!.push(s.lag[group] ?? 0);
+    usual.set(
+      group,
+      byMinute.map((lags) => (lags.length > 0 ? percentile(lags, 50) : undefined)),
+    );
+  }
+  const drains: Drain[] = [];
+  for (const w of windows) {
+    for (const group of groups) {
+      const before = samples.filter((s) => s.at < w.from).at(-1)?.lag[group] ?? 0;
+      const limit = (at: number) => 20 + 1.05 * (usual.get(group)?.[minuteOf(at)] ?? before);
+      const back = samples.find((s) => s.at >= w.until && (s.lag[group] ?? 0) <= limit(s.at));
+      const over = samples.some(
+        (s) => s.at >= w.from && s.at < (back?.at ?? Infinity) && (s.lag[group] ?? 0) > limit(s.at),
+      );
+      if (!over) continue;
+      drains.push({ fault: w.name, group, simMinutes: Math.round(((back?.at ?? endMs) - w.until) / 60_000) });
+    }
+  }
+  return drains;
 }

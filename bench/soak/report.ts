@@ -150,11 +150,14 @@ export function markdown(r: SoakResult, checks: Goal[], command: string, svgFile
     ["release → archived, outside faults (p50 / p99, simulated min)", `${r.latencyP50Min} / ${r.latencyP99Min}`],
     ["release → archived, in fault windows (p50 / p99)", `${r.latencyInFaultsP50Min} / ${r.latencyInFaultsP99Min}`],
     ["CDN requests per VOD", r.requestsPerVod],
-    ["busiest second / limit", `${r.busiestSecond} / ${r.limitPerSecond}`],
+    [
+      "busiest second / limit (counted on the way to the CDN, by the meter)",
+      `${r.busiestSecond} / ${r.limitPerSecond}; busiest 900 ms ${r.busiestIn900ms}; the meter's longest stall ${r.meterStallMaxMs} ms`,
+    ],
     ["CDN requests a second (real), on average", `${r.requestsPerSecond}`],
     [
-      "busiest 900 ms; the simulator's longest stall",
-      `${r.busiestIn900ms}; ${r.simStallMaxMs} ms (arrivals during a stall are counted together when it ends)`,
+      "busiest second as the simulator counted it; its longest stall",
+      `${r.busiestSecondAtSimulator}; ${r.simStallMaxMs} ms (arrivals during a stall are counted together when it ends)`,
     ],
     ["GraphQL POSTs per simulated minute", r.gqlPostsPerMinute],
     [

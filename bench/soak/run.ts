@@ -13,7 +13,16 @@ import type { Logger } from "@vod/log";
 import type { VodTruth } from "@vod/twitch-sim";
 import { Cluster, type ProcessSpec } from "./cluster.ts";
 import { learnHours } from "./learn.ts";
-import { judge, percentile, type ArchivedRow, type Judgement, type Release, type Window } from "./measure.ts";
+import {
+  drainTimes,
+  judge,
+  percentile,
+  type ArchivedRow,
+  type Judgement,
+  type LagSample,
+  type Release,
+  type Window,
+} from "./measure.ts";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -46,6 +55,8 @@ export interface SoakOptions {
   instances: number;
   seed: number;
   simPort: number;
+  /** The CDN meter's port (`cdn-meter.ts`), between the fetchers and the simulator's CDN. */
+  meterPort: number;
   brokers: string;
   /** Fetchers share one CDN budget through it (two fetchers without it are refused). */
   redisUrl: string;
@@ -80,9 +91,15 @@ export interface SoakResult extends Judgement {
   busiestSecond: number;
   /** CDN requests a second, on average over the measured window, and in the busiest simulated hour. */
   requestsPerSecond: number;
-  /** The busiest 900 ms at the simulator, and its longest event-loop stall (arrivals in one are counted together). */
+  /** The busiest 900 ms, counted like the busiest second by the CDN meter on the fetchers' way to the CDN. */
   busiestIn900ms: number;
+  /**
+   * The busiest second as the simulator counted it, and its longest event-loop stall: arrivals during a
+   * stall are counted together when it ends. The meter's own longest stall, for comparison.
+   */
+  busiestSecondAtSimulator: number;
   simStallMaxMs: number;
+  meterStallMaxMs: number;
   limitPerSecond: number;
   gqlPostsPerMinute: number;
   /** Most messages waiting per consumer group, and the real seconds each backlog took to drain after a fault. */
@@ -216,6 +233,17 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       priority: -10,
     });
     await waitForHttp(`${simUrl}/healthz`, 120_000);
+    // The fetchers' CDN requests are counted on their way, by a process small enough not to stall.
+    const meterUrl = `http://127.0.0.1:${o.meterPort}`;
+    cluster.start({
+      name: "cdn-meter",
+      service: "cdn-meter",
+      script: "bench/soak/cdn-meter.ts",
+      args: [String(o.meterPort), simUrl],
+      env: {},
+      priority: -10,
+    });
+    await waitForHttp(`${meterUrl}/meter`, 60_000);
     let world = await getJson<{ now: string; configuredDomains: string[]; domains: string[] }>(`${simUrl}/admin/world`);
     if (o.learnHours > 0) {
       o.progress(`learning ${o.learnHours} simulated hours in fast-forward (the fetcher's own code, no budget)...`);
@@ -266,7 +294,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       GROUP_ID: groups["hls-fetcher"],
       ...(o.env.SOAK_FETCHER_LOG_LEVEL ? { LOG_LEVEL: o.env.SOAK_FETCHER_LOG_LEVEL } : {}),
       REDIS_URL: o.redisUrl,
-      CDN_URL_TEMPLATE: `${simUrl}/cdn/{domain}/`,
+      CDN_URL_TEMPLATE: `${meterUrl}/cdn/{domain}/`,
       GQL_ENDPOINT: `${simUrl}/gql`,
       CDN_DOMAINS: world.configuredDomains.join(","),
       RATE_PER_SECOND: String(CDN_RATE * budget * (o.warmupHours > 0 ? o.warmupBudget : 1)),
@@ -331,7 +359,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       "hls-fetcher": [catalog.vodFetchRequests.name],
       delay: [catalog.streamSnapshots.name, catalog.sweeps.name, catalog.vodFetchResults.name],
     };
-    const lagSamples: { at: number; lag: Record<string, number> }[] = [];
+    const lagSamples: LagSample[] = [];
     const sampleLag = async (at: number) => {
       const lag: Record<string, number> = {};
       for (const [service, topics] of Object.entries(consumed)) {
@@ -367,6 +395,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           );
         }
         await getJson(`${simUrl}/admin/stats/reset`, { method: "POST" });
+        await getJson(`${meterUrl}/meter/reset`, { method: "POST" });
         measuring = true;
       }
       await sampleLag(now).catch(() => undefined);
@@ -407,6 +436,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       gql: { requests: number };
       eventLoopMaxMs: number;
     }>(`${simUrl}/admin/stats`);
+    const meter = await getJson<{ requests: number; maxPerSecond: number; maxIn900ms: number; eventLoopMaxMs: number }>(
+      `${meterUrl}/meter`,
+    );
     const truth: VodTruth[] = [];
     for (let offset = 0; ; offset += 5000) {
       const page = await getJson<{ total: number; vods: VodTruth[] }>(
@@ -466,27 +498,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       faults: windows,
     });
 
-    // Backlogs: after each fault window, how long until every group is back to what it had before.
-    const drains: SoakResult["drains"] = [];
-    for (const w of windows) {
-      const before = lagSamples.filter((s) => s.at < w.from).at(-1)?.lag ?? {};
-      for (const group of Object.keys(consumed)) {
-        // Back to (about) where it was before the fault, or to nothing much.
-        const base = Math.max(20, Math.round(1.1 * (before[group] ?? 0)));
-        const after = lagSamples.filter((s) => s.at >= w.until);
-        const back = after.find((s) => (s.lag[group] ?? 0) <= base);
-        const peak = Math.max(
-          0,
-          ...lagSamples.filter((s) => s.at >= w.from && s.at < (back?.at ?? Infinity)).map((s) => s.lag[group] ?? 0),
-        );
-        if (peak <= base) continue;
-        drains.push({
-          fault: w.name,
-          group,
-          simMinutes: back ? Math.round((back.at - w.until) / MIN) : Math.round((end - w.until) / MIN),
-        });
-      }
-    }
+    // Backlogs: after each fault window, how long until every group is back to its usual lag.
+    const drains = drainTimes(lagSamples, windows, Object.keys(consumed), end);
     const maxLag: Record<string, number> = {};
     for (const s of lagSamples) for (const [g, n] of Object.entries(s.lag)) maxLag[g] = Math.max(maxLag[g] ?? 0, n);
 
@@ -535,9 +548,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       startedAt: t0,
       ...judgement,
       requestsPerVod: Math.round((stats.cdn.requests / Math.max(1, fetchedVods)) * 1000) / 1000,
-      busiestSecond: stats.cdn.maxPerSecond,
-      busiestIn900ms: stats.cdn.maxIn900ms,
+      busiestSecond: meter.maxPerSecond,
+      busiestIn900ms: meter.maxIn900ms,
+      busiestSecondAtSimulator: stats.cdn.maxPerSecond,
       simStallMaxMs: stats.eventLoopMaxMs,
+      meterStallMaxMs: meter.eventLoopMaxMs,
       requestsPerSecond: Math.round((stats.cdn.requests / Math.max(1, (end - t0) / o.speed / 1000)) * 10) / 10,
       limitPerSecond: Math.round(CDN_RATE * budget * 1000) / 1000,
       gqlPostsPerMinute: Math.round((stats.gql.requests / Math.max(1, (end - t0) / MIN)) * 10) / 10,
@@ -547,7 +562,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       rssMbMax: Math.max(
         0,
         ...Object.entries(rssMb)
-          .filter(([s]) => s !== "twitch-sim")
+          .filter(([s]) => s !== "twitch-sim" && s !== "cdn-meter")
           .map(([, v]) => v),
       ),
       rssMb,
@@ -558,7 +573,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     };
   } finally {
     if (pgDown) infraStep(o.root, "pg_start; pg_wait_ready");
-    await cluster.stop(["live-poller", "delay", "hls-fetcher", "writer", "twitch-sim"]);
+    await cluster.stop(["live-poller", "delay", "hls-fetcher", "writer", "cdn-meter", "twitch-sim"]);
     await admin.disconnect().catch(() => undefined);
     await pool.end().catch(() => undefined);
   }

@@ -7,7 +7,7 @@ export { VirtualClock, RealClock, nextBoundaryAfter } from "./clock.ts";
 export type { Clock } from "./clock.ts";
 export { FaultSet, faultSpecSchema } from "./faults.ts";
 export type { FaultSpec, FaultSpecInput } from "./faults.ts";
-export type { StatsSnapshot } from "./stats.ts";
+export { Stats, type StatsSnapshot } from "./stats.ts";
 export { onCdnAt } from "./truth.ts";
 export type { VodTruth, VodFilter } from "./truth.ts";
 export { World } from "./world.ts";
