@@ -102,6 +102,34 @@ describe("tracker", () => {
     });
   });
 
+  it("a VOD missed by a sweep that began before a mute boundary and ended after it awaits the next run", () => {
+    const t = new Tracker(options);
+    const at = (hhmmss: string) => `2025-01-06T${hhmmss}.000Z`;
+    run(
+      t,
+      Array.from({ length: 11 }, () => ["1", "2"]),
+    );
+    // Last seen at 12:53:01. The next sweep runs 12:58-13:01 and misses it: the stream may have ended at
+    // 13:00:30, before that sweep read its page, so the 13:00 run may have come before its end.
+    t.applySnapshot({ ...snap(11, "1"), observedAt: at("12:53:01") });
+    t.applySnapshot({ ...snap(11, "2"), observedAt: at("12:53:01") });
+    t.addMarker({ ...marker(11, 2), startedAt: at("12:53:00"), finishedAt: at("12:53:30") }, T0);
+    t.evaluate(false);
+    t.applySnapshot(snap(12, "2"));
+    t.addMarker({ ...marker(12, 1), startedAt: at("12:58:00"), finishedAt: at("13:01:00") }, T0);
+    t.evaluate(false);
+    for (let i = 13; i <= 18; i++) {
+      t.applySnapshot(snap(i, "2"));
+      t.addMarker(marker(i, 1), T0);
+      t.evaluate(false);
+    }
+    expect(t.vods.get(vodKeyOf("91", iso(T0 - 60 * MIN)))).toMatchObject({
+      status: "ended",
+      lastSeen: at("12:53:01"),
+      releaseAt: at("14:10:00"),
+    });
+  });
+
   it("waits for a marker's snapshots when the marker comes first", () => {
     const t = new Tracker(options);
     run(t, [["1", "2"], ["2"], ["2"], ["2"]]);

@@ -510,14 +510,16 @@ export class Tracker {
       if (vod.status !== "live") continue;
       const seenAt = this.#seenAt(key, vod);
       if (seenAt <= threshold) {
-        // It ended after its last sighting and before the first complete sweep that missed it began:
-        // the release awaits the first mute run after that sweep. Sweeps every few minutes keep the
-        // two close; when GQL failed for half an hour in between, the stream may have run on for it.
-        const missed = vod.missedAt === undefined ? started : ms(vod.missedAt);
+        // It ended after its last sighting and before the first complete sweep that missed it read the
+        // stream's page, which can be as late as that sweep's end: the release awaits the first mute run
+        // after it. Sweeps every few minutes keep the two close; when GQL failed for half an hour in
+        // between, the stream may have run on for it, and a sweep that began before a mute boundary may
+        // have read its page after it.
+        const missed = vod.missedAt === undefined ? evidence : ms(vod.missedAt);
         this.#end(key, vod, "absent", evidence, Math.max(seenAt, missed - this.options.muteMinGapMs));
       } else if (!vod.seenExact && ms(vod.lastSeen) < started && this.#meta.get(key)?.floor === undefined) {
         vod.seenExact = true;
-        vod.missedAt = iso(started);
+        vod.missedAt = iso(evidence);
         this.#touch(key);
       }
     }
