@@ -193,8 +193,9 @@ export const delayVod = vodSightings.extend({
    */
   seenExact: z.boolean().optional(),
   /**
-   * When the first complete sweep that missed the live VOD began (written with seenExact): the stream
-   * ended before then, so its mute run is the first after it, however long sweeps failed in between.
+   * When the first complete sweep that missed the live VOD finished (written with seenExact): the stream
+   * ended before then (before the sweep read its page), so its mute run is the first after it, however
+   * long sweeps failed in between.
    */
   missedAt: isoTime.optional(),
 });
