@@ -4,20 +4,40 @@
  * first day, when every streamer costs a search. So before the measured run, every VOD of the
  * simulated hours before it is fetched at its release time through the fetcher's own code (GQL
  * listing, search, domain and streamer knowledge) with no budget limit, and what it learned is saved
- * to the run's database, where the fetchers load it at start. Nothing else is kept: no rows, no
- * follow-ups, no offsets.
+ * to the run's database, where the fetchers load it at start. A search stopped early goes on as the
+ * fetcher's deep search would from leftover budget (its own `FollowUps`), to its end: without it, a
+ * streamer who hides its VODs and whose first one was not found is taken for one who saves none, and
+ * never searched again. Nothing else is kept: no rows, no follow-ups, no offsets.
  */
 import { setMaxListeners } from "node:events";
 import { createDb, createPool } from "@vod/db";
 import type { VodFetchRequest } from "@vod/kafka";
 import type { Logger } from "@vod/log";
-import { ArchiveLookup, CdnHttp, DomainKnowledge, RateLimiter, VodFetcher } from "@vod/hls-fetcher";
+import {
+  ArchiveLookup,
+  CdnHttp,
+  DomainKnowledge,
+  FollowUps,
+  RateLimiter,
+  VodFetcher,
+  type FetchReport,
+  type FollowUpOptions,
+} from "@vod/hls-fetcher";
 import type { VodTruth } from "@vod/twitch-sim";
 import { dueAt } from "./measure.ts";
 import { mapConcurrently } from "../parallel.ts";
 
 const MIN = 60_000;
 const STEP = 10 * MIN;
+/** The fetcher's defaults (services/hls-fetcher/src/env.ts); failed VODs are not retried here. */
+const DEEP: FollowUpOptions = {
+  retryInitialMs: MIN,
+  retryMaxMs: MIN,
+  retryForMs: 0,
+  deepForMs: 12 * 60 * MIN,
+  deepStopProbability: 0.005,
+  deepStopProbabilityStreamer: 0.0005,
+};
 
 export interface LearnOptions {
   simUrl: string;
@@ -37,6 +57,9 @@ export interface LearnResult {
   found: number;
   notFound: number;
   requests: number;
+  /** Of those: the deep search's requests, and the VODs it found. */
+  deepRequests: number;
+  deepFound: number;
   streamers: number;
   realSeconds: number;
 }
@@ -114,7 +137,36 @@ export async function learnHours(o: LearnOptions): Promise<LearnResult> {
 
   const seen = new Set<string>();
   const streamers = new Set<string>();
-  const result: LearnResult = { vods: 0, found: 0, notFound: 0, requests: 0, streamers: 0, realSeconds: 0 };
+  const result: LearnResult = {
+    vods: 0,
+    found: 0,
+    notFound: 0,
+    requests: 0,
+    deepRequests: 0,
+    deepFound: 0,
+    streamers: 0,
+    realSeconds: 0,
+  };
+  /** The deep search of one VOD, one request at a time in the order the fetcher's own deep search takes. */
+  const deepSearch = async (request: VodFetchRequest, report: FetchReport): Promise<void> => {
+    const owed = new FollowUps(DEEP);
+    owed.apply(request, report, clock.now(), false);
+    for (;;) {
+      const pick = owed.nextDeep(clock.now(), (r) => fetcher.candidates(r));
+      if (!pick) return;
+      const { result: hit, missed } = await fetcher.probe(pick.request, pick.candidate, never, 0);
+      result.deepRequests++;
+      result.requests++;
+      if (hit) {
+        result.deepFound++;
+        result.found++;
+        result.notFound--;
+        return;
+      }
+      if (!missed) return; // the domain failed: the deployment would try again later; learning moves on
+      owed.deepMissed(pick.key, pick.candidate);
+    }
+  };
   try {
     for (let at = from + STEP; at <= from + o.hours * 60 * MIN; at += STEP) {
       if (clock.now() < at) await setClock({ set: at });
@@ -135,7 +187,8 @@ export async function learnHours(o: LearnOptions): Promise<LearnResult> {
         if (page.vods.length < 5_000) break;
       }
       await knowledge.warm(due.map((v) => v.streamerId));
-      const outcomes = await mapConcurrently(due, 32, (v) => fetcher.run(requestOf(v, o.muteMarginMs), never));
+      const requests = due.map((v) => requestOf(v, o.muteMarginMs));
+      const outcomes = await mapConcurrently(requests, 32, (r) => fetcher.run(r, never));
       for (const { result: r } of outcomes) {
         result.vods++;
         result.requests += r.requests;
@@ -143,6 +196,8 @@ export async function learnHours(o: LearnOptions): Promise<LearnResult> {
         if (r.outcome === "not_found") result.notFound++;
         streamers.add(r.streamerId);
       }
+      const stoppedEarly = outcomes.flatMap((report, i) => (report.deep ? [{ report, request: requests[i]! }] : []));
+      await mapConcurrently(stoppedEarly, 32, ({ request, report }) => deepSearch(request, report));
       await knowledge.flush(db);
     }
   } finally {

@@ -258,7 +258,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         log: o.log,
       });
       o.progress(
-        `  learned from ${learned.vods} VODs of ${learned.streamers} streamers (${learned.found} found, ${learned.notFound} not found, ${learned.requests} requests) in ${learned.realSeconds} real s`,
+        `  learned from ${learned.vods} VODs of ${learned.streamers} streamers (${learned.found} found, ${learned.notFound} not found, ${learned.requests} requests, ${learned.deepRequests} of them by the deep search, which found ${learned.deepFound}) in ${learned.realSeconds} real s`,
       );
       world = await getJson(`${simUrl}/admin/world`);
     }
