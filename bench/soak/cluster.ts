@@ -46,7 +46,22 @@ export class Cluster {
     mkdirSync(this.#logDir, { recursive: true });
     this.#sampler = setInterval(() => this.#sampleRss(), 2_000);
     this.#sampler.unref();
+    // Children run in process groups of their own, so Ctrl-C reaches only this process: a run stopped
+    // by a signal takes them down as it exits, rather than leaving the simulator on its port.
+    process.once("exit", this.#killAll);
+    process.once("SIGINT", this.#exitOnSignal);
+    process.once("SIGTERM", this.#exitOnSignal);
   }
+
+  readonly #killAll = () => {
+    for (const p of this.#procs.values())
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+  };
+
+  readonly #exitOnSignal = (signal: NodeJS.Signals) => {
+    this.note(`${signal}: stopping every process of the run`);
+    process.exit(130);
+  };
 
   start(spec: ProcessSpec): void {
     const existing = this.#procs.get(spec.name);
@@ -136,10 +151,13 @@ export class Cluster {
   async stop(order: readonly string[]): Promise<void> {
     this.#stopping = true;
     clearInterval(this.#sampler);
+    process.off("SIGINT", this.#exitOnSignal);
+    process.off("SIGTERM", this.#exitOnSignal);
     const rank = (p: Running) => {
       const i = order.indexOf(p.spec.service);
       return i < 0 ? order.length : i;
     };
     for (const p of [...this.#procs.values()].sort((a, b) => rank(a) - rank(b))) await stopChild(p.child);
+    process.off("exit", this.#killAll);
   }
 }
