@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Kafka, Producer } from "kafkajs";
 import { z } from "zod";
 import { caughtUp, committedOffsets, createTestTopics, readTopic, testKafka, testLog, uniqueName } from "@vod/testing";
 import {
@@ -42,6 +43,59 @@ describe("producer", () => {
     await producer.send(topic, values);
     const read = await readTopic(kafka, topic.name, values.length, 30_000);
     expect(read.map((r) => (JSON.parse(r.value!) as { n: number }).n)).toEqual(values.map((v) => v.n));
+  });
+});
+
+describe("producer after the broker lost its state", () => {
+  /** A Kafka whose first producer fails every send as kafkajs does after such a broker restart. */
+  function breakingFirstProducer(type: string) {
+    const made: Producer[] = [];
+    const failing = Object.create(kafka) as Kafka;
+    failing.producer = (config) => {
+      const p = kafka.producer(config);
+      if (made.length === 0)
+        p.send = () => {
+          const cause = Object.assign(new Error(`the broker says ${type}`), { type });
+          return Promise.reject(Object.assign(new Error("retries exhausted"), { originalError: cause }));
+        };
+      made.push(p);
+      return p;
+    };
+    return { failing, made };
+  }
+  const topic = defineTopic({
+    name: uniqueName("renew"),
+    schema: z.object({ n: z.number() }),
+    key: () => "k",
+    partitions: 1,
+    retentionMs: -1,
+  });
+  beforeAll(async () => createTestTopics(kafka, [topic]));
+
+  it("fails the send that finds out, and sends the next through a new producer", async () => {
+    const { failing, made } = breakingFirstProducer("OUT_OF_ORDER_SEQUENCE_NUMBER");
+    const p = await createProducer(failing, testLog);
+    try {
+      await expect(p.send(topic, [{ n: 1 }])).rejects.toThrow("retries exhausted");
+      await p.send(topic, [{ n: 2 }]);
+      expect(made).toHaveLength(2);
+      const read = await readTopic(kafka, topic.name, 1, 30_000);
+      expect(read.map((r) => JSON.parse(r.value!) as { n: number })).toEqual([{ n: 2 }]);
+    } finally {
+      await p.disconnect();
+    }
+  });
+
+  it("keeps its producer on any other failure", async () => {
+    const { failing, made } = breakingFirstProducer("REQUEST_TIMED_OUT");
+    const p = await createProducer(failing, testLog);
+    try {
+      await expect(p.send(topic, [{ n: 3 }])).rejects.toThrow("retries exhausted");
+      await expect(p.send(topic, [{ n: 4 }])).rejects.toThrow("retries exhausted");
+      expect(made).toHaveLength(1);
+    } finally {
+      await p.disconnect();
+    }
   });
 });
 

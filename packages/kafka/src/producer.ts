@@ -1,4 +1,4 @@
-import { CompressionTypes, Partitioners, type Kafka, type Producer, type IHeaders } from "kafkajs";
+import { CompressionTypes, Partitioners, type Kafka, type Producer, type ProducerRecord, type IHeaders } from "kafkajs";
 import type { Logger } from "@vod/log";
 import type { TopicDef, ValueOf } from "./topic.ts";
 
@@ -13,30 +13,66 @@ export interface TypedProducer {
   disconnect(): Promise<void>;
 }
 
-/** A connected idempotent producer: retries cannot duplicate or reorder what one producer wrote to a partition. */
+/**
+ * The broker no longer knows this producer's id, or its sequence numbers no longer follow what the
+ * broker holds (after a broker restart that lost the producer's last state): every later send of
+ * that producer fails the same way, so a new producer (a new id, sequences from 0) takes over.
+ */
+const PRODUCER_STATE_ERRORS = new Set([
+  "OUT_OF_ORDER_SEQUENCE_NUMBER",
+  "UNKNOWN_PRODUCER_ID",
+  "INVALID_PRODUCER_EPOCH",
+]);
+
+/**
+ * A connected idempotent producer: retries cannot duplicate or reorder what one producer wrote to a
+ * partition. A send that fails because the broker lost the producer's state fails (the caller's retry
+ * sends again, at least once) and the next send goes through a new producer.
+ */
 export async function createProducer(kafka: Kafka, log: Logger): Promise<TypedProducer> {
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    // kafkajs keeps ordering under idempotence only with one request in flight.
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  await producer.connect();
+  const start = () => {
+    const producer: Producer = kafka.producer({
+      idempotent: true,
+      // kafkajs keeps ordering under idempotence only with one request in flight.
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    const ready = producer.connect();
+    ready.catch(() => undefined); // awaited by the next send, which fails with it
+    return { producer, ready };
+  };
+  let current = start();
+  await current.ready;
   let open = true;
+  const send = async (record: ProducerRecord) => {
+    const used = current;
+    try {
+      await used.ready;
+      await used.producer.send(record);
+    } catch (err) {
+      if (open && used === current && hasErrorType(err, PRODUCER_STATE_ERRORS)) {
+        log.warn({ err }, "the broker lost this producer's state (a broker restart); a new producer takes over");
+        current = start();
+        void used.producer.disconnect().catch(() => undefined);
+      }
+      throw err;
+    }
+  };
   return {
     async send(topic, values, headers) {
       if (values.length === 0) return;
       for (const chunk of bySize(toMessages(topic, values, headers)))
-        await producer.send({ topic: topic.name, messages: chunk, acks: -1, compression: CompressionTypes.None });
+        await send({ topic: topic.name, messages: chunk, acks: -1, compression: CompressionTypes.None });
     },
     async sendRaw(topic, messages) {
-      for (const chunk of bySize(messages)) await producer.send({ topic, messages: chunk, acks: -1 });
+      for (const chunk of bySize(messages)) await send({ topic, messages: chunk, acks: -1 });
     },
     async disconnect() {
       if (!open) return;
       open = false;
       // kafkajs sends synchronously per call, so every awaited send is already acknowledged here.
-      await producer.disconnect();
+      await current.ready.catch(() => undefined);
+      await current.producer.disconnect();
       log.debug("producer disconnected");
     },
   };
@@ -80,13 +116,16 @@ export class FencedError extends Error {
 }
 
 const FENCING_ERRORS = new Set(["INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED", "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"]);
-function isFencing(err: unknown): boolean {
+const isFencing = (err: unknown) => hasErrorType(err, FENCING_ERRORS);
+
+/** Whether kafkajs's error, or one it wraps (retries wrap the last error), is of one of these protocol types. */
+function hasErrorType(err: unknown, types: ReadonlySet<string>): boolean {
   for (
     let e = err as { type?: string; originalError?: unknown; cause?: unknown } | undefined, depth = 0;
     e && depth < 5;
     depth++
   ) {
-    if (e.type !== undefined && FENCING_ERRORS.has(e.type)) return true;
+    if (e.type !== undefined && types.has(e.type)) return true;
     e = (e.originalError ?? e.cause) as typeof e;
   }
   return false;
