@@ -183,7 +183,7 @@ export function markdown(r: SoakResult, checks: Goal[], command: string, svgFile
   for (const [k, v] of rows) lines.push(`| ${k} | ${v} |`);
   lines.push(
     "",
-    "Backlogs after faults (simulated minutes from the end of the fault until the group was back to its level before):",
+    "Backlogs after faults (simulated minutes from the end of the fault until the group was back to its usual lag at that minute of the hour, the median of the hours without a fault, within a twentieth and 20 messages):",
     "",
   );
   lines.push("| fault | group | drained in |", "|---|---|---|");
