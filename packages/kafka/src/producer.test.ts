@@ -48,7 +48,7 @@ describe("producer", () => {
 
 describe("producer after the broker lost its state", () => {
   /** A Kafka whose first producer fails every send as kafkajs does after such a broker restart. */
-  function breakingFirstProducer(type: string) {
+  function breakingFirstProducer(type: string, secondCannotConnect = false) {
     const made: Producer[] = [];
     const failing = Object.create(kafka) as Kafka;
     failing.producer = (config) => {
@@ -58,6 +58,8 @@ describe("producer after the broker lost its state", () => {
           const cause = Object.assign(new Error(`the broker says ${type}`), { type });
           return Promise.reject(Object.assign(new Error("retries exhausted"), { originalError: cause }));
         };
+      if (made.length === 1 && secondCannotConnect)
+        p.connect = () => Promise.reject(new Error("Connection error: connect ECONNREFUSED"));
       made.push(p);
       return p;
     };
@@ -81,6 +83,19 @@ describe("producer after the broker lost its state", () => {
       expect(made).toHaveLength(2);
       const read = await readTopic(kafka, topic.name, 1, 30_000);
       expect(read.map((r) => JSON.parse(r.value!) as { n: number })).toEqual([{ n: 2 }]);
+    } finally {
+      await p.disconnect();
+    }
+  });
+
+  it("starts another when the new producer cannot connect (the broker still restarting)", async () => {
+    const { failing, made } = breakingFirstProducer("UNKNOWN_PRODUCER_ID", true);
+    const p = await createProducer(failing, testLog);
+    try {
+      await expect(p.send(topic, [{ n: 5 }])).rejects.toThrow("retries exhausted");
+      await expect(p.send(topic, [{ n: 6 }])).rejects.toThrow("ECONNREFUSED");
+      await p.send(topic, [{ n: 7 }]);
+      expect(made).toHaveLength(3);
     } finally {
       await p.disconnect();
     }

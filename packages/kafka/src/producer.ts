@@ -46,12 +46,21 @@ export async function createProducer(kafka: Kafka, log: Logger): Promise<TypedPr
   let open = true;
   const send = async (record: ProducerRecord) => {
     const used = current;
+    let connected = false;
     try {
       await used.ready;
+      connected = true;
       await used.producer.send(record);
     } catch (err) {
-      if (open && used === current && hasErrorType(err, PRODUCER_STATE_ERRORS)) {
-        log.warn({ err }, "the broker lost this producer's state (a broker restart); a new producer takes over");
+      // A new producer that could not connect (the broker still restarting) is started again too.
+      const renew = !connected || hasErrorType(err, PRODUCER_STATE_ERRORS);
+      if (open && used === current && renew) {
+        log.warn(
+          { err },
+          connected
+            ? "the broker lost this producer's state (a broker restart); a new producer takes over"
+            : "a new producer could not connect; the next send starts another",
+        );
         current = start();
         void used.producer.disconnect().catch(() => undefined);
       }
