@@ -16,6 +16,7 @@ import { learnHours } from "./learn.ts";
 import {
   drainTimes,
   judge,
+  type Drain,
   percentile,
   type ArchivedRow,
   type Judgement,
@@ -102,10 +103,10 @@ export interface SoakResult extends Judgement {
   meterStallMaxMs: number;
   limitPerSecond: number;
   gqlPostsPerMinute: number;
-  /** Most messages waiting per consumer group, and the real seconds each backlog took to drain after a fault. */
+  /** Most messages waiting per consumer group, and the simulated minutes each backlog took to drain after a fault. */
   maxLag: Record<string, number>;
   maxDrainMin: number;
-  drains: { fault: string; group: string; simMinutes: number }[];
+  drains: Drain[];
   rssMbMax: number;
   rssMb: Record<string, number>;
   restarts: Record<string, number>;
