@@ -514,8 +514,9 @@ export class Tracker {
         // stream's page, which can be as late as that sweep's end: the release awaits the first mute run
         // after it. Sweeps every few minutes keep the two close; when GQL failed for half an hour in
         // between, the stream may have run on for it, and a sweep that began before a mute boundary may
-        // have read its page after it.
-        const missed = vod.missedAt === undefined ? evidence : ms(vod.missedAt);
+        // have read its page after it. Without a record of that sweep (a VOD restored with a floor), this
+        // one's start stands in, as before.
+        const missed = vod.missedAt === undefined ? started : ms(vod.missedAt);
         this.#end(key, vod, "absent", evidence, Math.max(seenAt, missed - this.options.muteMinGapMs));
       } else if (!vod.seenExact && ms(vod.lastSeen) < started && this.#meta.get(key)?.floor === undefined) {
         vod.seenExact = true;
