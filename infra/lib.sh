@@ -120,6 +120,15 @@ ensure_media_tools() {
   [[ ${#missing[@]} -eq 0 ]] || apt_install "${missing[@]}"
 }
 
+# Debian's wrk (C) and taskset: bench:api loads the API from a core of its own, which a Node
+# generator on the same cores cannot do at five times what the API answers.
+ensure_bench_tools() {
+  local -a missing=()
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+  command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
+  [[ ${#missing[@]} -eq 0 ]] || apt_install "${missing[@]}"
+}
+
 # ---------------------------------------------------------------- kafka jars
 
 pom_sha() { sha256sum "$KAFKA_POM" | cut -d' ' -f1; }
