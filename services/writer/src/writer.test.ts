@@ -72,6 +72,39 @@ describe("writer", () => {
     expect(rows.map((r) => r.id)).toEqual(["11", "12"]);
   });
 
+  it("a snapshot too large for an index (SQLSTATE 54000) goes to the DLQ; the rest of its batch is written", async () => {
+    const prefix = `${uniqueName("w")}.`;
+    const catalog = createCatalog(prefix);
+    await createTestTopics(kafka, [catalog.streamSnapshots, catalog.vodFetchResults]);
+    // 3,000 characters that do not compress: over the 2,704-byte btree row limit of the login indexes.
+    let login = "";
+    for (let i = 0; login.length < 3000; i++) login += ((i * 2654435761) >>> 7).toString(36);
+    await producer.send(catalog.streamSnapshots, [
+      snap({ streamId: "21" }),
+      snap({ streamId: "22", login: login.slice(0, 3000) }),
+      snap({ streamId: "23" }),
+    ]);
+    const env = readEnv({
+      KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+      DATABASE_URL: t.url,
+      TOPIC_PREFIX: prefix,
+      GROUP_ID: uniqueName("g"),
+      RETRY_INITIAL: "20ms",
+    });
+    const writer = await startWriter(env, { kafka, producer, db: t.db, log: testLog });
+    try {
+      const dlq = await readTopic(kafka, dlqName(catalog.streamSnapshots.name), 1);
+      expect(dlq[0]!.headers["dlq-reason"]).toMatch(/postgres refused the row: .*index row/);
+      expect(JSON.parse(dlq[0]!.value!)).toMatchObject({ streamId: "22" });
+    } finally {
+      await writer.stop();
+    }
+    const { rows } = await t.pool.query<{ id: string }>(
+      `select stream_id::text as id from vods where stream_id between 21 and 23 order by 1`,
+    );
+    expect(rows.map((r) => r.id)).toEqual(["21", "23"]);
+  });
+
   it("bad configuration stops it at start, naming the field", () => {
     expect(() => readEnv({ BATCH_MAX_MESSAGES: "0", BATCH_MAX_WAIT: "soon" })).toThrow(ConfigError);
     expect(() => readEnv({ BATCH_MAX_WAIT: "soon" })).toThrow(/BATCH_MAX_WAIT/);

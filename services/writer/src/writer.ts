@@ -102,10 +102,13 @@ function sqlState(err: unknown): string | undefined {
   return code && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
-/** Data exceptions and integrity violations: the same row will fail every time. */
+/**
+ * Data exceptions (22), integrity violations (23) and program limits (54, e.g. 54000 "index row size
+ * exceeds maximum" for a 3 KB login): the same row will fail every time.
+ */
 export function isDataError(err: unknown): boolean {
   const code = sqlState(err);
-  return code !== undefined && (code.startsWith("22") || code.startsWith("23"));
+  return code !== undefined && ["22", "23", "54"].includes(code.slice(0, 2));
 }
 
 function describe(err: unknown): string {
