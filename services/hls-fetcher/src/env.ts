@@ -30,6 +30,8 @@ const schema = z
       .string()
       .optional()
       .refine((u) => u === undefined || /^rediss?:\/\/[^/]+/.test(u), "expected redis://host:port"),
+    /** Longest wait for one command of REDIS_URL: a Redis that holds the connection but never answers fails requests' turns after it. */
+    REDIS_COMMAND_TIMEOUT: duration("2s"),
     /**
      * The egress (public address) this fetcher's requests leave from: fetchers naming the same egress share
      * one budget of RATE_PER_SECOND. The default puts every fetcher on the Redis behind one address; give

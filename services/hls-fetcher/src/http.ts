@@ -42,17 +42,21 @@ export class CdnHttp {
   }
 
   /**
-   * One HTTP request; `signal` (shutdown) aborts it, and rejects instead of answering. `priority`
+   * One HTTP request; `signal` (shutdown, a deadline) aborts it, its wait for a turn included, and rejects instead of answering. `priority`
    * orders requests the limiter still holds (the deep search, which also waits for an idle limiter, asks 9).
    */
   get(url: string, signal: AbortSignal, priority?: number): Promise<CdnAnswer> {
-    return this.limiter.schedule(async () => {
-      signal.throwIfAborted();
-      const answer = await this.#get(url, signal);
-      if (answer.kind === "rate_limited") this.limiter.rateLimited(answer.retryAfterMs);
-      else if (answer.kind !== "transient") this.limiter.succeeded();
-      return answer;
-    }, priority);
+    return this.limiter.schedule(
+      async () => {
+        signal.throwIfAborted();
+        const answer = await this.#get(url, signal);
+        if (answer.kind === "rate_limited") this.limiter.rateLimited(answer.retryAfterMs);
+        else if (answer.kind !== "transient") this.limiter.succeeded();
+        return answer;
+      },
+      priority,
+      signal,
+    );
   }
 
   async #get(url: string, shutdown: AbortSignal): Promise<CdnAnswer> {

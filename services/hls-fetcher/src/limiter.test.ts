@@ -1,5 +1,56 @@
+import net from "node:net";
 import { describe, expect, inject, it } from "vitest";
+import { startOpsServer, createRegistry } from "@vod/service";
+import { testLog } from "@vod/testing";
 import { RateLimiter } from "./limiter.ts";
+
+/**
+ * A TCP stand-in for Redis that forwards to the real one, until `silence()`: then it holds every
+ * connection and never answers (a wedged Redis). `heal()` drops the held connections and forwards again.
+ */
+async function redisStandIn(redisUrl: string) {
+  const target = new URL(redisUrl);
+  let silent = false;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    const upstream = net.connect(Number(target.port), target.hostname);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+    };
+    client.on("data", (d) => void (silent || upstream.write(d)));
+    upstream.on("data", (d) => void (silent || client.write(d)));
+    for (const s of [client, upstream]) {
+      s.on("error", drop);
+      s.on("close", drop);
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    silence: () => void (silent = true),
+    heal: () => {
+      silent = false;
+      for (const s of sockets) s.destroy();
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+async function settleTime(p: Promise<unknown>): Promise<{ ms: number; ok: boolean }> {
+  const t0 = performance.now();
+  const ok = await p.then(
+    () => true,
+    () => false,
+  );
+  return { ms: performance.now() - t0, ok };
+}
 
 describe("RateLimiter", () => {
   it("spaces request starts by at least 1/rate, even when many are queued at once", async () => {
@@ -95,4 +146,73 @@ describe("RateLimiter with a shared budget (Redis)", () => {
     await expect(limiter.ready(1_000)).rejects.toThrow(/Redis did not answer within 1000 ms/);
     await limiter.stop().catch(() => {});
   }, 15_000);
+
+  it("a Redis that holds the connection and never answers fails a request's turn within the command timeout, turns /healthz red, and recovers", async () => {
+    const standIn = await redisStandIn(redisUrl);
+    const id = `test-wedged-${process.pid}-${Date.now()}`;
+    const limiter = new RateLimiter({
+      perSecond: 20,
+      floorPerSecond: 1,
+      cluster: { redisUrl: standIn.url, id, commandTimeoutMs: 300 },
+    });
+    limiter.onError(() => {});
+    const registry = createRegistry("limiter-test");
+    const ops = await startOpsServer({
+      port: 0,
+      log: testLog,
+      registry,
+      checks: { redis: () => limiter.responsive() },
+    });
+    const health = async () => (await fetch(`${ops.url}/healthz`)).status;
+    try {
+      await limiter.ready();
+      expect(await limiter.schedule(async () => "through")).toBe("through");
+      expect(await health()).toBe(200);
+
+      standIn.silence();
+      // Without a command timeout this wait never ends: every CDN request would stall behind it.
+      const stalled = await settleTime(limiter.schedule(async () => "through"));
+      expect(stalled.ok).toBe(false);
+      expect(stalled.ms).toBeLessThan(2_000);
+      expect(await limiter.responsive()).toBe(false);
+      expect(await health()).toBe(503);
+
+      standIn.heal();
+      const t0 = Date.now();
+      while (!(await limiter.responsive()) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 100));
+      expect(await limiter.schedule(async () => "again")).toBe("again");
+      expect(await health()).toBe(200);
+    } finally {
+      await ops.close();
+      await limiter.stop().catch(() => {});
+      await standIn.close();
+    }
+  }, 30_000);
+
+  it("an AbortSignal ends a request's wait at once, even while Redis does not answer, and the work never runs", async () => {
+    const standIn = await redisStandIn(redisUrl);
+    const id = `test-abort-${process.pid}-${Date.now()}`;
+    const limiter = new RateLimiter({
+      perSecond: 20,
+      floorPerSecond: 1,
+      cluster: { redisUrl: standIn.url, id, commandTimeoutMs: 10_000 },
+    });
+    limiter.onError(() => {});
+    try {
+      await limiter.ready();
+      standIn.silence();
+      let ran = false;
+      const ac = new AbortController();
+      const waiting = settleTime(limiter.schedule(async () => void (ran = true), undefined, ac.signal));
+      setTimeout(() => ac.abort(new Error("deadline")), 100);
+      const { ms, ok } = await waiting;
+      expect(ok).toBe(false);
+      expect(ms).toBeLessThan(400);
+      expect(ran).toBe(false);
+    } finally {
+      standIn.heal();
+      await limiter.stop().catch(() => {});
+      await standIn.close();
+    }
+  }, 30_000);
 });

@@ -16,7 +16,15 @@ export interface RateLimiterOptions {
    * request times are planned in Redis, so N fetchers behind one egress address together stay at
    * `perSecond`. Absent: the budget is this process's alone.
    */
-  cluster?: { redisUrl: string; id: string };
+  cluster?: {
+    redisUrl: string;
+    id: string;
+    /**
+     * Longest wait for one Redis command: a Redis that holds the connection but never answers fails each
+     * request's turn after this, instead of stalling every CDN request. Default 2 s.
+     */
+    commandTimeoutMs?: number;
+  };
 }
 
 /**
@@ -63,7 +71,11 @@ export class RateLimiter {
     this.#minTimeMs = this.#baseMs;
     if (cluster) {
       // Bottleneck duplicates the client for its pub/sub; both close with the connection in stop().
-      const client = new Redis(cluster.redisUrl, { connectTimeout: 5_000, maxRetriesPerRequest: 3 });
+      const client = new Redis(cluster.redisUrl, {
+        connectTimeout: 5_000,
+        maxRetriesPerRequest: 3,
+        commandTimeout: cluster.commandTimeoutMs ?? 2_000,
+      });
       client.defineCommand("cdnStartGate", { numberOfKeys: 1, lua: START_GATE_LUA });
       this.#shared = { client, key: `vod:cdn-budget:${cluster.id}:last-start` };
       this.#connection = new Bottleneck.IORedisConnection({ client });
@@ -114,12 +126,33 @@ export class RateLimiter {
     return this.#minTimeMs;
   }
 
-  /** Runs `work` in turn; `priority` (0-9, default 5) orders jobs Bottleneck still holds in its queue. */
-  schedule<T>(work: () => Promise<T>, priority?: number): Promise<T> {
-    return this.#bottleneck.schedule(priority === undefined ? {} : { priority }, async () => {
-      await this.#spaced();
+  /**
+   * Whether the shared budget's Redis answers (within the command timeout); always true without one.
+   * For /healthz: a Redis that stopped answering fails every CDN request.
+   */
+  async responsive(): Promise<boolean> {
+    if (!this.#shared) return true;
+    try {
+      return (await this.#shared.client.ping()) === "PONG";
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Runs `work` in turn; `priority` (0-9, default 5) orders jobs Bottleneck still holds in its queue.
+   * `signal` rejects the wait at once, wherever it is (Bottleneck's queue, the gate, Redis); a job whose
+   * signal fired never takes a start nor runs `work`.
+   */
+  schedule<T>(work: () => Promise<T>, priority?: number, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    const job = this.#bottleneck.schedule(priority === undefined ? {} : { priority }, async () => {
+      signal?.throwIfAborted();
+      await this.#spaced(signal);
+      signal?.throwIfAborted();
       return work();
     });
+    return signal ? abortable(job, signal) : job;
   }
 
   /**
@@ -139,10 +172,12 @@ export class RateLimiter {
    * that fire a little late do not slow the budget down: with slack S, no 1000 ms window holds more
    * than the rate's starts, even when starts catch up by S/2.
    */
-  #spaced(): Promise<void> {
+  #spaced(signal?: AbortSignal): Promise<void> {
     const next = this.#gate.then(async () => {
+      // A job given up while it queued behind the gate passes through without taking a start.
+      signal?.throwIfAborted();
       for (let wait = this.#due - performance.now(); wait > 0; wait = this.#due - performance.now())
-        await new Promise((r) => setTimeout(r, Math.ceil(wait)));
+        await pause(Math.ceil(wait), signal);
       if (this.#shared) {
         const { client, key } = this.#shared;
         const run = (
@@ -150,13 +185,12 @@ export class RateLimiter {
             cdnStartGate(key: string, minTimeMs: number, ttlMs: number, catchUpMs: number): Promise<number>;
           }
         ).cdnStartGate.bind(client);
-        for (
-          let shared = await run(key, this.#minTimeMs, 60_000, this.#catchUpMs);
-          shared > 0;
-          shared = await run(key, this.#minTimeMs, 60_000, this.#catchUpMs)
-        ) {
-          await new Promise((r) => setTimeout(r, shared));
-        }
+        const take = () => {
+          signal?.throwIfAborted();
+          const turn = run(key, this.#minTimeMs, 60_000, this.#catchUpMs);
+          return signal ? abortable(turn, signal) : turn;
+        };
+        for (let shared = await take(); shared > 0; shared = await take()) await pause(shared, signal);
       }
       const now = performance.now();
       this.#due = Math.max(this.#due, now - this.#catchUpMs) + this.#minTimeMs;
@@ -189,4 +223,34 @@ export class RateLimiter {
     await this.#bottleneck.stop({ dropWaitingJobs: true });
     await this.#connection?.disconnect(false);
   }
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException("aborted", "AbortError");
+}
+
+/** `promise`, or its signal's reason as soon as the signal fires (the promise's own outcome is then ignored). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    if (signal.aborted) onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/** Waits `ms`; rejects at once when `signal` fires. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  if (!signal) return new Promise((r) => setTimeout(r, ms));
+  return abortable(
+    new Promise<void>((resolve) => {
+      const stop = () => clearTimeout(timer);
+      const timer = setTimeout(() => {
+        signal.removeEventListener("abort", stop);
+        resolve();
+      }, ms);
+      signal.addEventListener("abort", stop, { once: true });
+    }),
+    signal,
+  );
 }

@@ -43,6 +43,8 @@ const ops = await startOpsServer({
   registry,
   checks: {
     consumer: () => fetcher.consumer.healthy(),
+    // A Redis that stopped answering fails every CDN request's turn.
+    redis: () => fetcher.limiter.responsive(),
     postgres: async () => (await pool.query("select 1")).rowCount === 1,
   },
 });

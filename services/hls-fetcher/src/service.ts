@@ -63,7 +63,15 @@ export async function startFetcher(
     perSecond: env.RATE_PER_SECOND,
     floorPerSecond: env.RATE_FLOOR_PER_SECOND,
     slackMsPerSecond: env.RATE_SLACK,
-    ...(env.REDIS_URL ? { cluster: { redisUrl: env.REDIS_URL, id: `cdn-budget:${env.CDN_EGRESS}` } } : {}),
+    ...(env.REDIS_URL
+      ? {
+          cluster: {
+            redisUrl: env.REDIS_URL,
+            id: `cdn-budget:${env.CDN_EGRESS}`,
+            commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT,
+          },
+        }
+      : {}),
   });
   limiter.onError((err) =>
     log.warn({ err }, "the shared CDN budget's Redis failed; requests wait or fail until it is back"),
