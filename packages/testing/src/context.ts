@@ -5,6 +5,8 @@ declare module "vitest" {
     databaseUrl: string;
     /** Redis for the fetchers' shared CDN budget. */
     redisUrl: string;
+    /** Marks the names this run's tests made (uniqueName), for its teardown to delete. */
+    testRun: string;
   }
 }
 export {};

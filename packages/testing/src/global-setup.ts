@@ -1,12 +1,14 @@
 import "./context.ts";
 import type { TestProject } from "vitest/node";
 import { testEnv } from "./env.ts";
+import { deleteRunTopics } from "./cleanup.ts";
 import { dockerReachable, infraScript, readInfraEnv, redisAnswers, type InfraEndpoints } from "./infra.ts";
+import { newRunToken } from "./names.ts";
 
 /**
  * Starts the real broker and PostgreSQL once per test run: endpoints from KAFKA_BROKERS/DATABASE_URL
  * when both are set, containers when a Docker engine is reachable, else the local infra scripts.
- * Whatever this run started, it stops.
+ * Whatever this run started, it stops; the topics and groups its tests named (uniqueName) it deletes.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let endpoints: InfraEndpoints;
@@ -36,5 +38,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("kafkaBrokers", endpoints.kafkaBrokers);
   project.provide("databaseUrl", endpoints.databaseUrl);
   project.provide("redisUrl", endpoints.redisUrl);
-  return teardown;
+  const run = newRunToken();
+  project.provide("testRun", run);
+  const brokers = endpoints.kafkaBrokers;
+  const stop = teardown;
+  return async () => {
+    try {
+      await deleteRunTopics(brokers, run);
+    } finally {
+      await stop();
+    }
+  };
 }
