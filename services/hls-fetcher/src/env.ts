@@ -124,6 +124,8 @@ const schema = z
     BLOCK_403_THRESHOLD: z.coerce.number().int().positive().default(3),
     BLOCK_WINDOW: duration("2m"),
     BLOCK_HOLD: duration("5m"),
+    /** Real time between the consumer dying and the exit (status 1), so /healthz can report it. */
+    FATAL_EXIT_DELAY: duration("5s", { allowZero: true }),
     OPS_PORT: port(9103),
     /** Where /healthz and /metrics listen; 0.0.0.0 in containers, so Prometheus can scrape them. */
     OPS_HOST: z.string().min(1).default("127.0.0.1"),

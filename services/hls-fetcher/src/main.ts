@@ -2,7 +2,7 @@ import { clockFromEnv } from "@vod/clock";
 import { createDb, createPool, runMigrations } from "@vod/db";
 import { createKafka, createProducer } from "@vod/kafka";
 import { createLogger, redactUrl } from "@vod/log";
-import { createRegistry, onShutdown, startOpsServer } from "@vod/service";
+import { createRegistry, exitAfter, onShutdown, startOpsServer } from "@vod/service";
 import { readEnv } from "./env.ts";
 import { InstanceRefused } from "./instances.ts";
 import { startFetcher } from "./service.ts";
@@ -27,15 +27,23 @@ await runMigrations(db);
 const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: "hls-fetcher", log });
 const producer = await createProducer(kafka, log);
 const registry = createRegistry("hls-fetcher");
-const fetcher = await startFetcher(env, { kafka, producer, db, clock: clockFromEnv(env), log, registry }).catch(
-  async (err: unknown) => {
-    // A configuration that would break the one CDN budget stops the service at start, saying why.
-    log.fatal(err instanceof InstanceRefused ? { reason: err.message } : { err }, "hls-fetcher refused to start");
-    await producer.disconnect().catch(() => undefined);
-    await pool.end().catch(() => undefined);
-    process.exit(1);
-  },
-);
+// A dead consumer: /healthz fails at once, the process exits 1 shortly after.
+const onFatal = exitAfter(env.FATAL_EXIT_DELAY);
+const fetcher = await startFetcher(env, {
+  kafka,
+  producer,
+  db,
+  clock: clockFromEnv(env),
+  log,
+  registry,
+  onFatal,
+}).catch(async (err: unknown) => {
+  // A configuration that would break the one CDN budget stops the service at start, saying why.
+  log.fatal(err instanceof InstanceRefused ? { reason: err.message } : { err }, "hls-fetcher refused to start");
+  await producer.disconnect().catch(() => undefined);
+  await pool.end().catch(() => undefined);
+  process.exit(1);
+});
 const ops = await startOpsServer({
   port: env.OPS_PORT,
   host: env.OPS_HOST,

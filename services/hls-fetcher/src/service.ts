@@ -15,7 +15,7 @@ import {
   type VodFetchResult,
 } from "@vod/kafka";
 import type { Logger } from "@vod/log";
-import { consumerMetrics } from "@vod/service";
+import { consumerMetrics, watchdog } from "@vod/service";
 import type { FetcherEnv } from "./env.ts";
 import { VodFetcher, type FetchCounters, type FetchReport } from "./fetcher.ts";
 import { CdnHttp } from "./http.ts";
@@ -35,6 +35,8 @@ export interface FetcherDeps {
   clock: Clock;
   log: Logger;
   registry?: Registry;
+  /** Called once when the consumer has died (kafkajs gave up on it): the process should exit non-zero. */
+  onFatal?: (reason: string) => void;
 }
 
 export interface RunningFetcher {
@@ -48,7 +50,7 @@ export interface RunningFetcher {
 
 export async function startFetcher(
   env: FetcherEnv,
-  { kafka, producer, db, clock, log, registry }: FetcherDeps,
+  { kafka, producer, db, clock, log, registry, onFatal }: FetcherDeps,
 ): Promise<RunningFetcher> {
   const catalog = createCatalog(env.TOPIC_PREFIX);
   await checkResultCap(kafka, catalog.vodFetchResults.name, env.RESULT_MAX_BYTES);
@@ -259,6 +261,7 @@ export async function startFetcher(
     ],
   });
 
+  const watch = watchdog({ alive: consumer.healthy, what: "consumer", log, onFatal: onFatal ?? (() => undefined) });
   const stopping = new AbortController();
   setMaxListeners(env.CONCURRENCY * 4 + 10, stopping.signal);
   const followUpLoop = runFollowUps({
@@ -285,6 +288,7 @@ export async function startFetcher(
     followUps,
     stop: () =>
       (stopped ??= (async () => {
+        watch.stop();
         stopping.abort(new Error("shutdown"));
         await consumer.stop();
         await followUpLoop;

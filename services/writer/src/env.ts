@@ -32,6 +32,8 @@ const schema = z.object({
   /** Retry backoff while Postgres is unreachable: it never gives up, it never skips. */
   RETRY_INITIAL: duration("200ms"),
   RETRY_MAX: duration("10s"),
+  /** Real time between the consumer dying and the exit (status 1), so /healthz can report it. */
+  FATAL_EXIT_DELAY: duration("5s", { allowZero: true }),
   OPS_PORT: port(9104),
   /** Where /healthz and /metrics listen; 0.0.0.0 in containers, so Prometheus can scrape them. */
   OPS_HOST: z.string().min(1).default("127.0.0.1"),

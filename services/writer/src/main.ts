@@ -1,7 +1,7 @@
 import { createDb, createPool, runMigrations } from "@vod/db";
 import { createKafka, createProducer } from "@vod/kafka";
 import { createLogger, redactUrl } from "@vod/log";
-import { createRegistry, onShutdown, startOpsServer } from "@vod/service";
+import { createRegistry, exitAfter, onShutdown, startOpsServer } from "@vod/service";
 import { readEnv } from "./env.ts";
 import { startWriter } from "./writer.ts";
 
@@ -15,7 +15,15 @@ await runMigrations(db);
 const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: "writer", log });
 const producer = await createProducer(kafka, log);
 const registry = createRegistry("writer");
-const consumer = await startWriter(env, { kafka, producer, db, log, registry });
+// A dead consumer: /healthz fails at once, the process exits 1 shortly after.
+const consumer = await startWriter(env, {
+  kafka,
+  producer,
+  db,
+  log,
+  registry,
+  onFatal: exitAfter(env.FATAL_EXIT_DELAY),
+});
 const ops = await startOpsServer({
   port: env.OPS_PORT,
   host: env.OPS_HOST,

@@ -11,7 +11,7 @@ import {
 } from "@vod/kafka";
 import { withTransaction, type Db, type Tx } from "@vod/db";
 import type { Logger } from "@vod/log";
-import { consumerMetrics } from "@vod/service";
+import { consumerMetrics, watchdog } from "@vod/service";
 import { mergeResults, mergeSnapshots } from "./merge.ts";
 import { upsertResults, upsertSnapshots } from "./upsert.ts";
 import type { WriterEnv } from "./env.ts";
@@ -22,6 +22,11 @@ export interface WriterDeps {
   db: Db;
   log: Logger;
   registry?: Registry;
+  /**
+   * Called once when the consumer has died (kafkajs gave up on it): nothing would be written again,
+   * so the process should exit non-zero and be restarted. `healthy()` is false from that moment.
+   */
+  onFatal?: (reason: string) => void;
 }
 
 /**
@@ -31,7 +36,7 @@ export interface WriterDeps {
  */
 export async function startWriter(
   env: WriterEnv,
-  { kafka, producer, db, log, registry }: WriterDeps,
+  { kafka, producer, db, log, registry, onFatal }: WriterDeps,
 ): Promise<RunningConsumer> {
   const catalog = createCatalog(env.TOPIC_PREFIX);
   const rowsWritten =
@@ -73,7 +78,7 @@ export async function startWriter(
     return rejections;
   }
 
-  return runConsumer({
+  const consumer = await runConsumer({
     kafka,
     producer,
     log,
@@ -94,6 +99,14 @@ export async function startWriter(
       }),
     ],
   });
+  const watch = watchdog({ alive: consumer.healthy, what: "consumer", log, onFatal: onFatal ?? (() => undefined) });
+  return {
+    ...consumer,
+    stop: () => {
+      watch.stop();
+      return consumer.stop();
+    },
+  };
 }
 
 function sqlState(err: unknown): string | undefined {
