@@ -13,12 +13,14 @@ import { v1Routes } from "./v1-routes.ts";
 import { webRoutes } from "./web-routes.ts";
 
 export interface AppOptions extends Omit<AppDeps, "listCache" | "playlistCache"> {
-  /** How long a list answer is reused (0: never); bytes the reused answers may take. */
+  /** How long a list answer is reused (0: never); bytes and entries the reused answers may take. */
   listCacheTtlMs?: number;
   listCacheBytes?: number;
-  /** How long an archived playlist is kept in memory (0: never); bytes they may take. */
+  listCacheEntries?: number;
+  /** How long an archived playlist is kept in memory (0: never); bytes and entries they may take. */
   playlistCacheTtlMs?: number;
   playlistCacheBytes?: number;
+  playlistCacheEntries?: number;
   log: Logger | false;
   registry: Registry;
   /** Event-loop delay (ms) above which requests are shed. */
@@ -77,28 +79,53 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     ...o,
     listCache: new SharedCache<Buffer>({
       ttlMs: o.listCacheTtlMs ?? 0,
-      capacity: o.listCacheBytes ?? 8 * 1024 * 1024,
+      maxBytes: o.listCacheBytes ?? 8 * 1024 * 1024,
+      maxEntries: o.listCacheEntries ?? 10_000,
       sizeOf: (v) => (v as Buffer).length,
     }),
     playlistCache: new SharedCache<StoredPlaylist | null>({
       ttlMs: o.playlistCacheTtlMs ?? 0,
-      capacity: o.playlistCacheBytes ?? 8 * 1024 * 1024,
+      maxBytes: o.playlistCacheBytes ?? 8 * 1024 * 1024,
+      maxEntries: o.playlistCacheEntries ?? 2_000,
       sizeOf: (v) => (v as StoredPlaylist).gz.length,
     }),
   };
+  app.addHook("onClose", async () => {
+    deps.listCache.close();
+    deps.playlistCache.close();
+  });
+  const caches = [
+    ["list", deps.listCache],
+    ["playlist", deps.playlistCache],
+  ] as const;
   new Gauge({
     name: "api_cache_requests",
     help: "Requests answered from a cache (hit) or that computed or waited for an answer (miss), by cache",
     labelNames: ["cache", "result"],
     registers: [o.registry],
     collect() {
-      for (const [cache, c] of [
-        ["list", deps.listCache],
-        ["playlist", deps.playlistCache],
-      ] as const) {
+      for (const [cache, c] of caches) {
         this.set({ cache, result: "hit" }, c.hits);
         this.set({ cache, result: "miss" }, c.misses);
       }
+    },
+  });
+  new Gauge({
+    name: "api_cache_entries",
+    help: "Answers held by a cache",
+    labelNames: ["cache"],
+    registers: [o.registry],
+    collect() {
+      for (const [cache, c] of caches) this.set({ cache }, c.size);
+    },
+  });
+  new Gauge({
+    name: "api_cache_bytes",
+    help: "Bytes held by a cache, keys included",
+    labelNames: ["cache"],
+    registers: [o.registry],
+    collect() {
+      for (const [cache, c] of caches) this.set({ cache }, c.bytes);
     },
   });
 

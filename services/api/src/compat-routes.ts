@@ -60,9 +60,18 @@ export function json(reply: FastifyReply, body: string | Buffer): FastifyReply {
     .send(body);
 }
 
-/** The JSON array one statement builds, through the list cache (keyed by the request's URL), encoded once. */
+/**
+ * The list cache's key of a compatible route: the route and its validated, normalised path parameters.
+ * The query string is left out, and ignored: the original system ignored it, and its clients may add
+ * their own (cache busters, tokens); kept in the key, each distinct one would take an entry.
+ */
+export function routeKey(req: FastifyRequest): string {
+  return `${req.routeOptions.url ?? ""} ${JSON.stringify(req.params)}`;
+}
+
+/** The JSON array one statement builds, through the list cache (keyed by the route and its parameters), encoded once. */
 export async function listJson(deps: AppDeps, req: FastifyRequest, text: string, values: unknown[]): Promise<Buffer> {
-  return deps.listCache.get(req.url, req.clientSignal, async (signal) =>
+  return deps.listCache.get(routeKey(req), req.clientSignal, async (signal) =>
     Buffer.from((await deps.db.read<Body>(text, values, signal))[0]?.body ?? "[]"),
   );
 }

@@ -8,16 +8,30 @@ export interface Cursor {
   id: number;
 }
 
-const shape = z.tuple([z.number().int().nonnegative(), z.number().int().positive(), z.string()]);
+/**
+ * Cursors are not signed, but every field is range-checked before it reaches a query: a forged one can only
+ * name a position a `to` filter could name as well, and one out of range is a 400, never a failed statement.
+ * Unsigned, a cursor stays valid across restarts and instances, with no key to share or rotate.
+ */
+const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const shape = z.tuple([
+  z.number().int().min(0).max(MAX_TIME_MS),
+  z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  z.string().max(16),
+]);
 
 /** Ties a cursor to the filters it was made for: reusing it with other filters is an error, not a silent jump. */
 export function filtersKey(filters: Record<string, unknown>): string {
-  const canonical = JSON.stringify(
-    Object.entries(filters)
+  return createHash("sha256").update(canonicalJson(filters)).digest("base64url").slice(0, 8);
+}
+
+/** The defined fields of an object as JSON, in name order: one text for one set of values. */
+export function canonicalJson(fields: Record<string, unknown>): string {
+  return JSON.stringify(
+    Object.entries(fields)
       .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => a.localeCompare(b)),
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
   );
-  return createHash("sha256").update(canonical).digest("base64url").slice(0, 8);
 }
 
 export function encodeCursor(c: Cursor, key: string): string {

@@ -22,12 +22,15 @@ const schema = z.object({
   RETRY_AFTER_SECONDS: z.coerce.number().int().positive().default(1),
   /** How long /categories and /languages (aggregates over the archive) are reused before being recounted. */
   AGGREGATE_TTL: duration("60s"),
-  /** How long a list answer is reused for the same URL (0: never); the archive changes by the minute, not the second. */
+  /** How long a list answer is reused for the same parameters (0: never); the archive changes by the minute, not the second. */
   LIST_CACHE_TTL: duration("1s", { allowZero: true }),
+  /** Bounds of the list answers kept: megabytes (keys counted) and entries, so distinct URLs cannot grow the heap. */
   LIST_CACHE_MB: z.coerce.number().nonnegative().default(8),
+  LIST_CACHE_ENTRIES: z.coerce.number().int().nonnegative().default(10_000),
   /** How long an archived playlist stays in memory (0: never); it does not change once archived. */
   PLAYLIST_CACHE_TTL: duration("60s", { allowZero: true }),
   PLAYLIST_CACHE_MB: z.coerce.number().nonnegative().default(8),
+  PLAYLIST_CACHE_ENTRIES: z.coerce.number().int().nonnegative().default(2_000),
   ...clockEnv,
 });
 

@@ -33,14 +33,22 @@ const STATEMENT_CANCELLED = "57014";
 export function installErrorHandlers(app: FastifyInstance, retryAfterSeconds: number): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(err)) {
-      const problems = err.validation.map((v) => ({
-        parameter:
-          String(v.instancePath ?? "")
-            .replace(/^\//, "")
-            .replace(/\//g, ".") ||
-          (err.validationContext ?? "request"),
-        problem: v.message ?? "invalid",
-      }));
+      const problems = err.validation.flatMap((v) => {
+        // An unknown parameter is named as itself, not as the querystring that carried it.
+        const unknown = v.keyword === "unrecognized_keys" ? (v.params as { keys?: unknown }).keys : undefined;
+        if (Array.isArray(unknown) && unknown.length > 0)
+          return unknown.map((k) => ({ parameter: String(k).slice(0, 100), problem: "not a parameter of this route" }));
+        return [
+          {
+            parameter:
+              String(v.instancePath ?? "")
+                .replace(/^\//, "")
+                .replace(/\//g, ".") ||
+              (err.validationContext ?? "request"),
+            problem: v.message ?? "invalid",
+          },
+        ];
+      });
       return reply.code(400).send({
         error: "Bad Request",
         message: problems.map((p) => `${p.parameter}: ${p.problem}`).join("; "),

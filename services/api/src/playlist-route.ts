@@ -5,7 +5,14 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppDeps } from "./deps.ts";
 
-export const streamIdParam = z.string().regex(/^[0-9]{1,19}$/, "a stream id is digits");
+/** Ids are PostgreSQL bigints: past its maximum a statement would fail, so such an id is refused as malformed. */
+export const bigintId = (what: string) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,19}$/, `${what} is 1 to 19 digits`)
+    // Digit strings of one length compare as numbers; other lengths are the regex's to refuse.
+    .refine((s) => s.length !== 19 || s <= "9223372036854775807", `${what} is at most 9223372036854775807`);
+export const streamIdParam = bigintId("a stream id");
 const unixParam = z.coerce
   .number({ message: "expected unix seconds" })
   .int("expected whole unix seconds")

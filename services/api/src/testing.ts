@@ -95,8 +95,8 @@ export async function testApi(
       statementTimeoutMs: o.statementTimeoutMs ?? 5_000,
     });
   const app = await buildApp({
-    log: false,
-    registry: new Registry(),
+    log: o.log ?? false,
+    registry: o.registry ?? new Registry(),
     clock: o.clock ?? systemClock,
     aggregateTtlMs: o.aggregateTtlMs ?? 0,
     maxEventLoopDelayMs: o.maxEventLoopDelayMs ?? 1_000,
@@ -106,6 +106,10 @@ export async function testApi(
     // Off unless a test asks: most tests write rows and read them back at once.
     listCacheTtlMs: o.listCacheTtlMs ?? 0,
     playlistCacheTtlMs: o.playlistCacheTtlMs ?? 0,
+    listCacheBytes: o.listCacheBytes,
+    listCacheEntries: o.listCacheEntries,
+    playlistCacheBytes: o.playlistCacheBytes,
+    playlistCacheEntries: o.playlistCacheEntries,
     db,
   });
   return {

@@ -2,10 +2,10 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppDeps } from "./deps.ts";
-import { decodeCursor, encodeCursor, filtersKey } from "./cursor.ts";
+import { canonicalJson, decodeCursor, encodeCursor, filtersKey } from "./cursor.ts";
 import { json, language, login } from "./compat-routes.ts";
 import { errorBody } from "./errors.ts";
-import { streamIdParam } from "./playlist-route.ts";
+import { bigintId, streamIdParam } from "./playlist-route.ts";
 import { ITEM_COLUMNS, rfc3339, V1_ITEM_SQL } from "./vods.ts";
 
 const isoTime = z.iso.datetime({ offset: true, message: "expected an RFC 3339 time like 2026-11-22T14:00:00Z" });
@@ -13,10 +13,7 @@ const isoTime = z.iso.datetime({ offset: true, message: "expected an RFC 3339 ti
 export const vodsQuery = z
   .object({
     login: login.optional().describe("streamer login; follows renames (resolved to the streamer id of its newest VOD)"),
-    streamerId: z
-      .string()
-      .regex(/^[0-9]{1,19}$/, "a streamer id is digits")
-      .optional(),
+    streamerId: bigintId("a streamer id").optional(),
     gameId: z
       .string()
       .regex(/^[0-9]{1,20}$/, "a category id is digits")
@@ -30,6 +27,9 @@ export const vodsQuery = z
     cursor: z.string().max(200).optional().describe("the `next` of the previous page"),
   })
   .strict();
+
+/** Routes without query parameters refuse any, so a client learns of its typo instead of a silent ignore. */
+const noQuery = z.object({}).strict();
 
 const v1ItemSchema = z.object({
   id: z.number().int(),
@@ -97,14 +97,21 @@ export function v1Routes(app: FastifyInstance, deps: AppDeps): void {
       else if (filters.outcome !== undefined) where.push(`outcome = ${param(filters.outcome)}`);
       if (filters.from !== undefined) where.push(`start_time >= ${param(new Date(filters.from))}`);
       if (filters.to !== undefined) where.push(`start_time < ${param(new Date(filters.to))}`);
-      if (cursor !== undefined) {
-        const c = decodeCursor(cursor, key);
-        where.push(`(start_time, id) < (${param(new Date(c.startTimeMs))}, ${param(c.id)})`);
-      }
+      const after = cursor === undefined ? undefined : decodeCursor(cursor, key);
+      if (after) where.push(`(start_time, id) < (${param(new Date(after.startTimeMs))}, ${param(after.id)})`);
+      // Keyed by what the answer depends on, once validated: `limit=0050` and `limit=50`, or a login in
+      // any case, share an entry, and nothing outside the schema reaches the key (it is refused with 400).
+      const cacheKey = `/v1/vods ${canonicalJson({
+        ...filters,
+        from: filters.from === undefined ? undefined : Date.parse(filters.from),
+        to: filters.to === undefined ? undefined : Date.parse(filters.to),
+        limit,
+        after: after && [after.startTimeMs, after.id],
+      })}`;
       // One row more than the page tells whether there is a next one; the last row of the page makes the cursor.
       const fetch = param(limit + 1);
       const size = param(limit);
-      const body = await deps.listCache.get(req.url, req.clientSignal, async (signal) => {
+      const body = await deps.listCache.get(cacheKey, req.clientSignal, async (signal) => {
         const [page] = await db.read<{
           items: string;
           fetched: number;
@@ -138,6 +145,7 @@ export function v1Routes(app: FastifyInstance, deps: AppDeps): void {
       schema: {
         tags,
         summary: "One VOD by stream id and start time (RFC 3339, or unix seconds)",
+        querystring: noQuery,
         params: z.object({
           streamId: streamIdParam,
           startTime: z.union([
@@ -184,6 +192,7 @@ export function v1Routes(app: FastifyInstance, deps: AppDeps): void {
       schema: {
         tags,
         summary: "A streamer by login (follows renames): the logins it used, its counts and newest VODs",
+        querystring: noQuery,
         params: z.object({ login }),
         response: { 200: streamerSchema, 404: errorBody },
       },
