@@ -1,6 +1,6 @@
-// One VOD that cannot be handled must not hold its batch: a playlist with a URI no parser resolves,
-// and a playlist whose result would be larger than a Kafka message may be, each give that VOD
-// `failed` with the reason, and the rest of the batch is archived and committed.
+// One VOD that cannot be handled must not hold its batch: a URI no parser resolves is left out of
+// its playlist, and a playlist over a cap or whose result would be larger than a Kafka message may
+// be gives that VOD `failed` with the reason; the rest of the batch is archived and committed.
 import { ConfigResourceTypes } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
@@ -60,6 +60,7 @@ beforeAll(async () => {
     rates: { otherDomain: 0 },
     streamers: [
       { login: "broken_uri", id: "3101", viewers: 300, domain: D0, sessions: [{ start: "+48h", duration: "30m" }] },
+      { login: "bloated", id: "3103", viewers: 300, domain: D0, sessions: [{ start: "+48h", duration: "30m" }] },
       // Two days of 10-second segments: its gzipped playlist is far over the cap set below.
       { login: "very_long", id: "3102", viewers: 300, domain: D1, sessions: [{ start: "+10m", duration: "48h" }] },
       ...Array.from({ length: 6 }, (_, i) => ({
@@ -73,6 +74,7 @@ beforeAll(async () => {
   });
   sim.clock.advance(49 * 3_600_000);
   sim.faults.add({ kind: "malformed", logins: ["broken_uri"] });
+  sim.faults.add({ kind: "malformed", mode: "bloated", logins: ["bloated"] });
   db = await freshDatabase();
   producer = await createProducer(kafka, testLog);
   await createTestTopics(kafka, [catalog.vodFetchRequests, catalog.vodFetchResults]);
@@ -94,7 +96,7 @@ beforeAll(async () => {
   const clock = { now: () => sim.clock.now(), realDelay: (ms: number) => ms };
   fetcher = await startFetcher(env, { kafka, producer, db: db.db, clock, log: testLog });
   vods = sim.vods({ state: "ended" });
-  expect(vods).toHaveLength(8);
+  expect(vods).toHaveLength(9);
   // One send: the poison VODs share their partitions' batches with fine ones.
   await producer.send(catalog.vodFetchRequests, vods.map(request));
   const records = await readTopic(kafka, catalog.vodFetchResults.name, vods.length, 60_000);
@@ -109,15 +111,21 @@ afterAll(async () => {
 });
 
 describe("poison stays one VOD's problem", () => {
-  it("a malformed URI in a playlist: that VOD is failed with the reason, and retried later", async () => {
+  it("a malformed URI in a playlist is left out and counted: that VOD is archived without it", async () => {
     const v = vods.find((x) => x.login === "broken_uri")!;
     const r = results.get(keyOf(v))!;
-    expect(r.outcome).toBe("failed");
-    expect(r.error).toMatch(/Invalid URL/);
-    const { rows } = await db.pool.query<{ kind: string }>("select kind from fetch_followups where stream_id = $1", [
-      v.streamId,
-    ]);
-    expect(rows).toEqual([{ kind: "retry" }]);
+    expect(r).toMatchObject({ outcome: "found", error: null, found: { segments: v.segments - 1, skippedLines: 1 } });
+    const { rows } = await db.pool.query("select 1 from fetch_followups where stream_id = $1", [v.streamId]);
+    expect(rows).toHaveLength(0);
+  });
+
+  it("a playlist over the segment cap (2.5 MiB of segment lines): failed for good naming the cap, never retried", async () => {
+    const v = vods.find((x) => x.login === "bloated")!;
+    const r = results.get(keyOf(v))!;
+    expect(r).toMatchObject({ outcome: "failed", terminal: true, found: null });
+    expect(r.error).toMatch(/playlist has more than 50000 segments \(the cap\); not retried/);
+    const { rows } = await db.pool.query("select 1 from fetch_followups where stream_id = $1", [v.streamId]);
+    expect(rows).toHaveLength(0);
   });
 
   it("a result over RESULT_MAX_BYTES: that VOD is failed naming its size, and not retried (it would be as large again)", async () => {

@@ -142,6 +142,8 @@ const found = z.object({
   mutedSegments: z.number().int().nonnegative(),
   /** The post-processed playlist, gzipped, base64: one field that keeps the line readable in kcat. */
   playlistGzipBase64: z.string().min(1),
+  /** Lines of the CDN's playlist left out as unsafe or unresolvable (other hosts, schemes, junk). Absent: 0. */
+  skippedLines: z.number().int().nonnegative().optional(),
 });
 
 /**
@@ -151,7 +153,7 @@ const found = z.object({
 export const vodFetchResult = vodSightings.extend({
   /**
    * found: archived. not_found: not on the CDN (as far as the search went, see `partial`).
-   * failed: the CDN or the network failed; retried automatically. live: the playlist answered
+   * failed: the CDN or the network failed; retried automatically unless `terminal`. live: the playlist answered
    * without #EXT-X-ENDLIST, so the stream had not ended: nothing is archived and the delay
    * tracks the VOD again until its real end.
    */
@@ -162,6 +164,11 @@ export const vodFetchResult = vodSightings.extend({
   found: found.nullable(),
   /** For failed: what went wrong, e.g. "d1m7jfoe9zdc1j.cloudfront.net: timeout". */
   error: z.string().nullable(),
+  /**
+   * failed only: fetching again would give the same answer (a playlist over a cap), so the VOD is
+   * not retried; `error` names why. Absent: false.
+   */
+  terminal: z.boolean().optional(),
   /**
    * not_found only: the search stopped early because the VOD is unlikely to be on the CDN at all;
    * a low-priority deep search may still find it (then a found result follows). Absent: false.

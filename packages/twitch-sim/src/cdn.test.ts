@@ -1,5 +1,6 @@
 import { vodPath } from "@vod/twitch";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { HOSTILE_URIS } from "./cdn.ts";
 import { startSimulator, type Simulator } from "./server.ts";
 import { DEFAULT_START } from "./simulator-options.ts";
 import { get, getWithHost } from "./testing.ts";
@@ -159,6 +160,28 @@ describe("CDN", () => {
     expect(listing.status).toBe(200);
     expect(listing.text.startsWith("#EXTM3U")).toBe(false);
     expect(listing.text).toContain("ListBucketResult");
+  });
+
+  it("a malformed fault breaks, poisons or bloats a playlist that still ends with ENDLIST", async () => {
+    sim.clock.advance(90 * MIN);
+    const vod = only("malek_04");
+    sim.faults.add({ id: "m", kind: "malformed", logins: ["malek_04"] });
+    const broken = (await get(sim.playlistUrl(vod))).text;
+    expect(broken).toMatch(/^http:\/\/\[0\/0\.ts$/m);
+    sim.faults.add({ id: "m", kind: "malformed", mode: "hostile" });
+    const hostile = (await get(sim.playlistUrl(vod))).text;
+    for (const uri of HOSTILE_URIS) expect(hostile).toContain(`\n${uri}\n`);
+    expect(hostile).toContain('URI="http://169.254.169.254/key"');
+    expect(hostile.endsWith("\n#EXT-X-ENDLIST\n")).toBe(true);
+    sim.faults.add({ id: "m", kind: "malformed", mode: "bloated", bytes: 100_000 });
+    const bloated = (await get(sim.playlistUrl(vod))).text;
+    expect(bloated.length).toBeGreaterThan(99_990);
+    expect(bloated.length).toBeLessThanOrEqual(100_000);
+    expect(bloated.endsWith("\n0\n#EXT-X-ENDLIST\n")).toBe(true);
+    sim.faults.clear(["m"]);
+    expect((await get(sim.playlistUrl(vod))).text).toBe(
+      hostile.split("#EXT-X-KEY")[0]!.replace("http://[0/0.ts", "0.ts") + "#EXT-X-ENDLIST\n",
+    );
   });
 
   it("counts requests by domain, kind and status", async () => {

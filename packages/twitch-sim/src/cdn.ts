@@ -1,4 +1,5 @@
 import { VOD_QUALITIES, parseVodPath } from "@vod/twitch";
+import type { Malformation } from "./faults.ts";
 import type { PathKind } from "./stats.ts";
 import { SEGMENT_MS, type Vod } from "./vod.ts";
 import type { World } from "./world.ts";
@@ -69,13 +70,13 @@ function bucketListing(): CdnResponse {
   };
 }
 
-/** Answers one CDN request for `path` (relative to the domain root) on `domain`; `malformed` breaks a playlist's first segment URI. */
+/** Answers one CDN request for `path` (relative to the domain root) on `domain`; `malformed` spoils a playlist (a `malformed` fault). */
 export function serveCdn(
   world: World,
   options: CdnOptions,
   domain: string,
   path: string,
-  malformed?: (login: string) => boolean,
+  malformed?: (login: string) => Malformation | null,
 ): CdnResponse {
   const kind = kindOf(path);
   if (options.listingDomains.has(domain)) return bucketListing();
@@ -90,13 +91,13 @@ export function serveCdn(
   const deletedAt = vod.deletedAtMs;
   if (parsed.file === "index-dvr.m3u8") {
     if (deletedAt !== null && now >= deletedAt + options.playlistGraceMs) return accessDenied(kind);
+    const spoil = malformed?.(vod.login) ?? null;
+    const body = renderPlaylist(world, vod, now);
     return {
       status: 200,
       kind,
       headers: { "content-type": "application/vnd.apple.mpegurl", "x-cache": "Miss from cloudfront" },
-      body: malformed?.(vod.login)
-        ? breakFirstSegment(renderPlaylist(world, vod, now))
-        : renderPlaylist(world, vod, now),
+      body: spoil ? spoilPlaylist(body, spoil) : body,
     };
   }
   const seg = SEGMENT.exec(parsed.file);
@@ -114,9 +115,28 @@ export function serveCdn(
   };
 }
 
-/** An unclosed IPv6 host: a URI that no URL parser resolves. */
-function breakFirstSegment(body: string): string {
-  return body.replace(/^(\d+)(-muted)?\.(ts|mp4)$/m, "http://[$1/$1.$3");
+/** URIs a stored playlist must never carry: other schemes, other hosts, the cloud metadata address. */
+export const HOSTILE_URIS = [
+  "file:///etc/passwd",
+  "//elsewhere.example/0.ts",
+  "http://169.254.169.254/latest/meta-data/",
+  "javascript:alert(1)",
+];
+
+/** A playlist as a `malformed` fault serves it; ENDLIST stays last, so the VOD still reads as ended. */
+function spoilPlaylist(body: string, how: Malformation): string {
+  // An unclosed IPv6 host: a URI that no URL parser resolves.
+  const broken = body.replace(/^(\d+)(-muted)?\.(ts|mp4)$/m, "http://[$1/$1.$3");
+  if (how.mode === "broken") return broken;
+  const end = broken.endsWith("#EXT-X-ENDLIST\n") ? "#EXT-X-ENDLIST\n" : "";
+  const head = broken.slice(0, broken.length - end.length);
+  if (how.mode === "hostile") {
+    const extra = HOSTILE_URIS.map((u) => `#EXTINF:10.000,\n${u}\n`).join("");
+    return `${head}#EXT-X-KEY:METHOD=AES-128,URI="http://169.254.169.254/key"\n${extra}${end}`;
+  }
+  // Two bytes a segment: the shortest line that still lists one.
+  const pad = Math.max(0, how.bytes - head.length - end.length);
+  return head + "0\n".repeat(Math.floor(pad / 2)) + end;
 }
 
 export function isMuted(vod: Vod, segment: number): boolean {

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "@vod/log";
 import { kindOf, serveCdn, type CdnOptions, type CdnResponse } from "./cdn.ts";
 import type { FaultGate } from "./fault-gate.ts";
+import type { Malformation } from "./faults.ts";
 import type { GqlRequest, GqlService } from "./gql.ts";
 import { readBody, send, sendJson } from "./http-io.ts";
 import type { Stats } from "./stats.ts";
@@ -28,8 +29,8 @@ export interface EndpointDeps {
   cdnOptions: CdnOptions;
   gqlService: GqlService;
   gate: FaultGate;
-  /** Playlists to break (a `malformed` fault). */
-  malformed?: (domain: string, login: string) => boolean;
+  /** Playlists to spoil (a `malformed` fault). */
+  malformed?: (domain: string, login: string) => Malformation | null;
   stats: Stats;
   log?: Logger;
 }

@@ -62,6 +62,19 @@ export const faultSpecSchema = z.discriminatedUnion("kind", [
     except: z.array(z.string()).optional(),
     /** Only the playlists of these streamers (all if absent). */
     logins: z.array(z.string()).optional(),
+    /**
+     * `broken`: the first segment URI no parser resolves. `hostile`: that, plus URIs of other schemes
+     * and hosts (`file:`, `//elsewhere/`, the cloud metadata address) a stored copy must not carry.
+     * `bloated`: short segment lines appended until the body is `bytes` long.
+     */
+    mode: z.enum(["broken", "hostile", "bloated"]).default("broken"),
+    /** For `bloated`: the body's size; 2.5 MiB by default. */
+    bytes: z
+      .number()
+      .int()
+      .positive()
+      .max(64 * 1024 * 1024)
+      .default(2.5 * 1024 * 1024),
   }),
   z.object({
     kind: z.literal("empty"),
@@ -73,6 +86,12 @@ export const faultSpecSchema = z.discriminatedUnion("kind", [
 ]);
 
 export type FaultSpecInput = z.input<typeof faultSpecSchema>;
+
+/** What a `malformed` fault does to a playlist. */
+export interface Malformation {
+  mode: "broken" | "hostile" | "bloated";
+  bytes: number;
+}
 export type FaultSpec = z.output<typeof faultSpecSchema>;
 
 export interface Fault {
@@ -211,16 +230,17 @@ export class FaultSet {
     return this.#faults.some((f) => f.spec.kind === "empty" && this.#active(f, now) && f.spec.fields.includes(field));
   }
 
-  /** Whether a playlist of `login` served from `domain` should carry a segment URI no parser can resolve (a `malformed` fault). */
-  malformedPlaylist(domain: string, login: string): boolean {
+  /** How a playlist of `login` served from `domain` should be spoilt (the first `malformed` fault that hits it), or null. */
+  malformedPlaylist(domain: string, login: string): Malformation | null {
     const now = this.clock.now();
-    return this.#faults.some((f) => {
+    for (const f of this.#faults) {
       const spec = f.spec;
-      if (spec.kind !== "malformed" || !this.#active(f, now)) return false;
-      if (spec.domains && !spec.domains.includes(domain)) return false;
-      if (spec.except?.includes(domain)) return false;
-      return !spec.logins || spec.logins.includes(login);
-    });
+      if (spec.kind !== "malformed" || !this.#active(f, now)) continue;
+      if (spec.domains && !spec.domains.includes(domain)) continue;
+      if (spec.except?.includes(domain)) continue;
+      if (!spec.logins || spec.logins.includes(login)) return { mode: spec.mode, bytes: spec.bytes };
+    }
+    return null;
   }
 
   #active(f: Fault, now: number): boolean {

@@ -15,10 +15,17 @@ export type { LiveStream, LiveStreamsPage, LiveUsersParse, PageParse } from "./g
 export { createGqlBatchClient } from "./gql/batch.ts";
 export type { GqlBatchClient, GqlBatchClientOptions, GqlOperation, GqlOperationResult } from "./gql/batch.ts";
 export { isLanguage, LANGUAGES, type Language } from "./gql/languages.ts";
-export { hasEndList, isPlaylist, latestStartMs, processPlaylist } from "./cdn/playlist.ts";
+export {
+  DEFAULT_PLAYLIST_LIMITS,
+  hasEndList,
+  isPlaylist,
+  latestStartMs,
+  PlaylistRefused,
+  processPlaylist,
+} from "./cdn/playlist.ts";
 export { orderCandidates, posterior } from "./cdn/candidates.ts";
 export type { Candidate, OrderInputs } from "./cdn/candidates.ts";
-export type { ProcessedPlaylist } from "./cdn/playlist.ts";
+export type { PlaylistLimits, ProcessedPlaylist } from "./cdn/playlist.ts";
 export {
   ARCHIVES_PAGE_SIZE,
   listingCovers,

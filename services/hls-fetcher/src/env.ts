@@ -82,6 +82,23 @@ const schema = z
       .max(1_000_000)
       .default(768 * 1024),
     /**
+     * Caps on a playlist from the CDN; a VOD over one is failed for good, naming the cap. A 48-hour VOD
+     * of 10 s segments has 17,280 segments, about 0.5 MB as received and 2.3 MB with absolute URIs.
+     */
+    PLAYLIST_MAX_SEGMENTS: z.coerce.number().int().positive().default(50_000),
+    /** Below the HTTP body cap (8 MiB): a body between the two is refused for good rather than retried. */
+    PLAYLIST_MAX_INPUT_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .max(8 * 1024 * 1024)
+      .default(4 * 1024 * 1024),
+    PLAYLIST_MAX_OUTPUT_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(8 * 1024 * 1024),
+    /**
      * Whether the streamer's archive listing is asked of GQL before any CDN request: a listed VOD costs
      * one request, and the listing gives its visibility (public, sub only).
      */
@@ -95,6 +112,12 @@ const schema = z
     GQL_BATCH_WAIT: duration("200ms", { allowZero: true }),
     /** Whole lookup, queue included; past it the CDN is searched without the listing. */
     GQL_TIMEOUT: duration("3s"),
+    /** Largest GQL answer read (bytes); a larger one fails its lookup, and the CDN is searched without it. */
+    GQL_MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(64 * 1024)
+      .default(4 * 1024 * 1024),
     /** Hosts a seekPreviewsURL may teach as CDN domains (a regular expression); others are never requested. */
     CDN_DISCOVERABLE: z
       .string()

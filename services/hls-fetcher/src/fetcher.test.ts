@@ -1,11 +1,12 @@
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Clock } from "@vod/clock";
-import type { VodFetchRequest } from "@vod/kafka";
+import { vodFetchResult, type VodFetchRequest } from "@vod/kafka";
 import { LIVE_VOD_DOMAINS } from "@vod/twitch";
 import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
 import { testLog } from "@vod/testing";
 import { VodFetcher } from "./fetcher.ts";
+import { FollowUps } from "./followups.ts";
 import { CdnHttp } from "./http.ts";
 import { DomainKnowledge } from "./knowledge.ts";
 import { RateLimiter } from "./limiter.ts";
@@ -65,7 +66,9 @@ afterAll(async () => {
   await sim.close();
 });
 
-function setup(overrides: { perSecond?: number; headersTimeoutMs?: number; retries?: number } = {}) {
+function setup(
+  overrides: { perSecond?: number; headersTimeoutMs?: number; retries?: number; maxSegments?: number } = {},
+) {
   const limiter = new RateLimiter({ perSecond: overrides.perSecond ?? 50, floorPerSecond: 1 });
   const t = overrides.headersTimeoutMs ?? 2_000;
   const http = new CdnHttp(limiter, {
@@ -86,6 +89,9 @@ function setup(overrides: { perSecond?: number; headersTimeoutMs?: number; retri
       backoffMs: 20,
       stopProbability: 0,
       discoverable: /./,
+      ...(overrides.maxSegments
+        ? { playlist: { maxSegments: overrides.maxSegments, maxInputBytes: 4 << 20, maxOutputBytes: 8 << 20 } }
+        : {}),
     },
     testLog,
   );
@@ -220,6 +226,55 @@ describe("VodFetcher against the simulator's CDN", () => {
       await f.close();
     } finally {
       sim.faults.clear(["rl"]);
+    }
+  });
+
+  it("a bloated playlist (2.5 MiB, 1.3 M segments) is failed for good, naming the cap, and never retried", async () => {
+    sim.faults.add({ id: "bloat", kind: "malformed", mode: "bloated", logins: ["minus_one"] });
+    try {
+      const f = setup();
+      const v = truth("minus_one");
+      const r = await f.fetcher.fetch(request(v), never);
+      expect(r).toMatchObject({ outcome: "failed", terminal: true, found: null });
+      expect(r.error).toBe(`${v.domain}: playlist has more than 50000 segments (the cap); not retried`);
+      expect(vodFetchResult.safeParse(r).success).toBe(true);
+      const followUps = new FollowUps({
+        retryInitialMs: 1,
+        retryMaxMs: 1,
+        retryForMs: 86_400_000,
+        deepForMs: 1,
+        deepStopProbability: 0.005,
+        deepStopProbabilityStreamer: 0.0005,
+      });
+      followUps.apply(request(v), { result: r }, clock.now());
+      expect(followUps.size).toBe(0);
+      // A configured cap applies the same way.
+      const small = setup({ maxSegments: 100 });
+      sim.faults.clear(["bloat"]);
+      const capped = await small.fetcher.fetch(request(v), never);
+      expect(capped.error).toMatch(/more than 100 segments/);
+      await Promise.all([f.close(), small.close()]);
+    } finally {
+      sim.faults.clear(["bloat"]);
+    }
+  });
+
+  it("a hostile playlist keeps only its own segments: other schemes and hosts are left out, counted, not fatal", async () => {
+    sim.faults.add({ id: "hostile", kind: "malformed", mode: "hostile", logins: ["minus_one"] });
+    try {
+      const f = setup();
+      const v = truth("minus_one");
+      const r = await f.fetcher.fetch(request(v), never);
+      // The broken first segment, four foreign URIs and the key tag on the metadata address.
+      expect(r).toMatchObject({ outcome: "found", error: null, found: { segments: v.segments - 1, skippedLines: 6 } });
+      const stored = gunzipSync(Buffer.from(r.found!.playlistGzipBase64, "base64")).toString("utf8");
+      expect(stored).not.toMatch(/169\.254|file:|elsewhere|javascript|\[0/);
+      const base = sim.playlistUrl(v).replace("index-dvr.m3u8", "");
+      const uris = stored.split("\n").filter((l) => l !== "" && !l.startsWith("#"));
+      expect(uris.every((u) => u.startsWith(base))).toBe(true);
+      await f.close();
+    } finally {
+      sim.faults.clear(["hostile"]);
     }
   });
 

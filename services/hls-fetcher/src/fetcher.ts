@@ -4,16 +4,20 @@ import { sleep } from "@vod/backoff";
 import type { VodFetchRequest, VodFetchResult } from "@vod/kafka";
 import type { Logger } from "@vod/log";
 import {
+  DEFAULT_PLAYLIST_LIMITS,
   hasEndList,
   isPlaylist,
   listingCovers,
   listingVisibility,
   matchListedVod,
   orderCandidates,
+  PlaylistRefused,
   posterior,
   processPlaylist,
   type ArchiveListing,
   type Candidate,
+  type PlaylistLimits,
+  type ProcessedPlaylist,
   type TimestampVariant,
 } from "@vod/twitch";
 import type { ArchiveLookup } from "./archives.ts";
@@ -38,7 +42,12 @@ export interface VodFetcherOptions {
   discoverable: RegExp;
   /** Watches 403s on listed VODs; absent: none is taken for a block. */
   block?: BlockDetector;
+  /** Caps on a playlist from the CDN (a VOD over one is failed for good); absent: the defaults. */
+  playlist?: PlaylistCaps;
 }
+
+/** The caps of a playlist; the hosts its URIs may name are the fetcher's domains. */
+export type PlaylistCaps = Omit<PlaylistLimits, "hosts">;
 
 export interface FetchCounters {
   request?(domain: string, answer: CdnAnswer): void;
@@ -382,7 +391,11 @@ export class VodFetcher {
       ).result;
     }
     const url = this.baseUrl(domain) + path;
-    const p = processPlaylist(body, url);
+    const p = this.#process(req, domain, body, url);
+    if (p instanceof PlaylistRefused) {
+      const failed = this.#report(req, "failed", requests, null, `${domain}: ${p.message}; not retried`);
+      return { ...failed.result, terminal: true };
+    }
     this.counters.outcome?.("found", requests);
     return {
       ...this.#base(req),
@@ -398,9 +411,32 @@ export class VodFetcher {
         segments: p.segments,
         mutedSegments: p.mutedSegments,
         playlistGzipBase64: gzipSync(p.text).toString("base64"),
+        ...(p.skippedLines > 0 ? { skippedLines: p.skippedLines } : {}),
       },
       error: null,
     };
+  }
+
+  /**
+   * The playlist made playable, its URIs kept to the fetcher's domains and the playlist's own host;
+   * or why it is refused (over a cap: the same bytes would come back on every retry).
+   */
+  #process(req: VodFetchRequest, domain: string, body: string, url: string): ProcessedPlaylist | PlaylistRefused {
+    const limits = { ...DEFAULT_PLAYLIST_LIMITS, ...this.options.playlist, hosts: new Set(this.domains()) };
+    try {
+      const p = processPlaylist(body, url, limits);
+      if (p.skippedLines > 0)
+        this.log.warn(
+          { streamId: req.streamId, login: req.login, domain, skipped: p.skippedLines, first: p.firstSkipped },
+          "playlist lines left out: URIs of other hosts or schemes, unresolvable or junk",
+        );
+      if (p.segments === 0 && p.skippedLines > 0) return new PlaylistRefused("every segment URI was left out");
+      return p;
+    } catch (err) {
+      if (!(err instanceof PlaylistRefused)) throw err;
+      this.log.warn({ streamId: req.streamId, login: req.login, domain, reason: err.message }, "playlist refused");
+      return err;
+    }
   }
 
   #report(

@@ -101,7 +101,8 @@ export class FollowUps {
     const key = keyOf(request);
     const { result } = report;
     const current = this.#items.get(key);
-    if (result.outcome === "failed" && !retry) return this.#drop(key);
+    // A terminal failure (a playlist over a cap) would come back the same on every retry.
+    if (result.outcome === "failed" && (!retry || result.terminal === true)) return this.#drop(key);
     if (result.outcome === "failed") {
       const first = current?.kind === "retry" ? current.deadline - this.options.retryForMs : now;
       const attempts = current?.kind === "retry" ? current.attempts + 1 : 1;

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { isPlaylist, latestStartMs, processPlaylist } from "./playlist.ts";
+import {
+  DEFAULT_PLAYLIST_LIMITS,
+  isPlaylist,
+  latestStartMs,
+  PlaylistRefused,
+  processPlaylist,
+  type PlaylistLimits,
+} from "./playlist.ts";
 
 const URL_ =
   "https://d1m7jfoe9zdc1j.cloudfront.net/c5992ececce7bd7d350d_gmhikaru_47198535725_1664038929/chunked/index-dvr.m3u8";
@@ -41,9 +48,9 @@ describe("processPlaylist", () => {
     expect(p).toMatchObject({ segments: 3, mutedSegments: 2, durationSeconds: 24.5 });
   });
 
-  it("resolves the fMP4 init map and keeps URIs that are already absolute", () => {
+  it("resolves the fMP4 init map and keeps absolute URIs on a CDN domain", () => {
     const body =
-      '#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-MAP:URI="init-0.mp4"\n#EXTINF:2.000,\n0-unmuted.mp4\n#EXTINF:2.000,\nhttps://elsewhere.example/1.mp4\n';
+      '#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-MAP:URI="init-0.mp4"\n#EXTINF:2.000,\n0-unmuted.mp4\n#EXTINF:2.000,\nhttps://vod-secure.twitch.tv/1.mp4\n';
     const p = processPlaylist(body, URL_);
     expect(p.text.split("\n")).toEqual([
       "#EXTM3U",
@@ -52,10 +59,10 @@ describe("processPlaylist", () => {
       "#EXTINF:2.000,",
       `${BASE}0-muted.mp4`,
       "#EXTINF:2.000,",
-      "https://elsewhere.example/1.mp4",
+      "https://vod-secure.twitch.tv/1.mp4",
       "",
     ]);
-    expect(p).toMatchObject({ segments: 2, mutedSegments: 1, durationSeconds: 4 });
+    expect(p).toMatchObject({ segments: 2, mutedSegments: 1, durationSeconds: 4, skippedLines: 0 });
   });
 
   it("works against a simulator-style base with a path prefix and CRLF line ends", () => {
@@ -64,6 +71,79 @@ describe("processPlaylist", () => {
       "http://127.0.0.1:8900/cdn/vod-secure.twitch.tv/abc/chunked/index-dvr.m3u8",
     );
     expect(p.text).toBe("#EXTM3U\n#EXTINF:10.000,\nhttp://127.0.0.1:8900/cdn/vod-secure.twitch.tv/abc/chunked/0.ts\n");
+  });
+});
+
+describe("processPlaylist with an untrusted body", () => {
+  const limits = (over: Partial<PlaylistLimits>): PlaylistLimits => ({ ...DEFAULT_PLAYLIST_LIMITS, ...over });
+  const segs = (n: number) => Array.from({ length: n }, (_, i) => `#EXTINF:10.000,\n${i}.ts`).join("\n");
+
+  it("leaves out URIs of other schemes and hosts, unresolvable ones and junk lines, counts them, and keeps the rest", () => {
+    const hostile = [
+      "file:///etc/passwd",
+      "//elsewhere.example/x.ts",
+      "http://169.254.169.254/latest/meta-data/",
+      "javascript:alert(1)",
+      "http://[0/0.ts",
+      "https://user:pw@vod-secure.twitch.tv/2.ts",
+      '#EXT-X-KEY:METHOD=AES-128,URI="http://169.254.169.254/key"',
+      '#EXT-X-MAP:URI="init.mp4",X=URI="file:///x"',
+      `${"a".repeat(3000)}.ts`,
+      "3\u0000.ts",
+      "#EXTINF:1e400,",
+      "#EXTINF:-5,",
+    ];
+    const body = ["#EXTM3U", "#EXTINF:10.000,", "0.ts", ...hostile, "#EXTINF:10.000,", "/abs/1.ts", "#EXT-X-ENDLIST"];
+    const p = processPlaylist(body.join("\n"), URL_);
+    expect(p.text.split("\n")).toEqual([
+      "#EXTM3U",
+      "#EXTINF:10.000,",
+      `${BASE}0.ts`,
+      "#EXTINF:10.000,",
+      "https://d1m7jfoe9zdc1j.cloudfront.net/abs/1.ts",
+      "#EXT-X-ENDLIST",
+    ]);
+    expect(p).toMatchObject({ segments: 2, skippedLines: hostile.length, durationSeconds: 20 });
+    expect(p.firstSkipped).toBe("file:///etc/passwd");
+    expect(p.text).not.toMatch(/169\.254|file:|elsewhere|javascript|user:pw/);
+  });
+
+  it("keeps a host of the CDN list it is given, and the playlist's own host on any port", () => {
+    const body =
+      "#EXTM3U\nhttps://d2nvs31859zcd8.cloudfront.net/a.ts\nhttp://127.0.0.1:9/b.ts\nhttps://x.example/c.ts\n";
+    const p = processPlaylist(body, "http://127.0.0.1:8900/cdn/v/index-dvr.m3u8", limits({ hosts: new Set() }));
+    expect(p.text).toBe("#EXTM3U\nhttp://127.0.0.1:9/b.ts\n");
+    const q = processPlaylist(body, URL_, limits({ hosts: new Set(["x.example"]) }));
+    expect(q.text).toBe("#EXTM3U\nhttps://x.example/c.ts\n");
+    expect(q.skippedLines).toBe(2);
+  });
+
+  it("refuses a playlist over the segment cap, whatever its lines", () => {
+    expect(processPlaylist(`#EXTM3U\n${segs(100)}\n`, URL_, limits({ maxSegments: 100 })).segments).toBe(100);
+    expect(() => processPlaylist(`#EXTM3U\n${segs(101)}\n`, URL_, limits({ maxSegments: 100 }))).toThrow(
+      new PlaylistRefused("playlist has more than 100 segments (the cap)"),
+    );
+    // Bad lines count too: a flood of junk URIs costs a URL parse each.
+    const junk = `#EXTM3U\n${"file:///x\n".repeat(101)}`;
+    expect(() => processPlaylist(junk, URL_, limits({ maxSegments: 100 }))).toThrow(PlaylistRefused);
+  });
+
+  it("refuses input and output over their caps; 2.5 MiB of short lines no longer becomes 145 MB", () => {
+    const body = `#EXTM3U\n${segs(2_000)}\n`;
+    expect(() => processPlaylist(body, URL_, limits({ maxInputBytes: body.length - 1 }))).toThrow(/over the cap of/);
+    expect(() => processPlaylist(body, URL_, limits({ maxOutputBytes: 100_000 }))).toThrow(
+      "processed playlist is over the cap of 100000 bytes",
+    );
+    const bomb = `#EXTM3U\n${"0\n".repeat(1.25 * 1024 * 1024)}`;
+    const began = performance.now();
+    expect(() => processPlaylist(bomb, URL_)).toThrow("playlist has more than 50000 segments (the cap)");
+    expect(performance.now() - began).toBeLessThan(1_000);
+  });
+
+  it("a 48-hour VOD of 10 s segments fits the default caps", () => {
+    const p = processPlaylist(`#EXTM3U\n${segs(17_280)}\n#EXT-X-ENDLIST\n`, URL_);
+    expect(p.segments).toBe(17_280);
+    expect(Buffer.byteLength(p.text)).toBeLessThan(DEFAULT_PLAYLIST_LIMITS.maxOutputBytes / 2);
   });
 });
 

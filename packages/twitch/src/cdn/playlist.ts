@@ -1,16 +1,59 @@
+import { LIVE_VOD_DOMAINS } from "../domains.ts";
+
 export interface ProcessedPlaylist {
   /** The playlist with absolute URIs and `-unmuted` names rewritten to `-muted`. */
   text: string;
   durationSeconds: number;
   segments: number;
   mutedSegments: number;
+  /** Lines left out: URIs that do not resolve or point elsewhere, over-long lines, control characters, bad EXTINF. */
+  skippedLines: number;
+  /** The first line left out, cut to 100 characters (for a log line). */
+  firstSkipped: string | null;
+}
+
+/**
+ * Bounds on what a playlist from the CDN may cost. Twitch's longest VOD (48 h) of 10 s segments
+ * is 17,280 segments, about 0.5 MB in and 2.3 MB once every URI is absolute.
+ */
+export interface PlaylistLimits {
+  /** Segment URI lines (kept or skipped). */
+  maxSegments: number;
+  /** UTF-8 bytes of the playlist as received. */
+  maxInputBytes: number;
+  /** UTF-8 bytes of the processed playlist. */
+  maxOutputBytes: number;
+  /**
+   * Hosts whose absolute URIs are kept besides the playlist's own (compared without the port):
+   * the CDN domains. Anything else, and any scheme but http(s), is left out.
+   */
+  hosts: ReadonlySet<string>;
+}
+
+export const DEFAULT_PLAYLIST_LIMITS: PlaylistLimits = {
+  maxSegments: 50_000,
+  maxInputBytes: 4 * 1024 * 1024,
+  maxOutputBytes: 8 * 1024 * 1024,
+  hosts: new Set(LIVE_VOD_DOMAINS),
+};
+
+/** A playlist over a cap: fetching it again gives the same playlist, so the refusal is final. */
+export class PlaylistRefused extends Error {
+  override readonly name = "PlaylistRefused";
 }
 
 // `-unmuted` files tend to vanish once the mute run has passed; the `-muted` name stays playable.
 const UNMUTED = /-unmuted(\.(?:ts|mp4))(\?.*)?$/;
 const MUTED = /-muted\.(?:ts|mp4)(?:\?.*)?$/;
-const MAP_URI = /^(#EXT-X-MAP:.*?URI=")([^"]*)(".*)$/;
-const EXTINF = /^#EXTINF:([0-9.]+)/;
+const URI_ATTR = /URI="([^"]*)"/g;
+const EXTINF = /^#EXTINF:([^,]*)/;
+// Longer than any real tag or segment line by far; a longer one is junk or an attack on the output size.
+const MAX_LINE = 2048;
+// Tags never carry a tab; a lone CR or a NUL inside a line would reach players and logs.
+const CONTROL = /\p{Cc}/u;
+const MAX_EXTINF = 86_400;
+// A file name in the playlist's folder that URL resolution leaves as it is (no dot segment, nothing to encode).
+const PLAIN_NAME = /^[\w-][\w.-]*$/;
 
 /** True when a CDN answer is a playlist (a hit), not an error page or a bucket listing. */
 export function isPlaylist(body: string): boolean {
@@ -41,33 +84,113 @@ export function latestStartMs(body: string): number | null {
 }
 
 /**
- * Makes a VOD playlist playable from anywhere (mpv, VLC, ffmpeg): every segment URI and
- * `#EXT-X-MAP` URI resolved against the playlist's own URL, `-unmuted` segments renamed to
+ * Makes a VOD playlist playable from anywhere (mpv, VLC, ffmpeg): every segment URI and tag `URI`
+ * attribute (`#EXT-X-MAP`) resolved against the playlist's own URL, `-unmuted` segments renamed to
  * `-muted`. Counts segments, muted segments and the total duration on the way.
+ *
+ * The body is untrusted: only http(s) URIs on the playlist's host or `limits.hosts` are kept; a line
+ * that does not resolve, points elsewhere, is over-long or carries control characters is left out
+ * and counted, never fatal. A playlist over a cap throws `PlaylistRefused` before its output grows
+ * past the cap.
  */
-export function processPlaylist(body: string, playlistUrl: string): ProcessedPlaylist {
-  const lines = body.replace(/^\uFEFF/, "").split(/\r?\n/);
-  let durationSeconds = 0;
+export function processPlaylist(
+  body: string,
+  playlistUrl: string,
+  limits: PlaylistLimits = DEFAULT_PLAYLIST_LIMITS,
+): ProcessedPlaylist {
+  const inputBytes = Buffer.byteLength(body);
+  if (inputBytes > limits.maxInputBytes)
+    throw new PlaylistRefused(`playlist of ${inputBytes} bytes is over the cap of ${limits.maxInputBytes} bytes`);
+  const base = new URL(playlistUrl);
+  const keep = (uri: string) => resolve(uri, base, limits.hosts);
+  const out: string[] = [];
+  let outputBytes = 0;
+  let durationMs = 0;
   let segments = 0;
+  let uriLines = 0;
   let mutedSegments = 0;
-  const out = lines.map((raw) => {
+  let skippedLines = 0;
+  let firstSkipped: string | null = null;
+  const skip = (line: string) => {
+    skippedLines++;
+    firstSkipped ??= line.slice(0, 100);
+  };
+  for (const raw of lines(body.replace(/^\uFEFF/, ""))) {
     const line = raw.trim();
-    if (line === "") return raw;
-    if (line.startsWith("#")) {
+    let kept: string | null = line;
+    if (line.length > MAX_LINE || CONTROL.test(line)) kept = null;
+    else if (line.startsWith("#")) {
       const inf = EXTINF.exec(line);
-      if (inf) durationSeconds += Number(inf[1]);
-      const map = MAP_URI.exec(line);
-      return map ? `${map[1]}${absolute(map[2]!, playlistUrl)}${map[3]}` : line;
+      const seconds = inf ? Number(inf[1]) : 0;
+      if (!(seconds >= 0 && seconds <= MAX_EXTINF)) kept = null;
+      else {
+        durationMs += Math.round(seconds * 1000);
+        kept = tagUris(line, keep);
+      }
+    } else if (line !== "") {
+      if (++uriLines > limits.maxSegments)
+        throw new PlaylistRefused(`playlist has more than ${limits.maxSegments} segments (the cap)`);
+      kept = keep(line.replace(UNMUTED, "-muted$1$2"));
+      if (kept !== null) {
+        segments++;
+        if (MUTED.test(kept)) mutedSegments++;
+      }
     }
-    segments++;
-    const uri = absolute(line.replace(UNMUTED, "-muted$1$2"), playlistUrl);
-    if (MUTED.test(uri)) mutedSegments++;
-    return uri;
-  });
-  // Float sums drift (0.1 + 0.2); milliseconds are what EXTINF carries.
-  return { text: out.join("\n"), durationSeconds: Math.round(durationSeconds * 1000) / 1000, segments, mutedSegments };
+    if (kept === null) {
+      skip(line);
+      continue;
+    }
+    outputBytes += Buffer.byteLength(kept) + 1;
+    if (outputBytes > limits.maxOutputBytes)
+      throw new PlaylistRefused(`processed playlist is over the cap of ${limits.maxOutputBytes} bytes`);
+    out.push(kept);
+  }
+  // Summed in whole milliseconds (what EXTINF carries): float sums drift (0.1 + 0.2).
+  return {
+    text: out.join("\n"),
+    durationSeconds: durationMs / 1000,
+    segments,
+    mutedSegments,
+    skippedLines,
+    firstSkipped,
+  };
 }
 
-function absolute(uri: string, base: string): string {
-  return new URL(uri, base).href;
+/** The lines of `text`, read as they are needed: a playlist refused at a cap is never split whole. */
+function* lines(text: string): Generator<string> {
+  let from = 0;
+  for (;;) {
+    const end = text.indexOf("\n", from);
+    if (end < 0) return yield text.slice(from);
+    yield text.slice(from, end);
+    from = end + 1;
+  }
+}
+
+/** A tag line with each `URI="…"` attribute made absolute, or null when one of them is not kept. */
+function tagUris(line: string, keep: (uri: string) => string | null): string | null {
+  let bad = false;
+  const text = line.replace(URI_ATTR, (_, uri: string) => {
+    const abs = keep(uri);
+    if (abs === null) bad = true;
+    return `URI="${abs ?? ""}"`;
+  });
+  return bad ? null : text;
+}
+
+/** `uri` made absolute against `base`, or null: unparsable, not http(s), credentials, or a host not ours. */
+function resolve(uri: string, base: URL, hosts: ReadonlySet<string>): string | null {
+  // Twitch's own lines (`123.ts`, `init-0.mp4`) resolve by concatenation: ten times faster than a parse.
+  if (PLAIN_NAME.test(uri)) return base.origin + base.pathname.slice(0, base.pathname.lastIndexOf("/") + 1) + uri;
+  let url: URL;
+  try {
+    url = new URL(uri, base);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return null;
+  if (url.username !== "" || url.password !== "") return null;
+  if (url.hostname !== base.hostname && !hosts.has(url.hostname)) return null;
+  // `"` would end a tag attribute early; new URL percent-encodes it in paths but not everywhere.
+  return url.href.includes('"') ? null : url.href;
 }
