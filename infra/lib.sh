@@ -45,6 +45,9 @@ REDIS_START_TIMEOUT="${REDIS_START_TIMEOUT:-30}"
 
 KAFKA_BROKERS="$HOST:$KAFKA_PORT"
 DATABASE_URL="postgres://vod:vod@$HOST:$PGPORT/vod"
+# The API's own login (vod_api: SELECT on what it reads, nothing else); its password is made once per
+# clone, kept here, and set on the role by pg_bootstrap.
+PG_API_PASSWORD_FILE="$PG_STATE/api-password"
 REDIS_URL="redis://$HOST:$REDIS_PORT"
 
 log() { printf '[infra] %s\n' "$*" >&2; }
@@ -343,7 +346,7 @@ pg_healthy() { "$PG_BIN/pg_isready" -q -h "$HOST" -p "$PGPORT" -d vod -U vod -t 
 pg_running_port() { sed -n 4p "$PG_DATA/postmaster.pid" 2>/dev/null; }
 
 pg_psql_super() {
-  pg_as_owner "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKET_DIR" -p "$PGPORT" -U postgres -d postgres
+  pg_as_owner "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKET_DIR" -p "$PGPORT" -U postgres -d postgres "$@"
 }
 
 # As root, the postgres user needs to traverse every directory above .infra/postgres; a clone
@@ -405,9 +408,28 @@ pg_start() {
     </dev/null >/dev/null 9>&- || die "postgres did not start" "$PG_LOG"
 }
 
-# Role and database for the app; safe to run on every up.
+# The API's password: random, made on the first up and kept, so every up sets the same one.
+pg_api_password() {
+  if [[ ! -s "$PG_API_PASSWORD_FILE" ]]; then
+    mkdir -p "$PG_STATE"
+    (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$PG_API_PASSWORD_FILE.tmp")
+    mv "$PG_API_PASSWORD_FILE.tmp" "$PG_API_PASSWORD_FILE"
+  fi
+  cat "$PG_API_PASSWORD_FILE"
+}
+
+api_database_url() { printf 'postgres://vod_api:%s@%s:%s/vod' "$(pg_api_password)" "$HOST" "$PGPORT"; }
+
+# Roles and database for the app; safe to run on every up. vod owns the data and runs the migrations
+# (CREATEROLE: they create vod_api and set its attributes); vod_api is the API's login, given its
+# password here so no migration holds one.
 pg_bootstrap() {
-  pg_psql_super <<'SQL' >/dev/null || die "creating role/database vod failed" "$PG_LOG"
+  local api_password
+  api_password="$(pg_api_password)"
+  # Through stdin, not argv, where any local user could read it. Base64 letters and digits: no quoting needed.
+  {
+    printf '\\set api_password %s\n' "$api_password"
+    cat <<'SQL'
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'vod') THEN
@@ -415,11 +437,16 @@ BEGIN
   ELSE
     ALTER ROLE vod LOGIN CREATEDB CREATEROLE PASSWORD 'vod';
   END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'vod_api') THEN
+    CREATE ROLE vod_api NOLOGIN NOINHERIT;
+  END IF;
 END
 $$;
+ALTER ROLE vod_api PASSWORD :'api_password';
 SELECT 'CREATE DATABASE vod OWNER vod' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'vod')
 \gexec
 SQL
+  } | pg_psql_super >/dev/null || die "creating roles/database vod failed" "$PG_LOG"
 }
 
 pg_wait_ready() {
@@ -518,7 +545,8 @@ redis_stop() {
 
 write_env_file() {
   local tmp="$ENV_FILE.tmp"
-  printf 'KAFKA_BROKERS=%s\nDATABASE_URL=%s\nREDIS_URL=%s\n' "$KAFKA_BROKERS" "$DATABASE_URL" "$REDIS_URL" >"$tmp"
+  (umask 077 && printf 'KAFKA_BROKERS=%s\nDATABASE_URL=%s\nAPI_DATABASE_URL=%s\nREDIS_URL=%s\n' \
+    "$KAFKA_BROKERS" "$DATABASE_URL" "$(api_database_url)" "$REDIS_URL" >"$tmp")
   mv "$tmp" "$ENV_FILE"
 }
 

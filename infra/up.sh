@@ -30,4 +30,5 @@ kafka_wait_ready
 
 write_env_file
 log "up in $((SECONDS - started))s; wrote $ENV_FILE"
-cat "$ENV_FILE"
+# Passwords stay in the file (mode 600), out of logs.
+sed -E 's#(://[^:/@]+:)[^@]*@#\1***@#' "$ENV_FILE"

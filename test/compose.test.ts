@@ -16,6 +16,7 @@ interface ComposeService {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: unknown;
   restart?: string;
+  volumes?: string[];
 }
 
 const source = readFileSync(join(repoRoot, "docker-compose.yml"), "utf8");
@@ -122,6 +123,31 @@ describe("docker-compose.yml", () => {
     const pom = readFileSync(join(repoRoot, "infra/kafka/pom.xml"), "utf8");
     const version = /<kafka\.version>([\d.]+)<\/kafka\.version>/.exec(pom)![1]!;
     expect(compose.services.kafka!.image).toBe(`apache/kafka:${version}`);
+  });
+
+  it("runs no service as PostgreSQL's superuser, and the API as its read-only login", () => {
+    const postgres = compose.services.postgres!;
+    const superuser = env(postgres).POSTGRES_USER!;
+    const logins = services
+      .filter(([, s]) => env(s).DATABASE_URL)
+      .map(([name, s]) => [name, decodeURIComponent(new URL(env(s).DATABASE_URL!).username)] as const);
+    expect(logins.length).toBeGreaterThan(1);
+    for (const [name, login] of logins) expect(login, name).not.toBe(superuser);
+    for (const [name, login] of logins.filter(([name]) =>
+      compose.services[name]!.command?.includes("services/api/src/main.ts"),
+    ))
+      expect(login, name).toBe("vod_api");
+    // The superuser only initialises: a script the image runs once makes the owner, with no SUPERUSER.
+    const script = (postgres.volumes ?? []).find((v) => v.includes("/docker-entrypoint-initdb.d/"));
+    expect(script).toBeDefined();
+    const init = readFileSync(join(repoRoot, script!.split(":")[0]!), "utf8");
+    const owner = /CREATE ROLE vod [^;]*;/.exec(init)?.[0];
+    expect(owner).toMatch(/ LOGIN /);
+    expect(owner).not.toMatch(/ SUPERUSER/i);
+    // The API's password is the one the init job gives its role.
+    const apiUrl = env(compose.services.api!).DATABASE_URL!;
+    expect(apiUrl).toContain(env(compose.services.init!).API_DATABASE_PASSWORD!);
+    expect(compose.services.init!.command!.join(" ")).toContain("packages/db/scripts/api-login.ts");
   });
 
   it("starts the real-Twitch profile by default", () => {

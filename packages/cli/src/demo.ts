@@ -53,7 +53,12 @@ export function instancesOf(n: number): Record<(typeof SERVICES)[number], number
   return { writer: n, "hls-fetcher": n, delay: n, "live-poller": 1 };
 }
 
-function readInfraEnv(root: string): { brokers: string; databaseUrl: string; redisUrl: string } {
+function readInfraEnv(root: string): {
+  brokers: string;
+  databaseUrl: string;
+  apiDatabaseUrl: string | undefined;
+  redisUrl: string;
+} {
   const file = join(root, ".infra/env");
   // Infra another checkout started has no env file here; it answers on the default ports.
   const vars = Object.fromEntries(
@@ -65,6 +70,7 @@ function readInfraEnv(root: string): { brokers: string; databaseUrl: string; red
   return {
     brokers: vars.KAFKA_BROKERS ?? "127.0.0.1:19092",
     databaseUrl: vars.DATABASE_URL ?? "postgres://vod:vod@127.0.0.1:15432/vod",
+    apiDatabaseUrl: vars.API_DATABASE_URL,
     redisUrl: vars.REDIS_URL ?? "redis://127.0.0.1:16379",
   };
 }
@@ -74,6 +80,13 @@ function infra(root: string, script: "up" | "down" | "status"): boolean {
     stdio: script === "status" ? "ignore" : "inherit",
   });
   return r.status === 0;
+}
+
+/** `url` pointed at another database of the same server. */
+function onDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
 }
 
 /** A fresh database for each demo run, so the counts shown are this run's alone. */
@@ -86,9 +99,7 @@ async function freshDemoDatabase(adminUrl: string): Promise<string> {
   } finally {
     await client.end();
   }
-  const url = new URL(adminUrl);
-  url.pathname = "/vod_demo";
-  return url.toString();
+  return onDatabase(adminUrl, "vod_demo");
 }
 
 /**
@@ -102,7 +113,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   if (!wasUp && !infra(o.root, "up")) throw new Error("infra/up.sh failed; see .infra/ logs");
   const logDir = join(o.root, ".infra/demo");
   mkdirSync(logDir, { recursive: true });
-  const { brokers, databaseUrl: adminUrl, redisUrl } = readInfraEnv(o.root);
+  // Infra started before the API had a login of its own: up again sets its password and writes its URL.
+  if (wasUp && readInfraEnv(o.root).apiDatabaseUrl === undefined && !infra(o.root, "up"))
+    throw new Error("infra/up.sh failed; see .infra/ logs");
+  const { brokers, databaseUrl: adminUrl, apiDatabaseUrl, redisUrl } = readInfraEnv(o.root);
+  if (apiDatabaseUrl === undefined) throw new Error(".infra/env has no API_DATABASE_URL; run npm run infra:up");
   const databaseUrl = await freshDemoDatabase(adminUrl);
   const pool = createPool({ url: databaseUrl, max: 2, applicationName: "vods-demo" });
 
@@ -205,7 +220,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
     const apiUrl = `http://127.0.0.1:${o.apiPort}`;
     startChild("api", "services/api/src/main.ts", [], {
-      DATABASE_URL: databaseUrl,
+      // Its own login, read-only, as in compose.
+      DATABASE_URL: onDatabase(apiDatabaseUrl, "vod_demo"),
       PORT: String(o.apiPort),
       LOG_LEVEL: "info",
       CLOCK_SPEED: common.CLOCK_SPEED,

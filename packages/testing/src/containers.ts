@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
 import { GenericContainer, Wait } from "testcontainers";
 import type { InfraEndpoints } from "./infra.ts";
 
@@ -32,14 +34,32 @@ export async function startContainers(): Promise<{ endpoints: InfraEndpoints; st
       .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/))
       .start(),
   ]);
+  const databaseUrl = `postgres://vod:vod@127.0.0.1:${postgres.getMappedPort(5432)}/vod`;
+  const apiPassword = randomBytes(18).toString("hex");
+  await setApiPassword(databaseUrl, apiPassword);
   return {
     endpoints: {
       kafkaBrokers: [`127.0.0.1:${kafkaPort}`],
-      databaseUrl: `postgres://vod:vod@127.0.0.1:${postgres.getMappedPort(5432)}/vod`,
+      databaseUrl,
+      apiDatabaseUrl: `postgres://vod_api:${apiPassword}@127.0.0.1:${postgres.getMappedPort(5432)}/vod`,
       redisUrl: `redis://127.0.0.1:${redis.getMappedPort(6379)}`,
     },
     stop: async () => {
       await Promise.all([kafka.stop(), postgres.stop(), redis.stop()]);
     },
   };
+}
+
+/** What infra/lib.sh's pg_bootstrap does: the API's login exists with a password of its own; the migrations do the rest. */
+async function setApiPassword(url: string, password: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(
+      "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'vod_api') THEN CREATE ROLE vod_api NOLOGIN NOINHERIT; END IF; END $$",
+    );
+    await c.query(`ALTER ROLE vod_api PASSWORD ${c.escapeLiteral(password)}`);
+  } finally {
+    await c.end();
+  }
 }

@@ -3,6 +3,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     kafkaBrokers: string[];
     databaseUrl: string;
+    /** The API's read-only login on the same server (vod_api); see TestDatabase.apiUrl. */
+    apiDatabaseUrl: string;
     /** Redis for the fetchers' shared CDN budget. */
     redisUrl: string;
     /** Marks the names this run's tests made (uniqueName), for its teardown to delete. */

@@ -5,7 +5,10 @@ import { createDb, createPool, runMigrations, type Db } from "@vod/db";
 import { uniqueName } from "./names.ts";
 
 export interface TestDatabase {
+  /** The owner's login (vod): migrations, writes. */
   url: string;
+  /** The API's login (vod_api, read-only) on this database. */
+  apiUrl: string;
   pool: pg.Pool;
   db: Db;
   /** Closes the pool and drops the database. */
@@ -30,6 +33,13 @@ export async function freshDatabase(): Promise<TestDatabase> {
   await runMigrations(db);
   return {
     url: url.toString(),
+    get apiUrl() {
+      const api = inject("apiDatabaseUrl");
+      if (!api) throw new Error("no login for the API: run `npm run infra:up`, or set API_DATABASE_URL");
+      const u = new URL(api);
+      u.pathname = `/${name}`;
+      return u.toString();
+    },
     pool,
     db,
     async drop() {

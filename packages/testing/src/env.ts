@@ -7,6 +7,8 @@ export const testEnv = parseEnv(
     /** Both set: use these instead of starting anything. */
     KAFKA_BROKERS: list([]),
     DATABASE_URL: z.string().optional(),
+    /** The API's login (vod_api) on DATABASE_URL's server; unset: the infra's (.infra/env). */
+    API_DATABASE_URL: z.string().optional(),
     /** Redis for the shared CDN budget; unset: the infra's (.infra/env), started alone when not running. */
     REDIS_URL: z.string().optional(),
     /** "local" skips containers even when a Docker engine is reachable. */

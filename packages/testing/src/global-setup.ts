@@ -19,6 +19,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       databaseUrl: testEnv.DATABASE_URL,
       redisUrl: testEnv.REDIS_URL ?? readInfraEnv().redisUrl,
     };
+    const apiDatabaseUrl = testEnv.API_DATABASE_URL ?? readInfraEnv().apiDatabaseUrl;
+    if (apiDatabaseUrl) endpoints.apiDatabaseUrl = apiDatabaseUrl;
     // Kafka and PostgreSQL run elsewhere; Redis is started alone unless it answers already.
     if (!testEnv.REDIS_URL && !(await redisAnswers(endpoints.redisUrl))) {
       await infraScript("up", ["redis"]);
@@ -33,10 +35,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const wasUp = await infraScript("status");
     if (!wasUp) await infraScript("up");
     endpoints = readInfraEnv();
+    // Infra started before the API had a login of its own: up again sets its password and writes its URL.
+    if (wasUp && !endpoints.apiDatabaseUrl) {
+      await infraScript("up");
+      endpoints = readInfraEnv();
+    }
     if (!wasUp && !testEnv.VOD_KEEP_INFRA) teardown = async () => void (await infraScript("down"));
   }
   project.provide("kafkaBrokers", endpoints.kafkaBrokers);
   project.provide("databaseUrl", endpoints.databaseUrl);
+  project.provide("apiDatabaseUrl", endpoints.apiDatabaseUrl ?? "");
   project.provide("redisUrl", endpoints.redisUrl);
   const run = newRunToken();
   project.provide("testRun", run);

@@ -12,6 +12,8 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../
 export interface InfraEndpoints {
   kafkaBrokers: string[];
   databaseUrl: string;
+  /** The API's read-only login (vod_api) on the same server; absent until `infra/up.sh` has set its password. */
+  apiDatabaseUrl?: string;
   redisUrl: string;
 }
 
@@ -39,6 +41,7 @@ export function readInfraEnv(): InfraEndpoints {
   return {
     kafkaBrokers: vars.KAFKA_BROKERS.split(","),
     databaseUrl: vars.DATABASE_URL,
+    ...(vars.API_DATABASE_URL ? { apiDatabaseUrl: vars.API_DATABASE_URL } : {}),
     redisUrl: vars.REDIS_URL ?? DEFAULT_REDIS_URL,
   };
 }

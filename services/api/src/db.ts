@@ -45,7 +45,10 @@ function statementName(text: string): string {
   return name;
 }
 
-/** Created by the migrations (drizzle/0006_api_reader_role.sql): SELECT on every table, nothing else. */
+/**
+ * The API's login (drizzle/0006, 0007): SELECT on what the API reads, a member of no role, so a session of
+ * it cannot `SET ROLE` to a writer. Its password is set by infra/lib.sh and the compose `init` job.
+ */
 export const API_ROLE = "vod_api";
 
 export function createReadPool(o: ReadPoolOptions): ReadPool {
@@ -58,8 +61,9 @@ export function createReadPool(o: ReadPoolOptions): ReadPool {
     query_timeout: o.statementTimeoutMs + 1_000,
     keepAlive: true,
     application_name: "api",
-    // Twice read-only: the session acts as the migrations' SELECT-only role, and every transaction is
-    // read-only, so no request can change the archive, whatever SQL reached the server. The server checks
+    // DATABASE_URL logs in as vod_api (infra's API_DATABASE_URL), whose privileges are what keeps the archive
+    // safe. Acting as it and read-only transactions are asked for again, so an owner's URL given by mistake still
+    // answers requests without writing (though then `SET ROLE` could undo both). The server checks
     // the socket during a long statement, so one whose client was dropped stops within half a second.
     options: `-c role=${API_ROLE} -c default_transaction_read_only=on -c client_connection_check_interval=500`,
   });
