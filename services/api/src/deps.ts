@@ -17,6 +17,10 @@ export interface AppDeps {
   listCache: SharedCache<Buffer>;
   /** Archived playlists by stream id and start. */
   playlistCache: SharedCache<StoredPlaylist | null>;
+  /** Largest playlist decompressed for a client that refuses gzip (bytes); a larger one is answered 406. */
+  playlistPlainMaxBytes?: number;
+  /** Playlists decompressed at once; one more is answered 503, so their buffers cannot add up without bound. */
+  playlistGunzipConcurrency?: number;
 }
 
 declare module "fastify" {

@@ -31,6 +31,13 @@ const schema = z.object({
   PLAYLIST_CACHE_TTL: duration("60s", { allowZero: true }),
   PLAYLIST_CACHE_MB: z.coerce.number().nonnegative().default(8),
   PLAYLIST_CACHE_ENTRIES: z.coerce.number().int().nonnegative().default(2_000),
+  /**
+   * Largest playlist decompressed for a client that does not take gzip (a 48-hour VOD is about 2 MB of text);
+   * past it the client is answered 406 and can ask with Accept-Encoding: gzip. At most PLAYLIST_GUNZIP_CONCURRENCY
+   * are decompressed at once (one more is answered 503), so their buffers stay under the product of both.
+   */
+  PLAYLIST_PLAIN_MAX_MB: z.coerce.number().positive().default(16),
+  PLAYLIST_GUNZIP_CONCURRENCY: z.coerce.number().int().positive().default(4),
   ...clockEnv,
 });
 

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyInstance } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { AbortedError, OverloadedError } from "./db.ts";
@@ -56,7 +57,9 @@ export function installErrorHandlers(app: FastifyInstance, retryAfterSeconds: nu
       });
     }
     if (err instanceof BadRequest) {
-      return reply.code(err.statusCode).send({ error: "Bad Request", message: err.message, problems: err.problems });
+      return reply
+        .code(err.statusCode)
+        .send({ error: STATUS_CODES[err.statusCode] ?? "Bad Request", message: err.message, problems: err.problems });
     }
     if (err instanceof OverloadedError || (err as { code?: string }).code === STATEMENT_CANCELLED) {
       return reply

@@ -28,6 +28,8 @@ const app = await buildApp({
   playlistCacheTtlMs: env.PLAYLIST_CACHE_TTL,
   playlistCacheBytes: env.PLAYLIST_CACHE_MB * 1024 * 1024,
   playlistCacheEntries: env.PLAYLIST_CACHE_ENTRIES,
+  playlistPlainMaxBytes: env.PLAYLIST_PLAIN_MAX_MB * 1024 * 1024,
+  playlistGunzipConcurrency: env.PLAYLIST_GUNZIP_CONCURRENCY,
   maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY,
   dbQueueMax: env.DB_QUEUE_MAX,
   retryAfterSeconds: env.RETRY_AFTER_SECONDS,

@@ -1,9 +1,12 @@
 import { createHash } from "node:crypto";
-import { gunzipSync } from "node:zlib";
+import { promisify } from "node:util";
+import { gunzip } from "node:zlib";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AppDeps } from "./deps.ts";
+import { BadRequest } from "./errors.ts";
+import { OverloadedError } from "./db.ts";
 
 /** Ids are PostgreSQL bigints: past its maximum a statement would fail, so such an id is refused as malformed. */
 export const bigintId = (what: string) =>
@@ -45,8 +48,41 @@ function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
   return ifNoneMatch.split(",").some((t) => t.trim().replace(/^W\//, "") === etag);
 }
 
+const gunzipAsync = promisify(gunzip);
+
+/**
+ * Decompresses a stored playlist on zlib's thread pool, never past `maxBytes` of output, and at most
+ * `concurrency` at once: a playlist that gzips small can still expand to far more than any VOD needs.
+ */
+function plainPlaylists(maxBytes: number, concurrency: number): (gz: Buffer) => Promise<Buffer> {
+  let running = 0;
+  return async (gz) => {
+    if (running >= concurrency) throw new OverloadedError(`${running} playlists are being decompressed`);
+    running++;
+    try {
+      return await gunzipAsync(gz, { maxOutputLength: maxBytes });
+    } catch (err) {
+      if ((err as { code?: string }).code !== "ERR_BUFFER_TOO_LARGE") throw err;
+      // The client can have it: gzip-encoded, as stored. 406 is what refusing its Accept-Encoding means.
+      throw new BadRequest(
+        [
+          {
+            parameter: "accept-encoding",
+            problem: `this playlist decompresses to more than ${maxBytes} bytes, the most sent uncompressed; ask with Accept-Encoding: gzip`,
+          },
+        ],
+        406,
+      );
+    } finally {
+      running--;
+    }
+  };
+}
+
 /** `/m3u8/:streamId/:unix/index.m3u8`: the stored gzip bytes as they are; decompressed only for a client that refuses gzip. */
-export function playlistRoute(app: FastifyInstance, { db, playlistCache }: AppDeps): void {
+export function playlistRoute(app: FastifyInstance, deps: AppDeps): void {
+  const { db, playlistCache } = deps;
+  const plain = plainPlaylists(deps.playlistPlainMaxBytes ?? 16 * 1024 * 1024, deps.playlistGunzipConcurrency ?? 4);
   app.withTypeProvider<ZodTypeProvider>().get(
     "/m3u8/:streamId/:unix/index.m3u8",
     {
@@ -82,15 +118,18 @@ export function playlistRoute(app: FastifyInstance, { db, playlistCache }: AppDe
       const gzip = acceptsGzip(req.headers["accept-encoding"]);
       // Strong ETags differ per content coding: the gzip bytes and the plain text are different representations.
       const etag = gzip ? `"${hash}.gz"` : `"${hash}"`;
-      reply
-        .header("etag", etag)
-        .header("cache-control", CACHE_CONTROL)
-        .header("vary", "Accept-Encoding")
-        .header("access-control-allow-origin", "*");
-      if (etagMatches(req.headers["if-none-match"], etag)) return reply.code(304).send();
-      reply.type(MPEGURL);
-      if (gzip) return reply.header("content-encoding", "gzip").send(gz);
-      return reply.send(gunzipSync(gz));
+      const headers = () =>
+        reply
+          .header("etag", etag)
+          .header("cache-control", CACHE_CONTROL)
+          .header("vary", "Accept-Encoding")
+          .header("access-control-allow-origin", "*");
+      if (etagMatches(req.headers["if-none-match"], etag)) return headers().code(304).send();
+      // Decompressed before any header is set: a refusal must not go out as an immutable playlist.
+      const body = gzip ? gz : await plain(gz);
+      headers().type(MPEGURL);
+      if (gzip) reply.header("content-encoding", "gzip");
+      return reply.send(body);
     },
   );
 }

@@ -90,6 +90,36 @@ describe("the playlist route", () => {
     expect(plain.statusCode).toBe(200);
   });
 
+  it("decompresses no more than its cap: a larger playlist is answered 406, and sent gzipped to who takes it", async () => {
+    const big = `#EXTM3U\n${"#EXTINF:10.000,\nhttp://127.0.0.1:1/cdn/a/0.ts\n".repeat(10_000)}#EXT-X-ENDLIST\n`;
+    const bigStart = "2026-11-21T10:30:00Z";
+    await insertVods(tdb.pool, [
+      { streamId: 123456791, startTime: bigStart, streamerId: 1, login: "playlist_owner", playlist: big },
+    ]);
+    const capped = await testApi(tdb.url, { playlistPlainMaxBytes: 100_000 });
+    try {
+      const bigUrl = `/m3u8/123456791/${Date.parse(bigStart) / 1000}/index.m3u8`;
+      const refused = await capped.app.inject({ method: "GET", url: bigUrl });
+      expect(refused.statusCode).toBe(406);
+      expect(refused.headers["content-type"]).toMatch(/^application\/json/);
+      expect(refused.headers["cache-control"]).toBeUndefined();
+      expect(refused.headers["etag"]).toBeUndefined();
+      expect(refused.json()).toMatchObject({
+        error: "Not Acceptable",
+        problems: [{ parameter: "accept-encoding", problem: expect.stringContaining("100000 bytes") }],
+      });
+      const gz = await capped.app.inject({ method: "GET", url: bigUrl, headers: { "accept-encoding": "gzip" } });
+      expect(gz.statusCode).toBe(200);
+      expect(gunzipSync(gz.rawPayload).toString()).toBe(big);
+      // Under the cap, as before.
+      const small = await capped.app.inject({ method: "GET", url });
+      expect(small.statusCode).toBe(200);
+      expect(small.body).toBe(text);
+    } finally {
+      await capped.close();
+    }
+  });
+
   it("answers 404 for a VOD not archived, and 400 naming a malformed parameter", async () => {
     const missing = await api.app.inject({ method: "GET", url: `/m3u8/123456790/${unix}/index.m3u8` });
     expect(missing.statusCode).toBe(404);

@@ -110,6 +110,7 @@ export async function testApi(
     listCacheEntries: o.listCacheEntries,
     playlistCacheBytes: o.playlistCacheBytes,
     playlistCacheEntries: o.playlistCacheEntries,
+    playlistPlainMaxBytes: o.playlistPlainMaxBytes,
     db,
   });
   return {
