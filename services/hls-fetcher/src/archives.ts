@@ -22,10 +22,16 @@ export interface ArchiveLookupOptions {
   batchWaitMs: number;
   /** A listing answered this recently (real time) is reused. */
   cacheMs: number;
+  /** Largest GQL answer read (bytes); a larger one fails its POST. */
+  maxBodyBytes?: number;
 }
 
 interface Waiter {
   resolve(listing: ArchiveListing | null): void;
+  /** Whether it was answered or gave up (its deadline passed, its signal fired). */
+  settled(): boolean;
+  /** When it gives up (performance.now()). */
+  deadline: number;
 }
 
 /**
@@ -54,6 +60,7 @@ export class ArchiveLookup {
       endpoint: options.endpoint,
       clientId: options.clientId,
       timeoutMs: options.timeoutMs,
+      ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     });
   }
 
@@ -73,9 +80,14 @@ export class ArchiveLookup {
         signal.removeEventListener("abort", onAbort);
         resolve(listing);
       };
+      const waiter: Waiter = {
+        resolve: finish,
+        settled: () => done,
+        deadline: performance.now() + this.options.timeoutMs,
+      };
       const waiters = this.#queue.get(streamerId);
-      if (waiters) waiters.push({ resolve: finish });
-      else this.#queue.set(streamerId, [{ resolve: finish }]);
+      if (waiters) waiters.push(waiter);
+      else this.#queue.set(streamerId, [waiter]);
       if (this.#queue.size >= this.options.batchSize) this.#flush();
       else this.#timer ??= setTimeout(() => this.#flush(), this.options.batchWaitMs);
     });
@@ -88,32 +100,41 @@ export class ArchiveLookup {
       const batch = [...this.#queue].slice(0, this.options.batchSize);
       for (const [id] of batch) this.#queue.delete(id);
       void this.#limiter
-        .schedule(() => this.#post(batch.map(([id]) => id)))
+        .schedule(() => this.#post(batch))
         .catch((err: unknown) => {
           this.log.debug({ err, streamers: batch.length }, "archive lookup failed; searching without it");
-          return batch.map(() => null);
+          return new Map<string, ArchiveListing | null>();
         })
         .then((listings) => {
-          batch.forEach(([id, waiters], i) => {
-            const listing = listings[i] ?? null;
+          for (const [id, waiters] of batch) {
+            const listing = listings.get(id) ?? null;
             if (listing) this.#cache.set(id, { at: performance.now(), listing });
             else this.failures++;
             for (const w of waiters) w.resolve(listing);
-          });
+          }
           this.#trimCache();
         });
     }
   }
 
-  async #post(streamerIds: string[]): Promise<(ArchiveListing | null)[]> {
-    if (this.#stopped) return streamerIds.map(() => null);
+  /**
+   * Asks for the streamers someone still waits for when the limiter lets the POST go: a lookup whose
+   * deadline passed in the queue is given up, and its request never leaves. The POST ends by the
+   * latest deadline of those it answers.
+   */
+  async #post(batch: [string, Waiter[]][]): Promise<Map<string, ArchiveListing | null>> {
+    const wanted = batch.filter(([, waiters]) => waiters.some((w) => !w.settled()));
+    if (this.#stopped || wanted.length === 0) return new Map();
+    const left = Math.max(...wanted.flatMap(([, waiters]) => waiters.map((w) => w.deadline))) - performance.now();
+    if (left <= 0) return new Map();
     this.posts++;
-    this.lookups += streamerIds.length;
+    this.lookups += wanted.length;
     const results = await this.#client.batch(
-      streamerIds.map((id) => ({ document: STREAMER_ARCHIVES_QUERY, variables: streamerArchivesVariables(id) })),
+      wanted.map(([id]) => ({ document: STREAMER_ARCHIVES_QUERY, variables: streamerArchivesVariables(id) })),
+      AbortSignal.timeout(Math.ceil(left)),
     );
     // A failed resolver says nothing about the streamer's archives; a listing with errors inside reads as unreadable.
-    return results.map((r) => (r.ok ? parseArchiveListing(r.data) : null));
+    return new Map(wanted.map(([id], i) => [id, results[i]?.ok ? parseArchiveListing(results[i].data) : null]));
   }
 
   #trimCache(): void {

@@ -118,6 +118,12 @@ const schema = z
       .int()
       .min(64 * 1024)
       .default(4 * 1024 * 1024),
+    /** Largest GQL answer read (bytes); a larger one fails its lookup, and the CDN is searched without it. */
+    GQL_MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(64 * 1024)
+      .default(4 * 1024 * 1024),
     /** Hosts a seekPreviewsURL may teach as CDN domains (a regular expression); others are never requested. */
     CDN_DISCOVERABLE: z
       .string()

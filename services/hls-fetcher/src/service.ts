@@ -127,6 +127,7 @@ export async function startFetcher(
           clientId: env.GQL_CLIENT_ID,
           perSecond: env.GQL_RATE,
           timeoutMs: env.GQL_TIMEOUT,
+          maxBodyBytes: env.GQL_MAX_BODY_BYTES,
           batchSize: env.GQL_BATCH,
           batchWaitMs: env.GQL_BATCH_WAIT,
           cacheMs: 30_000,

@@ -1,4 +1,4 @@
-import { GqlError } from "./client.ts";
+import { GqlError, postGql } from "./client.ts";
 
 /** One operation of a batch: Twitch's endpoint takes an array of `{query, variables}` in one POST. */
 export interface GqlOperation {
@@ -23,6 +23,8 @@ export interface GqlBatchClientOptions {
   headers?: Record<string, string>;
   /** Per POST; a server that accepts and never answers costs this much, not minutes. */
   timeoutMs?: number;
+  /** Largest answer read (bytes, default GQL_MAX_BODY_BYTES); a larger one fails the POST (kind `too_large`). */
+  maxBodyBytes?: number;
   /** Wraps each POST, e.g. a rate limiter. */
   schedule?: <T>(post: () => Promise<T>) => Promise<T>;
 }
@@ -47,22 +49,22 @@ export function createGqlBatchClient(options: GqlBatchClientOptions): GqlBatchCl
   async function post(operations: GqlOperation[], signal: AbortSignal | undefined): Promise<GqlOperationResult[]> {
     const timeout = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    let res: Response;
+    let status: number;
     let text: string;
     try {
-      res = await fetch(endpoint, {
-        method: "POST",
-        headers: { ...headers, "content-type": "application/json", "Client-ID": clientId },
-        body: JSON.stringify(operations.map((o) => ({ query: o.document, variables: o.variables }))),
-        signal: combined,
-      });
-      text = await res.text();
+      ({ status, text } = await postGql(
+        endpoint,
+        { ...headers, "Client-ID": clientId },
+        operations.map((o) => ({ query: o.document, variables: o.variables })),
+        { signal: combined, maxBodyBytes: options.maxBodyBytes },
+      ));
     } catch (err) {
+      if (err instanceof GqlError) throw err;
       if (signal?.aborted) throw new GqlError("aborted", "aborted");
       if (timeout.aborted) throw new GqlError("timeout", `no answer within ${timeoutMs} ms`);
       throw new GqlError("network", err instanceof Error ? err.message : String(err));
     }
-    if (res.status !== 200) throw new GqlError("http", `HTTP ${res.status}: ${text.slice(0, 200)}`, res.status);
+    if (status !== 200) throw new GqlError("http", `HTTP ${status}: ${text.slice(0, 200)}`, status);
     let body: unknown;
     try {
       body = JSON.parse(text);

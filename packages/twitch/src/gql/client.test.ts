@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { createGqlClient, GqlError } from "./client.ts";
+import { createGqlBatchClient } from "./batch.ts";
+import { createGqlClient, GQL_MAX_BODY_BYTES, GqlError } from "./client.ts";
 
 let server: Server | undefined;
 afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
@@ -108,5 +109,67 @@ describe("GQL client, failed resolvers", () => {
     const answer = await createGqlClient({ endpoint, retries: 1, backoffInitialMs: 1 }).query("query { streams }", {});
     expect(answer).toEqual({ data: { streams: { edges: [null] } }, errors: ["node failed"] });
     expect(calls).toBe(2);
+  });
+});
+
+describe("GQL answers are capped in size", () => {
+  /** An answer that never ends: JSON-looking bytes, 64 KiB at a time, with no Content-Length. */
+  const endless = (sent: { bytes: number }) => (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.write('{"data":{"streams":"');
+    const chunk = "x".repeat(64 * 1024);
+    const timer = setInterval(() => {
+      if (res.destroyed) return clearInterval(timer);
+      sent.bytes += chunk.length;
+      res.write(chunk);
+    }, 5);
+    res.on("close", () => clearInterval(timer));
+  };
+
+  it("an answer over the cap fails its call as too_large while it streams, without a retry", async () => {
+    let calls = 0;
+    const sent = { bytes: 0 };
+    const serveEndless = endless(sent);
+    const endpoint = await serve((req, res) => {
+      calls++;
+      serveEndless(req, res);
+    });
+    const started = Date.now();
+    const err = await createGqlClient({ endpoint, timeoutMs: 20_000, retries: 3, maxBodyBytes: 256 * 1024 })
+      .query("query { streams }", {})
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GqlError);
+    expect((err as GqlError).kind).toBe("too_large");
+    expect((err as GqlError).message).toMatch(/over 262144 bytes/);
+    // Refused once the cap was passed, not at the timeout; and the same answer is not asked again.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(calls).toBe(1);
+    server?.closeAllConnections();
+  });
+
+  it("a declared Content-Length over the cap is refused before its body is read", async () => {
+    const endpoint = await serve((_req, res) => {
+      const body = JSON.stringify({ data: { ok: "y".repeat(100_000) } });
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+      res.end(body);
+    });
+    const err = await createGqlClient({ endpoint, maxBodyBytes: 10_000 })
+      .query("query { ok }", {})
+      .catch((e: unknown) => e);
+    expect((err as GqlError).kind).toBe("too_large");
+    // Under the cap, the same answer is read.
+    const ok = await createGqlClient({ endpoint }).query<{ ok: string }>("query { ok }", {});
+    expect(ok.data?.ok).toHaveLength(100_000);
+    expect(GQL_MAX_BODY_BYTES).toBeGreaterThanOrEqual(1024 * 1024);
+  });
+
+  it("the batch client (the poller's and the fetcher's) caps its POST's answer too", async () => {
+    const endpoint = await serve(endless({ bytes: 0 }));
+    const client = createGqlBatchClient({ endpoint, clientId: "x", timeoutMs: 20_000, maxBodyBytes: 256 * 1024 });
+    const started = Date.now();
+    const err = await client.batch([{ document: "query { streams }", variables: {} }]).catch((e: unknown) => e);
+    expect((err as GqlError).kind).toBe("too_large");
+    expect(Date.now() - started).toBeLessThan(5_000);
+    server?.closeAllConnections();
   });
 });

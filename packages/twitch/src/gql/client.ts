@@ -1,9 +1,14 @@
+import { request } from "undici";
 import { backoffDelay, sleep } from "@vod/backoff";
-import { ClientError, GraphQLClient } from "graphql-request";
 
 export const TWITCH_GQL_ENDPOINT = "https://gql.twitch.tv/gql";
 /** The client id of Twitch's own web page (FACTS.md); it changes rarely, so it is only a default. */
 export const TWITCH_WEB_CLIENT_ID = "kimne78kx3ncx6brgo4mv6wki5h1ko";
+/**
+ * Largest GraphQL answer read. A POST of 10 pages of 30 streams is about 300 kB, and Twitch bounds
+ * titles to 140 characters; an answer far larger is not one to hold in memory.
+ */
+export const GQL_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export interface GqlClientOptions {
   endpoint?: string;
@@ -12,6 +17,8 @@ export interface GqlClientOptions {
   headers?: Record<string, string>;
   /** Per attempt; a server that accepts and never answers costs this much, not minutes. */
   timeoutMs?: number;
+  /** Largest answer read (bytes); a larger one fails its call (kind `too_large`, not retried). */
+  maxBodyBytes?: number;
   /** Attempts after the first one; each waits with exponential backoff and full jitter. */
   retries?: number;
   backoffInitialMs?: number;
@@ -27,7 +34,7 @@ export interface GqlClientOptions {
 export class GqlError extends Error {
   override name = "GqlError";
   constructor(
-    readonly kind: "timeout" | "aborted" | "http" | "graphql" | "network",
+    readonly kind: "timeout" | "aborted" | "http" | "graphql" | "network" | "too_large",
     message: string,
     readonly status?: number,
   ) {
@@ -50,6 +57,42 @@ export interface GqlClient {
   query<T = unknown>(document: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<GqlAnswer<T>>;
 }
 
+/**
+ * POSTs `payload` as JSON and reads the answer, refusing (GqlError `too_large`) one over `maxBodyBytes`
+ * while it streams in: by its Content-Length at once, else as soon as the bytes read pass the cap.
+ * `signal` covers the body as well as the headers.
+ */
+export async function postGql(
+  endpoint: string,
+  headers: Record<string, string>,
+  payload: unknown,
+  { signal, maxBodyBytes = GQL_MAX_BODY_BYTES }: { signal: AbortSignal; maxBodyBytes?: number | undefined },
+): Promise<{ status: number; text: string }> {
+  const res = await request(endpoint, {
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json" },
+    body: JSON.stringify(payload),
+    signal,
+  });
+  const tooLarge = () => new GqlError("too_large", `answer over ${maxBodyBytes} bytes (GraphQL body cap)`);
+  const declared = Number(res.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > maxBodyBytes) {
+    res.body.destroy();
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBodyBytes) {
+      res.body.destroy();
+      throw tooLarge();
+    }
+    chunks.push(chunk);
+  }
+  return { status: res.statusCode, text: Buffer.concat(chunks).toString("utf8") };
+}
+
 export function createGqlClient(options: GqlClientOptions = {}): GqlClient {
   const {
     endpoint = TWITCH_GQL_ENDPOINT,
@@ -57,16 +100,14 @@ export function createGqlClient(options: GqlClientOptions = {}): GqlClient {
     headers = {},
     timeoutMs = 10_000,
     retries = 3,
+    maxBodyBytes = GQL_MAX_BODY_BYTES,
     backoffInitialMs = 500,
     backoffMaxMs = 10_000,
     schedule = (attempt) => attempt(),
     random = Math.random,
     onRetry,
   } = options;
-  const client = new GraphQLClient(endpoint, {
-    headers: { ...headers, "Client-ID": clientId },
-    errorPolicy: "all",
-  });
+  const sendHeaders = { ...headers, "Client-ID": clientId };
 
   async function attempt<T>(
     document: string,
@@ -75,29 +116,34 @@ export function createGqlClient(options: GqlClientOptions = {}): GqlClient {
   ): Promise<GqlAnswer<T>> {
     const timeout = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    let answer: { status: number; text: string };
     try {
-      const res = await client.rawRequest<T>({ query: document, variables, signal: combined });
-      const errors = (res.errors ?? []).map((e) => e.message);
-      if (res.data === undefined || res.data === null) {
-        throw new GqlError("graphql", errors.length > 0 ? errors.join("; ") : "answer without data");
-      }
-      // A root field nulled by an error is a failed resolver (Twitch's come back): worth a retry.
-      if (errors.length > 0 && Object.values(res.data as object).some((v) => v === null)) {
-        throw new GqlError("graphql", errors.join("; "));
-      }
-      return { data: res.data, errors };
+      answer = await postGql(endpoint, sendHeaders, { query: document, variables }, { signal: combined, maxBodyBytes });
     } catch (err) {
       if (err instanceof GqlError) throw err;
       if (signal?.aborted) throw new GqlError("aborted", "aborted");
       if (timeout.aborted) throw new GqlError("timeout", `no answer within ${timeoutMs} ms`);
-      if (err instanceof ClientError) {
-        const status = err.response.status;
-        const gqlErrors = err.response.errors?.map((e) => e.message).join("; ");
-        if (status === 200) throw new GqlError("graphql", gqlErrors || "GraphQL error");
-        throw new GqlError("http", `HTTP ${status}: ${String(err.response.body ?? "").slice(0, 200)}`, status);
-      }
       throw new GqlError("network", err instanceof Error ? err.message : String(err));
     }
+    const { status, text } = answer;
+    let body: { data?: T | null; errors?: { message?: unknown }[] } | undefined;
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      if (status !== 200) throw new GqlError("http", `HTTP ${status}: ${text.slice(0, 200)}`, status);
+      throw new GqlError("graphql", `answer is not JSON: ${text.slice(0, 100)}`);
+    }
+    if (status !== 200) throw new GqlError("http", `HTTP ${status}: ${text.slice(0, 200)}`, status);
+    const errors = Array.isArray(body?.errors) ? body.errors.map((e) => String(e?.message ?? e)) : [];
+    const data = body?.data;
+    if (data === undefined || data === null) {
+      throw new GqlError("graphql", errors.length > 0 ? errors.join("; ") : "answer without data");
+    }
+    // A root field nulled by an error is a failed resolver (Twitch's come back): worth a retry.
+    if (errors.length > 0 && Object.values(data as object).some((v) => v === null)) {
+      throw new GqlError("graphql", errors.join("; "));
+    }
+    return { data, errors };
   }
 
   return {
@@ -107,7 +153,8 @@ export function createGqlClient(options: GqlClientOptions = {}): GqlClient {
           return await schedule(() => attempt<T>(document, variables, signal));
         } catch (err) {
           const error = err instanceof GqlError ? err : new GqlError("network", String(err));
-          if (error.kind === "aborted" || n >= retries) throw error;
+          // An oversize answer would come back as large.
+          if (error.kind === "aborted" || error.kind === "too_large" || n >= retries) throw error;
           // A 4xx other than 429 is our request's fault; repeating it will not help.
           if (
             error.kind === "http" &&
