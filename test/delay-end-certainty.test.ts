@@ -221,7 +221,7 @@ describe("delay: two thresholds and live fetch results (broker, compressed clock
  * One delay in this process, fed one VOD that ends with the second sweep and is due at 13:10, a few
  * seconds of real time after the start; resolves once the VOD is ended and its state written.
  */
-async function oneVodDueSoon(o: { releaser?: (id: string) => Promise<FencedProducer> }) {
+async function oneVodDueSoon(o: { releaser?: (id: string) => Promise<FencedProducer>; env?: Record<string, string> }) {
   const prefix = `${uniqueName("def")}.`;
   const catalog = createCatalog(prefix);
   const k = kafka();
@@ -238,6 +238,7 @@ async function oneVodDueSoon(o: { releaser?: (id: string) => Promise<FencedProdu
     RELEASE_POLL: "20ms",
     RELEASE_FAILURE_LIMIT: "1s",
     MAX_ORDER_WAIT: "0",
+    ...o.env,
   });
   const fatal: string[] = [];
   const registry = createRegistry("delay");
@@ -318,6 +319,10 @@ describe("delay: a release loop that keeps failing", () => {
           if (broken) throw new Error("broker out of reach");
           await real.sendAtomically(topic, values);
         },
+        sendParts: async (parts) => {
+          if (broken) throw new Error("broker out of reach");
+          await real.sendParts(parts);
+        },
         disconnect: () => real.disconnect(),
       };
     };
@@ -328,11 +333,41 @@ describe("delay: a release loop that keeps failing", () => {
       // Then the broker is out of reach: the due release cannot be sent.
       broken = true;
       await until(() => fatal.length > 0, 30_000, "fatal report");
-      expect(fatal[0]).toMatch(/release loop failing|consumer stopped/);
+      expect(fatal[0]).toMatch(/releases of partition \d+ failing|restoring partitions failing/);
       expect(delay.healthy()).toBe(false);
       expect((await fetch(`${ops.url}/healthz`)).status).toBe(503);
     } finally {
       await ops.close();
+      await close();
+    }
+  }, 60_000);
+});
+
+describe("delay: a release send that never returns", () => {
+  it("makes /healthz fail and asks to exit once no tick has finished for RELEASE_FAILURE_LIMIT", async () => {
+    // Once `hung`, a release's transaction is never acknowledged (a broker that holds the connection
+    // and never answers), longer than any send timeout of the client.
+    let hung = false;
+    const releaser = async (id: string): Promise<FencedProducer> => {
+      const real = await createFencedProducer(kafka(), testLog, id);
+      const hold = <T>(send: () => Promise<T>) => (hung ? new Promise<T>(() => undefined) : send());
+      return {
+        claim: () => real.claim(),
+        sendAtomically: (topic, values) => hold(() => real.sendAtomically(topic, values)),
+        sendParts: (parts) => hold(() => real.sendParts(parts)),
+        disconnect: () => real.disconnect(),
+      };
+    };
+    const { delay, fatal, close } = await oneVodDueSoon({
+      releaser,
+      env: { SEND_TIMEOUT: "10m", RELEASE_TICK_TIMEOUT: "300ms" },
+    });
+    try {
+      hung = true;
+      await until(() => fatal.length > 0, 30_000, "fatal report");
+      expect(fatal[0]).toMatch(/release loop without a good tick/);
+      expect(delay.healthy()).toBe(false);
+    } finally {
       await close();
     }
   }, 60_000);

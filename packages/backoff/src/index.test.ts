@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay, sleep } from "./index.ts";
+import { backoffDelay, DeadlineError, sleep, withDeadline } from "./index.ts";
 
 describe("backoffDelay", () => {
   it("doubles from initialMs up to maxMs, jittered within the upper half", () => {
@@ -17,5 +17,20 @@ describe("sleep", () => {
     c.abort();
     await waiting;
     expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe("withDeadline", () => {
+  it("rejects a wait that never ends once its deadline passes, naming it", async () => {
+    const started = Date.now();
+    const never = new Promise<never>(() => undefined);
+    await expect(withDeadline(never, 50, "a send")).rejects.toThrow(DeadlineError);
+    await expect(withDeadline(never, 50, "a send")).rejects.toThrow(/a send did not finish within 50 ms/);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it("passes a result or an error of work that ends in time", async () => {
+    await expect(withDeadline(Promise.resolve(7), 1_000, "x")).resolves.toBe(7);
+    await expect(withDeadline(Promise.reject(new Error("boom")), 1_000, "x")).rejects.toThrow("boom");
   });
 });

@@ -4,8 +4,10 @@ export {
   createFencedProducer,
   FencedError,
   bySize,
+  encodeMessages,
   type TypedProducer,
   type FencedProducer,
+  type OutgoingPart,
 } from "./producer.ts";
 export {
   runConsumer,

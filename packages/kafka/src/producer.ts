@@ -114,7 +114,23 @@ export interface FencedProducer {
   claim(): Promise<void>;
   /** Validates and sends the values in one transaction: all of them become visible, or none. */
   sendAtomically<T extends TopicDef>(topic: T, values: ValueOf<T>[]): Promise<void>;
+  /**
+   * Sends every part, in order, in one transaction: all of them become visible, or none. Parts are
+   * already encoded (`encodeMessages`), so one transaction can span topics and hold tombstones.
+   */
+  sendParts(parts: OutgoingPart[]): Promise<void>;
   disconnect(): Promise<void>;
+}
+
+/** Encoded messages for one topic, as one part of a transaction. */
+export interface OutgoingPart {
+  topic: string;
+  messages: { key: Buffer | string | null; value: Buffer | string | null; partition?: number; timestamp?: string }[];
+}
+
+/** Validates and encodes values as `TypedProducer.send` would, for a part of a transaction. */
+export function encodeMessages<T extends TopicDef>(topic: T, values: ValueOf<T>[]): OutgoingPart {
+  return { topic: topic.name, messages: toMessages(topic, values) };
 }
 
 /** Another producer has claimed this producer's transactional id. */
@@ -154,6 +170,26 @@ export async function createFencedProducer(
   await producer.connect();
   let open = true;
   const fenced = (err: unknown) => (isFencing(err) ? new FencedError(transactionalId, err) : err);
+  async function sendParts(parts: OutgoingPart[]): Promise<void> {
+    if (parts.every((p) => p.messages.length === 0)) return;
+    const tx = await producer.transaction().catch((err: unknown) => {
+      throw fenced(err);
+    });
+    try {
+      for (const part of parts)
+        for (const chunk of bySize(part.messages))
+          await tx.send({ topic: part.topic, messages: chunk, acks: -1, compression: CompressionTypes.None });
+      await tx.commit();
+    } catch (err) {
+      if (tx.isActive())
+        await tx
+          .abort()
+          .catch((abortErr: unknown) =>
+            log.warn({ err: abortErr, transactionalId }, "aborting a failed transaction failed"),
+          );
+      throw fenced(err);
+    }
+  }
   return {
     async claim() {
       // The id is claimed (its epoch bumped, an open transaction of an earlier holder aborted) when the
@@ -166,24 +202,9 @@ export async function createFencedProducer(
       }
     },
     async sendAtomically(topic, values) {
-      if (values.length === 0) return;
-      const tx = await producer.transaction().catch((err: unknown) => {
-        throw fenced(err);
-      });
-      try {
-        for (const chunk of bySize(toMessages(topic, values)))
-          await tx.send({ topic: topic.name, messages: chunk, acks: -1, compression: CompressionTypes.None });
-        await tx.commit();
-      } catch (err) {
-        if (tx.isActive())
-          await tx
-            .abort()
-            .catch((abortErr: unknown) =>
-              log.warn({ err: abortErr, transactionalId }, "aborting a failed transaction failed"),
-            );
-        throw fenced(err);
-      }
+      await sendParts([{ topic: topic.name, messages: toMessages(topic, values) }]);
     },
+    sendParts,
     async disconnect() {
       if (!open) return;
       open = false;

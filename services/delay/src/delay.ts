@@ -1,4 +1,4 @@
-import { sleep } from "@vod/backoff";
+import { sleep, withDeadline } from "@vod/backoff";
 import { AssignerProtocol, type Kafka } from "kafkajs";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { Clock } from "@vod/clock";
@@ -6,6 +6,7 @@ import {
   createCatalog,
   createFencedProducer,
   delayState,
+  encodeMessages,
   FencedError,
   delayStatePartition,
   parseValue,
@@ -16,6 +17,7 @@ import {
   type Assignment,
   type FencedProducer,
   type Message,
+  type OutgoingPart,
   type RunningConsumer,
   type TypedProducer,
   type VodFetchRequest,
@@ -38,7 +40,7 @@ export interface DelayDeps {
    * supervisor restarts the process. `healthy()` is false from that moment.
    */
   onFatal?: (reason: string, err?: unknown) => void;
-  /** Makes the producer a partition's releases are sent with; `createFencedProducer` unless a test breaks it. */
+  /** Makes the producer a partition's state and releases are sent with; `createFencedProducer` unless a test breaks it. */
   releaser?: (transactionalId: string) => Promise<FencedProducer>;
 }
 
@@ -59,20 +61,24 @@ export interface RunningDelay {
 /** One snapshot partition this instance owns: its tracker, and whether its state is restored yet. */
 interface Owned {
   partition: number;
+  /** Replaced by a fresh one when a restore is retried: a half-read state must not be read into twice. */
   tracker: Tracker;
   /** Resolves once the partition's state is restored and its recent releases reconciled. */
   ready: Promise<void>;
   restored: boolean;
   /**
-   * Sends this partition's releases, in transactions under an id of its own: claimed before the
-   * state is restored, it fences whoever owned the partition before, so a release they still had in
-   * flight is either visible to the restore (and reconciled) or never visible at all.
+   * Writes this partition's state records and releases, in transactions under an id of its own:
+   * claimed before the state is restored, it fences whoever owned the partition before, so nothing
+   * they still had in flight becomes visible after the restore read. A release and the records saying
+   * it happened are one transaction: the restore sees both or neither.
    */
   releaser?: FencedProducer;
   /** Clock time since which this partition's due releases have waited for its inputs to catch up. */
   blockedSince?: number;
   /** Clock time since which its due releases have been held because the coordinator did not confirm the partition as ours. */
   heldSince?: number;
+  /** Real time (performance.now) since which its releases have failed, kept across the restores that follow. */
+  failingSince?: number;
 }
 
 class Revoked extends Error {
@@ -167,21 +173,57 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
   let restores = 0;
   let stateRecords = 0;
   const stopping = new AbortController();
+  let dead: string | undefined;
+  function die(reason: string, err?: unknown): void {
+    if (dead !== undefined || stopping.signal.aborted) return;
+    dead = reason;
+    log.fatal({ err, reason }, "delay cannot go on; exiting so it is restarted");
+    onFatal?.(reason, err);
+  }
 
-  async function flush(o: Owned): Promise<void> {
+  /**
+   * Writes the partition's changed records (and `extra`, e.g. its due releases) in one transaction of
+   * the partition's own producer, so a member fenced by a new owner can no longer write its state.
+   */
+  async function flush(o: Owned, extra: OutgoingPart[] = []): Promise<void> {
+    if (!o.releaser) throw new Revoked(o.partition);
     const changes = o.tracker.changes();
-    // In slices: a first sweep creates 100,000 records, and one send would serialise them all at once.
-    for (let i = 0; i < changes.records.length; i += FLUSH_SLICE)
-      await producer.send(catalog.delayState, changes.records.slice(i, i + FLUSH_SLICE));
+    const parts: OutgoingPart[] = [];
+    // Encoded in slices, yielding between them: a first sweep creates 100,000 records.
+    for (let i = 0; i < changes.records.length; i += FLUSH_SLICE) {
+      if (i > 0) await new Promise((r) => setImmediate(r));
+      parts.push(encodeMessages(catalog.delayState, changes.records.slice(i, i + FLUSH_SLICE)));
+    }
     if (changes.tombstones.length > 0)
-      await producer.sendRaw(
-        catalog.delayState.name,
-        changes.tombstones.map((key) => ({ key, value: null, partition: o.partition })),
-      );
+      parts.push({
+        topic: catalog.delayState.name,
+        messages: changes.tombstones.map((key) => ({ key, value: null, partition: o.partition })),
+      });
+    await withDeadline(o.releaser.sendParts([...parts, ...extra]), env.SEND_TIMEOUT, "state transaction");
     o.tracker.flushed(changes);
     const n = changes.records.length + changes.tombstones.length;
     stateRecords += n;
     metrics.stateRecords.inc(n);
+  }
+
+  /**
+   * A flush that fails leaves its transaction's fate to the broker and may leave the producer unusable
+   * (fenced, or a transaction still open after a deadline): the partition is restored from what is
+   * committed, under a new producer, before its messages are handled again.
+   */
+  async function flushOrReclaim(o: Owned, extra: OutgoingPart[] = []): Promise<void> {
+    try {
+      await flush(o, extra);
+    } catch (err) {
+      if (owned.get(o.partition) === o) {
+        log.warn(
+          { err, partition: o.partition, fenced: err instanceof FencedError },
+          "writing the partition's state failed; restoring it from what is committed, once confirmed as ours",
+        );
+        reclaim(o);
+      }
+      throw err;
+    }
   }
 
   /**
@@ -285,8 +327,12 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     );
   }
 
-  /** Restores until it succeeds or the partitions are no longer ours. */
+  /**
+   * Restores until it succeeds or the partitions are no longer ours; each attempt from empty trackers
+   * and new producers. Failing for RELEASE_FAILURE_LIMIT is fatal: the partitions' releases wait meanwhile.
+   */
   async function restoreRetrying(all: Owned[]): Promise<void> {
+    const since = performance.now();
     for (let attempt = 0; ; attempt++) {
       const parts = all.filter((o) => owned.get(o.partition) === o);
       if (stopping.signal.aborted || parts.length === 0) return;
@@ -294,6 +340,11 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
         return await restore(parts);
       } catch (err) {
         log.error({ err, partitions: parts.map((o) => o.partition), attempt }, "restoring partitions failed; retrying");
+        if (performance.now() - since >= env.RELEASE_FAILURE_LIMIT) return die("restoring partitions failing", err);
+        for (const o of parts) {
+          dropReleaser(o);
+          o.tracker = new Tracker({ ...trackerOptions, partition: o.partition });
+        }
         await sleep(Math.min(30_000, 500 * 2 ** attempt), stopping.signal);
       }
     }
@@ -330,6 +381,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
   function reclaim(o: Owned): void {
     dropReleaser(o);
     const again = takeOwnership(o.partition);
+    if (o.failingSince !== undefined) again.failingSince = o.failingSince;
     again.ready = (async () => {
       while (!stopping.signal.aborted && owned.get(again.partition) === again) {
         const confirmed = await confirmedOwned().catch(() => new Set<number>());
@@ -390,7 +442,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
       await locked(async () => {
         if (owned.get(partition) !== o) throw new Revoked(partition);
         apply(o.tracker, messages);
-        await flush(o);
+        await flushOrReclaim(o);
       });
     };
   }
@@ -464,17 +516,22 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     return new Set(assignment[catalog.streamSnapshots.name] ?? []);
   }
 
-  let dead: string | undefined;
-  function die(reason: string, err?: unknown): void {
-    if (dead !== undefined || stopping.signal.aborted) return;
-    dead = reason;
-    log.fatal({ err, reason }, "delay cannot go on; exiting so it is restarted");
-    onFatal?.(reason, err);
-  }
   // kafkajs gives up on a consumer after non-retriable errors; nothing would be consumed again.
-  const watchdog = setInterval(() => {
-    if (!consumer.healthy()) die("consumer stopped");
-  }, 1_000);
+  // A tick that hangs (a send past every timeout) or partitions whose releases keep failing are fatal
+  // as well: measured as time since the last good tick, not as failures counted.
+  let lastGoodTick = performance.now();
+  const watchdog = setInterval(
+    () => {
+      if (!consumer.healthy()) return die("consumer stopped");
+      const now = performance.now();
+      if (now - lastGoodTick >= env.RELEASE_FAILURE_LIMIT)
+        return die(`release loop without a good tick for ${Math.round(now - lastGoodTick)} ms`);
+      for (const o of owned.values())
+        if (o.failingSince !== undefined && now - o.failingSince >= env.RELEASE_FAILURE_LIMIT)
+          return die(`releases of partition ${o.partition} failing for ${Math.round(now - o.failingSince)} ms`);
+    },
+    Math.min(1_000, env.RELEASE_FAILURE_LIMIT / 4),
+  );
   watchdog.unref();
   let lastCaughtUpCheck = 0;
   let lastPrune = 0;
@@ -544,23 +601,23 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
         o.heldSince = undefined;
         const due = o.tracker.due(now);
         if (due.length === 0) continue;
+        // The releases and the records saying they happened (with every other pending change of the
+        // partition) in one transaction: a crash or a handover at any step leaves both or neither.
+        for (const d of due) o.tracker.markReleased(d.key, now);
         try {
-          await o.releaser.sendAtomically(
-            catalog.vodFetchRequests,
-            due.map((d) => d.request),
-          );
-        } catch (err) {
-          if (!(err instanceof FencedError)) throw err;
-          // Nothing of this send became visible. Another member claimed the partition: its new owner, or
-          // one that owned it before and claimed late.
-          log.warn(
-            { partition: o.partition },
-            "partition's release id claimed by another member; restoring it again once confirmed as ours",
-          );
-          reclaim(o);
+          await flushOrReclaim(o, [
+            encodeMessages(
+              catalog.vodFetchRequests,
+              due.map((d) => d.request),
+            ),
+          ]);
+          o.failingSince = undefined;
+        } catch {
+          // Reclaimed: whether the releases became visible is settled by claiming the id again, and the
+          // restore reads what is committed. Its trackers' marks are dropped with it.
+          o.failingSince ??= performance.now();
           continue;
         }
-        for (const d of due) o.tracker.markReleased(d.key, now);
         sent.push(...due.map((d) => d.request));
       }
       if (sent.length > 0) {
@@ -573,7 +630,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
         );
       }
     }
-    for (const o of parts) if (owned.get(o.partition) === o) await flush(o);
+    for (const o of parts) if (owned.get(o.partition) === o) await flushOrReclaim(o);
   }
 
   function sumCounters(trackers: Iterable<Tracker>): Tracker["counters"] {
@@ -602,26 +659,23 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
   }
 
   const loop = (async () => {
-    /** Real time since which every tick failed. */
-    let failingSince: number | undefined;
     while (!stopping.signal.aborted && dead === undefined) {
       try {
-        await locked(async () => {
-          if (performance.now() - lastPrune > 60_000) {
-            lastPrune = performance.now();
-            for (const o of active()) o.tracker.prune(clock.now());
-            updateGauges();
-          }
-          await releaseTick();
-        });
-        failingSince = undefined;
+        await withDeadline(
+          locked(async () => {
+            if (performance.now() - lastPrune > 60_000) {
+              lastPrune = performance.now();
+              for (const o of active()) o.tracker.prune(clock.now());
+              updateGauges();
+            }
+            await releaseTick();
+          }),
+          env.RELEASE_TICK_TIMEOUT,
+          "release tick",
+        );
+        lastGoodTick = performance.now();
       } catch (err) {
-        failingSince ??= performance.now();
         log.error({ err }, "release tick failed; retrying");
-        if (performance.now() - failingSince >= env.RELEASE_FAILURE_LIMIT) {
-          die("release loop failing", err);
-          break;
-        }
       }
       const next = nextReleaseAt();
       const untilNext = next === undefined ? Infinity : clock.realDelay(next - clock.now());
@@ -641,13 +695,20 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
       suspended = true;
       clearInterval(watchdog);
       await loop;
-      // Flushed before leaving the group: the next owner restores from what is written.
-      await locked(async () => {
-        for (const o of owned.values()) if (o.restored) await flush(o);
-      }).catch((err: unknown) => log.error({ err }, "final state flush failed"));
+      const bounded = (work: Promise<unknown>, what: string) =>
+        withDeadline(work, env.SEND_TIMEOUT, what).catch((err: unknown) => log.error({ err }, `${what} failed`));
+      // Flushed before leaving the group: the next owner restores from what is written. Not after a fatal
+      // failure: the flush would wait behind whatever hung, and what is committed is what the next owner reads.
+      if (dead === undefined)
+        await bounded(
+          locked(async () => {
+            for (const o of owned.values()) if (o.restored) await flush(o);
+          }),
+          "final state flush",
+        );
       // A batch in hand finishes (and flushes) before the group is left; nothing is written after that,
       // when the partitions may already be another member's.
-      await consumer.stop();
+      await bounded(consumer.stop(), "stopping the consumer");
       for (const o of owned.values()) dropReleaser(o);
       owned.clear();
       await admin.disconnect();

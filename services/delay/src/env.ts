@@ -27,8 +27,15 @@ const schema = z.object({
   MAX_ORDER_WAIT: duration("2m", { allowZero: true }),
   /** How often (real time) the release loop looks at the head of the queue. */
   RELEASE_POLL: duration("100ms"),
-  /** The release loop failing this long (real time) without one good tick: /healthz fails and the process exits 1. */
+  /**
+   * The release loop this long (real time) without one good tick, a partition's releases failing this
+   * long, or its restore failing this long: /healthz fails and the process exits 1.
+   */
   RELEASE_FAILURE_LIMIT: duration("1m"),
+  /** A release tick that has not finished after this (real time) counts as failed. */
+  RELEASE_TICK_TIMEOUT: duration("45s"),
+  /** A transaction of state records (and releases) not acknowledged after this (real time) counts as failed. */
+  SEND_TIMEOUT: duration("30s"),
   /** Real time between a fatal failure and the exit, so /healthz can report it. */
   FATAL_EXIT_DELAY: duration("5s", { allowZero: true }),
   /** Recent fetch requests read at start, to recognise releases sent just before a crash. */

@@ -1,0 +1,126 @@
+// kill -9 of the delay at each step of a release, aimed from inside the process (services/delay/src/
+// __fixtures__/crash-at.ts), then another instance of its group takes the partitions over. The VOD is
+// one that ends in the release loop itself (a sweep held behind an earlier one that never completes,
+// evaluated once the inputs are caught up) and is due at once: its "ended" record is never written
+// before its release. Whatever step the kill hits, the VOD is released exactly once and the state
+// topic ends with it released.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import {
+  createCatalog,
+  createKafka,
+  createProducer,
+  createTopics,
+  partitionOf,
+  snapshotsPerPartition,
+  STREAM_PARTITIONS,
+  sweepMarkers,
+  type VodFetchRequest,
+} from "@vod/kafka";
+import { childEnv, testLog, uniqueName } from "@vod/testing";
+import { start as startDelay, readEnv as delayEnv, type StartedDelay } from "../services/delay/src/index.ts";
+import { readAll, until } from "../services/delay/src/__fixtures__/harness.ts";
+
+const MIN = 60_000;
+const iso = (t: number) => new Date(t).toISOString();
+const CRASHING = fileURLToPath(new URL("../services/delay/src/__fixtures__/crash-at.ts", import.meta.url));
+const kafka = createKafka({ brokers: inject("kafkaBrokers"), clientId: "delay-release-crash-test", log: testLog });
+const started: StartedDelay[] = [];
+
+afterAll(async () => {
+  for (const d of started) await d.close().catch(() => undefined);
+});
+
+async function crashAt(step: "before-send" | "after-commit") {
+  const prefix = `${uniqueName("drc")}.`;
+  const catalog = createCatalog(prefix);
+  await createTopics(kafka, Object.values(catalog), testLog);
+  const env = {
+    KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+    TOPIC_PREFIX: prefix,
+    GROUP_ID: uniqueName("delay"),
+    END_AFTER: "3m",
+    MUTE_INTERVAL: "10m",
+    MUTE_MIN_GAP: "1m",
+    MUTE_MARGIN: "2m",
+    RELEASE_POLL: "50ms",
+    SESSION_TIMEOUT: "6s",
+    MAX_ORDER_WAIT: "0",
+    OPS_PORT: "0",
+  };
+  // One VOD seen 40 minutes ago (real clock): long past its release time once a sweep finds it gone.
+  const T = Date.now() - 40 * MIN;
+  const streamerId = "4242";
+  const partition = partitionOf(streamerId);
+  const snapshot = {
+    v: 1 as const,
+    sweepId: "a",
+    observedAt: iso(T + 1_000),
+    streamId: "909",
+    startTime: iso(T - 30 * MIN),
+    streamerId,
+    login: "crash_me",
+    viewers: 50,
+    title: null,
+    gameId: null,
+    gameName: null,
+    language: null,
+    mature: null,
+  };
+  const only = snapshotsPerPartition([{ streamerId }]);
+  const sweep = (id: string, at: number, count: number) => ({
+    sweepId: id,
+    startedAt: iso(at),
+    finishedAt: iso(at + 2_000),
+    complete: true,
+    reason: null,
+    count,
+  });
+  const feeder = await createProducer(kafka, testLog);
+  try {
+    await feeder.send(catalog.streamSnapshots, [snapshot]);
+    await feeder.send(catalog.sweeps, [
+      ...sweepMarkers(sweep("a", T, 1), only),
+      // Two snapshots that never come: "b" waits until the inputs are caught up, and "c" behind it.
+      ...sweepMarkers(
+        sweep("b", T + 5 * MIN, 2),
+        only.map((n) => n * 2),
+      ),
+      ...sweepMarkers(sweep("c", T + 20 * MIN, 0), new Array<number>(STREAM_PARTITIONS).fill(0)),
+    ]);
+  } finally {
+    await feeder.disconnect();
+  }
+
+  const child = spawn(process.execPath, ["--import", "tsx", CRASHING], {
+    env: childEnv({ ...env, LOG_LEVEL: "warn", CRASH_AT: step }),
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, s) => resolve(s)));
+  expect(signal).toBe("SIGKILL");
+
+  // Another member of the group: it gets the partitions once the dead one's session has expired.
+  const next = await startDelay(delayEnv({ ...env, LOG_LEVEL: "silent" }), testLog);
+  started.push(next);
+  await until(() => next.delay.trackers().has(partition), 60_000, "the partition restored by the next member");
+  // Long enough for the next member's release loop to release it (again) if it thinks it due.
+  await new Promise((r) => setTimeout(r, 3_000));
+  const releases = (await readAll(kafka, catalog.vodFetchRequests.name, testLog)).map(
+    (r) => r.value as VodFetchRequest,
+  );
+  const state = (await readAll(kafka, catalog.delayState.name, testLog)).filter(
+    (r) => r.key === `vod:909:${snapshot.startTime}`,
+  );
+  return { releases, last: state.at(-1)?.value as { status?: string } | undefined };
+}
+
+describe("delay: kill -9 at each step of a release", () => {
+  for (const step of ["before-send", "after-commit"] as const) {
+    it(`released once after a kill ${step === "before-send" ? "before the release was sent" : "right after its commit"}`, async () => {
+      const { releases, last } = await crashAt(step);
+      expect(releases.map((r) => r.streamId)).toEqual(["909"]);
+      expect(last?.status).toBe("released");
+    }, 120_000);
+  }
+});
