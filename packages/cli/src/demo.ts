@@ -5,7 +5,8 @@ import pg from "pg";
 import { createDb, createPool, runMigrations } from "@vod/db";
 import { createCatalog, createKafka, createTopics } from "@vod/kafka";
 import type { Logger } from "@vod/log";
-import { nodeArgs, stopChild, waitForHttp } from "./launch.ts";
+import { nodeArgs, waitForHttp } from "./launch.ts";
+import { DEMO_RESTART, restartSummary, supervise, type Supervised } from "./supervise.ts";
 
 export interface DemoOptions {
   root: string;
@@ -108,7 +109,7 @@ async function freshDemoDatabase(adminUrl: string): Promise<string> {
  * Everything it started, it stops (the infra too, when it was not running before).
  */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
-  const children: { name: string; child: ChildProcess }[] = [];
+  const children: Supervised[] = [];
   const wasUp = infra(o.root, "status");
   if (!wasUp && !infra(o.root, "up")) throw new Error("infra/up.sh failed; see .infra/ logs");
   const logDir = join(o.root, ".infra/demo");
@@ -121,29 +122,35 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const databaseUrl = await freshDemoDatabase(adminUrl);
   const pool = createPool({ url: databaseUrl, max: 2, applicationName: "vods-demo" });
 
+  // A process that dies is started again after a backoff, as compose's restart policy would; its restarts
+  // append to the same log.
   const startChild = (name: string, script: string, args: string[], env: Record<string, string>) => {
     const out = createWriteStream(join(logDir, `${name}.log`));
-    const child = spawn(process.execPath, nodeArgs(o.root, script, args), {
-      cwd: o.root,
-      env: { ...o.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-      // Its own process group: Ctrl-C reaches the demo alone, which then stops each child in order.
-      detached: true,
-    });
-    child.stdout?.pipe(out);
-    child.stderr?.pipe(out);
-    child.on("exit", (code, signal) => {
-      if (!stopping) o.print(`${name} exited (${signal ?? code}); its log: .infra/demo/${name}.log`);
-    });
-    children.push({ name, child });
+    const start = (): ChildProcess => {
+      const child = spawn(process.execPath, nodeArgs(o.root, script, args), {
+        cwd: o.root,
+        env: { ...o.env, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+        // Its own process group: Ctrl-C reaches the demo alone, which then stops each child in order.
+        detached: true,
+      });
+      child.stdout?.pipe(out, { end: false });
+      child.stderr?.pipe(out, { end: false });
+      return child;
+    };
+    children.push(
+      supervise(name, start, DEMO_RESTART, (d) =>
+        o.print(
+          `${name} exited (${d.status}); restart ${d.restart} in ${d.delayMs / 1000}s; its log: .infra/demo/${name}.log`,
+        ),
+      ),
+    );
   };
 
-  let stopping = false;
   const stopAll = async () => {
-    stopping = true;
     // Upstream first, so downstream stages can drain what was handed to them.
-    for (const { name, child } of [...children].reverse()) {
-      if (await stopChild(child)) o.print(`${name} did not stop in 15 s; killed it`);
+    for (const s of [...children].reverse()) {
+      if (await s.stop()) o.print(`${s.name} did not stop in 15 s; killed it`);
     }
     await pool.end().catch(() => undefined);
     if (!wasUp) infra(o.root, "down");
@@ -249,7 +256,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         .then((r) => r.json())
         .catch(() => ({ now: "?" }))) as { now: string };
       o.print(
-        `[${Math.round((Date.now() - started) / 1000)}s, simulated ${sim.now}] VODs seen ${last.vods}, live or waiting ${last.vods - last.found - last.notFound - last.failed}, archived ${last.found}, not found ${last.notFound}, failed ${last.failed}`,
+        `[${Math.round((Date.now() - started) / 1000)}s, simulated ${sim.now}] VODs seen ${last.vods}, live or waiting ${last.vods - last.found - last.notFound - last.failed}, archived ${last.found}, not found ${last.notFound}, failed ${last.failed}${restarted(children)}`,
       );
       if (!mpvShown && last.found > 0) {
         const first = await firstArchived(pool);
@@ -266,6 +273,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   } finally {
     await stopAll();
   }
+}
+
+/** The progress line's tail naming the processes that died and were restarted (compose's `ps` shows as much). */
+function restarted(children: readonly Supervised[]): string {
+  const summary = restartSummary(children);
+  return summary ? `; restarted: ${summary}` : "";
 }
 
 /** The playlist path of the first archived VOD, as the API serves it. */
