@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo on a fresh clone: installs the npm dependencies when missing, then runs `vods demo`,
-# which starts the infra, the simulator, the four services and the API, and stops them all on Ctrl-C.
+# which starts the infra, the simulator, the four services and the API, restarts any that dies (with
+# backoff, counted in its progress line), and stops them all on Ctrl-C.
 # `npm run demo -- --instances 3` runs three of each service but the live-poller, in their groups.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
