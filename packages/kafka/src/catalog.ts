@@ -128,6 +128,11 @@ export const vodFetchRequest = vodSightings.extend({
    * only the seconds field of the start time. Absent in older messages: false.
    */
   restart: z.boolean().optional(),
+  /**
+   * Fetches of this VOD answered `live` before (its playlist had no #EXT-X-ENDLIST yet): past the
+   * fetcher's LIVE_RESULT_LIMIT it is given up as failed, terminal. Absent: 0.
+   */
+  liveResults: z.number().int().nonnegative().optional(),
 });
 export type VodFetchRequest = z.output<typeof vodFetchRequest>;
 
@@ -205,6 +210,8 @@ export const delayVod = vodSightings.extend({
    * long sweeps failed in between.
    */
   missedAt: isoTime.optional(),
+  /** Fetches of this VOD answered `live` so far (each tracked it again); sent with its next release. Absent: 0. */
+  liveResults: z.number().int().nonnegative().optional(),
 });
 export type DelayVod = z.output<typeof delayVod>;
 

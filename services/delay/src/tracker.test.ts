@@ -360,7 +360,17 @@ describe("tracker", () => {
     t.addMarker(marker(18, 1), T0);
     t.evaluate(false);
     expect(t.vods.get(key)).toMatchObject({ status: "ended", releaseAt: "2025-01-06T14:10:00.000Z" });
-    expect(t.due(Date.parse("2025-01-06T14:10:00.000Z")).map((d) => d.key)).toEqual([key]);
+    const [again] = t.due(Date.parse("2025-01-06T14:10:00.000Z"));
+    expect(again?.key).toBe(key);
+    // Its next release says how many fetches found it live, so the fetcher can give it up at its limit.
+    expect(again?.request.liveResults).toBe(1);
+    // Kept through the compact form of a released VOD and a restore of its record.
+    t.markReleased(key, Date.parse("2025-01-06T14:10:00.000Z"));
+    const written = t.changes();
+    expect(written.records.find((r) => r.kind === "vod" && r.streamId === "91")).toMatchObject({ liveResults: 1 });
+    t.flushed(written);
+    t.applyResult({ ...result, fetchedAt: "2025-01-06T14:10:05.000Z" });
+    expect(t.vods.get(key)).toMatchObject({ status: "live", liveResults: 2 });
   });
 
   it("writes a VOD's record when its fate changes, not for every sighting", () => {

@@ -74,6 +74,7 @@ interface Released {
   readonly maxViewers: number;
   readonly releasedAt: number;
   readonly restart: boolean;
+  readonly liveResults: number;
 }
 
 const ms = (iso: string) => Date.parse(iso);
@@ -273,6 +274,7 @@ export class Tracker {
       return;
     }
     this.counters.liveResults++;
+    vod.liveResults = (vod.liveResults ?? 0) + 1;
     if (vod.status !== "live") this.#relive(vod);
     vod.lastSeen = iso(fetched);
     delete vod.seenExact;
@@ -565,6 +567,7 @@ export class Tracker {
       maxViewers: vod.maxViewers,
       releasedAt: vod.releasedAt ? ms(vod.releasedAt) : ms(vod.lastSeen),
       restart: vod.restart ?? false,
+      liveResults: vod.liveResults ?? 0,
     });
   }
 
@@ -587,6 +590,7 @@ export class Tracker {
       releaseAt: null,
       releasedAt: iso(r.releasedAt),
       ...(r.restart ? { restart: true } : {}),
+      ...(r.liveResults > 0 ? { liveResults: r.liveResults } : {}),
     };
     this.vods.set(key, vod);
     this.#meta.set(key, { counted: [] });
@@ -634,5 +638,6 @@ export function requestOf(vod: DelayVod): VodFetchRequest {
     maxViewers: vod.maxViewers,
     releaseAt: vod.releaseAt!,
     restart: vod.restart ?? false,
+    ...(vod.liveResults ? { liveResults: vod.liveResults } : {}),
   };
 }

@@ -86,6 +86,11 @@ const schema = z
      * of 10 s segments has 17,280 segments, about 0.5 MB as received and 2.3 MB with absolute URIs.
      */
     PLAYLIST_MAX_SEGMENTS: z.coerce.number().int().positive().default(50_000),
+    /**
+     * A VOD found live (no #EXT-X-ENDLIST, or GQL listing it live) at this many fetches is failed for good,
+     * so a playlist that never ends is not fetched every hour for ever.
+     */
+    LIVE_RESULT_LIMIT: z.coerce.number().int().min(1).default(6),
     /** Below the HTTP body cap (8 MiB): a body between the two is refused for good rather than retried. */
     PLAYLIST_MAX_INPUT_BYTES: z.coerce
       .number()

@@ -156,6 +156,18 @@ describe("VodFetcher against the simulator's CDN", () => {
     await f.close();
   });
 
+  it("a VOD found live at its LIVE_RESULT_LIMIT-th fetch is failed for good, not tracked again", async () => {
+    const f = setup();
+    const v = truth("still_live");
+    // Found live five times before: the sixth (the default limit) gives up.
+    const r = await f.fetcher.fetch({ ...request(v), liveResults: 5 }, never);
+    expect(r).toMatchObject({ outcome: "failed", terminal: true, found: null });
+    expect(r.error).toMatch(/ENDLIST.*live at 6 fetches, given up/);
+    const before = await f.fetcher.fetch({ ...request(v), liveResults: 4 }, never);
+    expect(before.outcome).toBe("live");
+    await f.close();
+  });
+
   it("not_found only after every candidate answered 403; a known streamer's next VOD costs one request", async () => {
     const f = setup();
     const missing = await f.fetcher.fetch(request(truth("never_saved")), never);

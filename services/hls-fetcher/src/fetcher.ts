@@ -42,6 +42,11 @@ export interface VodFetcherOptions {
   discoverable: RegExp;
   /** Watches 403s on listed VODs; absent: none is taken for a block. */
   block?: BlockDetector;
+  /**
+   * A VOD whose fetches found it live this many times (this one included) is failed for good: a playlist
+   * that never gets #EXT-X-ENDLIST would otherwise be released and fetched again every hour. Absent: 6.
+   */
+  liveResultLimit?: number;
   /** Caps on a playlist from the CDN (a VOD over one is failed for good); absent: the defaults. */
   playlist?: PlaylistCaps;
 }
@@ -190,7 +195,7 @@ export class VodFetcher {
       listing.live.streamId === req.streamId &&
       Math.abs(listing.live.startMs - Date.parse(req.startTime)) < 2_000
     ) {
-      return this.#report(req, "live", 0, null, "GQL says the stream is still live");
+      return this.#live(req, 0, "GQL says the stream is still live");
     }
     const match = listing ? matchListedVod(listing, req.streamId, req.startTime) : null;
     if (match) {
@@ -382,13 +387,7 @@ export class VodFetcher {
     this.knowledge.found(req.streamerId, domain, variant, now, listed);
     if (!hasEndList(body)) {
       // Still live (or a live stream's playlist the delay released too early): nothing is stored.
-      return this.#report(
-        req,
-        "live",
-        requests,
-        null,
-        `${domain}: playlist has no #EXT-X-ENDLIST; the stream is still live`,
-      ).result;
+      return this.#live(req, requests, `${domain}: playlist has no #EXT-X-ENDLIST; the stream is still live`).result;
     }
     const url = this.baseUrl(domain) + path;
     const p = this.#process(req, domain, body, url);
@@ -437,6 +436,16 @@ export class VodFetcher {
       this.log.warn({ streamId: req.streamId, login: req.login, domain, reason: err.message }, "playlist refused");
       return err;
     }
+  }
+
+  /** `live`, or failed for good once the VOD has been found live LIVE_RESULT_LIMIT times. */
+  #live(req: VodFetchRequest, requests: number, why: string): FetchReport {
+    const times = (req.liveResults ?? 0) + 1;
+    const limit = this.options.liveResultLimit ?? 6;
+    if (times < limit) return this.#report(req, "live", requests, null, why);
+    this.log.warn({ streamId: req.streamId, login: req.login, times }, "VOD still live at its fetch limit; given up");
+    const failed = this.#report(req, "failed", requests, null, `${why}; live at ${times} fetches, given up`);
+    return { result: { ...failed.result, terminal: true } };
   }
 
   #report(

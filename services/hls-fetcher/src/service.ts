@@ -186,6 +186,7 @@ export async function startFetcher(
       retries: env.REQUEST_RETRIES,
       backoffMs: env.RETRY_BACKOFF,
       stopProbability: env.STOP_PROBABILITY,
+      liveResultLimit: env.LIVE_RESULT_LIMIT,
       discoverable: env.CDN_DISCOVERABLE,
       block,
       ...(archives ? { archives } : {}),
