@@ -77,6 +77,22 @@ export const faultSpecSchema = z.discriminatedUnion("kind", [
       .default(2.5 * 1024 * 1024),
   }),
   z.object({
+    kind: z.literal("oversized"),
+    ...windowFields,
+    target: z.literal("gql").default("gql"),
+    /** Streamers whose GQL answers carry the oversized text (all if absent). */
+    logins: z.array(z.string()).optional(),
+    /** The text made long: the broadcaster's login, its title, language, or its category's name. */
+    field: z.enum(["login", "title", "language", "game"]).default("title"),
+    /** Characters of the text (ASCII, so bytes too): 1.1 MB by default, over Kafka's 1 MB message default. */
+    bytes: z
+      .number()
+      .int()
+      .positive()
+      .max(16 * 1024 * 1024)
+      .default(1_100_000),
+  }),
+  z.object({
     kind: z.literal("empty"),
     ...windowFields,
     target: z.literal("gql").default("gql"),
@@ -200,6 +216,7 @@ export class FaultSet {
         case "errors":
         case "empty":
         case "malformed":
+        case "oversized":
           break;
       }
     }
@@ -243,13 +260,26 @@ export class FaultSet {
     return null;
   }
 
+  /** The text fields of `login`'s GQL answers to make `bytes` long (`oversized` faults), by field. */
+  oversized(login: string): Partial<Record<"login" | "title" | "language" | "game", number>> {
+    const now = this.clock.now();
+    const out: Partial<Record<"login" | "title" | "language" | "game", number>> = {};
+    for (const f of this.#faults) {
+      const spec = f.spec;
+      if (spec.kind !== "oversized" || !this.#active(f, now)) continue;
+      if (!spec.logins || spec.logins.includes(login)) out[spec.field] ??= spec.bytes;
+    }
+    return out;
+  }
+
   #active(f: Fault, now: number): boolean {
     return now >= f.fromMs && now < f.untilMs;
   }
 
   #hits(f: Fault, domain: string | null): boolean {
     const spec = f.spec;
-    if (spec.kind === "errors" || spec.kind === "empty" || spec.kind === "malformed") return false;
+    if (spec.kind === "errors" || spec.kind === "empty" || spec.kind === "malformed" || spec.kind === "oversized")
+      return false;
     if (spec.target === "gql") return domain === null;
     if (domain === null) return false;
     if (spec.domains && !spec.domains.includes(domain)) return false;

@@ -88,18 +88,24 @@ function lastTitle(s: Streamer): string {
   return vod ? titleOf(vod, s) : "";
 }
 
-function userView(world: World, s: Streamer) {
+/** `text` padded with a repeated pattern to `bytes` characters (an `oversized` fault), or as it is. */
+function padded(text: string, bytes: number | undefined): string {
+  return bytes === undefined || bytes <= text.length ? text : text + "x".repeat(bytes - text.length);
+}
+
+function userView(world: World, s: Streamer, ctx?: Ctx) {
+  const big = ctx?.faults.oversized(s.login) ?? {};
   return {
     id: s.id,
-    login: s.login,
+    login: padded(s.login, big.login),
     displayName: s.displayName,
     createdAt: iso(s.createdAtMs),
     profileImageURL: ({ width }: { width: number }) =>
       `https://static-cdn.jtvnw.net/jtv_user_pictures/${s.login}-profile_image-${width}x${width}.png`,
     broadcastSettings: () => ({
       id: s.id,
-      title: lastTitle(s),
-      language: s.language,
+      title: padded(lastTitle(s), big.title),
+      language: padded(s.language, big.language),
       isMature: s.isMature,
       game: gameView(s.gameIdx),
     }),
@@ -152,6 +158,7 @@ function videoView(world: World, vod: Vod) {
 }
 
 function streamView(world: World, s: Streamer, vod: Vod, viewers: number) {
+  const game = gameView(vod.gameIdx);
   return {
     id: vod.streamId,
     viewersCount: viewers,
@@ -161,8 +168,11 @@ function streamView(world: World, s: Streamer, vod: Vod, viewers: number) {
     broadcastLanguage: vod.language,
     language: vod.language,
     isMature: s.isMature,
-    game: gameView(vod.gameIdx),
-    broadcaster: () => userView(world, s),
+    game: (_args: unknown, ctx: Ctx) => {
+      const bytes = ctx.faults.oversized(s.login).game;
+      return game && bytes !== undefined ? { ...game, name: padded(game.name ?? "", bytes) } : game;
+    },
+    broadcaster: (_args: unknown, ctx: Ctx) => userView(world, s, ctx),
     previewImageURL: ({ width, height }: { width?: number; height?: number }) =>
       `https://static-cdn.jtvnw.net/previews-ttv/live_user_${s.login}-${width ?? "{width}"}x${height ?? "{height}"}.jpg`,
     archiveVideo: () => (world.isListed(vod) ? videoView(world, vod) : null),

@@ -86,6 +86,45 @@ describe("live streams query", () => {
     expect(r.page.hasNextPage).toBe(false);
   });
 
+  it("bounds untrusted text: a 2.7 KB login or an id past bigint drops that stream; a 1 MB title is cut to 1 KB", () => {
+    const title = `${"é".repeat(511)}😀${"x".repeat(1_100_000)}`;
+    const r = parseLiveStreamsPage({
+      streams: {
+        edges: [
+          { cursor: "a", node: stream({ broadcaster: { id: "1", login: "a".repeat(2700) } }) },
+          { cursor: "b", node: stream({ id: "99999999999999999999" }) },
+          { cursor: "c", node: stream({ broadcaster: { id: "9223372036854775808", login: "big" } }) },
+          { cursor: "d", node: stream({ broadcaster: { id: "2", login: "bad login" } }) },
+          {
+            cursor: "e",
+            node: stream({
+              broadcaster: { id: "3", login: "Mixed_Case", broadcastSettings: { title, language: "x".repeat(3000) } },
+              game: { id: "x".repeat(3000), name: "g".repeat(3000) },
+              type: "t".repeat(100),
+            }),
+          },
+        ],
+        pageInfo: { hasNextPage: true },
+      },
+    });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.page.dropped).toEqual([
+      "invalid stream: broadcaster.login: login over 25 characters",
+      expect.stringMatching(/^invalid stream: id: /),
+      "invalid stream: broadcaster.id: id over the bigint range",
+      expect.stringMatching(/^invalid stream: broadcaster\.login: login outside/),
+    ]);
+    expect(r.page.cursors).toHaveLength(5);
+    expect(r.page.hasNextPage).toBe(true);
+    const [s] = r.page.streams;
+    expect(s).toMatchObject({ login: "mixed_case", language: null, gameId: null, gameName: "g".repeat(256) });
+    expect(s!.type).toHaveLength(32);
+    // 511 two-byte characters, then a four-byte one that would cross 1,024 bytes: cut before it.
+    expect(s!.title).toBe("é".repeat(511));
+    expect(Buffer.byteLength(s!.title!)).toBe(1022);
+  });
+
   it("refuses an answer without a streams connection", () => {
     expect(parseLiveStreamsPage({ streams: null }).ok).toBe(false);
     expect(parseLiveStreamsPage(null).ok).toBe(false);

@@ -1,5 +1,6 @@
 import { gql } from "graphql-request";
 import { z } from "zod";
+import { cutText, MAX_NAME_BYTES, MAX_TITLE_BYTES, twitchId, twitchLanguage, twitchLogin } from "./bounds.ts";
 
 const STREAM_FIELDS = gql`
   fragment LiveStreamFields on Stream {
@@ -79,26 +80,33 @@ export function liveStreamsVariables(
   return { first, after, options } satisfies LiveStreamsVariables;
 }
 
-const numericId = z.string().regex(/^\d+$/);
-
+// Untrusted text (bounds.ts): a stream whose ids or login are out of bounds is dropped and counted;
+// its title, category and type are cut, an odd language or category id reads as unknown.
 const node = z.object({
-  id: numericId,
-  viewersCount: z.number().int().nonnegative(),
+  id: twitchId,
+  viewersCount: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   createdAt: z.iso.datetime({ offset: true }),
-  type: z.string().nullish(),
+  type: cutText(32),
   broadcaster: z.object({
-    id: numericId,
-    login: z.string().min(1),
-    displayName: z.string().nullish(),
+    id: twitchId,
+    login: twitchLogin,
     broadcastSettings: z
       .object({
-        title: z.string().nullish(),
-        language: z.string().nullish(),
+        title: cutText(MAX_TITLE_BYTES),
+        language: twitchLanguage,
         isMature: z.boolean().nullish(),
       })
       .nullish(),
   }),
-  game: z.object({ id: z.string().nullish(), name: z.string().nullish(), displayName: z.string().nullish() }).nullish(),
+  game: z
+    .object({
+      id: z
+        .string()
+        .nullish()
+        .transform((s) => (s && /^\d{1,19}$/.test(s) ? s : null)),
+      name: cutText(MAX_NAME_BYTES),
+    })
+    .nullish(),
 });
 
 const page = z.object({

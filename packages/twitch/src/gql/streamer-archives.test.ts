@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { buildSchema, parse, validate } from "graphql";
 import { describe, expect, it } from "vitest";
 import {
+  parseArchiveListing,
   parseStreamerArchives,
   STREAMER_ARCHIVES_BY_LOGIN_QUERY,
   STREAMER_ARCHIVES_QUERY,
@@ -91,5 +92,19 @@ describe("streamer archives query", () => {
     expect(parseStreamerArchives(null, "1", START)).toEqual(unknown);
     expect(parseStreamerArchives({ user: { videos: "x" } }, "1", START)).toEqual(unknown);
     expect(parseStreamerArchives(user([], { videos: null }), "1", START)).toEqual({ public: null, subOnly: false });
+  });
+
+  it("bounds untrusted text: an over-long URL or a path login out of bounds makes that video unreadable, not the listing", () => {
+    const good = video("318688040160", START);
+    const long = video("318688040161", "2026-05-16T10:00:00Z");
+    long.node.seekPreviewsURL += `?${"x".repeat(3000)}`;
+    const oddLogin = video("318688040162", "2026-05-16T11:00:00Z");
+    oddLogin.node.seekPreviewsURL = oddLogin.node.seekPreviewsURL.replace("kuzma671", "a".repeat(2700));
+    const listing = parseArchiveListing(
+      user([long, oddLogin, good], { stream: { id: "9".repeat(3000), createdAt: START } }),
+    );
+    expect(listing?.videos.map((v) => v.streamId)).toEqual(["318688040160"]);
+    expect(listing?.unreadable).toBe(true);
+    expect(listing?.live).toBeNull();
   });
 });

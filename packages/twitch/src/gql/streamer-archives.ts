@@ -1,5 +1,6 @@
 import { gql } from "graphql-request";
 import { z } from "zod";
+import { LOGIN, twitchId } from "./bounds.ts";
 import { parseVodPath, timestampCandidates, type TimestampVariant } from "../vod-path.ts";
 
 /** A streamer's recent past broadcasts and whether its archives are for subscribers only. */
@@ -56,15 +57,18 @@ export interface Visibility {
   domain?: string;
 }
 
+// Untrusted: a URL or time too long to be Twitch's makes that video unreadable, not the listing.
 const node = z.object({
-  createdAt: z.string().nullish(),
-  seekPreviewsURL: z.string().nullish(),
+  createdAt: z.string().max(40).nullish(),
+  seekPreviewsURL: z.string().max(2048).nullish(),
 });
 
 const answer = z.object({
   user: z
     .object({
-      stream: z.object({ id: z.string().nullish(), createdAt: z.string().nullish() }).nullish(),
+      stream: z
+        .object({ id: twitchId.nullish().catch(null), createdAt: z.string().max(40).nullish().catch(null) })
+        .nullish(),
       videos: z
         .object({
           edges: z.array(z.object({ node: z.unknown() }).nullable()).nullish(),
@@ -151,7 +155,7 @@ function listedVodOf(url: string, createdAtMs: number | null): ListedVod | null 
   }
   const key = parsed.pathname.split("/").find((part) => parseVodPath(part) !== null);
   const p = key === undefined ? null : parseVodPath(key);
-  if (!p || !parsed.hostname) return null;
+  if (!p || !parsed.hostname || !LOGIN.test(p.login) || !twitchId.safeParse(p.streamId).success) return null;
   return {
     domain: parsed.hostname.toLowerCase(),
     key: key as string,
