@@ -50,6 +50,19 @@ describe("hls-fetcher env", () => {
     expect(() => readEnv({ CDN_DISCOVERABLE: "(" })).toThrow(/CDN_DISCOVERABLE/);
   });
 
+  it("never the dead domains (a list of its own), nor a name CloudFront does not give a distribution", () => {
+    const { CDN_DISCOVERABLE, CDN_DEAD_DOMAINS, DOMAIN_LEARNED_TTL } = readEnv({});
+    expect(CDN_DEAD_DOMAINS).toContain("d3aqoihi2n8ty8.cloudfront.net");
+    for (const dead of CDN_DEAD_DOMAINS) expect(CDN_DISCOVERABLE.test(dead), dead).toBe(false);
+    expect(["d1.cloudfront.net", "dabcdefghijklmnopqrst.cloudfront.net"].some((h) => CDN_DISCOVERABLE.test(h))).toBe(
+      false,
+    );
+    expect(DOMAIN_LEARNED_TTL).toBe(14 * 86_400_000);
+    const custom = readEnv({ CDN_DEAD_DOMAINS: "d1ndex63qxojbr.cloudfront.net" });
+    expect(custom.CDN_DISCOVERABLE.test("d1ndex63qxojbr.cloudfront.net")).toBe(false);
+    expect(custom.CDN_DISCOVERABLE.test("d3aqoihi2n8ty8.cloudfront.net")).toBe(true);
+  });
+
   it("a budget of its own by default; with Redis one per egress, named by configuration", () => {
     const alone = readEnv({});
     expect(alone.REDIS_URL).toBeUndefined();

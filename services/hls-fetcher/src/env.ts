@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { clockEnv } from "@vod/clock";
 import { bool, duration, list, parseEnv, port } from "@vod/config";
-import { LIVE_VOD_DOMAINS, TWITCH_GQL_ENDPOINT, TWITCH_WEB_CLIENT_ID } from "@vod/twitch";
+import { DEAD_VOD_DOMAINS, LIVE_VOD_DOMAINS, TWITCH_GQL_ENDPOINT, TWITCH_WEB_CLIENT_ID } from "@vod/twitch";
 
 const schema = z
   .object({
@@ -123,16 +123,14 @@ const schema = z
       .int()
       .min(64 * 1024)
       .default(4 * 1024 * 1024),
-    /** Largest GQL answer read (bytes); a larger one fails its lookup, and the CDN is searched without it. */
-    GQL_MAX_BODY_BYTES: z.coerce
-      .number()
-      .int()
-      .min(64 * 1024)
-      .default(4 * 1024 * 1024),
-    /** Hosts a seekPreviewsURL may teach as CDN domains (a regular expression); others are never requested. */
+    /**
+     * Hosts a seekPreviewsURL may teach as CDN domains (a regular expression; CloudFront names a distribution
+     * d + 12 or 13 characters); others, and CDN_DEAD_DOMAINS, are never requested. A host is learned only once
+     * it served a playlist, and checked against this again whenever learned domains are read.
+     */
     CDN_DISCOVERABLE: z
       .string()
-      .default(String.raw`^(d[a-z0-9]{8,20}\.cloudfront\.net|vod-[a-z0-9-]+\.twitch\.tv)$`)
+      .default(String.raw`^(d[a-z0-9]{12,13}\.cloudfront\.net|vod-[a-z0-9-]{1,40}\.twitch\.tv)$`)
       .transform((raw, ctx) => {
         try {
           return new RegExp(raw);
@@ -141,6 +139,10 @@ const schema = z
           return z.NEVER;
         }
       }),
+    /** Hosts that no longer serve VODs: never learned nor requested for a seekPreviewsURL (FACTS.md's dead ones). */
+    CDN_DEAD_DOMAINS: list(DEAD_VOD_DOMAINS),
+    /** A learned domain is forgotten after this long (clock time) without a playlist from it. */
+    DOMAIN_LEARNED_TTL: duration("14d"),
     /** The search stops once the VOD is on the CDN with less than this probability; 0 searches every candidate. */
     STOP_PROBABILITY: z.coerce.number().min(0).max(1).default(0.03),
     /** The deep search (leftover budget) gives a VOD up below this probability, or this long after it began. */
@@ -165,9 +167,24 @@ const schema = z
     OPS_HOST: z.string().min(1).default("127.0.0.1"),
     ...clockEnv,
   })
-  .refine((e) => e.RETRY_MAX >= e.RETRY_INITIAL, { path: ["RETRY_MAX"], message: "must be at least RETRY_INITIAL" });
+  .refine((e) => e.RETRY_MAX >= e.RETRY_INITIAL, { path: ["RETRY_MAX"], message: "must be at least RETRY_INITIAL" })
+  .transform((e) => ({ ...e, CDN_DISCOVERABLE: excluding(e.CDN_DISCOVERABLE, e.CDN_DEAD_DOMAINS) }));
+
+/** `pattern`, refusing these exact hosts whatever it says. */
+function excluding(pattern: RegExp, hosts: readonly string[]): RegExp {
+  if (hosts.length === 0) return pattern;
+  const escaped = hosts.map((h) => h.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+  return new RegExp(`^(?!(?:${escaped})$)(?:${pattern.source})`, pattern.flags);
+}
 
 export type FetcherEnv = z.output<typeof schema>;
+
+/** The playlist caps the fetcher applies (VodFetcherOptions.playlist). */
+export const playlistCaps = (env: FetcherEnv) => ({
+  maxSegments: env.PLAYLIST_MAX_SEGMENTS,
+  maxInputBytes: env.PLAYLIST_MAX_INPUT_BYTES,
+  maxOutputBytes: env.PLAYLIST_MAX_OUTPUT_BYTES,
+});
 
 export function readEnv(env: Record<string, string | undefined> = process.env): FetcherEnv {
   return parseEnv(schema, env);

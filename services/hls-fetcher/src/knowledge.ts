@@ -2,7 +2,7 @@ import { LRUCache } from "lru-cache";
 import { inArray, sql } from "drizzle-orm";
 import { cdnDomainHealth, cdnStreamerDomains, withTransaction, type Db } from "@vod/db";
 import type { Logger } from "@vod/log";
-import type { TimestampVariant } from "@vod/twitch";
+import { DEAD_VOD_DOMAINS, type TimestampVariant } from "@vod/twitch";
 
 export interface KnowledgeOptions {
   /** Clock-time half-life of a domain's success score. */
@@ -13,7 +13,20 @@ export interface KnowledgeOptions {
   streamerCacheSize?: number;
   /** How long a streamer's history read from Postgres is trusted before it is read again (other fetchers learn too). */
   streamerCacheTtlMs?: number;
+  /** Hosts that may be learned; a learned one read back that no longer matches is dropped. Absent: any. */
+  discoverable?: RegExp;
+  /** Hosts never learned, whatever GQL names or serves (default: the known-dead ones, FACTS.md). */
+  deadDomains?: readonly string[];
+  /** A learned domain is forgotten after this long (clock time) without a playlist served from it. Absent: never. */
+  learnedTtlMs?: number;
+  /** Clock time, for expiry; default Date.now. */
+  now?: () => number;
+  /** A domain was learned (its first playlist came from it). */
+  onLearned?: (domain: string, from: string) => void;
 }
+
+/** Hosts GQL named that no playlist has come from yet, at most: the oldest are forgotten first. */
+const MAX_CANDIDATES = 256;
 
 interface Health {
   score: number;
@@ -39,7 +52,10 @@ export interface StreamerHistory {
 }
 
 interface Discovered {
+  /** When it was learned: learned domains are tried in this order. */
   at: number;
+  /** The last playlist served from it (clock time); stored as the row's discovered_at. */
+  lastHit: number;
   from: string;
 }
 
@@ -131,6 +147,11 @@ export class DomainKnowledge {
   readonly #streamers: LRUCache<string, StreamerEntry>;
   readonly #pendingStreamers = new Map<string, StreamerDelta>();
   readonly #discovered = new Map<string, Discovered>();
+  /** Hosts GQL named for a VOD (value: that VOD's key), learned once a playlist comes from one. */
+  readonly #candidates = new Map<string, string>();
+  readonly #dead: ReadonlySet<string>;
+  /** Learned domains dropped on reading (warned about once). */
+  readonly #dropped = new Set<string>();
   readonly #health = new Map<string, Health>();
   readonly #pendingHealth = new Map<string, HealthDelta>();
   readonly #probing = new Map<string, { at: number; settled: Promise<void>; settle: () => void }>();
@@ -147,6 +168,23 @@ export class DomainKnowledge {
       ttl: options.streamerCacheTtlMs ?? 10 * 60_000,
       updateAgeOnGet: false,
     });
+    this.#dead = new Set(options.deadDomains ?? DEAD_VOD_DOMAINS);
+  }
+
+  #now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  /** Why a host may not be (or stay) learned; null when it may. */
+  #refusal(domain: string): string | null {
+    if (this.#dead.has(domain)) return "a known-dead domain";
+    if (this.options.discoverable && !this.options.discoverable.test(domain))
+      return "no longer matches CDN_DISCOVERABLE";
+    return null;
+  }
+
+  #expired(d: Discovered, now: number): boolean {
+    return this.options.learnedTtlMs !== undefined && now - d.lastHit > this.options.learnedTtlMs;
   }
 
   /** Domain health and learned domains are read now; streamers as their VODs come (`warm`). */
@@ -161,9 +199,9 @@ export class DomainKnowledge {
   async #readDomains(db: Db): Promise<void> {
     this.#domainsReadAt = performance.now();
     const rows = await db.select().from(cdnDomainHealth);
+    const now = this.#now();
     for (const r of rows) {
-      if (r.discoveredAt && !this.#discovered.has(r.domain))
-        this.#discovered.set(r.domain, { at: r.discoveredAt.getTime(), from: r.discoveredFrom ?? "" });
+      if (r.discoveredAt) this.#readLearned(r.domain, r.discoveredAt.getTime(), r.discoveredFrom ?? "", now);
       const base: Health = {
         score: r.score,
         scoredAt: r.scoredAt.getTime(),
@@ -173,6 +211,28 @@ export class DomainKnowledge {
       };
       const pending = this.#pendingHealth.get(r.domain);
       this.#health.set(r.domain, pending ? healthWithDelta(base, pending, this.options.halfLifeMs) : base);
+    }
+  }
+
+  /**
+   * A learned domain as Postgres has it (`lastHit`: its row's discovered_at, the latest of every
+   * fetcher's hits). Checked again as it is read: the pattern or the dead list may have changed since.
+   */
+  #readLearned(domain: string, lastHit: number, from: string, now: number): void {
+    const known = this.#discovered.get(domain);
+    const d: Discovered = known
+      ? { ...known, lastHit: Math.max(known.lastHit, lastHit) }
+      : { at: lastHit, lastHit, from };
+    const refusal = this.#refusal(domain) ?? (this.#expired(d, now) ? "no playlist from it within its time" : null);
+    if (refusal === null) {
+      this.#discovered.set(domain, d);
+    } else if (known || !this.#dropped.has(domain)) {
+      this.#discovered.delete(domain);
+      this.#dropped.add(domain);
+      this.#log?.warn(
+        { domain, reason: refusal, lastHit: new Date(d.lastHit).toISOString() },
+        "learned CDN domain dropped",
+      );
     }
   }
 
@@ -231,18 +291,46 @@ export class DomainKnowledge {
     return this.#streamers.get(streamerId)?.history;
   }
 
-  /** Domains learned from GQL's seekPreviewsURLs that are not configured, in the order learned. */
+  /**
+   * Domains learned that are not configured, in the order learned: each served a playlist, the last
+   * within `learnedTtlMs`.
+   */
   discoveredDomains(): string[] {
+    const now = this.#now();
+    for (const [domain, d] of this.#discovered) {
+      if (!this.#expired(d, now)) continue;
+      this.#discovered.delete(domain);
+      this.#dropped.add(domain);
+      this.#log?.warn({ domain, lastHit: new Date(d.lastHit).toISOString() }, "learned CDN domain expired");
+    }
     return [...this.#discovered].sort((a, b) => a[1].at - b[1].at).map(([d]) => d);
   }
 
-  /** Remembers a domain GQL named for a VOD (`from`: its key); true when it was new. */
-  discover(domain: string, from: string, now: number): boolean {
-    if (this.#discovered.has(domain)) return false;
-    this.#discovered.set(domain, { at: now, from });
-    this.#healthOf(domain, now);
-    this.#deltaOf(domain, now);
-    return true;
+  /**
+   * Notes a host GQL named for a VOD (`from`: its key). GQL's word is no evidence: the host is learned
+   * (searched for every VOD) only once a playlist came from it (`found`). Returns false: nothing is learned here.
+   */
+  discover(domain: string, from: string, _now: number): boolean {
+    if (this.#discovered.has(domain) || this.#candidates.has(domain) || this.#refusal(domain) !== null) return false;
+    if (this.#candidates.size >= MAX_CANDIDATES) this.#candidates.delete(this.#candidates.keys().next().value!);
+    this.#candidates.set(domain, from);
+    return false;
+  }
+
+  /** A playlist came from `domain`: a host GQL named is learned, a learned one's time runs again. */
+  #hitLearned(domain: string, now: number): void {
+    const learned = this.#discovered.get(domain);
+    if (learned) {
+      learned.lastHit = Math.max(learned.lastHit, now);
+      return;
+    }
+    const from = this.#candidates.get(domain);
+    if (from === undefined || this.#refusal(domain) !== null) return;
+    this.#candidates.delete(domain);
+    this.#dropped.delete(domain);
+    this.#discovered.set(domain, { at: now, lastHit: now, from });
+    this.#log?.info({ domain, from }, "learned a CDN domain: GQL named it and it served a playlist");
+    this.options.onLearned?.(domain, from);
   }
 
   /** A VOD of the streamer was not found (`searched`: at least one CDN request was made for it). */
@@ -342,6 +430,7 @@ export class DomainKnowledge {
       sd.unlistedFound++;
     }
     this.#variantHits[variant]++;
+    this.#hitLearned(domain, now);
     const h = this.#healthOf(domain, now);
     h.score = this.score(domain, now) + 1;
     h.scoredAt = now;
@@ -450,7 +539,7 @@ export class DomainKnowledge {
               consecutiveFailures: d.failures,
               lastSuccessAt: date(d.lastSuccessAt),
               lastFailureAt: date(d.lastFailureAt),
-              discoveredAt: found ? new Date(found.at) : null,
+              discoveredAt: found ? new Date(found.lastHit) : null,
               discoveredFrom: found?.from ?? null,
             };
           });
@@ -466,8 +555,8 @@ export class DomainKnowledge {
                 consecutiveFailures: sql`CASE WHEN excluded.last_success_at IS NOT NULL AND excluded.last_success_at >= coalesce(${h.lastSuccessAt}, '-infinity') THEN excluded.consecutive_failures ELSE ${h.consecutiveFailures} + excluded.consecutive_failures END`,
                 lastSuccessAt: sql`greatest(${h.lastSuccessAt}, excluded.last_success_at)`,
                 lastFailureAt: sql`greatest(${h.lastFailureAt}, excluded.last_failure_at)`,
-                // A domain once discovered stays so, whichever instance wrote last.
-                discoveredAt: sql`coalesce(${h.discoveredAt}, excluded.discovered_at)`,
+                // A learned domain's last hit by any fetcher: what its expiry counts from.
+                discoveredAt: sql`greatest(${h.discoveredAt}, excluded.discovered_at)`,
                 discoveredFrom: sql`coalesce(${h.discoveredFrom}, excluded.discovered_from)`,
               },
             });

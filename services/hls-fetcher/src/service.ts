@@ -93,6 +93,12 @@ export async function startFetcher(
       cooldownMs: env.DOMAIN_COOLDOWN,
       streamerCacheSize: env.STREAMER_CACHE_SIZE,
       streamerCacheTtlMs: env.STREAMER_CACHE_TTL,
+      discoverable: env.CDN_DISCOVERABLE,
+      deadDomains: env.CDN_DEAD_DOMAINS,
+      learnedTtlMs: env.DOMAIN_LEARNED_TTL,
+      now: () => clock.now(),
+      // Called only while fetching, after the counters below exist.
+      onLearned: (domain) => counters.discovered?.(domain),
     },
     log,
   );
@@ -467,7 +473,7 @@ function metrics(
   });
   const discovered = new Counter({
     name: "fetcher_domains_discovered_total",
-    help: "CDN domains learned from GQL's seekPreviewsURL",
+    help: "CDN domains learned: named by GQL's seekPreviewsURL, then served a playlist",
     registers: [registry],
   });
   return {
