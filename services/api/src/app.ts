@@ -7,6 +7,7 @@ import { Counter, Gauge, type Registry } from "prom-client";
 import type { AppDeps, StoredPlaylist } from "./deps.ts";
 import { SharedCache } from "./shared-cache.ts";
 import { installErrorHandlers } from "./errors.ts";
+import { securityHeaders } from "./security-headers.ts";
 import { compatRoutes } from "./compat-routes.ts";
 import { playlistRoute } from "./playlist-route.ts";
 import { v1Routes } from "./v1-routes.ts";
@@ -73,6 +74,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     if (reply.statusCode === 503) shed.inc({ reason: "overloaded" });
   });
 
+  securityHeaders(app);
   installErrorHandlers(app, o.retryAfterSeconds);
 
   const deps: AppDeps = {

@@ -123,7 +123,9 @@ export function playlistRoute(app: FastifyInstance, deps: AppDeps): void {
           .header("etag", etag)
           .header("cache-control", CACHE_CONTROL)
           .header("vary", "Accept-Encoding")
-          .header("access-control-allow-origin", "*");
+          .header("access-control-allow-origin", "*")
+          // Players on other sites load playlists without CORS too (a <video> element).
+          .header("cross-origin-resource-policy", "cross-origin");
       if (etagMatches(req.headers["if-none-match"], etag)) return headers().code(304).send();
       // Decompressed before any header is set: a refusal must not go out as an immutable playlist.
       const body = gzip ? gz : await plain(gz);

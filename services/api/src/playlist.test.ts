@@ -40,6 +40,9 @@ describe("the playlist route", () => {
     expect(res.rawPayload.equals(stored)).toBe(true);
     expect(Number(res.headers["content-length"])).toBe(stored.length);
     expect(gunzipSync(res.rawPayload).toString()).toBe(text);
+    // Players elsewhere load it; it is never sniffed as anything but a playlist.
+    expect(res.headers["cross-origin-resource-policy"]).toBe("cross-origin");
+    expect(res.headers["x-content-type-options"]).toBe("nosniff");
   });
 
   it("decompresses for a client that does not accept gzip, with an ETag of its own", async () => {

@@ -28,6 +28,30 @@ describe("the web page", () => {
     expect((await api.app.inject({ method: "GET", url: "/vendor/hls.min.js" })).body).toMatch(/Hls/);
   });
 
+  it("sends security headers: a CSP that frames nothing and loads only what the page and hls.js need, nosniff", async () => {
+    const page = await api.app.inject({ method: "GET", url: "/" });
+    const csp = String(page.headers["content-security-policy"]);
+    const directives = new Map(
+      csp.split(";").map((d) => {
+        const [name = "", ...values] = d.trim().split(/\s+/);
+        return [name, values] as const;
+      }),
+    );
+    expect(directives.get("frame-ancestors")).toEqual(["'none'"]);
+    expect(directives.get("default-src")).toEqual(["'self'"]);
+    expect(directives.get("script-src")).toEqual(["'self'"]);
+    expect(directives.get("object-src")).toEqual(["'none'"]);
+    expect(directives.get("worker-src")).toEqual(expect.arrayContaining(["blob:"]));
+    expect(directives.get("media-src")).toEqual(expect.arrayContaining(["blob:"]));
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|upgrade-insecure-requests/);
+    expect(page.headers["x-frame-options"]).toBe("DENY");
+    for (const url of ["/", "/app.js", "/v1/vods", "/languages", "/v1/vods?colour=blue", "/nope"]) {
+      const res = await api.app.inject({ method: "GET", url });
+      expect(res.headers["x-content-type-options"], url).toBe("nosniff");
+      expect(res.headers["content-security-policy"], url).toBe(csp);
+    }
+  });
+
   it("reports Prometheus metrics: responses by route and status, shed requests, cache use", async () => {
     await api.app.inject({ method: "GET", url: "/all/public" });
     await api.app.inject({ method: "GET", url: "/all/nothing" });
