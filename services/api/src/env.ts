@@ -8,6 +8,9 @@ const schema = z.object({
   /** Where the API (and the web page) listens; 0.0.0.0 in containers. */
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: port(8080),
+  /** Where /healthz and /metrics are served, apart from the public port, as in every service. */
+  OPS_PORT: port(9105),
+  OPS_HOST: z.string().min(1).default("127.0.0.1"),
   /** Connections at most: bounded, so overload waits in a short queue or is refused, never piles onto PostgreSQL. */
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(8),
   /** Requests allowed to wait for a connection; one more is answered 503 at once. */
@@ -16,6 +19,11 @@ const schema = z.object({
   DB_ACQUIRE_TIMEOUT: duration("500ms"),
   /** PostgreSQL cancels a request's statement past this. */
   STATEMENT_TIMEOUT: duration("2s"),
+  /**
+   * Requests in flight at most; one more is answered 503 before any routing (0: no limit). Above the pool
+   * plus its queue, so it only refuses what the pool would refuse anyway, at a fraction of the cost.
+   */
+  MAX_IN_FLIGHT: z.coerce.number().int().nonnegative().default(64),
   /** Event-loop delay above which new requests are shed with 503. */
   MAX_EVENT_LOOP_DELAY: duration("100ms"),
   /** Seconds a shed client is told to wait (Retry-After). */
