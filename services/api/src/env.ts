@@ -20,10 +20,10 @@ const schema = z.object({
   /** PostgreSQL cancels a request's statement past this. */
   STATEMENT_TIMEOUT: duration("2s"),
   /**
-   * Requests in flight at most; one more is answered 503 before any routing (0: no limit). Above the pool
-   * plus its queue, so it only refuses what the pool would refuse anyway, at a fraction of the cost.
+   * Requests in flight at most; one more is answered 503 before any routing (0: no limit). Unset: the pool
+   * plus its queue, so it refuses what the pool would refuse anyway, at a fraction of the cost.
    */
-  MAX_IN_FLIGHT: z.coerce.number().int().nonnegative().default(64),
+  MAX_IN_FLIGHT: z.coerce.number().int().nonnegative().optional(),
   /** Event-loop delay above which new requests are shed with 503. */
   MAX_EVENT_LOOP_DELAY: duration("100ms"),
   /** Seconds a shed client is told to wait (Retry-After). */

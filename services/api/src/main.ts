@@ -40,7 +40,7 @@ const app = await buildApp({
 });
 const shed = registry.getSingleMetric("api_requests_shed_total") as Counter | undefined;
 limitInFlight(app.server, {
-  maxInFlight: env.MAX_IN_FLIGHT,
+  maxInFlight: env.MAX_IN_FLIGHT ?? env.DB_POOL_MAX + env.DB_QUEUE_MAX,
   retryAfterSeconds: env.RETRY_AFTER_SECONDS,
   onShed: () => shed?.inc({ reason: "in_flight" }),
 });

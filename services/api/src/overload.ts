@@ -44,8 +44,9 @@ export function limitInFlight(server: Server, o: InFlightLimit): () => number {
       released = true;
       inFlight--;
     };
-    // "close" also fires for a client that left before its answer: its slot must come back either way.
-    res.once("finish", release);
+    // "prefinish" fires within end(): the work is done, only the kernel's write remains, and answers
+    // from the cache must not hold slots across the loop's turn. "close": a client that left before its answer.
+    res.once("prefinish", release);
     res.once("close", release);
     for (const h of handlers) h(req, res);
   });
