@@ -27,6 +27,10 @@ import { FollowUps } from "./followups.ts";
 import { claimInstance } from "./instances.ts";
 import { inSlots } from "./slots.ts";
 import { failedResult, reasonOf, resultProblem } from "./poison.ts";
+import { HeldResults } from "./held-results.ts";
+
+/** A fetched batch is retried within seconds when its publish fails; one not retried by then never will be here. */
+const HELD_RESULTS_MAX_AGE_MS = 10 * 60_000;
 
 export interface FetcherDeps {
   kafka: Kafka;
@@ -222,8 +226,9 @@ export async function startFetcher(
     }
   }
 
-  // Outcomes of a batch already fetched, so a retry after a failed publish does not fetch again.
-  const done = new Map<string, VodFetchResult>();
+  // Outcomes of a batch already fetched, so a retry after a failed publish does not fetch again; a
+  // batch that never comes back (its partition moved) leaves them for at most HELD_RESULTS_MAX_AGE.
+  const done = new HeldResults(HELD_RESULTS_MAX_AGE_MS);
   // VODs in flight, all partitions' batches and the retries together: a batch waiting on its slowest
   // search leaves its slots to the others, so the budget never idles behind one long search.
   const slots = pLimit(env.CONCURRENCY);
@@ -241,13 +246,13 @@ export async function startFetcher(
           // Every fetch of the batch listens on its signal (GQL wait, CDN request, backoff).
           setMaxListeners(env.CONCURRENCY * 4 + 10, ctx.signal);
           await knowledge.warm(messages.map((m) => m.value.streamerId));
+          done.batchStarts(messages[0]!.topic, messages[0]!.partition, messages[0]!.offset);
           const results = await inSlots(slots, messages, async (m) => {
-            const key = `${m.topic}:${m.partition}:${m.offset}`;
-            const known = done.get(key);
+            const known = done.get(m.topic, m.partition, m.offset);
             if (known) return known;
             const { report, retry } = await fetchOne(m.value, ctx.signal);
             followUps.apply(m.value, report, clock.now(), retry);
-            done.set(key, report.result);
+            done.set(m.topic, m.partition, m.offset, report.result);
             return report.result;
           });
           await saveState(
@@ -255,7 +260,7 @@ export async function startFetcher(
             messages.map((m) => m.value),
           );
           await producer.send(catalog.vodFetchResults, results);
-          for (const m of messages) done.delete(`${m.topic}:${m.partition}:${m.offset}`);
+          for (const m of messages) done.delete(m.topic, m.partition, m.offset);
           const counts = results.reduce<Record<string, number>>(
             (acc, r) => ({ ...acc, [r.outcome]: (acc[r.outcome] ?? 0) + 1 }),
             {},
