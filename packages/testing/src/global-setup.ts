@@ -51,10 +51,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const brokers = endpoints.kafkaBrokers;
   const stop = teardown;
   return async () => {
-    try {
-      await deleteRunTopics(brokers, run);
-    } finally {
-      await stop();
-    }
+    // A broker that cannot be reached now fails no test: the topics stay, as they did before.
+    await deleteRunTopics(brokers, run).catch((err: unknown) =>
+      console.warn(`could not delete this run's topics (${run}): ${(err as Error).message}`),
+    );
+    await stop();
   };
 }
