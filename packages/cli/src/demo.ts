@@ -45,6 +45,8 @@ const OPS_PORTS: Record<(typeof SERVICES)[number], number> = {
   delay: 9102,
   "live-poller": 9101,
 };
+/** The API's /healthz and /metrics. */
+const API_OPS_PORT = 9105;
 
 /**
  * How many of each service `--instances n` runs. One live-poller whatever n: sweeps have one
@@ -230,12 +232,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       // Its own login, read-only, as in compose.
       DATABASE_URL: onDatabase(apiDatabaseUrl, "vod_demo"),
       PORT: String(o.apiPort),
+      OPS_PORT: String(API_OPS_PORT),
       LOG_LEVEL: "info",
       CLOCK_SPEED: common.CLOCK_SPEED,
       CLOCK_ORIGIN: common.CLOCK_ORIGIN,
       CLOCK_REAL_ORIGIN: common.CLOCK_REAL_ORIGIN,
     });
-    await waitForHttp(`${apiUrl}/healthz`, 60_000);
+    await waitForHttp(`http://127.0.0.1:${API_OPS_PORT}/healthz`, 60_000);
     o.print(`archive: open ${apiUrl}/ (web page), ${apiUrl}/v1/vods (API), ${apiUrl}/openapi.json`);
     o.print(
       `demo running: simulator ${simUrl} at ${o.speed}x (one mute run per ${60 / o.speed} real min), topics ${prefix}*, database vod_demo; logs in .infra/demo/`,

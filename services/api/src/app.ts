@@ -33,7 +33,7 @@ export interface AppOptions extends Omit<AppDeps, "listCache" | "playlistCache">
   pressureSampleMs?: number;
 }
 
-/** The API: compatible routes, the playlist, the v1 API with its OpenAPI document, the web page, /healthz and /metrics. */
+/** The API: compatible routes, the playlist, the v1 API with its OpenAPI document, the web page (/healthz and /metrics: ops.ts). */
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: o.log === false ? undefined : o.log,
@@ -164,16 +164,6 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   webRoutes(app);
 
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
-  app.get("/healthz", { schema: { hide: true } }, async (req, reply) => {
-    const ok = await o.db
-      .read("select 1", [], req.clientSignal)
-      .then(() => true)
-      .catch(() => false);
-    return reply.code(ok ? 200 : 503).send({ ok, failing: ok ? [] : ["postgres"] });
-  });
-  app.get("/metrics", { schema: { hide: true } }, async (_req, reply) =>
-    reply.type(o.registry.contentType).send(await o.registry.metrics()),
-  );
 
   await app.ready();
   // Start-up work blocks the loop; the first delay sample after it has no measurement and reads as infinite,

@@ -279,7 +279,7 @@ describe("compatible routes", () => {
     expect(res.body).toMatchObject({ error: "Not Found", message: "no route GET /nope/nothing" });
   });
 
-  it("reports health", async () => {
-    expect(await get("/healthz")).toMatchObject({ status: 200, body: { ok: true } });
+  it("serves neither health nor metrics on the public port (they are on the ops port)", async () => {
+    for (const url of ["/healthz", "/metrics"]) expect((await get(url)).status, url).toBe(404);
   });
 });
