@@ -5,7 +5,8 @@
  * sustains), then five times that rate offered, then a flood of distinct URLs. RSS of the API
  * is sampled every 100 ms throughout. Last line: one JSON object.
  *
- *   npm run bench:api -- [--vods 1000000] [--duration 15] [--overload-connections 400] [--flood-urls 200000] [--fresh]
+ *   npm run bench:api -- [--vods 1000000] [--duration 15] [--overload-connections 400] [--flood-urls 200000]
+ *                        [--api-env MAX_IN_FLIGHT=0 ...] [--fresh]
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -25,6 +26,8 @@ const { values: args } = parseArgs({
     duration: { type: "string", default: "15" },
     "overload-connections": { type: "string", default: "400" },
     "flood-urls": { type: "string", default: "200000" },
+    /** Extra environment for the API (KEY=VALUE), to compare settings. */
+    "api-env": { type: "string", multiple: true, default: [] },
     fresh: { type: "boolean", default: false },
   },
 });
@@ -88,10 +91,13 @@ async function main() {
   const vods = Number(args.vods);
   const dbUrl = await benchDatabase(vods, args.fresh);
   const dir = mkdtempSync(join(tmpdir(), "bench-api-"));
-  const api = await startApi(root, { DATABASE_URL: dbUrl });
+  const extra = Object.fromEntries(args["api-env"].map((kv) => [kv.split("=")[0]!, kv.split("=").slice(1).join("=")]));
+  const api = await startApi(root, { ...extra, DATABASE_URL: dbUrl });
   try {
     const files = await writeUrlFiles(dbUrl, api.base, dir);
-    console.error(`API up (pid ${api.pid}, core 1); ${files.perQueryCount} per-query URLs; wrk on core 0`);
+    console.error(
+      `API up (pid ${api.pid}, core 1, env ${JSON.stringify(extra)}); ${files.perQueryCount} per-query URLs; wrk on core 0`,
+    );
     const base = { url: api.base, seconds: DURATION };
     await phase(api, dir, { ...base, name: "warm-up", connections: 16, seconds: 5, pathsFile: files.shared });
     const list = await phase(api, dir, { ...base, name: "list", connections: 64, pathsFile: files.shared });
@@ -130,7 +136,7 @@ async function main() {
         overloadRejectedP99Ms: over.p99Refused,
         errors5xxOtherThan503: phases.reduce((n, p) => n + p.other5xx, 0),
         rssMbMax: Math.round(api.rssMax()),
-        floodUrls: flood.sent,
+        floodUrls: flood.answered,
         floodRssMbMax: flood.rssMb,
       }),
     );

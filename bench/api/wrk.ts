@@ -19,7 +19,7 @@ export interface WrkRun {
   pathsFile?: string;
   /** Distinct URLs generated in Lua instead of a file: every request a new one. */
   flood?: boolean;
-  /** A thread stops after this many answers (0: runs for `seconds`). */
+  /** A thread stops after this many answers, and wrk once all have (0: runs for `seconds`). */
   answersPerThread?: number;
   /** Pause before each request on a connection (ms): turns the closed loop into a roughly fixed offered rate. */
   delayMs?: number;
@@ -97,7 +97,12 @@ function response(status, headers, body)
   local h = hist_other
   if status < 400 then h = hist_ok elseif status == 503 then h = hist_503 end
   h[b] = (h[b] or 0) + 1
-  if STOP_AFTER > 0 and answered >= STOP_AFTER then wrk.thread:stop() end
+  if STOP_AFTER > 0 and answered == STOP_AFTER then
+    -- wrk itself waits out its duration; the runner interrupts it (SIGINT) once every thread has said so.
+    io.write("WRK_THREAD_DONE\\n")
+    io.flush()
+    wrk.thread:stop()
+  end
 end
 
 local function p99(hists)
@@ -161,7 +166,10 @@ export async function runWrk(run: WrkRun, dir: string): Promise<WrkResult> {
   const child = spawn("taskset", argv, { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+    if (run.answersPerThread && out.split("WRK_THREAD_DONE").length > run.connections) child.kill("SIGINT");
+  });
   child.stderr.on("data", (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once("error", reject);
