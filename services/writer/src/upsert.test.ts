@@ -230,4 +230,14 @@ describe("isDataError", () => {
     expect(isDataError(err)).toBe(true);
     expect(isDataError(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }))).toBe(false);
   });
+  it("takes a program limit (class 54, a 3 KB login over the index row size) for a data error, not a lost connection (08)", async () => {
+    let login = "";
+    for (let i = 0; login.length < 3000; i++) login += ((i * 2654435761) >>> 7).toString(36);
+    const err = await withTransaction(t.db, (tx) =>
+      upsertSnapshots(tx, mergeSnapshots([snap({ streamId: "31", login: login.slice(0, 3000) })])),
+    ).catch((e: unknown) => e);
+    expect((err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code).toBe("54000");
+    expect(isDataError(err)).toBe(true);
+    expect(isDataError(Object.assign(new Error("connection lost"), { code: "08006" }))).toBe(false);
+  });
 });
