@@ -93,7 +93,18 @@ describe("processPlaylist with an untrusted body", () => {
       "#EXTINF:1e400,",
       "#EXTINF:-5,",
     ];
-    const body = ["#EXTM3U", "#EXTINF:10.000,", "0.ts", ...hostile, "#EXTINF:10.000,", "/abs/1.ts", "#EXT-X-ENDLIST"];
+    const body = [
+      "#EXTM3U",
+      "#EXTINF:10.000,",
+      "0.ts",
+      ...hostile,
+      // A segment left out takes its EXTINF with it: no dangling duration, none counted.
+      "#EXTINF:7.000,",
+      "http://169.254.169.254/x.ts",
+      "#EXTINF:10.000,",
+      "/abs/1.ts",
+      "#EXT-X-ENDLIST",
+    ];
     const p = processPlaylist(body.join("\n"), URL_);
     expect(p.text.split("\n")).toEqual([
       "#EXTM3U",
@@ -103,7 +114,7 @@ describe("processPlaylist with an untrusted body", () => {
       "https://d1m7jfoe9zdc1j.cloudfront.net/abs/1.ts",
       "#EXT-X-ENDLIST",
     ]);
-    expect(p).toMatchObject({ segments: 2, skippedLines: hostile.length, durationSeconds: 20 });
+    expect(p).toMatchObject({ segments: 2, skippedLines: hostile.length + 1, durationSeconds: 20 });
     expect(p.firstSkipped).toBe("file:///etc/passwd");
     expect(p.text).not.toMatch(/169\.254|file:|elsewhere|javascript|user:pw/);
   });

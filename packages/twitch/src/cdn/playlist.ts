@@ -103,7 +103,9 @@ export function processPlaylist(
     throw new PlaylistRefused(`playlist of ${inputBytes} bytes is over the cap of ${limits.maxInputBytes} bytes`);
   const base = new URL(playlistUrl);
   const keep = (uri: string) => resolve(uri, base, limits.hosts);
-  const out: string[] = [];
+  const out: (string | null)[] = [];
+  // The EXTINF waiting for its segment: left out with it when the segment is.
+  let pending: { at: number; ms: number } | null = null;
   let outputBytes = 0;
   let durationMs = 0;
   let segments = 0;
@@ -124,8 +126,11 @@ export function processPlaylist(
       const seconds = inf ? Number(inf[1]) : 0;
       if (!(seconds >= 0 && seconds <= MAX_EXTINF)) kept = null;
       else {
-        durationMs += Math.round(seconds * 1000);
         kept = tagUris(line, keep);
+        if (inf && kept !== null) {
+          durationMs += Math.round(seconds * 1000);
+          pending = { at: out.length, ms: Math.round(seconds * 1000) };
+        }
       }
     } else if (line !== "") {
       if (++uriLines > limits.maxSegments)
@@ -134,7 +139,12 @@ export function processPlaylist(
       if (kept !== null) {
         segments++;
         if (MUTED.test(kept)) mutedSegments++;
+      } else if (pending) {
+        outputBytes -= Buffer.byteLength(out[pending.at]!) + 1;
+        durationMs -= pending.ms;
+        out[pending.at] = null;
       }
+      pending = null;
     }
     if (kept === null) {
       skip(line);
@@ -147,7 +157,7 @@ export function processPlaylist(
   }
   // Summed in whole milliseconds (what EXTINF carries): float sums drift (0.1 + 0.2).
   return {
-    text: out.join("\n"),
+    text: out.filter((l) => l !== null).join("\n"),
     durationSeconds: durationMs / 1000,
     segments,
     mutedSegments,
