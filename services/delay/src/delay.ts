@@ -182,11 +182,13 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
   }
 
   /**
-   * Writes the partition's changed records (and `extra`, e.g. its due releases) in one transaction of
-   * the partition's own producer, so a member fenced by a new owner can no longer write its state.
+   * Writes the partition's changed records. With `releases`, in one transaction of the partition's own
+   * producer together with them: a release and the records saying it happened (its "ended" record
+   * too, when it ended in the same tick) become visible together or not at all. Without, through the
+   * shared idempotent producer: a transaction per handled batch would cost each partition a
+   * round trip to the coordinator and a wait for the previous transaction's markers.
    */
-  async function flush(o: Owned, extra: OutgoingPart[] = []): Promise<void> {
-    if (!o.releaser) throw new Revoked(o.partition);
+  async function flush(o: Owned, releases?: OutgoingPart): Promise<void> {
     const changes = o.tracker.changes();
     const parts: OutgoingPart[] = [];
     // Encoded in slices, yielding between them: a first sweep creates 100,000 records.
@@ -199,7 +201,13 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
         topic: catalog.delayState.name,
         messages: changes.tombstones.map((key) => ({ key, value: null, partition: o.partition })),
       });
-    await withDeadline(o.releaser.sendParts([...parts, ...extra]), env.SEND_TIMEOUT, "state transaction");
+    if (releases) {
+      if (!o.releaser) throw new Revoked(o.partition);
+      await withDeadline(o.releaser.sendParts([...parts, releases]), env.SEND_TIMEOUT, "release transaction");
+    } else {
+      for (const part of parts)
+        await withDeadline(producer.sendRaw(part.topic, part.messages), env.SEND_TIMEOUT, "state records");
+    }
     o.tracker.flushed(changes);
     const n = changes.records.length + changes.tombstones.length;
     stateRecords += n;
@@ -207,18 +215,19 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
   }
 
   /**
-   * A flush that fails leaves its transaction's fate to the broker and may leave the producer unusable
-   * (fenced, or a transaction still open after a deadline): the partition is restored from what is
-   * committed, under a new producer, before its messages are handled again.
+   * Releases a partition's due VODs. A failed transaction leaves its fate to the broker (a commit can
+   * time out and still land) and may leave the producer unusable (fenced, or a transaction still open
+   * after a deadline), while the tracker has marked them released: the tracker is dropped and the
+   * partition restored from what is committed, under a new producer whose claim settles the transaction.
    */
-  async function flushOrReclaim(o: Owned, extra: OutgoingPart[] = []): Promise<void> {
+  async function releaseOrReclaim(o: Owned, releases: OutgoingPart): Promise<void> {
     try {
-      await flush(o, extra);
+      await flush(o, releases);
     } catch (err) {
       if (owned.get(o.partition) === o) {
         log.warn(
           { err, partition: o.partition, fenced: err instanceof FencedError },
-          "writing the partition's state failed; restoring it from what is committed, once confirmed as ours",
+          "releasing failed; restoring the partition from what is committed, once confirmed as ours",
         );
         reclaim(o);
       }
@@ -442,7 +451,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
       await locked(async () => {
         if (owned.get(partition) !== o) throw new Revoked(partition);
         apply(o.tracker, messages);
-        await flushOrReclaim(o);
+        await flush(o);
       });
     };
   }
@@ -605,12 +614,13 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
         // partition) in one transaction: a crash or a handover at any step leaves both or neither.
         for (const d of due) o.tracker.markReleased(d.key, now);
         try {
-          await flushOrReclaim(o, [
+          await releaseOrReclaim(
+            o,
             encodeMessages(
               catalog.vodFetchRequests,
               due.map((d) => d.request),
             ),
-          ]);
+          );
           o.failingSince = undefined;
         } catch {
           // Reclaimed: whether the releases became visible is settled by claiming the id again, and the
@@ -630,7 +640,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
         );
       }
     }
-    for (const o of parts) if (owned.get(o.partition) === o) await flushOrReclaim(o);
+    for (const o of parts) if (owned.get(o.partition) === o) await flush(o);
   }
 
   function sumCounters(trackers: Iterable<Tracker>): Tracker["counters"] {

@@ -34,7 +34,7 @@ const schema = z.object({
   RELEASE_FAILURE_LIMIT: duration("1m"),
   /** A release tick that has not finished after this (real time) counts as failed. */
   RELEASE_TICK_TIMEOUT: duration("45s"),
-  /** A transaction of state records (and releases) not acknowledged after this (real time) counts as failed. */
+  /** A write of state records, or a release transaction, not acknowledged after this (real time) counts as failed. */
   SEND_TIMEOUT: duration("30s"),
   /** Real time between a fatal failure and the exit, so /healthz can report it. */
   FATAL_EXIT_DELAY: duration("5s", { allowZero: true }),
