@@ -16,7 +16,7 @@ import {
 } from "@vod/kafka";
 import type { Logger } from "@vod/log";
 import { consumerMetrics, watchdog } from "@vod/service";
-import type { FetcherEnv } from "./env.ts";
+import { playlistCaps, type FetcherEnv } from "./env.ts";
 import { VodFetcher, type FetchCounters, type FetchReport } from "./fetcher.ts";
 import { CdnHttp } from "./http.ts";
 import { DomainKnowledge } from "./knowledge.ts";
@@ -197,6 +197,7 @@ export async function startFetcher(
       backoffMs: env.RETRY_BACKOFF,
       stopProbability: env.STOP_PROBABILITY,
       liveResultLimit: env.LIVE_RESULT_LIMIT,
+      playlist: playlistCaps(env),
       discoverable: env.CDN_DISCOVERABLE,
       block,
       ...(archives ? { archives } : {}),
