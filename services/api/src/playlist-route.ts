@@ -54,7 +54,7 @@ const gunzipAsync = promisify(gunzip);
  * Decompresses a stored playlist on zlib's thread pool, never past `maxBytes` of output, and at most
  * `concurrency` at once: a playlist that gzips small can still expand to far more than any VOD needs.
  */
-function plainPlaylists(maxBytes: number, concurrency: number): (gz: Buffer) => Promise<Buffer> {
+export function plainPlaylists(maxBytes: number, concurrency: number): (gz: Buffer) => Promise<Buffer> {
   let running = 0;
   return async (gz) => {
     if (running >= concurrency) throw new OverloadedError(`${running} playlists are being decompressed`);

@@ -1,7 +1,8 @@
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, type TestDatabase } from "@vod/testing";
-import { acceptsGzip } from "./playlist-route.ts";
+import { OverloadedError } from "./db.ts";
+import { acceptsGzip, plainPlaylists } from "./playlist-route.ts";
 import { insertVods, testApi, type TestApi } from "./testing.ts";
 
 let tdb: TestDatabase;
@@ -121,6 +122,17 @@ describe("the playlist route", () => {
     } finally {
       await capped.close();
     }
+  });
+
+  it("decompresses a bounded number of playlists at once, refusing one more as overload", async () => {
+    const plain = plainPlaylists(1024 * 1024, 2);
+    const [a, b] = [plain(stored), plain(stored)];
+    await expect(plain(stored)).rejects.toBeInstanceOf(OverloadedError);
+    expect((await a).toString()).toBe(text);
+    expect((await b).toString()).toBe(text);
+    // Slots come back, after a failure as well.
+    await expect(plain(Buffer.from("not gzip"))).rejects.toThrow();
+    expect((await Promise.all([plain(stored), plain(stored)])).map(String)).toEqual([text, text]);
   });
 
   it("answers 404 for a VOD not archived, and 400 naming a malformed parameter", async () => {
