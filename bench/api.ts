@@ -10,7 +10,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -90,6 +90,11 @@ async function main() {
   execFileSync("bash", ["-c", "source infra/lib.sh && ensure_bench_tools"], { cwd: root, stdio: "inherit" });
   const vods = Number(args.vods);
   const dbUrl = await benchDatabase(vods, args.fresh);
+  console.error(
+    `load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} (1, 5, 15 min)`,
+  );
   const dir = mkdtempSync(join(tmpdir(), "bench-api-"));
   const extra = Object.fromEntries(args["api-env"].map((kv) => [kv.split("=")[0]!, kv.split("=").slice(1).join("=")]));
   const api = await startApi(root, { ...extra, DATABASE_URL: dbUrl });
@@ -121,6 +126,11 @@ async function main() {
       answersPerThread: Math.ceil(floodUrls / 64),
     });
     const alive = await api.healthy();
+    console.error(
+      `load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")} (1, 5, 15 min)`,
+    );
     console.error(`after the flood the API ${alive ? "is up and healthy" : "DID NOT ANSWER /healthz"}`);
     const phases = [list, playlist, perQuery, over, flood];
     console.log(
