@@ -7,6 +7,7 @@ export {
   committedOffsets,
   endOffsets,
   caughtUp,
+  holdGroupAgainstServices,
   type RawRecord,
 } from "./kafka.ts";
 export { freshDatabase, type TestDatabase } from "./database.ts";

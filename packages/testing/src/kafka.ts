@@ -1,7 +1,7 @@
 import "./context.ts";
 import { inject } from "vitest";
-import type { Kafka } from "kafkajs";
-import { createKafka, createTopics, type TopicDef } from "@vod/kafka";
+import type { Consumer, Kafka } from "kafkajs";
+import { coPartitionAssigner, createKafka, createTopics, type TopicDef } from "@vod/kafka";
 import { createLogger, type Logger } from "@vod/log";
 import { testEnv } from "./env.ts";
 
@@ -104,4 +104,19 @@ export async function caughtUp(kafka: Kafka, groupId: string, topics: string[]):
     for (const [p, end] of ends) if (end > 0n && (committed.get(p) ?? -1n) < end) return false;
   }
   return true;
+}
+
+/**
+ * A member of `groupId`, subscribed to `topic`, with an assignment protocol a service's consumer
+ * (round robin) cannot share: Kafka refuses that consumer with INCONSISTENT_GROUP_PROTOCOL, which
+ * kafkajs does not retry, so it dies as a consumer dies for real.
+ */
+export async function holdGroupAgainstServices(kafka: Kafka, groupId: string, topic: string): Promise<Consumer> {
+  const holder = kafka.consumer({ groupId, partitionAssigners: [coPartitionAssigner] });
+  const joined = new Promise<void>((resolve) => holder.on(holder.events.GROUP_JOIN, () => resolve()));
+  await holder.connect();
+  await holder.subscribe({ topics: [topic] });
+  await holder.run({ eachMessage: async () => undefined });
+  await joined;
+  return holder;
 }

@@ -6,12 +6,13 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Consumer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { coPartitionAssigner, createCatalog, createProducer, type TypedProducer } from "@vod/kafka";
+import { createCatalog, createProducer, type TypedProducer } from "@vod/kafka";
 import {
   childEnv,
   createTestTopics,
   freePort,
   freshDatabase,
+  holdGroupAgainstServices,
   testKafka,
   testLog,
   uniqueName,
@@ -32,23 +33,12 @@ afterAll(async () => {
   await t.drop();
 });
 
-/** A member of `groupId` that the fetcher's protocol cannot join. */
-async function holdGroup(groupId: string, topic: string): Promise<Consumer> {
-  const holder = kafka.consumer({ groupId, partitionAssigners: [coPartitionAssigner] });
-  const joined = new Promise<void>((resolve) => holder.on(holder.events.GROUP_JOIN, () => resolve()));
-  await holder.connect();
-  await holder.subscribe({ topics: [topic] });
-  await holder.run({ eachMessage: async () => undefined });
-  await joined;
-  return holder;
-}
-
 async function deadGroup(): Promise<{ vars: Record<string, string>; holder: Consumer }> {
   const prefix = `${uniqueName("fdead")}.`;
   const catalog = createCatalog(prefix);
   await createTestTopics(kafka, [catalog.vodFetchRequests, catalog.vodFetchResults]);
   const groupId = uniqueName("g");
-  const holder = await holdGroup(groupId, catalog.vodFetchRequests.name);
+  const holder = await holdGroupAgainstServices(kafka, groupId, catalog.vodFetchRequests.name);
   const vars = {
     KAFKA_BROKERS: inject("kafkaBrokers").join(","),
     DATABASE_URL: t.url,

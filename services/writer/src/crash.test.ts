@@ -4,14 +4,14 @@
 // (INCONSISTENT_GROUP_PROTOCOL, which kafkajs does not retry).
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { Consumer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { coPartitionAssigner, createCatalog, createProducer, type TypedProducer } from "@vod/kafka";
+import { createCatalog, createProducer, type TypedProducer } from "@vod/kafka";
 import {
   childEnv,
   createTestTopics,
   freePort,
   freshDatabase,
+  holdGroupAgainstServices,
   testKafka,
   testLog,
   uniqueName,
@@ -32,24 +32,13 @@ afterAll(async () => {
   await t.drop();
 });
 
-/** A member of `groupId` that the writer's protocol cannot join. */
-async function holdGroup(groupId: string, topic: string): Promise<Consumer> {
-  const holder = kafka.consumer({ groupId, partitionAssigners: [coPartitionAssigner] });
-  const joined = new Promise<void>((resolve) => holder.on(holder.events.GROUP_JOIN, () => resolve()));
-  await holder.connect();
-  await holder.subscribe({ topics: [topic] });
-  await holder.run({ eachMessage: async () => undefined });
-  await joined;
-  return holder;
-}
-
 describe("writer with a dead consumer", () => {
   it("reports it as fatal and turns unhealthy", async () => {
     const prefix = `${uniqueName("wdead")}.`;
     const catalog = createCatalog(prefix);
     await createTestTopics(kafka, [catalog.streamSnapshots, catalog.vodFetchResults]);
     const groupId = uniqueName("g");
-    const holder = await holdGroup(groupId, catalog.streamSnapshots.name);
+    const holder = await holdGroupAgainstServices(kafka, groupId, catalog.streamSnapshots.name);
     const fatal: string[] = [];
     const env = readEnv({ KAFKA_BROKERS: inject("kafkaBrokers").join(","), TOPIC_PREFIX: prefix, GROUP_ID: groupId });
     const writer = await startWriter(env, { kafka, producer, db: t.db, log: testLog, onFatal: (r) => fatal.push(r) });
@@ -69,7 +58,7 @@ describe("writer with a dead consumer", () => {
     const catalog = createCatalog(prefix);
     await createTestTopics(kafka, [catalog.streamSnapshots, catalog.vodFetchResults]);
     const groupId = uniqueName("g");
-    const holder = await holdGroup(groupId, catalog.streamSnapshots.name);
+    const holder = await holdGroupAgainstServices(kafka, groupId, catalog.streamSnapshots.name);
     const port = await freePort();
     const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./main.ts", import.meta.url))], {
       env: childEnv({
