@@ -257,14 +257,16 @@ describe("compatible routes", () => {
     expect(await api.db.read<{ u: string }>("select current_user as u", [])).toEqual([{ u: API_ROLE }]);
   });
 
-  it("acts as a role the migrations allow only to SELECT: even a read-write transaction cannot write", async () => {
+  it("acts as a role the migrations allow only to SELECT from vods: even a read-write transaction cannot write", async () => {
     const c = new pg.Client({ connectionString: tdb.url, options: `-c role=${API_ROLE}` });
     await c.connect();
     try {
       const tables = await c.query<{ t: string }>("select tablename as t from pg_tables where schemaname = 'public'");
       expect(tables.rows.length).toBeGreaterThan(3);
       for (const { t } of tables.rows) {
-        await c.query(`select 1 from "${t}" limit 1`);
+        // The one table the API reads; the fetcher's and the migrations' tables are not its to read.
+        if (t === "vods") await c.query(`select 1 from "${t}" limit 1`);
+        else await expect(c.query(`select 1 from "${t}" limit 1`), t).rejects.toThrow(/permission denied/);
         await expect(c.query(`delete from "${t}"`), t).rejects.toThrow(/permission denied/);
       }
       await expect(c.query("create table intruder (x int)")).rejects.toThrow(/permission denied/);
