@@ -63,9 +63,13 @@ async function phase(api: ApiProcess, dir: string, run: WrkRun): Promise<Phase> 
   return p;
 }
 
-/** wrk is closed-loop: a pause between requests on each of many connections offers a rate; measured, then corrected once if short. */
+/**
+ * wrk is closed-loop: each connection sends one request per (pause + latency), so a pause between requests
+ * on many connections offers a rate. If wrk sent less than asked, the phase runs again (at most twice)
+ * with the pause shortened by the latency seen, and more connections when no pause is left to shorten.
+ */
 async function overload(api: ApiProcess, dir: string, file: string, target: number): Promise<Phase> {
-  const connections = Number(args["overload-connections"]);
+  let connections = Number(args["overload-connections"]);
   let delayMs = Math.max(1, (connections * 1000) / target);
   let p: Phase | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -77,11 +81,16 @@ async function overload(api: ApiProcess, dir: string, file: string, target: numb
       pathsFile: file,
       delayMs,
     });
-    if (p.sentRps >= target || delayMs <= 1) break;
-    // Each connection sends one request per (pause + latency): shorten the pause by the latency it saw.
-    const perRequestMs = (connections * 1000) / Math.max(1, p.sentRps);
-    delayMs = Math.max(1, delayMs - (perRequestMs - delayMs) * 1.2);
-    console.error(`overload: offered ${p.sentRps}/s of ${target}/s; again with ${delayMs.toFixed(1)} ms pauses`);
+    if (p.sentRps >= target) break;
+    const latencyMs = (connections * 1000) / Math.max(1, p.sentRps) - delayMs;
+    delayMs = (connections * 1000) / target - latencyMs * 1.2;
+    if (delayMs < 1) {
+      connections = Math.min(2_000, Math.ceil((target * (1 + latencyMs * 1.2)) / 1000));
+      delayMs = Math.max(1, (connections * 1000) / target - latencyMs * 1.2);
+    }
+    console.error(
+      `overload: offered ${p.sentRps}/s of ${target}/s; again over ${connections} connections with ${delayMs.toFixed(1)} ms pauses`,
+    );
   }
   return p!;
 }
