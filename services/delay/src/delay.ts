@@ -224,6 +224,8 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
     try {
       await flush(o, releases);
     } catch (err) {
+      // Before the reclaim, which hands it on: the restores that follow do not reset it, a release does.
+      o.failingSince ??= performance.now();
       if (owned.get(o.partition) === o) {
         log.warn(
           { err, partition: o.partition, fenced: err instanceof FencedError },
@@ -625,7 +627,6 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
         } catch {
           // Reclaimed: whether the releases became visible is settled by claiming the id again, and the
           // restore reads what is committed. Its trackers' marks are dropped with it.
-          o.failingSince ??= performance.now();
           continue;
         }
         sent.push(...due.map((d) => d.request));
