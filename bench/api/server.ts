@@ -79,7 +79,11 @@ export async function startApi(root: string, env: Record<string, string>): Promi
   const healthz = [`http://127.0.0.1:${opsPort}/healthz`, `${base}/healthz`];
   const healthy = async () => (await answers(healthz[0]!)) || answers(healthz[1]!);
   for (let waited = 0; !(await healthy()); waited += 200) {
-    if (waited > 60_000 || api.exitCode !== null) throw new Error("the API did not start");
+    if (waited > 60_000 || api.exitCode !== null) {
+      clearInterval(sampler);
+      api.kill("SIGKILL");
+      throw new Error("the API did not start");
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
