@@ -39,7 +39,7 @@ function sharedPaths(games: string[]): string[] {
     "/v1/vods?limit=50",
     "/v1/vods?outcome=found",
     ...LANGS.map((l) => `/language/@${l}/all/public`),
-    ...LANGS.map((l) => `/v1/vods?language=${l}&visibility=public`),
+    ...LANGS.map((l) => `/v1/vods?language=${l}`),
     ...games.slice(0, 20).map((g) => `/category/@${g}/all/public`),
     ...Array.from({ length: 20 }, (_, i) => `/channels/@user${i}`),
   ];
@@ -69,7 +69,9 @@ function perQueryPaths(games: string[], cursors: string[], span: { from: number;
         paths.add(`/v1/vods?login=${user}&limit=${limit}`);
         break;
       case 3:
-        paths.add(`/v1/vods?gameId=${games[rnd(games.length)]}&language=${LANGS[rnd(10)]}&limit=${limit}`);
+        // A category alone: in the seeded data each category has one language, and a filter that matches
+        // nothing walks the whole table in start-time order (about 1 s over 1,000,000 rows).
+        paths.add(`/v1/vods?gameId=${games[rnd(games.length)]}&limit=${limit}`);
         break;
       case 4:
         paths.add(`/v1/vods?to=${at}&outcome=found&limit=${limit}`);
