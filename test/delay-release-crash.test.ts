@@ -32,7 +32,8 @@ afterAll(async () => {
   for (const d of started) await d.close().catch(() => undefined);
 });
 
-async function crashAt(step: "before-send" | "after-commit") {
+/** Topics holding one VOD that ends in the release loop and is due at once, and the delay's settings. */
+async function world() {
   const prefix = `${uniqueName("drc")}.`;
   const catalog = createCatalog(prefix);
   await createTopics(kafka, Object.values(catalog), testLog);
@@ -92,15 +93,12 @@ async function crashAt(step: "before-send" | "after-commit") {
   } finally {
     await feeder.disconnect();
   }
+  return { catalog, env, snapshot, partition, T, only, sweep };
+}
 
-  const child = spawn(process.execPath, ["--import", "tsx", CRASHING], {
-    env: childEnv({ ...env, LOG_LEVEL: "warn", CRASH_AT: step }),
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, s) => resolve(s)));
-  expect(signal).toBe("SIGKILL");
-
-  // Another member of the group: it gets the partitions once the dead one's session has expired.
+/** What the topics hold about the VOD once the next member has had the partition for a while. */
+async function afterTakeover(w: Awaited<ReturnType<typeof world>>) {
+  const { catalog, env, snapshot, partition } = w;
   const next = await startDelay(delayEnv({ ...env, LOG_LEVEL: "silent" }), testLog);
   started.push(next);
   await until(() => next.delay.trackers().has(partition), 60_000, "the partition restored by the next member");
@@ -112,7 +110,20 @@ async function crashAt(step: "before-send" | "after-commit") {
   const state = (await readAll(kafka, catalog.delayState.name, testLog)).filter(
     (r) => r.key === `vod:909:${snapshot.startTime}`,
   );
-  return { releases, last: state.at(-1)?.value as { status?: string } | undefined };
+  return { next, releases, last: state.at(-1)?.value as { status?: string } | undefined };
+}
+
+async function crashAt(step: "before-send" | "after-commit") {
+  const w = await world();
+  const child = spawn(process.execPath, ["--import", "tsx", CRASHING], {
+    env: childEnv({ ...w.env, LOG_LEVEL: "warn", CRASH_AT: step }),
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, s) => resolve(s)));
+  expect(signal).toBe("SIGKILL");
+
+  // Another member of the group: it gets the partitions once the dead one's session has expired.
+  return afterTakeover(w);
 }
 
 describe("delay: kill -9 at each step of a release", () => {
@@ -123,4 +134,43 @@ describe("delay: kill -9 at each step of a release", () => {
       expect(last?.status).toBe("released");
     }, 120_000);
   }
+});
+
+describe("delay: a record that trails its release", () => {
+  it("is reconciled at restore: a member that lost the partition wrote the VOD live after it was released", async () => {
+    const w = await world();
+    const first = await startDelay(delayEnv({ ...w.env, LOG_LEVEL: "silent" }), testLog);
+    await until(
+      async () => (await readAll(kafka, w.catalog.vodFetchRequests.name, testLog)).length > 0,
+      60_000,
+      "the release",
+    );
+    await first.close();
+    // The stale record, as a member that still thought it owned the partition would write it.
+    const zombie = await createProducer(kafka, testLog);
+    try {
+      const released = (await readAll(kafka, w.catalog.vodFetchRequests.name, testLog))[0]!.value as VodFetchRequest;
+      await zombie.send(w.catalog.delayState, [
+        {
+          ...released,
+          kind: "vod",
+          status: "live",
+          endedAt: null,
+          endReason: null,
+          releaseAt: null,
+          releasedAt: null,
+        },
+      ]);
+      // And a later complete sweep that misses the VOD: taken for live, it would end and be due at once.
+      await zombie.send(
+        w.catalog.sweeps,
+        sweepMarkers(w.sweep("d", w.T + 30 * MIN, 0), new Array<number>(STREAM_PARTITIONS).fill(0)),
+      );
+    } finally {
+      await zombie.disconnect();
+    }
+    const { releases, last } = await afterTakeover(w);
+    expect(releases.map((r) => r.streamId)).toEqual(["909"]);
+    expect(last?.status).toBe("released");
+  }, 120_000);
 });

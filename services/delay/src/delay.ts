@@ -25,7 +25,7 @@ import {
 import type { Logger } from "@vod/log";
 import { consumerMetrics } from "@vod/service";
 import type { DelayEnv } from "./env.ts";
-import { Tracker, vodKeyOf } from "./tracker.ts";
+import { Tracker } from "./tracker.ts";
 
 const FLUSH_SLICE = 2_000;
 
@@ -304,13 +304,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
             if (m.value === null) continue;
             const parsed = parseValue(vodFetchRequest, m.value);
             if (!parsed.success) continue;
-            const key = vodKeyOf(parsed.data.streamId, parsed.data.startTime);
-            const vod = o.tracker.vods.get(key);
-            // Only this ending's release: a VOD revived after an earlier release is released again.
-            if (vod?.status === "ended" && vod.releaseAt === parsed.data.releaseAt) {
-              o.tracker.markReleased(key, clock.now());
-              recovered++;
-            }
+            if (o.tracker.reconcileRelease(parsed.data, clock.now())) recovered++;
           }
         },
       );

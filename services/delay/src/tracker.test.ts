@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { delayStateKey, type DelayState, type StreamSnapshot, type SweepMarker, type VodFetchResult } from "@vod/kafka";
-import { Tracker, vodKeyOf } from "./tracker.ts";
+import { requestOf, Tracker, vodKeyOf } from "./tracker.ts";
 
 const MIN = 60_000;
 const T0 = Date.parse("2025-01-06T12:00:00.000Z");
@@ -371,6 +371,25 @@ describe("tracker", () => {
     t.flushed(written);
     t.applyResult({ ...result, fetchedAt: "2025-01-06T14:10:05.000Z" });
     expect(t.vods.get(key)).toMatchObject({ status: "live", liveResults: 2 });
+  });
+
+  it("reconciles a release found at restore whatever its record says, unless seen after it", () => {
+    const t = new Tracker(options);
+    run(t, [["1", "2"], ["2"]]);
+    const key = vodKeyOf("91", iso(T0 - 60 * MIN));
+    const vod = t.vods.get(key)!;
+    expect(vod.status).toBe("live");
+    const request = requestOf({ ...vod, releaseAt: "2025-01-06T13:10:00.000Z" });
+    // A record that trails its release (written late by a member that had lost the partition).
+    expect(t.reconcileRelease(request, Date.parse("2025-01-06T13:20:00.000Z"))).toBe(true);
+    expect(t.vods.get(key)).toMatchObject({ status: "released", releaseAt: "2025-01-06T13:10:00.000Z" });
+    expect(t.reconcileRelease(request, Date.parse("2025-01-06T13:20:00.000Z"))).toBe(false);
+    // Seen after that release: tracked again for real, not reconciled.
+    const other = new Tracker(options);
+    run(other, [["1", "2"], ["2"]]);
+    const older = requestOf({ ...other.vods.get(key)!, lastSeen: iso(T0 - 30 * MIN), releaseAt: "x" });
+    expect(other.reconcileRelease({ ...older, releaseAt: "2025-01-06T12:10:00.000Z" }, T0)).toBe(false);
+    expect(other.vods.get(key)!.status).toBe("live");
   });
 
   it("writes a VOD's record when its fate changes, not for every sighting", () => {

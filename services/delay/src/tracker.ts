@@ -388,6 +388,31 @@ export class Tracker {
     this.#touch(key);
   }
 
+  /**
+   * A fetch request of this VOD found at restore among the partition's recent releases: unless the VOD
+   * was seen after that release (tracked again for real), it is released, whatever its restored record
+   * says. A record can trail its release: written apart from it by an older version, or late, by a
+   * member that had lost the partition and did not know yet. Returns whether it changed anything.
+   */
+  reconcileRelease(request: VodFetchRequest, now: number): boolean {
+    const key = vodKeyOf(request.streamId, request.startTime);
+    const vod = this.vods.get(key);
+    if (!vod || vod.status === "released") return false;
+    if (ms(vod.lastSeen) > ms(request.lastSeen)) return false;
+    // A live result after the release tracked it again: this release is not its latest.
+    if ((vod.liveResults ?? 0) > (request.liveResults ?? 0)) return false;
+    vod.status = "released";
+    vod.endedAt ??= request.lastSeen;
+    vod.endReason ??= "absent";
+    vod.releaseAt = request.releaseAt;
+    vod.releasedAt = iso(now);
+    vod.lastSeen = request.lastSeen;
+    delete vod.seenExact;
+    delete vod.missedAt;
+    this.#touch(key);
+    return true;
+  }
+
   /** Forgets released VODs after the retention (their records are tombstoned). */
   prune(now: number): void {
     const retention = this.options.releasedRetentionMs;
