@@ -45,6 +45,21 @@ return 0
 `;
 
 /**
+ * A start that left later than its turn (its process stalled between the gate and the request):
+ * KEYS[1], the earliest next start, moves to at least now plus the spacing (ARGV[1]) less the
+ * catch-up (ARGV[3]), so the next start keeps its distance from this late one rather than from the
+ * turn it was given. A start on time changes nothing.
+ */
+const LATE_START_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local due = tonumber(redis.call('GET', KEYS[1]) or '0')
+local want = now + tonumber(ARGV[1]) - tonumber(ARGV[3])
+if want > due then redis.call('SET', KEYS[1], tostring(want), 'PX', ARGV[2]) end
+return 0
+`;
+
+/**
  * The one gate every CDN request passes: requests start at least `minTime` apart (no bursts),
  * any number may be in flight. A 429 doubles the spacing at once; each success shrinks it by
  * 2% back towards the configured rate, so recovery takes dozens of requests.
@@ -77,6 +92,7 @@ export class RateLimiter {
         commandTimeout: cluster.commandTimeoutMs ?? 2_000,
       });
       client.defineCommand("cdnStartGate", { numberOfKeys: 1, lua: START_GATE_LUA });
+      client.defineCommand("cdnLateStart", { numberOfKeys: 1, lua: LATE_START_LUA });
       this.#shared = { client, key: `vod:cdn-budget:${cluster.id}:last-start` };
       this.#connection = new Bottleneck.IORedisConnection({ client });
       this.#bottleneck = new Bottleneck({
@@ -148,8 +164,9 @@ export class RateLimiter {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const job = this.#bottleneck.schedule(priority === undefined ? {} : { priority }, async () => {
       signal?.throwIfAborted();
-      await this.#spaced(signal);
+      const turn = await this.#spaced(signal);
       signal?.throwIfAborted();
+      this.#started(turn);
       return work();
     });
     return signal ? abortable(job, signal) : job;
@@ -172,12 +189,13 @@ export class RateLimiter {
    * that fire a little late do not slow the budget down: with slack S, no 1000 ms window holds more
    * than the rate's starts, even when starts catch up by S/2.
    */
-  #spaced(signal?: AbortSignal): Promise<void> {
+  #spaced(signal?: AbortSignal): Promise<number> {
     const next = this.#gate.then(async () => {
       // A job given up while it queued behind the gate passes through without taking a start.
       signal?.throwIfAborted();
       for (let wait = this.#due - performance.now(); wait > 0; wait = this.#due - performance.now())
         await pause(Math.ceil(wait), signal);
+      let asked = performance.now();
       if (this.#shared) {
         const { client, key } = this.#shared;
         const run = (
@@ -190,14 +208,47 @@ export class RateLimiter {
           const turn = run(key, this.#minTimeMs, 60_000, this.#catchUpMs);
           return signal ? abortable(turn, signal) : turn;
         };
-        for (let shared = await take(); shared > 0; shared = await take()) await pause(shared, signal);
+        // The turn is taken in Redis some time between asking and hearing back: a reply that waited on a
+        // stalled event loop makes the request leave that much after its turn.
+        for (;;) {
+          asked = performance.now();
+          const shared = await take();
+          if (shared <= 0) break;
+          await pause(shared, signal);
+        }
       }
       const now = performance.now();
       this.#due = Math.max(this.#due, now - this.#catchUpMs) + this.#minTimeMs;
+      return asked;
     });
     // A failed turn (Redis away) fails its own request only.
-    this.#gate = next.catch(() => undefined);
+    this.#gate = next.then(
+      () => undefined,
+      () => undefined,
+    );
     return next;
+  }
+
+  /**
+   * The request given its turn no earlier than `turn` (performance.now()) starts now. Later than the catch-up allows
+   * (a stalled event loop between the gate and the request, as under a CPU-bound neighbour), the next
+   * start is spaced from now: otherwise this late start and the next on-time one arrive closer than the
+   * spacing, and five land in less than a second at 4/s. Told to Redis without waiting: the request
+   * leaves at the same moment.
+   */
+  #started(turn: number): void {
+    const now = performance.now();
+    if (now - turn <= this.#catchUpMs) return;
+    this.#due = Math.max(this.#due, now + this.#minTimeMs - this.#catchUpMs);
+    if (!this.#shared) return;
+    const { client, key } = this.#shared;
+    (
+      client as unknown as {
+        cdnLateStart(key: string, minTimeMs: number, ttlMs: number, catchUpMs: number): Promise<number>;
+      }
+    )
+      .cdnLateStart(key, this.#minTimeMs, 60_000, this.#catchUpMs)
+      .catch(() => undefined);
   }
 
   /** A 429: slow down now, at least to the server's Retry-After if it gave one. */
