@@ -71,9 +71,9 @@ async function phase(api: ApiProcess, dir: string, run: WrkRun): Promise<Phase> 
 async function overload(api: ApiProcess, dir: string, file: string, target: number): Promise<Phase> {
   let connections = Number(args["overload-connections"]);
   let delayMs = Math.max(1, (connections * 1000) / target);
-  let p: Phase | undefined;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    p = await phase(api, dir, {
+  let best: Phase | undefined;
+  for (let attempt = 0; ; attempt++) {
+    const p = await phase(api, dir, {
       name: "overload",
       url: api.base,
       connections,
@@ -81,7 +81,9 @@ async function overload(api: ApiProcess, dir: string, file: string, target: numb
       pathsFile: file,
       delayMs,
     });
-    if (p.sentRps >= target) break;
+    // The attempt that came closest to the rate asked is reported: more connections can send less.
+    if (!best || p.sentRps > best.sentRps) best = p;
+    if (p.sentRps >= target || attempt === 2) return best;
     const latencyMs = (connections * 1000) / Math.max(1, p.sentRps) - delayMs;
     delayMs = (connections * 1000) / target - latencyMs * 1.2;
     if (delayMs < 1) {
@@ -92,7 +94,6 @@ async function overload(api: ApiProcess, dir: string, file: string, target: numb
       `overload: offered ${p.sentRps}/s of ${target}/s; again over ${connections} connections with ${delayMs.toFixed(1)} ms pauses`,
     );
   }
-  return p!;
 }
 
 async function main() {
