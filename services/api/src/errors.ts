@@ -30,6 +30,15 @@ export class BadRequest extends Error {
 
 const STATEMENT_CANCELLED = "57014";
 
+/**
+ * The database did not answer in time: PostgreSQL cancelled the statement (57014), or the client gave
+ * up waiting for its answer (pg's `query_timeout`, which has no SQLSTATE). Both are load, not a fault.
+ */
+export function isDatabaseTimeout(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return e?.code === STATEMENT_CANCELLED || e?.message === "Query read timeout";
+}
+
 /** Every error becomes a JSON body: 4xx naming the parameter, 503 with Retry-After when overloaded, 500 otherwise. */
 export function installErrorHandlers(app: FastifyInstance, retryAfterSeconds: number): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -61,7 +70,7 @@ export function installErrorHandlers(app: FastifyInstance, retryAfterSeconds: nu
         .code(err.statusCode)
         .send({ error: STATUS_CODES[err.statusCode] ?? "Bad Request", message: err.message, problems: err.problems });
     }
-    if (err instanceof OverloadedError || (err as { code?: string }).code === STATEMENT_CANCELLED) {
+    if (err instanceof OverloadedError || isDatabaseTimeout(err)) {
       return reply
         .code(503)
         .header("retry-after", String(retryAfterSeconds))
