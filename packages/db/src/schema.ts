@@ -116,7 +116,8 @@ export const cdnDomainHealth = pgTable("cdn_domain_health", {
   consecutiveFailures: integer("consecutive_failures").notNull().default(0),
   lastSuccessAt: timestamp("last_success_at", { withTimezone: true, precision: 3 }),
   lastFailureAt: timestamp("last_failure_at", { withTimezone: true, precision: 3 }),
-  // Set for a domain learned from a seekPreviewsURL rather than configured.
+  // Set for a domain learned from a seekPreviewsURL rather than configured: its last served playlist
+  // (a learned domain without one for DOMAIN_LEARNED_TTL is forgotten).
   discoveredAt: timestamp("discovered_at", { withTimezone: true, precision: 3 }),
   discoveredFrom: text("discovered_from"),
 });
