@@ -81,6 +81,7 @@ beforeAll(async () => {
         sessions: [{ start: "-4h", duration: "1h" }],
       },
       { login: "on_air", id: "3008", viewers: 100, domain: D0, sessions: [{ start: "-2h" }] },
+      { login: "ends_soon", id: "3009", viewers: 100, domain: D0, sessions: [{ start: "-50m", duration: "1h" }] },
       {
         login: "saves_none",
         id: "3007",
@@ -108,6 +109,7 @@ function setup(
     block?: BlockDetector;
     knowledge?: DomainKnowledge;
     discoverable?: RegExp;
+    cacheMs?: number;
   } = {},
 ) {
   const limiter = new RateLimiter({ perSecond: 50, floorPerSecond: 1 });
@@ -127,7 +129,8 @@ function setup(
       timeoutMs: o.timeoutMs ?? 2_000,
       batchSize: 10,
       batchWaitMs: 20,
-      cacheMs: 0,
+      cacheMs: o.cacheMs ?? 0,
+      now: () => clock.now(),
     },
     testLog,
   );
@@ -351,6 +354,27 @@ describe("GQL first: the streamer's archive listing before any CDN request", () 
       followUps.apply(req, report, clock.now());
     }
     expect(followUps.count("retry")).toBe(0);
+    await f.close();
+  });
+
+  it("a cached listing older than the release is asked again: it cannot call an ended stream live", async () => {
+    const f = setup({ cacheMs: 60 * 60_000 });
+    const v = truth("ends_soon");
+    // Released while still live (a dip under the sweeps): the listing says so, and is cached.
+    expect(
+      (await f.fetcher.fetch({ ...request(v), releaseAt: new Date(clock.now()).toISOString() }, never)).outcome,
+    ).toBe("live");
+    expect(f.archives.posts).toBe(1);
+    // A request released before the cached listing was taken may use it.
+    expect((await f.fetcher.fetch(request(v), never)).outcome).toBe("live");
+    expect(f.archives.posts).toBe(1);
+    // The stream ends; released after that, the cached "live" predates the evidence: GQL is asked again.
+    sim.clock.advance(20 * 60_000);
+    const ended = truth("ends_soon");
+    expect(ended.live).toBe(false);
+    const r = await f.fetcher.fetch({ ...request(ended), releaseAt: new Date(clock.now()).toISOString() }, never);
+    expect(r).toMatchObject({ outcome: "found", requests: 1 });
+    expect(f.archives.posts).toBe(2);
     await f.close();
   });
 });

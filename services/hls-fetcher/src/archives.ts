@@ -20,8 +20,10 @@ export interface ArchiveLookupOptions {
   batchSize: number;
   /** How long a lookup waits for others to share its POST. */
   batchWaitMs: number;
-  /** A listing answered this recently (real time) is reused. */
+  /** A listing answered this recently (clock time) is reused. */
   cacheMs: number;
+  /** The clock the cache ages by (the one releases are timed by); real time by default. */
+  now?: () => number;
   /** Largest GQL answer read (bytes); a larger one fails its POST. */
   maxBodyBytes?: number;
 }
@@ -64,9 +66,15 @@ export class ArchiveLookup {
     });
   }
 
-  lookup(streamerId: string, signal: AbortSignal): Promise<ArchiveListing | null> {
+  /**
+   * `notBefore` (clock time): a cached listing taken earlier is not used. A VOD released because sweeps
+   * stopped seeing its stream must not be told "still live" by a listing older than that evidence.
+   */
+  lookup(streamerId: string, signal: AbortSignal, notBefore = -Infinity): Promise<ArchiveListing | null> {
     const cached = this.#cache.get(streamerId);
-    if (cached && performance.now() - cached.at < this.options.cacheMs) return Promise.resolve(cached.listing);
+    const now = this.#now();
+    if (cached && now - cached.at < this.options.cacheMs && cached.at >= notBefore)
+      return Promise.resolve(cached.listing);
     if (this.#stopped || signal.aborted) return Promise.resolve(null);
     return new Promise((resolve) => {
       const deadline = setTimeout(() => finish(null), this.options.timeoutMs);
@@ -108,7 +116,7 @@ export class ArchiveLookup {
         .then((listings) => {
           for (const [id, waiters] of batch) {
             const listing = listings.get(id) ?? null;
-            if (listing) this.#cache.set(id, { at: performance.now(), listing });
+            if (listing) this.#cache.set(id, { at: this.#now(), listing });
             else this.failures++;
             for (const w of waiters) w.resolve(listing);
           }
@@ -139,8 +147,12 @@ export class ArchiveLookup {
 
   #trimCache(): void {
     if (this.#cache.size < 10_000) return;
-    const now = performance.now();
+    const now = this.#now();
     for (const [id, c] of this.#cache) if (now - c.at >= this.options.cacheMs) this.#cache.delete(id);
+  }
+
+  #now(): number {
+    return this.options.now ? this.options.now() : performance.now();
   }
 
   async stop(): Promise<void> {

@@ -122,7 +122,8 @@ export class VodFetcher {
   async run(req: VodFetchRequest, signal: AbortSignal): Promise<FetchReport> {
     const began = performance.now();
     const lookup = this.options.archives;
-    const listing = lookup ? await lookup.lookup(req.streamerId, signal) : null;
+    // Taken after the release: an older listing may still show the stream live that the sweeps saw end.
+    const listing = lookup ? await lookup.lookup(req.streamerId, signal, Date.parse(req.releaseAt)) : null;
     const lookupMs = performance.now() - began;
     signal.throwIfAborted();
     const report = await this.#find(req, listing, signal);

@@ -141,6 +141,7 @@ export async function startFetcher(
           batchSize: env.GQL_BATCH,
           batchWaitMs: env.GQL_BATCH_WAIT,
           cacheMs: 30_000,
+          now: () => clock.now(),
         },
         log,
       )
