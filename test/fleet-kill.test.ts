@@ -112,7 +112,7 @@ const running: Record<Kind, Proc[]> = { delay: [], "hls-fetcher": [], writer: []
 const events: string[] = [];
 /** What happened when (simulated minutes from the start), for a failure's message. */
 const timeline: string[] = [];
-const minute = () => `${((shared.clock.now() - shared.originMs) / MIN).toFixed(1)}m`;
+const minute = (at = shared.clock.now()) => `${((at - shared.originMs) / MIN).toFixed(1)}m`;
 let serial = 0;
 const logFile = join(tmpdir(), `${prefix}log`);
 
@@ -122,7 +122,9 @@ function start(kind: Kind, env: Record<string, string>): Proc {
     process.execPath,
     ["--import", "tsx", fileURLToPath(new URL(`../services/${kind}/src/main.ts`, import.meta.url))],
     {
-      env: childEnv({ LOG_LEVEL: "warn", ...env }),
+      // FLEET_LOG_LEVEL=info (or debug) keeps the instances' own account of a failure in the log file.
+      // The delays log at info: their assignments choose which one is killed.
+      env: childEnv({ LOG_LEVEL: process.env.FLEET_LOG_LEVEL ?? (kind === "delay" ? "info" : "warn"), ...env }),
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
@@ -147,6 +149,16 @@ async function stop(kind: Kind, p: Proc, signal: "SIGKILL" | "SIGTERM"): Promise
   running[kind] = running[kind].filter((q) => q !== p);
   events.push(`${kind} ${signal}: ${how}`);
   timeline.push(`${minute()} ${p.name} ${signal}`);
+}
+
+/** The partitions a delay instance last logged as assigned to it (its "partitions assigned" lines, at info). */
+function assignedPartitions(p: Proc): number[] {
+  const lines = p.output
+    .join("")
+    .split("\n")
+    .filter((l) => l.includes('"partitions assigned"') && l.endsWith("}"));
+  const last = lines.at(-1);
+  return last ? (JSON.parse(last) as { partitions: number[] }).partitions : [];
 }
 
 /** The group's members, once it is stable with `n` of them each holding partitions (otherwise one works alone until the next rebalance). */
@@ -187,7 +199,7 @@ async function rows(): Promise<Row[]> {
 
 let truth: VodTruth[] = [];
 let ended: VodTruth[] = [];
-let releases: { key: string; value: VodFetchRequest; at: number }[] = [];
+let releases: { key: string; value: VodFetchRequest; at: number; partition: number; offset: string }[] = [];
 let table: Row[] = [];
 let cdn = { requests: 0, maxIn900ms: 0 };
 let killedAt = { released: 0, fetched: 0 };
@@ -257,10 +269,13 @@ beforeAll(async () => {
     // The first releases (due at 12 min) went out and some are archived; later ones are still pending.
     await until(async () => (await rows()).some((r) => r.outcome !== null), 90_000, "a first VOD archived");
     timeline.push(`${minute()} first VOD archived`);
-    killedAt = {
-      released: (await readAll(kafka, catalog.vodFetchRequests.name, testLog)).length,
-      fetched: (await rows()).filter((r) => r.outcome !== null).length,
-    };
+    const requests = await readAll(kafka, catalog.vodFetchRequests.name, testLog);
+    killedAt = { released: requests.length, fetched: (await rows()).filter((r) => r.outcome !== null).length };
+    // The delay killed is the one holding the restarting streamer: its first VOD was just released, its
+    // second is live, and the stream id is the same.
+    const restarting = requests.find((r) => (r.value as VodFetchRequest).login === "fk_6")?.partition;
+    const victim = running.delay.find((p) => assignedPartitions(p).includes(restarting ?? -1)) ?? running.delay[0]!;
+    timeline.push(`${minute()} fk_6 in partition ${restarting}, held by ${victim.name}`);
     // kill -9 of one instance of each kind, and each started again.
     const before = Object.fromEntries(
       await Promise.all(
@@ -271,7 +286,7 @@ beforeAll(async () => {
         }),
       ),
     ) as Record<Kind, string[]>;
-    await Promise.all(KINDS.map((k) => stop(k, running[k][0]!, "SIGKILL")));
+    await Promise.all(KINDS.map((k) => stop(k, k === "delay" ? victim : running[k][0]!, "SIGKILL")));
     for (const kind of KINDS) start(kind, env[kind]);
     // The dead members leave when their sessions expire (the fetcher's and writer's: 30 s).
     await Promise.all(KINDS.map((k) => until(settled(k, 2, before[k]), 90_000, `two ${k} instances after the kill`)));
@@ -309,9 +324,14 @@ beforeAll(async () => {
     table = await rows();
     releases = (await readAll(kafka, catalog.vodFetchRequests.name, testLog)).map((r) => {
       const value = r.value as VodFetchRequest;
-      return { key: keyOf(value), value, at: shared.at(r.timestamp) };
+      return { key: keyOf(value), value, at: shared.at(r.timestamp), partition: r.partition, offset: r.offset };
     });
-    const summary = { cdn, killedAt, releases: releases.length, rows: table.length, events, timeline };
+    const detail = releases.map(
+      (r) =>
+        `${r.key} p${r.partition}@${r.offset} at ${minute(r.at)} lastSeen ${r.value.lastSeen} releaseAt ${r.value.releaseAt}` +
+        `${r.value.restart ? " restart" : ""}${r.value.liveResults ? ` live×${r.value.liveResults}` : ""}`,
+    );
+    const summary = { cdn, killedAt, releases: detail, rows: table.length, events, timeline };
     logs = [JSON.stringify(summary), ...procs.map((p) => `==== ${p.name}\n${p.output.join("")}`)].join("\n");
     writeFileSync(logFile, logs);
   }
