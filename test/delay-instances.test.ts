@@ -121,7 +121,8 @@ beforeAll(async () => {
     ...periods,
     TOPIC_PREFIX: prefixB,
     GROUP_ID: groupB,
-    LOG_LEVEL: "warn",
+    // TEST_LOG_LEVEL=debug shows the instances' own account of a run.
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
     SESSION_TIMEOUT: "6s",
   };
   const spawn = () => {

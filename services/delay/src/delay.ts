@@ -310,6 +310,16 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
       );
     }
     metrics.reconciled.inc(recovered);
+    if (log.isLevelEnabled("debug"))
+      for (const o of parts)
+        log.debug(
+          {
+            partition: o.partition,
+            vods: [...o.tracker.vods].map(([k, v]) => `${k} ${v.status} ${v.lastSeen} ${v.releaseAt ?? ""}`),
+            released: o.tracker.releasedCount,
+          },
+          "partition state after restore",
+        );
     // Written back at once: the reconciled marks, and the restored trackers' progress.
     for (const o of current()) await locked(() => flush(o));
     for (const o of parts) o.restored = true;
@@ -624,6 +634,7 @@ export async function startDelay(env: DelayEnv, deps: DelayDeps): Promise<Runnin
           continue;
         }
         sent.push(...due.map((d) => d.request));
+        log.debug({ partition: o.partition, keys: due.map((d) => d.key) }, "released");
       }
       if (sent.length > 0) {
         metrics.released.inc(sent.length);
