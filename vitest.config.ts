@@ -2,7 +2,12 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["packages/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "test/**/*.test.ts"],
+    include: [
+      "packages/*/src/**/*.test.ts",
+      "services/*/src/**/*.test.ts",
+      "test/**/*.test.ts",
+      "scripts/**/*.test.ts",
+    ],
     // Run alone (vitest.alone.config.ts): the whole-system tests, whose service processes on a compressed
     // clock must not share two cores with the suite's parallel files. `npm test` runs the fleet test after
     // this suite; the short soak is `npm run test:soak`.
