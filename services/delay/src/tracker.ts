@@ -1,56 +1,17 @@
-import type {
-  DelayState,
-  DelayVod,
-  StreamSnapshot,
-  SweepMarker,
-  SweepMarkerV2,
-  VodFetchRequest,
-  VodFetchResult,
-} from "@vod/kafka";
-import { MinHeap } from "./heap.ts";
-import { releaseTime, type MuteTiming } from "./release-time.ts";
+import type { DelayState, DelayVod, StreamSnapshot, SweepMarker, VodFetchRequest, VodFetchResult } from "@vod/kafka";
+import { Changelog } from "./changelog.ts";
+import { startOfKey, streamIdOfKey, sweepIdOfKey, sweepKeyOf, vodKeyOf } from "./keys.ts";
+import { ReleasedStore, type Released } from "./released-store.ts";
+import { ReleaseQueue, type DueEntry } from "./release-queue.ts";
+import { releaseTime } from "./release-time.ts";
+import { Interner } from "./interner.ts";
+import { newVod, relive, requestOf } from "./vod-record.ts";
+import { SweepBook } from "./sweeps.ts";
+import { emptyCounters, type TrackerCounters, type TrackerOptions } from "./tracker-options.ts";
 
-export interface TrackerOptions extends MuteTiming {
-  /** Absent from complete sweeps this long after the last sighting: ended. */
-  endAfterMs: number;
-  /** Sweeps counted at once per VOD (redelivery dedup); a marker further behind its snapshots than this is not waited for. */
-  recentSweeps: number;
-  /** Released VODs are remembered this long (late or redelivered sightings must not revive them). */
-  releasedRetentionMs: number;
-  /** Only VODs whose viewers reached this are released; the others are tracked, then forgotten. */
-  minViewers: number;
-  /** The snapshot partition whose state this tracker holds (its progress and sweep records name it). */
-  partition?: number;
-}
-
-export interface TrackerCounters {
-  /** Snapshots of a VOD older than the streamer's newest: ignored. */
-  staleSnapshots: number;
-  /** Redelivered or replayed sightings of an already released VOD: ignored. */
-  afterRelease: number;
-  /** Ended VODs seen again before release. */
-  revived: number;
-  /** Released VODs seen live again (they had not ended): tracked again, released again at their real end. */
-  revivedAfterRelease: number;
-  /** Fetch results saying the playlist was still live (no ENDLIST): the VOD is tracked again. */
-  liveResults: number;
-  /** `live` results that changed nothing (redelivered, or about a VOD no longer tracked). */
-  liveResultsIgnored: number;
-  endedAbsent: number;
-  endedRestart: number;
-  /** Ended VODs that never reached `minViewers`: forgotten at their release time, never released. */
-  forgottenUnderMin: number;
-  sweepsEvaluated: number;
-  /** Complete sweeps given up on: not all their snapshots were handled by this process (DLQ, or a restart). */
-  sweepsAbandoned: number;
-  /** Markers that cannot be matched with this partition's snapshots (version 1, or another partition's): ignored. */
-  markersIgnored: number;
-}
-
-interface PendingSweep {
-  marker: SweepMarkerV2;
-  receivedAt: string;
-}
+export { vodKeyOf } from "./keys.ts";
+export { requestOf } from "./vod-record.ts";
+export type { TrackerCounters, TrackerOptions } from "./tracker-options.ts";
 
 /** What the tracker keeps beside a VOD's record, in memory only. */
 interface VodMeta {
@@ -61,20 +22,6 @@ interface VodMeta {
    * (its record is not rewritten per sighting), so it is not taken as ended or due before that allows.
    */
   floor?: number;
-}
-
-/**
- * A released VOD, kept only so that late or redelivered sightings do not release it again, and so
- * that a newer sighting or a `live` fetch result can track it again: numbers, not its record.
- */
-interface Released {
-  readonly streamerId: string;
-  lastSeen: number;
-  readonly firstSeen: number;
-  readonly maxViewers: number;
-  readonly releasedAt: number;
-  readonly restart: boolean;
-  readonly liveResults: number;
 }
 
 const ms = (iso: string) => Date.parse(iso);
@@ -91,56 +38,36 @@ export class Tracker {
   /** Live and ended VODs (and released ones until their "released" record is written). */
   readonly vods = new Map<string, DelayVod>();
   /** Released VODs, compactly, until RELEASED_RETENTION after their release. */
-  readonly #released = new Map<string, Released>();
+  readonly #released = new ReleasedStore();
   readonly #meta = new Map<string, VodMeta>();
   readonly #newest = new Map<string, string>();
-  /** Snapshots of each sweep handled by this process (in memory: a restart abandons the sweeps in flight). */
-  readonly #seen = new Map<string, number>();
-  readonly #pending = new Map<string, PendingSweep>();
-  /** Sightings of VODs without a live record (released, or stale) already counted, per sweep. */
-  readonly #untracked = new Map<string, Set<string>>();
-  readonly #due = new MinHeap<{ at: number; key: string }>((a, b) => a.at < b.at || (a.at === b.at && a.key < b.key));
-  /** Dirty keys with a change number, so a flush does not clean a record changed while it was written. */
-  readonly #dirty = new Map<string, number>();
-  readonly #times = new Map<string, string>();
-  readonly #gone = new Set<string>();
-  #changes = 0;
+  readonly #sweeps: SweepBook;
+  readonly #due = new ReleaseQueue((key) => {
+    const vod = this.vods.get(key);
+    return vod?.status === "ended" && vod.releaseAt ? ms(vod.releaseAt) : undefined;
+  });
+  /** Records to write and to tombstone. */
+  readonly #log = new Changelog();
+  readonly #times = new Interner(4_096);
   /** Latest observedAt handled, and the value last handed out for persisting. */
   #progress = 0;
   #progressWritten = 0;
   /** Progress read at restore; applied as a floor to restored live VODs by `restored()`. */
   #restoredProgress = 0;
-  readonly counters: TrackerCounters = {
-    staleSnapshots: 0,
-    afterRelease: 0,
-    revived: 0,
-    revivedAfterRelease: 0,
-    liveResults: 0,
-    liveResultsIgnored: 0,
-    endedAbsent: 0,
-    endedRestart: 0,
-    forgottenUnderMin: 0,
-    sweepsEvaluated: 0,
-    sweepsAbandoned: 0,
-    markersIgnored: 0,
-  };
+  readonly counters: TrackerCounters = emptyCounters();
   readonly partition: number;
 
   constructor(readonly options: TrackerOptions) {
     this.partition = options.partition ?? 0;
-  }
-
-  /** State key of this partition's record of a pending sweep. */
-  #sweepKey(id: string): string {
-    return `sweep:${id}:${this.partition}`;
+    this.#sweeps = new SweepBook(options.recentSweeps);
   }
 
   /** Restores one record read from the state topic (null value: a tombstone). Call `restored()` after the last. */
   restore(key: string, value: DelayState | null): void {
     if (value === null) {
       this.#forget(key);
-      const sweep = /^sweep:(.+):\d+$/.exec(key);
-      if (sweep) this.#pending.delete(sweep[1]!);
+      const sweep = sweepIdOfKey(key);
+      if (sweep !== undefined) this.#sweeps.deletePending(sweep);
       return;
     }
     if (value.kind === "progress") {
@@ -148,17 +75,17 @@ export class Tracker {
       return;
     }
     if (value.kind === "sweep") {
-      this.#pending.set(value.marker.sweepId, { marker: value.marker, receivedAt: value.receivedAt });
+      this.#sweeps.setPending({ marker: value.marker, receivedAt: value.receivedAt });
       return;
     }
     this.#forget(key);
-    if (value.status === "released") this.#pack(key, value);
+    if (value.status === "released") this.#released.pack(key, value);
     else {
       this.vods.set(key, value);
       this.#meta.set(key, { counted: [] });
     }
     this.#noteNewest(value.streamerId, key);
-    if (value.status === "ended" && value.releaseAt) this.#due.push({ at: ms(value.releaseAt), key });
+    if (value.status === "ended" && value.releaseAt) this.#due.push(ms(value.releaseAt), key);
   }
 
   /** After the state topic was read: live VODs may have been seen up to the persisted progress. */
@@ -203,22 +130,7 @@ export class Tracker {
       this.#end(newestKey, newest, "restart", observed, Math.max(this.#seenAt(newestKey, newest), ms(s.startTime)));
     }
     if (!vod) {
-      vod = {
-        v: 1,
-        kind: "vod",
-        streamId: s.streamId,
-        startTime: s.startTime,
-        streamerId: s.streamerId,
-        login: s.login,
-        firstSeen: this.#time(s.observedAt),
-        lastSeen: this.#time(s.observedAt),
-        maxViewers: s.viewers,
-        status: "live",
-        endedAt: null,
-        endReason: null,
-        releaseAt: null,
-        releasedAt: null,
-      };
+      vod = newVod(s, this.#time(s.observedAt));
       // Same stream id as the streamer's previous VOD: the CDN path's ts may be the seconds field.
       if (newestKey !== undefined && newestKey !== key && streamIdOfKey(newestKey) === s.streamId) vod.restart = true;
       this.vods.set(key, vod);
@@ -231,7 +143,7 @@ export class Tracker {
         // playlist is the whole one, fetched after its mute run.
         if (vod.status === "released") this.counters.revivedAfterRelease++;
         else this.counters.revived++;
-        this.#relive(vod);
+        relive(vod);
         this.#touch(key);
       }
       if (observed > ms(vod.lastSeen)) {
@@ -275,7 +187,7 @@ export class Tracker {
     }
     this.counters.liveResults++;
     vod.liveResults = (vod.liveResults ?? 0) + 1;
-    if (vod.status !== "live") this.#relive(vod);
+    if (vod.status !== "live") relive(vod);
     vod.lastSeen = iso(fetched);
     delete vod.seenExact;
     delete vod.missedAt;
@@ -295,12 +207,11 @@ export class Tracker {
       return;
     }
     if (!marker.complete) {
-      this.#seen.delete(marker.sweepId);
-      this.#untracked.delete(marker.sweepId);
+      this.#sweeps.dropIncomplete(marker.sweepId);
       return;
     }
-    this.#pending.set(marker.sweepId, { marker, receivedAt: iso(now) });
-    this.#touch(this.#sweepKey(marker.sweepId));
+    this.#sweeps.setPending({ marker, receivedAt: iso(now) });
+    this.#touch(sweepKeyOf(marker.sweepId, this.partition));
   }
 
   /**
@@ -308,13 +219,9 @@ export class Tracker {
    * inputs are caught up, a sweep still short of snapshots never will be complete here: abandoned.
    */
   evaluate(caughtUp: boolean): void {
-    const pending = [...this.#pending.values()].sort(
-      (a, b) => ms(a.marker.startedAt) - ms(b.marker.startedAt) || (a.marker.sweepId < b.marker.sweepId ? -1 : 1),
-    );
-    for (const p of pending) {
+    for (const p of this.#sweeps.ordered()) {
       const id = p.marker.sweepId;
-      const ready = (this.#seen.get(id) ?? 0) >= p.marker.count;
-      if (ready) {
+      if (this.#sweeps.isReady(p.marker)) {
         this.#evaluateSweep(p.marker);
         this.counters.sweepsEvaluated++;
       } else if (caughtUp) {
@@ -322,37 +229,19 @@ export class Tracker {
       } else {
         break;
       }
-      this.#pending.delete(id);
-      this.#seen.delete(id);
-      this.#untracked.delete(id);
-      this.#gone.add(this.#sweepKey(id));
-      this.#dirty.delete(this.#sweepKey(id));
+      this.#sweeps.finish(id);
+      this.#log.tombstone(sweepKeyOf(id, this.partition));
     }
-    // Counts of sweeps whose marker never comes (incomplete, or lost) must not pile up.
-    if (this.#seen.size > 4 * this.options.recentSweeps) {
-      for (const id of this.#seen.keys()) {
-        if (this.#seen.size <= 2 * this.options.recentSweeps) break;
-        if (!this.#pending.has(id)) {
-          this.#seen.delete(id);
-          this.#untracked.delete(id);
-        }
-      }
-    }
+    this.#sweeps.trim();
   }
 
   get pendingSweeps(): number {
-    return this.#pending.size;
+    return this.#sweeps.pendingCount;
   }
 
-  /** The earliest release time among ended VODs (stale heap entries are dropped on the way). */
+  /** The earliest release time among ended VODs. */
   nextReleaseAt(): number | undefined {
-    for (;;) {
-      const head = this.#due.peek();
-      if (!head) return undefined;
-      const vod = this.vods.get(head.key);
-      if (vod && vod.status === "ended" && vod.releaseAt && ms(vod.releaseAt) === head.at) return head.at;
-      this.#due.pop();
-    }
+    return this.#due.next();
   }
 
   /**
@@ -361,11 +250,11 @@ export class Tracker {
    */
   due(now: number, limit = 500): { key: string; request: VodFetchRequest }[] {
     const out: { key: string; request: VodFetchRequest }[] = [];
-    const taken: { at: number; key: string }[] = [];
+    const taken: DueEntry[] = [];
     while (out.length < limit) {
       const at = this.nextReleaseAt();
       if (at === undefined || at > now) break;
-      const head = this.#due.pop()!;
+      const head = this.#due.take();
       const vod = this.vods.get(head.key)!;
       if (vod.maxViewers < this.options.minViewers) {
         this.counters.forgottenUnderMin++;
@@ -376,7 +265,7 @@ export class Tracker {
       if (out.some((o) => o.key === head.key)) continue;
       out.push({ key: head.key, request: requestOf(vod) });
     }
-    for (const t of taken) this.#due.push(t);
+    this.#due.putBack(taken);
     return out;
   }
 
@@ -419,16 +308,16 @@ export class Tracker {
     for (const [key, vod] of this.vods) {
       if (vod.status === "released" && vod.releasedAt && ms(vod.releasedAt) + retention <= now) this.#drop(key);
     }
-    for (const [key, r] of this.#released) if (r.releasedAt + retention <= now) this.#drop(key);
+    for (const key of this.#released.expired(now, retention)) this.#drop(key);
   }
 
   /** Records to write to the state topic, and keys to tombstone. Call `flushed` once they are acknowledged. */
   changes(): { records: DelayState[]; tombstones: string[]; marks: Map<string, number> } {
     const records: DelayState[] = [];
-    for (const key of this.#dirty.keys()) {
-      const sweep = /^sweep:(.+):\d+$/.exec(key);
-      if (sweep) {
-        const p = this.#pending.get(sweep[1]!);
+    for (const key of this.#log.dirtyKeys()) {
+      const sweep = sweepIdOfKey(key);
+      if (sweep !== undefined) {
+        const p = this.#sweeps.pending(sweep);
         if (p) records.push({ v: 1, kind: "sweep", marker: p.marker, receivedAt: p.receivedAt });
       } else {
         const vod = this.vods.get(key);
@@ -437,24 +326,22 @@ export class Tracker {
     }
     if (this.#progress > this.#progressWritten)
       records.push({ v: 1, kind: "progress", observedAt: iso(this.#progress), partition: this.partition });
-    return { records, tombstones: [...this.#gone], marks: new Map(this.#dirty) };
+    return { records, ...this.#log.take() };
   }
 
   flushed(written: { records: DelayState[]; tombstones: string[]; marks: Map<string, number> }): void {
-    // Only clean if unchanged since it was taken (the release loop and handlers interleave).
-    for (const [key, mark] of written.marks) if (this.#dirty.get(key) === mark) this.#dirty.delete(key);
+    this.#log.written(written.marks, written.tombstones);
     for (const r of written.records)
       if (r.kind === "progress") this.#progressWritten = Math.max(this.#progressWritten, ms(r.observedAt));
-    for (const t of written.tombstones) this.#gone.delete(t);
     // Their "released" record is written: from now on only late sightings need them, kept compactly.
     for (const r of written.records) {
       if (r.kind !== "vod" || r.status !== "released") continue;
       const key = vodKeyOf(r.streamId, r.startTime);
       const vod = this.vods.get(key);
-      if (vod?.status === "released" && !this.#dirty.has(key)) {
+      if (vod?.status === "released" && !this.#log.isDirty(key)) {
         this.vods.delete(key);
         this.#meta.delete(key);
-        this.#pack(key, vod);
+        this.#released.pack(key, vod);
       }
     }
   }
@@ -466,7 +353,7 @@ export class Tracker {
 
   /** Sweeps with snapshot counts or counted sightings in memory (bounded; for tests and metrics). */
   get sweepBookkeeping(): { counts: number; untracked: number; pending: number } {
-    return { counts: this.#seen.size, untracked: this.#untracked.size, pending: this.#pending.size };
+    return this.#sweeps.bookkeeping;
   }
 
   /** The latest sweeps that counted this VOD (in memory only). */
@@ -476,7 +363,7 @@ export class Tracker {
 
   /** Records waiting to be written (for tests and metrics). */
   get dirtyCount(): number {
-    return this.#dirty.size + this.#gone.size;
+    return this.#log.size;
   }
 
   /**
@@ -484,31 +371,16 @@ export class Tracker {
    * values (one per page), and each VOD would otherwise keep its own copy of its last one.
    */
   #time(value: string): string {
-    const known = this.#times.get(value);
-    if (known !== undefined) return known;
-    if (this.#times.size >= 4_096) this.#times.clear();
-    this.#times.set(value, value);
-    return value;
+    return this.#times.intern(value);
   }
 
   #touch(key: string): void {
-    this.#dirty.set(key, ++this.#changes);
-    this.#gone.delete(key);
+    this.#log.touch(key);
   }
 
   /** Clock time this VOD may have been seen last: its last sighting, or later after a restart. */
   #seenAt(key: string, vod: DelayVod): number {
     return Math.max(ms(vod.lastSeen), this.#meta.get(key)?.floor ?? 0);
-  }
-
-  #relive(vod: DelayVod): void {
-    delete vod.seenExact;
-    delete vod.missedAt;
-    vod.status = "live";
-    vod.endedAt = null;
-    vod.endReason = null;
-    vod.releaseAt = null;
-    vod.releasedAt = null;
   }
 
   /** `endAt`: the latest the stream can have been live; its first mute run after that is awaited. */
@@ -518,7 +390,7 @@ export class Tracker {
     vod.endReason = reason;
     vod.endedAt = iso(evidenceAt);
     vod.releaseAt = iso(at);
-    this.#due.push({ at, key });
+    this.#due.push(at, key);
     this.#touch(key);
     if (reason === "absent") this.counters.endedAbsent++;
     else this.counters.endedRestart++;
@@ -555,28 +427,7 @@ export class Tracker {
 
   /** Counts a sighting toward its sweep's snapshot count, once per VOD (redelivery does not count twice). */
   #countSighting(key: string, s: StreamSnapshot): void {
-    const meta = this.#meta.get(key);
-    if (meta) {
-      if (meta.counted.includes(s.sweepId)) return;
-      // One string per sweep id, not one per VOD.
-      // A new array of exactly the right length: push would grow the backing store to 17 slots per VOD.
-      const counted = meta.counted.concat(this.#internSweep(s.sweepId));
-      meta.counted =
-        counted.length > this.options.recentSweeps
-          ? counted.slice(counted.length - this.options.recentSweeps)
-          : counted;
-    } else {
-      let once = this.#untracked.get(s.sweepId);
-      if (!once) this.#untracked.set(s.sweepId, (once = new Set()));
-      if (once.has(key)) return;
-      once.add(key);
-    }
-    this.#seen.set(s.sweepId, (this.#seen.get(s.sweepId) ?? 0) + 1);
-  }
-
-  #internSweep(id: string): string {
-    for (const known of this.#seen.keys()) if (known === id) return known;
-    return id;
+    this.#sweeps.count(key, s.sweepId, this.#meta.get(key));
   }
 
   #noteNewest(streamerId: string, key: string): void {
@@ -584,48 +435,16 @@ export class Tracker {
     if (current === undefined || startOfKey(key) >= startOfKey(current)) this.#newest.set(streamerId, key);
   }
 
-  #pack(key: string, vod: DelayVod): void {
-    this.#released.set(key, {
-      streamerId: vod.streamerId,
-      lastSeen: ms(vod.lastSeen),
-      firstSeen: ms(vod.firstSeen),
-      maxViewers: vod.maxViewers,
-      releasedAt: vod.releasedAt ? ms(vod.releasedAt) : ms(vod.lastSeen),
-      restart: vod.restart ?? false,
-      liveResults: vod.liveResults ?? 0,
-    });
-  }
-
   /** A released VOD's record again (still released), to be tracked after a newer sighting or a live result. */
   #unpack(key: string, r: Released, login: string): void {
-    this.#released.delete(key);
-    const vod: DelayVod = {
-      v: 1,
-      kind: "vod",
-      streamId: streamIdOfKey(key),
-      startTime: key.slice(key.indexOf(":", 4) + 1),
-      streamerId: r.streamerId,
-      login,
-      firstSeen: iso(r.firstSeen),
-      lastSeen: iso(r.lastSeen),
-      maxViewers: r.maxViewers,
-      status: "released",
-      endedAt: null,
-      endReason: null,
-      releaseAt: null,
-      releasedAt: iso(r.releasedAt),
-      ...(r.restart ? { restart: true } : {}),
-      ...(r.liveResults > 0 ? { liveResults: r.liveResults } : {}),
-    };
-    this.vods.set(key, vod);
+    this.vods.set(key, this.#released.unpack(key, r, login));
     this.#meta.set(key, { counted: [] });
   }
 
   /** Forgets a VOD and tombstones its record. */
   #drop(key: string): void {
     this.#forget(key);
-    this.#dirty.delete(key);
-    this.#gone.add(key);
+    this.#log.tombstone(key);
   }
 
   #forget(key: string): void {
@@ -635,34 +454,4 @@ export class Tracker {
     this.#meta.delete(key);
     if (streamerId !== undefined && this.#newest.get(streamerId) === key) this.#newest.delete(streamerId);
   }
-}
-
-export function vodKeyOf(streamId: string, startTime: string): string {
-  return `vod:${streamId}:${startTime}`;
-}
-
-/** The stream id in a VOD key (`vod:<streamId>:<startTime>`; the start time holds colons itself). */
-function streamIdOfKey(key: string): string {
-  return key.slice(4, key.indexOf(":", 4));
-}
-
-/** The start time (epoch ms) in a VOD key. */
-function startOfKey(key: string): number {
-  return ms(key.slice(key.indexOf(":", 4) + 1));
-}
-
-export function requestOf(vod: DelayVod): VodFetchRequest {
-  return {
-    v: 1,
-    streamId: vod.streamId,
-    startTime: vod.startTime,
-    streamerId: vod.streamerId,
-    login: vod.login,
-    firstSeen: vod.firstSeen,
-    lastSeen: vod.lastSeen,
-    maxViewers: vod.maxViewers,
-    releaseAt: vod.releaseAt!,
-    restart: vod.restart ?? false,
-    ...(vod.liveResults ? { liveResults: vod.liveResults } : {}),
-  };
 }
