@@ -18,6 +18,9 @@ import { benchDatabase } from "./api/seed.ts";
 import { cpuSeconds, startApi, type ApiProcess } from "./api/server.ts";
 import { writeUrlFiles } from "./api/urls.ts";
 import { runWrk, type WrkResult, type WrkRun } from "./api/wrk.ts";
+import { ensureInfra } from "./env.ts";
+
+await ensureInfra(["postgres"]);
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values: args } = parseArgs({

@@ -27,7 +27,9 @@ import {
 import { serviceNodeFlags } from "@vod/cli";
 import { createLogger } from "@vod/log";
 import { childEnv } from "@vod/testing";
-import { benchEnv } from "./env.ts";
+import { benchEnv, ensureInfra } from "./env.ts";
+
+await ensureInfra(["kafka"]);
 
 const { values: args } = parseArgs({
   options: {

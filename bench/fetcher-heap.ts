@@ -9,7 +9,9 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { createDb, createPool, runMigrations } from "@vod/db";
 import { DomainKnowledge } from "@vod/hls-fetcher";
-import { benchEnv } from "./env.ts";
+import { benchEnv, ensureInfra } from "./env.ts";
+
+await ensureInfra(["postgres"]);
 
 const { values: args } = parseArgs({
   options: {

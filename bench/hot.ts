@@ -9,7 +9,9 @@ import pg from "pg";
 import { createDb, createPool, runMigrations, withTransaction } from "@vod/db";
 import type { StreamSnapshot } from "@vod/kafka";
 import { mergeSnapshots, upsertSnapshots } from "@vod/writer";
-import { benchEnv } from "./env.ts";
+import { benchEnv, ensureInfra } from "./env.ts";
+
+await ensureInfra(["postgres"]);
 
 const { values: args } = parseArgs({
   options: {

@@ -29,7 +29,9 @@ import {
   UNCONFIGURED_DOMAIN,
   type VodTruth,
 } from "@vod/twitch-sim";
-import { benchEnv } from "./env.ts";
+import { benchEnv, ensureInfra } from "./env.ts";
+
+await ensureInfra(["postgres"]);
 
 const { values: args } = parseArgs({
   options: {

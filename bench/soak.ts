@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { spawnSync } from "node:child_process";
 import { createLogger } from "@vod/log";
-import { benchEnv, childEnv } from "./env.ts";
+import { benchEnv, childEnv, ensureInfra } from "./env.ts";
 import { runSoak } from "./soak/run.ts";
 import { chart, goals, markdown } from "./soak/report.ts";
 
@@ -37,10 +37,7 @@ const { values } = parseArgs({
   },
 });
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-if (spawnSync("bash", [join(root, "infra/up.sh")], { stdio: ["ignore", "ignore", "inherit"] }).status !== 0) {
-  console.error("infra/up.sh failed");
-  process.exit(1);
-}
+await ensureInfra(["kafka", "postgres", "redis"]);
 const command = `npm run soak -- ${process.argv.slice(2).join(" ")}`.trim();
 const result = await runSoak({
   root,

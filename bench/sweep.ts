@@ -20,7 +20,9 @@ import { parseDuration } from "@vod/config";
 import type { StreamSnapshot, SweepMarker } from "@vod/kafka";
 import { createLogger } from "@vod/log";
 import { readEnv, start } from "@vod/live-poller";
-import { benchEnv } from "./env.ts";
+import { benchEnv, ensureInfra } from "./env.ts";
+
+await ensureInfra(["kafka"]);
 
 // The poller runs in this process: give it the node flags it runs with in production (its package.json).
 const pollerFlags = serviceNodeFlags(fileURLToPath(new URL("..", import.meta.url)), "services/live-poller/src/main.ts");

@@ -9,7 +9,9 @@ import { createDb, createPool, runMigrations, vods, withTransaction, type Db } f
 import { createCatalog, createKafka, createProducer, createTopics, type StreamSnapshot } from "@vod/kafka";
 import { createLogger } from "@vod/log";
 import { mergeSnapshots, readEnv, startWriter, upsertSnapshots, type SnapshotRow } from "@vod/writer";
-import { benchEnv } from "./env.ts";
+import { benchEnv, ensureInfra } from "./env.ts";
+
+await ensureInfra(["kafka", "postgres"]);
 
 const log = createLogger({ service: "bench", level: "warn" });
 const VODS = 50_000;
