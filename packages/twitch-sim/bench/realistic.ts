@@ -16,7 +16,7 @@ const seed = Number(values.seed);
 const streams = Number(values.streams);
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-/** About when the delay releases a VOD: the first mute run at least 5 min after the last sighting, plus 10 min. */
+/** About when the delay releases a VOD: the first mute run at least 5 min after the last sighting (or after the first sweep that missed it), plus 10 min. */
 const FETCH_AFTER_END = HOUR;
 
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -13,11 +13,18 @@ const schema = z.object({
    * the group. Once, on one instance, with the others stopped (README: Operations).
    */
   MIGRATE_STATE: bool(false),
+  /** A live VOD absent from complete sweeps that started this long after its last sighting has ended. */
   END_AFTER: duration("15m"),
   /** Only VODs whose viewers reached this are released (archived); lower ones are tracked so a dip does not end them. */
   MIN_VIEWERS: z.coerce.number().int().nonnegative().default(10),
+  /** Twitch's mute runs start on multiples of this (the top of the hour). */
   MUTE_INTERVAL: duration("1h"),
+  /**
+   * The mute run awaited starts at least this long after the last sighting, and no earlier than the
+   * first complete sweep that missed the VOD.
+   */
   MUTE_MIN_GAP: duration("5m", { allowZero: true }),
+  /** Released this long after that mute run starts, so the run has finished. */
   MUTE_MARGIN: duration("10m", { allowZero: true }),
   /** Released VODs are remembered this long, so late sightings cannot release them twice. */
   RELEASED_RETENTION: duration("24h"),
