@@ -1,5 +1,5 @@
 import type { SweepMarker } from "@vod/kafka";
-import type { ShardOutcome } from "./sweep.ts";
+import type { ShardOutcome } from "./outcome.ts";
 
 export interface IntegrityOptions {
   /** A complete sweep (or shard) counting fewer than this share of the median of recent complete ones is not complete. */

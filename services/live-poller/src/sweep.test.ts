@@ -5,7 +5,8 @@ import { createGqlBatchClient, TWITCH_WEB_CLIENT_ID, type GqlBatchClient } from 
 import { REALISTIC_RATES, startSimulator, type Simulator } from "@vod/twitch-sim";
 import { SweepHistory } from "./integrity.ts";
 import { parseShards, planShards, type PageMark, type ShardPlan } from "./shards.ts";
-import { nextCursor, runSweep, type SweepOptions } from "./sweep.ts";
+import { nextCursor } from "./advance.ts";
+import { runSweep, type SweepOptions } from "./sweep.ts";
 
 const options: SweepOptions = {
   pageSize: 30,
