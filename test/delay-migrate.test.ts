@@ -94,6 +94,15 @@ describe("delay state of the unpartitioned layout", () => {
     );
 
     await admin.createPartitions({ topicPartitions: [{ topic: delayState.name, count: 6 }] });
+    // The broker's metadata lags the alteration by a moment; an operator's restart comes later than that.
+    await until(
+      async () =>
+        (await admin.fetchTopicMetadata({ topics: [delayState.name] })).topics[0]!.partitions.filter(
+          (p) => p.leader >= 0,
+        ).length === 6,
+      30_000,
+      "six partitions with leaders",
+    );
     await admin.disconnect();
     delay = await startDelay(delayEnv({ ...env, MIGRATE_STATE: "true" }), testLog);
     await until(() => delay!.delay.trackers().size === 6, 30_000, "six partitions restored");
