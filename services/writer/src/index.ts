@@ -1,3 +1,4 @@
+export { start, type StartedWriter } from "./start.ts";
 export { startWriter, isDataError, type WriterDeps } from "./writer.ts";
 export { readEnv, type WriterEnv } from "./env.ts";
 export { mergeSnapshots, mergeResults, outcomeBeats, vodKeyOf, type SnapshotRow, type ResultRow } from "./merge.ts";
