@@ -24,6 +24,8 @@ const schema = z.object({
   SIM_SPEED: z.coerce.number().positive().optional(),
   SIM_MUTE_INTERVAL: optionalDuration,
   SIM_SCENARIO: z.string().min(1).optional(),
+  /** `playable` (a real segment: archived VODs play), `packet` (one MPEG-TS packet), or a file. */
+  SIM_SEGMENT: z.string().min(1).default("playable"),
   LOG_LEVEL: z.string().default("info"),
 });
 

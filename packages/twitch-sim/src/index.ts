@@ -26,3 +26,4 @@ export type { Streamer } from "./population.ts";
 export { scenarioSchema } from "./scenario.ts";
 export type { StreamerInput } from "./scenario.ts";
 export { subsetSchema, encodeCursor, decodeCursor, MAX_STREAMS_PAGE } from "./gql.ts";
+export { PLAYABLE_SEGMENT_PATH, segmentBody } from "./media.ts";

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "@vod/config";
 import { createLogger } from "@vod/log";
 import { loadEnv } from "./env.ts";
+import { segmentBody } from "./media.ts";
 import { startSimulator } from "./server.ts";
 import { optionsFromScenario, type SimulatorOptions } from "./simulator-options.ts";
 import { parseOptionalSpan } from "./times.ts";
@@ -11,9 +12,20 @@ const USAGE = `Twitch simulator: GQL at /gql, CDN domains at /cdn/{domain}/ or b
 
   npm run sim -- [--port 8900] [--seed 1] [--streams 200] [--world default|realistic] [--speed 60 | --virtual]
                  [--mute-interval 1h] [--viewer-tick 1m] [--retain 48h] [--start 2025-01-06T12:00:00Z]
-                 [--scenario file.json] [--host 127.0.0.1] [--log-level info]
+                 [--scenario file.json] [--host 127.0.0.1] [--log-level info] [--segment playable|packet|FILE]
+
+Segments are a real 10-second MPEG-TS (playable, the default: archived VODs play), one 188-byte
+packet (packet: for benchmarks about requests), or the given file.
 
 Flags override SIM_* environment variables, which override the scenario file.`;
+
+function readSegment(choice: string): Buffer | undefined {
+  try {
+    return segmentBody(choice);
+  } catch (err) {
+    throw new ConfigError([{ field: "--segment", problem: `cannot read "${choice}": ${(err as Error).message}` }]);
+  }
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -31,6 +43,7 @@ async function main(): Promise<void> {
       retain: { type: "string" },
       scenario: { type: "string" },
       "log-level": { type: "string" },
+      segment: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -73,6 +86,8 @@ async function main(): Promise<void> {
     retainMs: parseOptionalSpan(values.retain) ?? scenario.retainMs,
     logger,
   };
+  const segment = readSegment(values.segment ?? env.SIM_SEGMENT);
+  if (segment) options.segment = segment;
   const started = performance.now();
   const sim = await startSimulator(options);
   logger.info(
