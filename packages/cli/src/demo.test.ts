@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { testLog } from "@vod/testing";
 import { demoCommand } from "./demo-command.ts";
-import { instancesOf } from "./demo.ts";
+import { instancesOf } from "./demo-services.ts";
 import { UsageError } from "./errors.ts";
 
 describe("vods demo --instances", () => {
