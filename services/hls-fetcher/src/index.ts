@@ -1,4 +1,5 @@
 export { startFetcher, type FetcherDeps, type RunningFetcher } from "./service.ts";
+export { start, type StartedFetcher } from "./start.ts";
 export { readEnv, type FetcherEnv } from "./env.ts";
 export { orderCandidates, type Candidate } from "@vod/twitch";
 export { RateLimiter } from "./limiter.ts";
