@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { slidingWindow } from "./poller.ts";
+import { slidingWindow } from "./gql-client.ts";
 
 describe("the POST rate window", () => {
   it("lets at most GQL_RATE POSTs leave in any second, however they were scheduled", async () => {
