@@ -1,6 +1,6 @@
 // The real process entry with a GQL client whose answer breaks the sweep loop itself (not a GQL
 // error, which a sweep records): for the test that the process then exits non-zero.
-import { runPoller } from "../main.ts";
+import { runPoller } from "../process.ts";
 
 await runPoller({
   gql: {
