@@ -1,5 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { AbortedError, OverloadedError } from "./db.ts";
 
@@ -94,3 +95,9 @@ export function installErrorHandlers(app: FastifyInstance, retryAfterSeconds: nu
     }),
   );
 }
+
+/** The handlers above on the root instance, so every route plugin, whatever its prefix, answers errors alike. */
+export const errorHandling = fp<{ retryAfterSeconds: number }>(
+  async (app, o) => installErrorHandlers(app, o.retryAfterSeconds),
+  { name: "error-handling", fastify: "5.x" },
+);

@@ -1,21 +1,12 @@
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
-import type { FastifyInstance } from "fastify";
-import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { AppDeps } from "./deps.ts";
 import { BadRequest } from "./errors.ts";
 import { OverloadedError } from "./db.ts";
+import { streamIdParam } from "./params.ts";
 
-/** Ids are PostgreSQL bigints: past its maximum a statement would fail, so such an id is refused as malformed. */
-export const bigintId = (what: string) =>
-  z
-    .string()
-    .regex(/^[0-9]{1,19}$/, `${what} is 1 to 19 digits`)
-    // Digit strings of one length compare as numbers; other lengths are the regex's to refuse.
-    .refine((s) => s.length !== 19 || s <= "9223372036854775807", `${what} is at most 9223372036854775807`);
-export const streamIdParam = bigintId("a stream id");
 const unixParam = z.coerce
   .number({ message: "expected unix seconds" })
   .int("expected whole unix seconds")
@@ -79,11 +70,18 @@ export function plainPlaylists(maxBytes: number, concurrency: number): (gz: Buff
   };
 }
 
+export interface PlaylistOptions {
+  /** Largest playlist decompressed for a client that refuses gzip (bytes); a larger one is answered 406. */
+  plainMaxBytes?: number;
+  /** Playlists decompressed at once; one more is answered 503, so their buffers cannot add up without bound. */
+  gunzipConcurrency?: number;
+}
+
 /** `/m3u8/:streamId/:unix/index.m3u8`: the stored gzip bytes as they are; decompressed only for a client that refuses gzip. */
-export function playlistRoute(app: FastifyInstance, deps: AppDeps): void {
-  const { db, playlistCache } = deps;
-  const plain = plainPlaylists(deps.playlistPlainMaxBytes ?? 16 * 1024 * 1024, deps.playlistGunzipConcurrency ?? 4);
-  app.withTypeProvider<ZodTypeProvider>().get(
+export const playlistRoute: FastifyPluginAsyncZod<PlaylistOptions> = async (app, o) => {
+  const { db, playlistCache } = app;
+  const plain = plainPlaylists(o.plainMaxBytes ?? 16 * 1024 * 1024, o.gunzipConcurrency ?? 4);
+  app.get(
     "/m3u8/:streamId/:unix/index.m3u8",
     {
       schema: {
@@ -134,4 +132,4 @@ export function playlistRoute(app: FastifyInstance, deps: AppDeps): void {
       return reply.send(body);
     },
   );
-}
+};

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
 import helmet from "helmet";
 
 /**
@@ -26,12 +26,15 @@ export const CSP_DIRECTIVES = {
  * The middleware is built once: @fastify/helmet builds it again per request, measured at 27 µs a request
  * against 1.3 µs, a tenth of what a cached list answer costs.
  */
-export function securityHeaders(app: FastifyInstance): void {
-  const apply = helmet({
-    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
-    xFrameOptions: { action: "deny" },
-    // TLS ends ahead of the API (a proxy), which owns HSTS and its scope.
-    strictTransportSecurity: false,
-  });
-  app.addHook("onRequest", (req, reply, done) => apply(req.raw, reply.raw, (err) => done(err as Error | undefined)));
-}
+export const securityHeaders = fp(
+  async (app) => {
+    const apply = helmet({
+      contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
+      xFrameOptions: { action: "deny" },
+      // TLS ends ahead of the API (a proxy), which owns HSTS and its scope.
+      strictTransportSecurity: false,
+    });
+    app.addHook("onRequest", (req, reply, done) => apply(req.raw, reply.raw, (err) => done(err as Error | undefined)));
+  },
+  { name: "security-headers", fastify: "5.x" },
+);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, type TestDatabase } from "@vod/testing";
 import { insertVods, testApi, type TestApi, type TestVod } from "./testing.ts";
-import { vodsPage } from "./v1-routes.ts";
+import { vodsPage } from "./v1-schemas.ts";
 
 let tdb: TestDatabase;
 let api: TestApi;

@@ -2,12 +2,12 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { FastifyInstance } from "fastify";
+import type { FastifyPluginAsync } from "fastify";
 
 const webDir = join(dirname(fileURLToPath(import.meta.url)), "../web");
 
 /** The web page at `/`: plain HTML, CSS and JS over the v1 API, hls.js for playing in the page. */
-export function webRoutes(app: FastifyInstance): void {
+export const webRoutes: FastifyPluginAsync = async (app) => {
   // Read once at start: a handful of small files served from memory.
   const files: Record<string, { body: Buffer; type: string; cache: string }> = {
     "/": { body: readFileSync(join(webDir, "index.html")), type: "text/html; charset=utf-8", cache: "no-cache" },
@@ -29,4 +29,4 @@ export function webRoutes(app: FastifyInstance): void {
     );
   }
   app.get("/favicon.ico", { schema: { hide: true } }, async (_req, reply) => reply.code(204).send());
-}
+};
