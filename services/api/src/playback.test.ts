@@ -1,61 +1,15 @@
-// Playable for real: a playlist archived from the simulator's CDN (real MPEG-TS segments made by
-// Debian's ffmpeg), served by the API, decodes in ffmpeg and plays in Chromium through the page.
-import { execFile, execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// Playable for real: a playlist archived from the simulator's CDN (the real MPEG-TS segment it serves by
+// default, as in the demo), served by the API, decodes in ffmpeg and plays in Chromium through the page.
+import { execFile, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, type TestDatabase } from "@vod/testing";
 import { processPlaylist } from "@vod/twitch";
-import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
+import { segmentBody, startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
 import { insertVods, testApi, type TestApi } from "./testing.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
-
-/** A 10-second segment (H.264 + AAC in MPEG-TS), made once and cached: the simulator's segments are 10 s long. */
-function realSegment(): Buffer {
-  const dir = join(tmpdir(), "vod-archiver-media");
-  const file = join(dir, "segment-10s-v1.ts");
-  if (!existsSync(file)) {
-    mkdirSync(dir, { recursive: true });
-    const tmp = `${file}.${process.pid}.ts`;
-    execFileSync("ffmpeg", [
-      "-v",
-      "error",
-      "-y",
-      "-f",
-      "lavfi",
-      "-i",
-      "testsrc=size=160x90:rate=15",
-      "-f",
-      "lavfi",
-      "-i",
-      "sine=frequency=440:sample_rate=44100",
-      "-t",
-      "10",
-      "-c:v",
-      "libx264",
-      "-preset",
-      "ultrafast",
-      "-profile:v",
-      "baseline",
-      "-pix_fmt",
-      "yuv420p",
-      "-g",
-      "15",
-      "-c:a",
-      "aac",
-      "-b:a",
-      "32k",
-      "-f",
-      "mpegts",
-      tmp,
-    ]);
-    execFileSync("mv", [tmp, file]);
-  }
-  return readFileSync(file);
-}
 
 let tdb: TestDatabase;
 let api: TestApi;
@@ -68,7 +22,7 @@ beforeAll(async () => {
   // Both come from Debian through `npm test` (infra/ensure-deps.sh --media); without them this must fail, not pass.
   expect(spawnSync("ffmpeg", ["-version"]).status, "ffmpeg is missing: run bash infra/ensure-deps.sh --media").toBe(0);
   expect(existsSync(CHROMIUM), "chromium is missing: run bash infra/ensure-deps.sh --media").toBe(true);
-  sim = await startSimulator({ seed: 3, streams: 20, segment: realSegment() });
+  sim = await startSimulator({ seed: 3, streams: 20, segment: segmentBody("playable") });
   sim.clock.advance(3 * 3_600_000);
   vod = sim.vods({ state: "ended" }).find((v) => v.onCdn && v.saved && !v.deleted)!;
   expect(vod).toBeDefined();
