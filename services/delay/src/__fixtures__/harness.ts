@@ -119,3 +119,22 @@ export async function readAll(kafka: Kafka, topic: string, log: Logger): Promise
   );
   return out;
 }
+
+/**
+ * What a pipeline's poller saw: the VOD keys (`streamId@startTime`) of its snapshots, and when its
+ * first sweep read a page. Two pipelines whose pollers start a moment apart may differ in a VOD that
+ * ended in between: only the first saw it.
+ */
+export async function sightings(
+  kafka: Kafka,
+  prefix: string,
+  log: Logger,
+): Promise<{ keys: Set<string>; firstAt: number }> {
+  const snapshots = (await readAll(kafka, `${prefix}twitch.stream-snapshots`, log)).map(
+    (r) => r.value as { streamId: string; startTime: string; observedAt: string },
+  );
+  return {
+    keys: new Set(snapshots.map((s) => `${s.streamId}@${s.startTime}`)),
+    firstAt: Math.min(...snapshots.map((s) => Date.parse(s.observedAt))),
+  };
+}
