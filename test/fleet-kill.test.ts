@@ -123,8 +123,14 @@ function start(kind: Kind, env: Record<string, string>): Proc {
     ["--import", "tsx", fileURLToPath(new URL(`../services/${kind}/src/main.ts`, import.meta.url))],
     {
       // FLEET_LOG_LEVEL=info (or debug) keeps the instances' own account of a failure in the log file.
-      // The delays log at info: their assignments choose which one is killed.
-      env: childEnv({ LOG_LEVEL: process.env.FLEET_LOG_LEVEL ?? (kind === "delay" ? "info" : "warn"), ...env }),
+      // The delays log at info at least: their assignments choose which one is killed.
+      env: childEnv({
+        LOG_LEVEL:
+          kind === "delay" && !process.env.FLEET_LOG_LEVEL?.match(/^(info|debug|trace)$/)
+            ? "info"
+            : (process.env.FLEET_LOG_LEVEL ?? "warn"),
+        ...env,
+      }),
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
@@ -274,7 +280,9 @@ beforeAll(async () => {
     // The delay killed is the one holding the restarting streamer: its first VOD was just released, its
     // second is live, and the stream id is the same.
     const restarting = requests.find((r) => (r.value as VodFetchRequest).login === "fk_6")?.partition;
-    const victim = running.delay.find((p) => assignedPartitions(p).includes(restarting ?? -1)) ?? running.delay[0]!;
+    const victim = running.delay.find((p) => assignedPartitions(p).includes(restarting ?? -1));
+    // Every delay logs its assignments at info; none naming the partition is a broken run, not a pass.
+    if (!victim) throw new Error(`no delay instance logged partition ${restarting} (fk_6's) as assigned`);
     timeline.push(`${minute()} fk_6 in partition ${restarting}, held by ${victim.name}`);
     // kill -9 of one instance of each kind, and each started again.
     const before = Object.fromEntries(

@@ -22,7 +22,7 @@ export interface ArchiveLookupOptions {
   batchWaitMs: number;
   /** A listing answered this recently (clock time) is reused. */
   cacheMs: number;
-  /** The clock the cache ages by (the one releases are timed by); real time by default. */
+  /** The clock the cache ages by (the one releases are timed by, epoch ms); the system clock by default. */
   now?: () => number;
   /** Largest GQL answer read (bytes); a larger one fails its POST. */
   maxBodyBytes?: number;
@@ -107,8 +107,10 @@ export class ArchiveLookup {
     while (this.#queue.size > 0) {
       const batch = [...this.#queue].slice(0, this.options.batchSize);
       for (const [id] of batch) this.#queue.delete(id);
+      // Stamped when the POST left: Twitch's answer is no older than that.
+      let sentAt = this.#now();
       void this.#limiter
-        .schedule(() => this.#post(batch))
+        .schedule(() => this.#post(batch, () => (sentAt = this.#now())))
         .catch((err: unknown) => {
           this.log.debug({ err, streamers: batch.length }, "archive lookup failed; searching without it");
           return new Map<string, ArchiveListing | null>();
@@ -116,7 +118,7 @@ export class ArchiveLookup {
         .then((listings) => {
           for (const [id, waiters] of batch) {
             const listing = listings.get(id) ?? null;
-            if (listing) this.#cache.set(id, { at: this.#now(), listing });
+            if (listing) this.#cache.set(id, { at: sentAt, listing });
             else this.failures++;
             for (const w of waiters) w.resolve(listing);
           }
@@ -130,13 +132,14 @@ export class ArchiveLookup {
    * deadline passed in the queue is given up, and its request never leaves. The POST ends by the
    * latest deadline of those it answers.
    */
-  async #post(batch: [string, Waiter[]][]): Promise<Map<string, ArchiveListing | null>> {
+  async #post(batch: [string, Waiter[]][], sending: () => void): Promise<Map<string, ArchiveListing | null>> {
     const wanted = batch.filter(([, waiters]) => waiters.some((w) => !w.settled()));
     if (this.#stopped || wanted.length === 0) return new Map();
     const left = Math.max(...wanted.flatMap(([, waiters]) => waiters.map((w) => w.deadline))) - performance.now();
     if (left <= 0) return new Map();
     this.posts++;
     this.lookups += wanted.length;
+    sending();
     const results = await this.#client.batch(
       wanted.map(([id]) => ({ document: STREAMER_ARCHIVES_QUERY, variables: streamerArchivesVariables(id) })),
       AbortSignal.timeout(Math.ceil(left)),
@@ -152,7 +155,7 @@ export class ArchiveLookup {
   }
 
   #now(): number {
-    return this.options.now ? this.options.now() : performance.now();
+    return this.options.now ? this.options.now() : Date.now();
   }
 
   async stop(): Promise<void> {

@@ -33,12 +33,21 @@ export async function start(env: WriterEnv, log: Logger, onFatal?: () => void): 
   });
   return {
     healthy: () => consumer.healthy(),
-    // Each step runs even if one before it failed: the pool is closed whatever the consumer did.
+    // Each step runs even if one before it failed (the pool is closed whatever the consumer did), and each failure is logged by name.
     close: async () => {
-      const failures: unknown[] = [];
-      for (const step of [() => consumer.stop(), () => producer.disconnect(), () => ops.close(), () => pool.end()])
-        await step().catch((err: unknown) => failures.push(err));
-      if (failures.length > 0) throw failures[0];
+      const steps: [string, () => Promise<void>][] = [
+        ["consumer", () => consumer.stop()],
+        ["producer", () => producer.disconnect()],
+        ["ops", () => ops.close()],
+        ["postgres", () => pool.end()],
+      ];
+      let failed: unknown;
+      for (const [step, close] of steps)
+        await close().catch((err: unknown) => {
+          log.error({ err, step }, "closing the writer: step failed");
+          failed ??= err;
+        });
+      if (failed !== undefined) throw failed;
     },
   };
 }
