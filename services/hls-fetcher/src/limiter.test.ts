@@ -136,6 +136,32 @@ describe("RateLimiter with a shared budget (Redis)", () => {
     await Promise.all(shared.map((l) => l.stop()));
   }, 20_000);
 
+  it("a 429 or a success while Redis is away changes this process's spacing and leaves no rejection unhandled", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (err: unknown) => unhandled.push(err);
+    process.on("unhandledRejection", onUnhandled);
+    const limiter = new RateLimiter({
+      perSecond: 10,
+      floorPerSecond: 1,
+      cluster: { redisUrl, id: `away-${process.pid}-${Date.now()}` },
+    });
+    limiter.onError(() => {});
+    try {
+      await limiter.ready();
+      // Its connection closed: every Redis command from here on fails.
+      await limiter.stop();
+      const base = limiter.minTimeMs;
+      limiter.rateLimited();
+      expect(limiter.minTimeMs).toBe(base * 2);
+      limiter.succeeded();
+      expect(limiter.minTimeMs).toBeLessThan(base * 2);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
   it("an unreachable Redis fails ready() instead of running unlimited", async () => {
     const limiter = new RateLimiter({
       perSecond: 3,

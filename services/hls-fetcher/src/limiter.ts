@@ -266,7 +266,10 @@ export class RateLimiter {
     const next = Math.round(Math.min(this.#maxMs, Math.max(this.#baseMs, ms)));
     if (next === this.#minTimeMs) return;
     this.#minTimeMs = next;
-    this.#bottleneck.updateSettings({ minTime: next });
+    // Shared through Redis, best effort: with Redis away the command fails (unhandled, it would end the
+    // process), while this process's own starts keep the new spacing, which its start gate applies.
+    // (Typed as returning the limiter; it returns a promise of it.)
+    Promise.resolve(this.#bottleneck.updateSettings({ minTime: next })).catch(() => undefined);
   }
 
   /** Drops queued requests (they reject) so shutdown does not wait for them; closes Bottleneck's Redis connection. */
