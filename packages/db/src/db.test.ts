@@ -45,6 +45,7 @@ describe("db", () => {
       "vods_start_id_idx",
       "vods_stream_start_uq",
       "vods_streamer_start_id_idx",
+      "vods_video_idx",
     ]);
   });
 

@@ -54,6 +54,8 @@ export const vods = pgTable(
     fetchError: text("fetch_error"),
     public: boolean("public"),
     subOnly: boolean("sub_only"),
+    // The id GraphQL lists the VOD under (twitch.tv/videos/{id}); null until a listing names it.
+    videoId: bigint("video_id", { mode: "number" }),
     updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
@@ -82,6 +84,9 @@ export const vods = pgTable(
     index("vods_found_game_viewers_idx")
       .on(t.gameId, t.public, t.maxViewers, t.id)
       .where(sql`${t.outcome} = 'found'`),
+    index("vods_video_idx")
+      .on(t.videoId)
+      .where(sql`${t.videoId} is not null`),
     // Login prefix search: byte order, so LIKE 'abc%' is a range scan whatever the database's collation.
     index("vods_login_c_idx").on(sql`${t.login} collate "C"`, t.startTime),
   ],
@@ -149,3 +154,24 @@ export const fetchFollowups = pgTable(
   },
   (t) => [primaryKey({ columns: [t.streamId, t.startTime] })],
 );
+
+/**
+ * Streamers who asked to be left out, one row per request (append-only, so each is kept with its reason
+ * and time). Their VODs are deleted when the row is written, and no later snapshot or result of theirs is
+ * archived; the API answers 410 for their links.
+ */
+export const takedowns = pgTable(
+  "takedowns",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    login: text("login").notNull(),
+    // Known when the archive had a VOD of the login; matches the streamer after a rename.
+    streamerId: bigint("streamer_id", { mode: "number" }),
+    reason: text("reason").notNull(),
+    at: timestamp("at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    removedVods: integer("removed_vods").notNull().default(0),
+  },
+  (t) => [index("takedowns_login_idx").on(t.login), index("takedowns_streamer_idx").on(t.streamerId)],
+);
+
+export type Takedown = typeof takedowns.$inferSelect;
