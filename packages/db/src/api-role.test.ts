@@ -92,6 +92,7 @@ describe("the API's login", () => {
     expect(await refused("truncate vods")).toBe("42501");
     expect(await refused("insert into takedowns (login, reason) values ('x', 'y')")).toBe("42501");
     expect(await refused("delete from takedowns")).toBe("42501");
+    expect(await refused("delete from takedown_vods")).toBe("42501");
     expect(await refused("create table public.mine (x int)")).toBe("42501");
     expect(await refused("create temporary table mine (x int)")).toBe("42501");
     expect((await t.pool.query("select count(*)::int as n from vods")).rows[0]).toEqual({ n: 1 });
@@ -99,6 +100,7 @@ describe("the API's login", () => {
 
   it("reads nothing but what the API serves", async () => {
     expect((await api.query("select count(*)::int as n from takedowns")).rows[0]).toEqual({ n: 0 });
+    expect((await api.query("select count(*)::int as n from takedown_vods")).rows[0]).toEqual({ n: 0 });
     expect(await refused("select * from cdn_domain_health", false)).toBe("42501");
     expect(await refused("select * from fetch_followups", false)).toBe("42501");
     expect(await refused("select * from drizzle.__drizzle_migrations", false)).toBe("42501");

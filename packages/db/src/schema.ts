@@ -175,3 +175,35 @@ export const takedowns = pgTable(
 );
 
 export type Takedown = typeof takedowns.$inferSelect;
+
+/**
+ * The VODs a takedown removed, written in the forget's transaction: their rows are gone, and the API still
+ * answers 410 (not 404) for their links, by stream id, video id or login.
+ */
+export const takedownVods = pgTable(
+  "takedown_vods",
+  {
+    takedownId: bigint("takedown_id", { mode: "number" })
+      .notNull()
+      .references(() => takedowns.id),
+    streamId: bigint("stream_id", { mode: "number" }).notNull(),
+    startTime: timestamp("start_time", { withTimezone: true, precision: 3 }).notNull(),
+    streamerId: bigint("streamer_id", { mode: "number" }).notNull(),
+    login: text("login").notNull(),
+    videoId: bigint("video_id", { mode: "number" }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.takedownId, t.streamId, t.startTime] }),
+    index("takedown_vods_stream_idx").on(t.streamId),
+    index("takedown_vods_login_idx").on(t.login),
+    index("takedown_vods_video_idx")
+      .on(t.videoId)
+      .where(sql`${t.videoId} is not null`),
+  ],
+);
+
+/**
+ * Transaction-level advisory lock key between a forget (exclusive) and the writer's upserts (shared): a forget
+ * waits for the batches in flight and no batch reads the takedowns before the forget commits.
+ */
+export const TAKEDOWN_LOCK = 7_246_119_302;
