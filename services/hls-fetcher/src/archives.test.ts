@@ -10,7 +10,7 @@ import { VodFetcher } from "./fetcher.ts";
 import { FollowUps } from "./followups.ts";
 import { CdnHttp } from "./http.ts";
 import { DomainKnowledge } from "./knowledge.ts";
-import { RateLimiter } from "./limiter.ts";
+import { RateLimiter } from "@vod/cdn-budget";
 
 const DOMAINS = LIVE_VOD_DOMAINS.slice(0, 2);
 const [D0, D1] = DOMAINS as [string, string];

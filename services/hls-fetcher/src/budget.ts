@@ -1,6 +1,6 @@
 import type { Logger } from "@vod/log";
 import type { FetcherEnv } from "./env.ts";
-import { RateLimiter } from "./limiter.ts";
+import { RateLimiter } from "@vod/cdn-budget";
 
 /**
  * The CDN request budget: this process's own, or with REDIS_URL the one shared by every fetcher of

@@ -9,7 +9,7 @@ import { VodFetcher } from "./fetcher.ts";
 import { FollowUps } from "./followups.ts";
 import { CdnHttp } from "./http.ts";
 import { DomainKnowledge } from "./knowledge.ts";
-import { RateLimiter } from "./limiter.ts";
+import { RateLimiter } from "@vod/cdn-budget";
 
 const DOMAINS = LIVE_VOD_DOMAINS.slice(0, 4);
 const [D0, D1, D2, D3] = DOMAINS as [string, string, string, string];

@@ -9,7 +9,7 @@ import type { FetchOne } from "./fetch-one.ts";
 import type { VodFetcher } from "./fetcher.ts";
 import type { FollowUps } from "./followups.ts";
 import type { DomainKnowledge } from "./knowledge.ts";
-import type { RateLimiter } from "./limiter.ts";
+import type { RateLimiter } from "@vod/cdn-budget";
 import type { SaveState } from "./save-state.ts";
 import { inSlots } from "./slots.ts";
 

@@ -1,5 +1,5 @@
 import { Agent, errors, request } from "undici";
-import type { RateLimiter } from "./limiter.ts";
+import type { RateLimiter } from "@vod/cdn-budget";
 
 export interface CdnHttpOptions {
   connectTimeoutMs: number;

@@ -2,7 +2,7 @@ export { startFetcher, type FetcherDeps, type RunningFetcher } from "./service.t
 export { start, type StartedFetcher } from "./start.ts";
 export { readEnv, type FetcherEnv } from "./env.ts";
 export { orderCandidates, type Candidate } from "@vod/twitch";
-export { RateLimiter } from "./limiter.ts";
+export { RateLimiter } from "@vod/cdn-budget";
 export { VodFetcher, type FetchReport, type VodFetcherOptions } from "./fetcher.ts";
 export { CdnHttp } from "./http.ts";
 export { DomainKnowledge } from "./knowledge.ts";

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { ArchiveLookup } from "./archives.ts";
 import type { FetchCounters } from "./fetch-report.ts";
 import type { FollowUps } from "./followups.ts";
-import type { RateLimiter } from "./limiter.ts";
+import type { RateLimiter } from "@vod/cdn-budget";
 
 /** The fetcher's metrics: the counters fetches report to, and gauges read from the limiter, the follow-ups and GQL. */
 export function fetcherMetrics(

@@ -18,7 +18,7 @@ import { FollowUps } from "./followups.ts";
 import { CdnHttp } from "./http.ts";
 import { claimInstance } from "./instances.ts";
 import { DomainKnowledge } from "./knowledge.ts";
-import type { RateLimiter } from "./limiter.ts";
+import type { RateLimiter } from "@vod/cdn-budget";
 import { fetcherMetrics } from "./metrics.ts";
 import {
   archiveOptions,

@@ -1,5 +1,6 @@
 import Bottleneck from "bottleneck";
 import { Redis } from "ioredis";
+import { budgetKeys, type BudgetKeys } from "./keys.ts";
 
 export interface RateLimiterOptions {
   perSecond: number;
@@ -32,7 +33,7 @@ export interface RateLimiterOptions {
  * returns how many ms are left, or takes the start (returns 0) and moves that time on by the spacing
  * (ARGV[1]) from where it was, not from now, when this start is late by at most ARGV[3] ms: a timer
  * that fired late does not push every later request back. Redis's clock, so processes on different
- * machines agree.
+ * machines agree. KEYS[2] keeps the spacing in force, for the spare turns (spare.ts) to keep to it.
  */
 const START_GATE_LUA = `
 local t = redis.call('TIME')
@@ -41,6 +42,7 @@ local due = tonumber(redis.call('GET', KEYS[1]) or '0')
 if due > now then return math.ceil(due - now) end
 local from = math.max(due, now - tonumber(ARGV[3]))
 redis.call('SET', KEYS[1], tostring(from + tonumber(ARGV[1])), 'PX', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 return 0
 `;
 
@@ -50,7 +52,7 @@ return 0
  * catch-up (ARGV[3]), so the next start keeps its distance from this late one rather than from the
  * turn it was given. A start on time changes nothing.
  */
-const LATE_START_LUA = `
+export const LATE_START_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local due = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -77,7 +79,7 @@ export class RateLimiter {
 
   readonly #connection: Bottleneck.IORedisConnection | undefined;
   /** The shared start gate (clustered only): the budget's last start, kept in Redis on Redis's clock. */
-  readonly #shared: { client: Redis; key: string } | undefined;
+  readonly #shared: ({ client: Redis } & BudgetKeys) | undefined;
 
   constructor({ perSecond, floorPerSecond, slackMsPerSecond = 30, cluster }: RateLimiterOptions) {
     this.#baseMs = Math.ceil((1000 + slackMsPerSecond) / perSecond);
@@ -91,9 +93,9 @@ export class RateLimiter {
         maxRetriesPerRequest: 3,
         commandTimeout: cluster.commandTimeoutMs ?? 2_000,
       });
-      client.defineCommand("cdnStartGate", { numberOfKeys: 1, lua: START_GATE_LUA });
+      client.defineCommand("cdnStartGate", { numberOfKeys: 2, lua: START_GATE_LUA });
       client.defineCommand("cdnLateStart", { numberOfKeys: 1, lua: LATE_START_LUA });
-      this.#shared = { client, key: `vod:cdn-budget:${cluster.id}:last-start` };
+      this.#shared = { client, ...budgetKeys(cluster.id) };
       this.#connection = new Bottleneck.IORedisConnection({ client });
       this.#bottleneck = new Bottleneck({
         id: cluster.id,
@@ -197,15 +199,21 @@ export class RateLimiter {
         await pause(Math.ceil(wait), signal);
       let asked = performance.now();
       if (this.#shared) {
-        const { client, key } = this.#shared;
+        const { client, key, spacingKey } = this.#shared;
         const run = (
           client as unknown as {
-            cdnStartGate(key: string, minTimeMs: number, ttlMs: number, catchUpMs: number): Promise<number>;
+            cdnStartGate(
+              key: string,
+              spacingKey: string,
+              minTimeMs: number,
+              ttlMs: number,
+              catchUpMs: number,
+            ): Promise<number>;
           }
         ).cdnStartGate.bind(client);
         const take = () => {
           signal?.throwIfAborted();
-          const turn = run(key, this.#minTimeMs, 60_000, this.#catchUpMs);
+          const turn = run(key, spacingKey, this.#minTimeMs, 60_000, this.#catchUpMs);
           return signal ? abortable(turn, signal) : turn;
         };
         // The turn is taken in Redis some time between asking and hearing back: a reply that waited on a
