@@ -42,6 +42,7 @@ describe("db", () => {
       "vods_login_c_idx",
       "vods_login_idx",
       "vods_pkey",
+      "vods_playable_start_id_idx",
       "vods_start_id_idx",
       "vods_stream_start_uq",
       "vods_streamer_start_id_idx",

@@ -56,6 +56,9 @@ export const vods = pgTable(
     subOnly: boolean("sub_only"),
     // The id GraphQL lists the VOD under (twitch.tv/videos/{id}); null until a listing names it.
     videoId: bigint("video_id", { mode: "number" }),
+    // The last check of a few of its segments on the CDN: whether the stored playlist still plays.
+    playable: text("playable", { enum: ["playable", "partial", "gone"] }),
+    playableCheckedAt: timestamp("playable_checked_at", { withTimezone: true, precision: 3 }),
     updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
@@ -87,6 +90,9 @@ export const vods = pgTable(
     index("vods_video_idx")
       .on(t.videoId)
       .where(sql`${t.videoId} is not null`),
+    index("vods_playable_start_id_idx")
+      .on(t.playable, t.startTime, t.id)
+      .where(sql`${t.playable} is not null`),
     // Login prefix search: byte order, so LIKE 'abc%' is a range scan whatever the database's collation.
     index("vods_login_c_idx").on(sql`${t.login} collate "C"`, t.startTime),
   ],
