@@ -181,6 +181,13 @@ export const vodFetchResult = vodSightings.extend({
   partial: z.boolean().optional(),
   /** From the streamer's archive listing; null (or absent, in older messages) where unknown. */
   visibility: z.object({ public: z.boolean().nullable(), subOnly: z.boolean().nullable() }).nullable().optional(),
+  /** The video id the streamer's listing names the VOD under (twitch.tv/videos/{id}); absent when not listed. */
+  videoId: z
+    .string()
+    .regex(/^[0-9]{1,19}$/, "expected a video id of 1 to 19 digits")
+    // Same-length digit strings compare as numbers: it must fit the bigint column.
+    .refine((s) => s.length < 19 || s <= "9223372036854775807", "video id over the bigint range")
+    .optional(),
 });
 export type VodFetchResult = z.output<typeof vodFetchResult>;
 

@@ -38,7 +38,8 @@ export async function fromArchive(run: RecoverRun, known: Known): Promise<Recove
   return null;
 }
 
-function fromArchiveRow(row: ArchivedVod, apiUrl: string): FoundAt & { cdnUrl: string | null } {
+/** Where a VOD of our archive plays: the API's link to its stored playlist. */
+export function fromArchiveRow(row: ArchivedVod, apiUrl: string): FoundAt & { cdnUrl: string | null } {
   return {
     url: `${apiUrl.replace(/\/+$/, "")}/m3u8/${row.streamId}/${Math.floor(row.startMs / 1000)}/index.m3u8`,
     startMs: row.startMs,

@@ -15,6 +15,7 @@ const video = (streamId: string, ts: number, createdAt = ts): ListedVod => ({
   streamId,
   ts,
   createdAtMs: createdAt * 1000,
+  videoId: null,
 });
 // A same-id restart: two videos of stream 5, twelve minutes apart; newest first, as Twitch lists them.
 const M = Date.parse("2026-11-28T14:03:00Z") / 1000;

@@ -1,5 +1,5 @@
 import { gunzipSync } from "node:zlib";
-import { desc, eq, sql } from "drizzle-orm";
+import { desc, eq, sql, type SQL } from "drizzle-orm";
 import { cdnDomainHealth, cdnStreamerDomains, vods, type Db } from "@vod/db";
 import type { StartTime } from "./input.ts";
 import {
@@ -29,7 +29,17 @@ export interface ArchivedVod {
 }
 
 /** Our archive's rows for a stream id, newest first (a same-id restart has two). */
-export async function archivedVods(db: Db, streamId: string): Promise<ArchivedVod[]> {
+export function archivedVods(db: Db, streamId: string): Promise<ArchivedVod[]> {
+  return archivedRows(db, eq(vods.streamId, Number(streamId)));
+}
+
+/** Our archive's row of the VOD a Twitch video id names (the listing named it when it was fetched). */
+export async function archivedVideo(db: Db, videoId: string): Promise<ArchivedVod | undefined> {
+  // As text: a JS number loses digits past 2^53, which a bigint id may have.
+  return (await archivedRows(db, sql`${vods.videoId} = ${videoId}::bigint`))[0];
+}
+
+async function archivedRows(db: Db, where: SQL): Promise<ArchivedVod[]> {
   const rows = await db
     .select({
       streamId: vods.streamId,
@@ -43,7 +53,7 @@ export async function archivedVods(db: Db, streamId: string): Promise<ArchivedVo
       playlistGz: vods.playlistGz,
     })
     .from(vods)
-    .where(eq(vods.streamId, Number(streamId)))
+    .where(where)
     .orderBy(desc(vods.startTime));
   return rows.map((r) => ({
     streamId: String(r.streamId),

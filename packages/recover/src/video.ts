@@ -2,17 +2,20 @@ import { isPlaylist } from "@vod/twitch";
 import { InputError, type StartTime, type Target } from "./input.ts";
 import { finish, type Recovered } from "./result.ts";
 import { usable, type RecoverRun } from "./run.ts";
-import { videoById } from "./sources.ts";
+import { fromArchiveRow } from "./archive.ts";
+import { archivedVideo, videoById } from "./sources.ts";
+
+type FromVideo = { recovered: Recovered } | { target: Target; time: StartTime };
 
 /**
- * A Twitch video URL: only GQL can say which stream it was, and only while Twitch still shows the
- * video. Its playlist when the path the video names answers; otherwise the stream it names and the
- * video's start, for the other sources.
+ * A Twitch video URL. Our archive first: a VOD it fetched while the streamer's listing named it has the
+ * video id (found: its stored playlist, no request to Twitch). Otherwise only GQL can say which stream it
+ * was, and only while Twitch still shows the video. Its playlist when the path the video names answers;
+ * otherwise the stream it names and the video's start, for the other sources.
  */
-export async function fromVideo(
-  run: RecoverRun,
-  target: Target & { videoId: string },
-): Promise<{ recovered: Recovered } | { target: Target; time: StartTime }> {
+export async function fromVideo(run: RecoverRun, target: Target & { videoId: string }): Promise<FromVideo> {
+  const archived = await fromArchivedVideo(run, target);
+  if (archived) return archived;
   const { o, client, signal, note } = run;
   const video = o.gql
     ? await videoById(o.gql, target.videoId, signal).catch((err: unknown) => {
@@ -37,5 +40,26 @@ export async function fromVideo(
   return {
     target: { ...target, login: video.login, streamId: video.streamId },
     time: { ms: video.startMs ?? video.ts * 1000, precision: "second" },
+  };
+}
+
+/** The archive's VOD of this video id: its stored playlist when found, else its stream and exact start. */
+async function fromArchivedVideo(run: RecoverRun, target: Target & { videoId: string }): Promise<FromVideo | null> {
+  const { db } = run.o;
+  if (!db) return null;
+  const row = await archivedVideo(db, target.videoId).catch((err: unknown) => {
+    const e = err as Error & { cause?: Error };
+    run.note(`our archive could not be read (${(e.cause ?? e).message.split("\n")[0]}); asking GQL`);
+    return null;
+  });
+  if (!row) return null;
+  if (row.outcome === "found" && row.playlist !== null) {
+    run.sources.push("archive");
+    return { recovered: await finish(run, row.streamId, fromArchiveRow(row, run.o.apiUrl), row.playlist, "archive") };
+  }
+  // Seen but not archived: the archive's own step takes it from its stream id and exact start.
+  return {
+    target: { ...target, login: row.login, streamId: row.streamId },
+    time: { ms: row.startMs, precision: "second" },
   };
 }

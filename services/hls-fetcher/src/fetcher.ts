@@ -133,9 +133,14 @@ export class VodFetcher {
     );
     if (!lookup) return report;
     const visibility = listing ? listingVisibility(listing, req.streamId, req.startTime) : UNKNOWN_VISIBILITY;
+    const videoId = listing ? matchListedVod(listing, req.streamId, req.startTime)?.vod.videoId : null;
     return {
       ...report,
-      result: { ...report.result, visibility: { public: visibility.public, subOnly: visibility.subOnly } },
+      result: {
+        ...report.result,
+        visibility: { public: visibility.public, subOnly: visibility.subOnly },
+        ...(videoId ? { videoId } : {}),
+      },
     };
   }
 

@@ -91,6 +91,8 @@ export interface ResultRow {
   /** Folded over every result of the VOD with `joinKnown`, whichever outcome won. */
   public: boolean | null;
   subOnly: boolean | null;
+  /** The video id any result of the VOD carried (the listing names one per VOD); null when none did. */
+  videoId: string | null;
   sources: number[];
 }
 
@@ -148,6 +150,7 @@ export function mergeResults(results: readonly VodFetchResult[], minViewers = 0)
         result: r,
         public: r.visibility?.public ?? null,
         subOnly: r.visibility?.subOnly ?? null,
+        videoId: r.videoId ?? null,
         sources: [i],
       });
       return;
@@ -159,6 +162,7 @@ export function mergeResults(results: readonly VodFetchResult[], minViewers = 0)
     if (outcomeBeats(r, row.result)) row.result = r;
     row.public = joinKnown(row.public, r.visibility?.public ?? null);
     row.subOnly = joinKnown(row.subOnly, r.visibility?.subOnly ?? null);
+    row.videoId ??= r.videoId ?? null;
   });
   return [...rows.values()].sort(byKey);
 }

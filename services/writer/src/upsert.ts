@@ -54,6 +54,7 @@ const OUTCOME_FIELDS = [
 ];
 // joinKnown in SQL: `a OR b` is null when one side is null and the other false, then coalesce picks the known one.
 const JOIN_KNOWN = (c: string) => `coalesce(vods.${c} OR excluded.${c}, vods.${c}, excluded.${c})`;
+const KEEP_VIDEO_ID = "coalesce(excluded.video_id, vods.video_id)";
 // Bounded so a batch of found playlists stays well under the parameter limit and a sane statement size.
 const RESULT_CHUNK = 500;
 
@@ -84,6 +85,8 @@ export async function upsertResults(tx: Tx, rows: readonly ResultRow[]): Promise
         fetchError: r.result.error,
         public: r.public,
         subOnly: r.subOnly,
+        // As text: a JS number loses digits past 2^53, which a bigint id may have.
+        videoId: r.videoId === null ? null : sql`${r.videoId}::bigint`,
       };
     });
     const result = await tx
@@ -100,11 +103,14 @@ export async function upsertResults(tx: Tx, rows: readonly ResultRow[]): Promise
           ),
           public: sql.raw(JOIN_KNOWN("public")),
           subOnly: sql.raw(JOIN_KNOWN("sub_only")),
+          // A result without a video id (not listed, or an older fetcher) never clears one.
+          videoId: sql.raw(KEEP_VIDEO_ID),
           updatedAt: sql`now()`,
         },
         setWhere: sql.raw(
           `excluded.max_viewers > vods.max_viewers OR excluded.last_seen > vods.last_seen OR excluded.first_seen < vods.first_seen OR ${BEATS}` +
-            ` OR ${JOIN_KNOWN("public")} IS DISTINCT FROM vods.public OR ${JOIN_KNOWN("sub_only")} IS DISTINCT FROM vods.sub_only`,
+            ` OR ${JOIN_KNOWN("public")} IS DISTINCT FROM vods.public OR ${JOIN_KNOWN("sub_only")} IS DISTINCT FROM vods.sub_only` +
+            ` OR ${KEEP_VIDEO_ID} IS DISTINCT FROM vods.video_id`,
         ),
       });
     changed += result.rowCount ?? 0;

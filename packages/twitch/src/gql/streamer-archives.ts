@@ -59,6 +59,8 @@ export interface Visibility {
 
 // Untrusted: a URL or time too long to be Twitch's makes that video unreadable, not the listing.
 const node = z.object({
+  // The video id (twitch.tv/videos/{id}); one out of bounds is left unknown, the video still read.
+  id: twitchId.nullish().catch(null),
   createdAt: z.string().max(40).nullish(),
   seekPreviewsURL: z.string().max(2048).nullish(),
 });
@@ -98,6 +100,8 @@ export interface ListedVod {
   streamId: string;
   ts: number;
   createdAtMs: number | null;
+  /** The video's id (twitch.tv/videos/{id}); null when the node had none readable. */
+  videoId: string | null;
 }
 
 /** A streamer's listing as the fetcher uses it. */
@@ -135,7 +139,7 @@ export function parseArchiveListing(data: unknown): ArchiveListing | null {
     const n = node.safeParse(edge?.node);
     const url = n.success ? n.data.seekPreviewsURL : null;
     const created = n.success && n.data.createdAt ? Date.parse(n.data.createdAt) : NaN;
-    const listed = url ? listedVodOf(url, Number.isNaN(created) ? null : created) : null;
+    const listed = url ? listedVodOf(url, Number.isNaN(created) ? null : created, n.data?.id ?? null) : null;
     if (!listed || Number.isNaN(created)) {
       listing.unreadable = true;
       if (!listed) continue;
@@ -146,7 +150,7 @@ export function parseArchiveListing(data: unknown): ArchiveListing | null {
   return listing;
 }
 
-function listedVodOf(url: string, createdAtMs: number | null): ListedVod | null {
+function listedVodOf(url: string, createdAtMs: number | null, videoId: string | null): ListedVod | null {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -163,6 +167,7 @@ function listedVodOf(url: string, createdAtMs: number | null): ListedVod | null 
     streamId: p.streamId,
     ts: p.ts,
     createdAtMs,
+    videoId,
   };
 }
 
