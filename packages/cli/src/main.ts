@@ -15,7 +15,8 @@ const commands: Record<string, (argv: string[]) => Promise<string>> = {
     return replayCommand(argv, env, createLogger({ service: "vods", level: env.LOG_LEVEL }));
   },
   demo: async (argv) => demoCommand(argv, createLogger({ service: "vods-demo", level: loadEnv().LOG_LEVEL })),
-  recover: async (argv) => recoverCommand(argv, loadRecoverEnv(), { note: (m) => console.error(m) }),
+  recover: async (argv) =>
+    recoverCommand(argv, loadRecoverEnv(), { note: (m) => console.error(m), progress: process.stderr }),
   doctor: async (argv) => {
     const env = loadEnv();
     return doctorCommand(argv, env, createLogger({ service: "vods", level: env.LOG_LEVEL }));
