@@ -7,6 +7,7 @@ import { replayCommand } from "./replay-command.ts";
 import { doctorCommand } from "./doctor-command.ts";
 import { demoCommand } from "./demo-command.ts";
 import { loadRecoverEnv, recoverCommand } from "./recover-command.ts";
+import { downloadCommand, loadDownloadEnv } from "./download-command.ts";
 
 const [command, ...rest] = process.argv.slice(2);
 const commands: Record<string, (argv: string[]) => Promise<string>> = {
@@ -17,6 +18,8 @@ const commands: Record<string, (argv: string[]) => Promise<string>> = {
   demo: async (argv) => demoCommand(argv, createLogger({ service: "vods-demo", level: loadEnv().LOG_LEVEL })),
   recover: async (argv) =>
     recoverCommand(argv, loadRecoverEnv(), { note: (m) => console.error(m), progress: process.stderr }),
+  download: async (argv) =>
+    downloadCommand(argv, loadDownloadEnv(), { note: (m) => console.error(m), progress: process.stderr }),
   doctor: async (argv) => {
     const env = loadEnv();
     return doctorCommand(argv, env, createLogger({ service: "vods", level: env.LOG_LEVEL }));
