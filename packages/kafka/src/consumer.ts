@@ -112,7 +112,7 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
     partitionsConsumedConcurrently = 1,
     onBatch,
   } = options;
-  const byTopic = new Map(subscriptions.map((s) => [s.topic.name, s]));
+  const byTopic = new Map((await present(kafka, subscriptions, log)).map((s) => [s.topic.name, s]));
   const stopping = new AbortController();
   const consumer = kafka.consumer({
     groupId,
@@ -160,4 +160,21 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
       return stopped;
     },
   };
+}
+
+/** The subscriptions whose topics exist: an optional one whose topic is missing is left out, with a warning. */
+async function present(kafka: Kafka, subscriptions: Subscription[], log: Logger): Promise<Subscription[]> {
+  if (!subscriptions.some((s) => s.optional)) return subscriptions;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = new Set(await admin.listTopics());
+    return subscriptions.filter((s) => {
+      if (!s.optional || topics.has(s.topic.name)) return true;
+      log.warn({ topic: s.topic.name }, "optional topic missing: not consumed (create it with npm run topics:create)");
+      return false;
+    });
+  } finally {
+    await admin.disconnect();
+  }
 }

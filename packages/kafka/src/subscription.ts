@@ -39,12 +39,18 @@ export type Subscription = {
   topic: TopicDef;
   eachBatch?: BatchHandler<unknown>;
   eachMessage?: MessageHandler<unknown>;
+  /**
+   * The consumer starts without this topic when it does not exist (with a warning), instead of failing:
+   * for a feature added later, so a deployment whose topics predate it keeps doing its main work.
+   */
+  optional?: boolean;
 };
 
 /** Pairs a topic with its handler, keeping the value type of the handler tied to the topic's schema. */
 export function subscribe<T extends TopicDef>(
   topic: T,
   handler: { eachBatch: BatchHandler<ValueOf<T>> } | { eachMessage: MessageHandler<ValueOf<T>> },
+  options: { optional?: boolean } = {},
 ): Subscription {
-  return { topic, ...handler } as Subscription;
+  return { topic, ...handler, ...options } as Subscription;
 }

@@ -9,7 +9,10 @@ import { compatRoutes } from "./compat-routes.ts";
 import type { ReadPool } from "./db.ts";
 import { appDeps } from "./deps.ts";
 import { errorHandling } from "./errors.ts";
+import { findRoutes } from "./find-routes.ts";
+import { ARCHIVE_ONLY, type FindOptions } from "./find-search.ts";
 import { openapi } from "./openapi.ts";
+import { playableChecks, type AskCheck } from "./playable.ts";
 import { playlistRoute } from "./playlist-route.ts";
 import { pressure } from "./pressure.ts";
 import { responseMetrics } from "./response-metrics.ts";
@@ -43,6 +46,9 @@ export interface AppOptions {
   retryAfterSeconds: number;
   /** How often the pool's wait queue is sampled for shedding (ms). */
   pressureSampleMs?: number;
+  /** Where playable checks of opened VODs are asked for (absent: none are); a check older than the recheck age is redone. */
+  askCheck?: AskCheck;
+  playableRecheckAfterMs?: number;
 }
 
 /**
@@ -83,6 +89,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     sampleMs,
   });
   app.register(openapi);
+  app.register(playableChecks, { ask: o.askCheck, recheckAfterMs: o.playableRecheckAfterMs ?? 86_400_000 });
 
   app.register(compatRoutes, { aggregateTtlMs: o.aggregateTtlMs });
   app.register(playlistRoute, {

@@ -46,6 +46,18 @@ const schema = z.object({
    */
   PLAYLIST_PLAIN_MAX_MB: z.coerce.number().positive().default(16),
   PLAYLIST_GUNZIP_CONCURRENCY: z.coerce.number().int().positive().default(4),
+  /**
+   * Where the API asks the hls-fetcher to check that an opened VOD still plays (Kafka, comma-separated);
+   * empty: VODs are not checked, and the last stored check is shown.
+   */
+  KAFKA_BROKERS: z
+    .string()
+    .default("127.0.0.1:19092")
+    .transform((s) => s.split(",").map((b) => b.trim()).filter((b) => b !== "")),
+  TOPIC_PREFIX: z.string().default(""),
+  /** A VOD opened whose last playable check is older than this is checked again. */
+  PLAYABLE_RECHECK_AFTER: duration("1d"),
+  ...findEnv,
   ...clockEnv,
 });
 

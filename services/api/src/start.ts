@@ -13,6 +13,8 @@ export interface StartedApi {
   app: FastifyInstance;
   ops: OpsServer;
   db: ReadPool;
+  /** Disconnects the producer of check requests, if one was made. */
+  stopChecks: () => Promise<void>;
 }
 
 /** Wires the API: the read pool, the app behind its in-flight limit on the public port, the ops server. */
@@ -26,7 +28,13 @@ export async function start(env: ApiEnv, log: Logger): Promise<StartedApi> {
   });
   log.info({ db: redactUrl(env.DATABASE_URL), poolMax: env.DB_POOL_MAX, queueMax: env.DB_QUEUE_MAX }, "starting api");
   const registry = createRegistry("api");
+  const checks =
+    env.KAFKA_BROKERS.length > 0
+      ? kafkaCheckRequests({ brokers: env.KAFKA_BROKERS, topicPrefix: env.TOPIC_PREFIX }, log)
+      : undefined;
   const app = await buildApp({
+    find: findOptionsFromEnv(env),
+    trustProxy: env.TRUST_PROXY,
     log,
     db,
     clock: clockFromEnv(env),
@@ -43,7 +51,10 @@ export async function start(env: ApiEnv, log: Logger): Promise<StartedApi> {
     maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY,
     dbQueueMax: env.DB_QUEUE_MAX,
     retryAfterSeconds: env.RETRY_AFTER_SECONDS,
+    ...(checks ? { askCheck: checks.ask } : {}),
+    playableRecheckAfterMs: env.PLAYABLE_RECHECK_AFTER,
   });
+
   const shed = registry.getSingleMetric("api_requests_shed_total") as Counter | undefined;
   limitInFlight(app.server, {
     maxInFlight: env.MAX_IN_FLIGHT ?? env.DB_POOL_MAX + env.DB_QUEUE_MAX,
@@ -53,5 +64,5 @@ export async function start(env: ApiEnv, log: Logger): Promise<StartedApi> {
   const url = await app.listen({ host: env.HOST, port: env.PORT });
   log.info({ url }, "api listening");
   const ops = await startApiOps({ port: env.OPS_PORT, host: env.OPS_HOST, log, registry, db });
-  return { app, ops, db };
+  return { app, ops, db, stopChecks: checks?.stop ?? (async () => undefined) };
 }

@@ -111,6 +111,8 @@ export async function testApi(
     playlistCacheBytes: o.playlistCacheBytes,
     playlistCacheEntries: o.playlistCacheEntries,
     playlistPlainMaxBytes: o.playlistPlainMaxBytes,
+    ...(o.askCheck ? { askCheck: o.askCheck } : {}),
+    playableRecheckAfterMs: o.playableRecheckAfterMs,
     db,
   });
   return {

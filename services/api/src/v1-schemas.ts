@@ -11,6 +11,10 @@ export const vodsQuery = z
     language: language.optional(),
     visibility: z.enum(["public", "sub_only", "hidden", "unknown"]).optional(),
     outcome: z.enum(["found", "not_found", "failed", "pending"]).optional(),
+    playable: z
+      .enum(["playable", "partial", "gone", "unchecked"])
+      .optional()
+      .describe("the last segment check's answer (`unchecked`: never checked)"),
     from: isoTime.optional().describe("start time at or after"),
     to: isoTime.optional().describe("start time before"),
     limit: z.coerce.number({ message: "expected a number" }).int("expected a whole number").min(1).max(100).default(50),
@@ -42,6 +46,15 @@ export const v1ItemSchema = z.object({
   mutedSegments: z.number().int().nullable(),
   mutedShare: z.number().nullable(),
   playlist: z.string().nullable(),
+  /** The Twitch video id (twitch.tv/videos/{id}) the streamer's listing named it under; null when never listed. */
+  videoId: z.string().nullable(),
+  /**
+   * The last check of its first, middle and last segments on the CDN (asked when the VOD is opened, redone after
+   * a day): `playable` all answered, `partial` some, `gone` none; null when never checked.
+   */
+  playable: z
+    .object({ state: z.enum(["playable", "partial", "gone"]), checkedAt: z.string() })
+    .nullable(),
 });
 export const vodsPage = z.object({ items: z.array(v1ItemSchema), next: z.string().nullable() });
 

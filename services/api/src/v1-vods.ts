@@ -41,6 +41,8 @@ export const v1Vods: FastifyPluginAsyncZod = async (app) => {
       if (filters.visibility !== undefined) where.push(VISIBILITY_WHERE[filters.visibility]);
       if (filters.outcome === "pending") where.push("outcome is null");
       else if (filters.outcome !== undefined) where.push(`outcome = ${param(filters.outcome)}`);
+      if (filters.playable === "unchecked") where.push("playable is null");
+      else if (filters.playable !== undefined) where.push(`playable = ${param(filters.playable)}`);
       if (filters.from !== undefined) where.push(`start_time >= ${param(new Date(filters.from))}`);
       if (filters.to !== undefined) where.push(`start_time < ${param(new Date(filters.to))}`);
       const after = cursor === undefined ? undefined : decodeCursor(cursor, key);

@@ -58,11 +58,15 @@ export const V1_ITEM_SQL = `json_build_object(
   'segments', segment_count,
   'mutedSegments', muted_count,
   'mutedShare', case when segment_count > 0 and muted_count is not null then muted_count::float8 / segment_count end,
-  'playlist', case when outcome = 'found' then ${LINK_SQL} end)`;
+  'playlist', case when outcome = 'found' then ${LINK_SQL} end,
+  'videoId', video_id::text,
+  'playable', case when playable_checked_at is null then null
+    else json_build_object('state', playable, 'checkedAt', ${rfc3339Sql("playable_checked_at")}) end)`;
 
 /** Every column the items above read (never the playlist bytes). */
 export const ITEM_COLUMNS = `id, stream_id, start_time, streamer_id, login, title, game_id, game_name, language, mature,
-  max_viewers, outcome, fetched_at, duration_seconds, segment_count, muted_count, public, sub_only, last_seen`;
+  max_viewers, outcome, fetched_at, duration_seconds, segment_count, muted_count, public, sub_only, last_seen, video_id,
+  playable, playable_checked_at`;
 
 /** A JSON array of `item` over the rows of `from` (a subquery), in `order`; `[]` when there are none. */
 export function jsonArraySql(item: string, from: string, order: string): string {

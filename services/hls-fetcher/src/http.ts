@@ -59,6 +59,38 @@ export class CdnHttp {
     );
   }
 
+  /**
+   * Whether a segment is still there, for one request and a few bytes: a GET of its first byte (200 or 206
+   * is there; 403/404 is gone; anything else says nothing). The body is dropped unread.
+   */
+  probe(url: string, signal: AbortSignal, priority?: number): Promise<"there" | "gone" | { error: string }> {
+    return this.limiter.schedule(
+      async () => {
+        signal.throwIfAborted();
+        const timed = AbortSignal.any([signal, AbortSignal.timeout(this.#options.requestTimeoutMs)]);
+        try {
+          const res = await request(url, {
+            method: "GET",
+            dispatcher: this.#agent,
+            signal: timed,
+            headers: { accept: "*/*", range: "bytes=0-0" },
+          });
+          await res.body.dump();
+          if (res.statusCode === 429) this.limiter.rateLimited();
+          else if (res.statusCode < 500) this.limiter.succeeded();
+          if (res.statusCode === 200 || res.statusCode === 206) return "there";
+          if (res.statusCode === 403 || res.statusCode === 404) return "gone";
+          return { error: `HTTP ${res.statusCode}` };
+        } catch (err) {
+          if (signal.aborted) throw signal.reason ?? err;
+          return { error: describe(err) };
+        }
+      },
+      priority,
+      signal,
+    );
+  }
+
   async #get(url: string, shutdown: AbortSignal): Promise<CdnAnswer> {
     const signal = AbortSignal.any([shutdown, AbortSignal.timeout(this.#options.requestTimeoutMs)]);
     try {

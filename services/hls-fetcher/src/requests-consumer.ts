@@ -9,6 +9,7 @@ import { consumerMetrics } from "@vod/service";
 import type { FetcherEnv } from "./env.ts";
 import type { FetchOne } from "./fetch-one.ts";
 import type { FollowUps } from "./followups.ts";
+import { checkSubscription, type CheckDeps } from "./checks.ts";
 import { HeldResults } from "./held-results.ts";
 import type { DomainKnowledge } from "./knowledge.ts";
 import type { SaveState } from "./save-state.ts";
@@ -31,6 +32,8 @@ export interface RequestsConsumerDeps {
   slots: LimitFunction;
   fetchOne: FetchOne;
   saveState: SaveState;
+  /** Playable checks of archived VODs, asked by the API. */
+  checks: CheckDeps;
 }
 
 /**
@@ -81,6 +84,7 @@ export async function consumeRequests(d: RequestsConsumerDeps): Promise<RunningC
           );
         },
       }),
+      checkSubscription(catalog, producer, d.checks),
     ],
   });
 }

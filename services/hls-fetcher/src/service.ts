@@ -124,6 +124,12 @@ export async function startFetcher(
     slots,
     fetchOne,
     saveState,
+    checks: {
+      http,
+      urlTemplate: env.CDN_URL_TEMPLATE,
+      mayUse: (domain) => env.CDN_DOMAINS.includes(domain) || env.CDN_DISCOVERABLE.test(domain),
+      now: () => new Date(clock.now()),
+    },
   });
 
   const watch = watchdog({ alive: consumer.healthy, what: "consumer", log, onFatal: onFatal ?? (() => undefined) });

@@ -12,7 +12,9 @@ import {
 import { withTransaction, type Db, type Tx } from "@vod/db";
 import type { Logger } from "@vod/log";
 import { consumerMetrics, watchdog } from "@vod/service";
+import { writeChecks } from "./checks.ts";
 import { mergeResults, mergeSnapshots } from "./merge.ts";
+import { withoutTakenDown } from "./takedowns.ts";
 import { upsertResults, upsertSnapshots } from "./upsert.ts";
 import type { WriterEnv } from "./env.ts";
 
@@ -97,6 +99,20 @@ export async function startWriter(
       subscribe(catalog.vodFetchResults, {
         eachBatch: (messages) => write(messages, (v) => mergeResults(v, env.MIN_VIEWERS), upsertResults),
       }),
+      subscribe(
+        catalog.vodChecks,
+        {
+          eachBatch: async (messages) => {
+            // Not inside `rowsWritten?.inc(…)`: without a registry, optional chaining would skip the write.
+            const changed = await writeChecks(
+              db,
+              messages.map((m) => m.value),
+            );
+            rowsWritten?.inc({ topic: catalog.vodChecks.name }, changed);
+          },
+        },
+        { optional: true },
+      ),
     ],
   });
   const watch = watchdog({ alive: consumer.healthy, what: "consumer", log, onFatal: onFatal ?? (() => undefined) });
