@@ -3,6 +3,7 @@ import { z } from "zod";
 import { compatAggregates } from "./compat-aggregates.ts";
 import { json, listJson } from "./json-answers.ts";
 import { gameId, language, login } from "./params.ts";
+import { removedStreamer, sendGone } from "./removed.ts";
 import { COMPAT_ITEM_SQL, ITEM_COLUMNS, jsonArraySql } from "./vods.ts";
 
 const LIST_LIMIT = 50;
@@ -55,21 +56,22 @@ const channelList: FastifyPluginAsyncZod = async (app) => {
         response: { 200: compatList },
       },
     },
-    async (req, reply) =>
-      json(
-        reply,
-        await listJson(
-          req,
-          jsonArraySql(
-            COMPAT_ITEM_SQL,
-            `select ${ITEM_COLUMNS} from vods
+    async (req, reply) => {
+      const body = await listJson(
+        req,
+        jsonArraySql(
+          COMPAT_ITEM_SQL,
+          `select ${ITEM_COLUMNS} from vods
               where streamer_id = (select streamer_id from vods where login = $1 order by start_time desc limit 1)
               order by start_time desc, id desc limit ${LIST_LIMIT}`,
-            "start_time desc, id desc",
-          ),
-          [req.params.login],
+          "start_time desc, id desc",
         ),
-      ),
+        [req.params.login],
+      );
+      // Nothing archived: a streamer who asked to be left out is answered 410, not an empty list.
+      const gone = body.length === 2 ? await removedStreamer(app.db, req.params.login, req.clientSignal) : null;
+      return gone ? sendGone(reply, `streamer ${req.params.login}`, gone) : json(reply, body);
+    },
   );
 };
 

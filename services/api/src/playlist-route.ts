@@ -6,6 +6,7 @@ import { z } from "zod";
 import { BadRequest } from "./errors.ts";
 import { OverloadedError } from "./db.ts";
 import { streamIdParam } from "./params.ts";
+import { removedStream, sendGone } from "./removed.ts";
 
 const unixParam = z.coerce
   .number({ message: "expected unix seconds" })
@@ -106,6 +107,8 @@ export const playlistRoute: FastifyPluginAsyncZod<PlaylistOptions> = async (app,
         return gz ? { gz, hash: createHash("sha256").update(gz).digest("base64url").slice(0, 27) } : null;
       });
       if (!stored) {
+        const gone = await removedStream(db, streamId, req.clientSignal);
+        if (gone) return sendGone(reply, `the playlist of stream ${streamId}`, gone);
         return reply.code(404).send({
           error: "Not Found",
           message: `no archived playlist for stream ${streamId} started at ${unix}`,

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { errorBody } from "./errors.ts";
 import { json } from "./json-answers.ts";
 import { login } from "./params.ts";
+import { goneBody, removedStreamer, sendGone } from "./removed.ts";
 import { noQuery, streamerSchema } from "./v1-schemas.ts";
 import { ITEM_COLUMNS, rfc3339, V1_ITEM_SQL } from "./vods.ts";
 
@@ -17,7 +18,7 @@ export const v1Streamer: FastifyPluginAsyncZod = async (app) => {
         summary: "A streamer by login (follows renames): the logins it used, its counts and newest VODs",
         querystring: noQuery,
         params: z.object({ login }),
-        response: { 200: streamerSchema, 404: errorBody },
+        response: { 200: streamerSchema, 404: errorBody, 410: goneBody },
       },
     },
     async (req, reply) => {
@@ -27,12 +28,15 @@ export const v1Streamer: FastifyPluginAsyncZod = async (app) => {
         req.clientSignal,
       );
       const id = ids[0]?.streamer_id;
-      if (!id)
+      if (!id) {
+        const gone = await removedStreamer(db, req.params.login, req.clientSignal);
+        if (gone) return sendGone(reply, `streamer ${req.params.login}`, gone);
         return reply.code(404).send({
           error: "Not Found",
           message: `no VOD of a streamer called ${req.params.login}`,
           problems: [{ parameter: "login", problem: "no archived streamer with this login" }],
         });
+      }
       const [stats] = await db.read<{ logins: string[]; vods: number; archived: number; first: Date; last: Date }>(
         `select array_agg(distinct login) as logins, count(*)::int as vods, count(*) filter (where outcome = 'found')::int as archived,
                 min(start_time) as first, max(start_time) as last

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { errorBody } from "./errors.ts";
 import { json } from "./json-answers.ts";
 import { streamIdParam } from "./params.ts";
+import { goneBody, removedStream, sendGone } from "./removed.ts";
 import { isoTime, noQuery, v1ItemSchema } from "./v1-schemas.ts";
 import { rfc3339, V1_ITEM_SQL } from "./vods.ts";
 
@@ -26,7 +27,7 @@ export const v1Vod: FastifyPluginAsyncZod = async (app) => {
             isoTime.transform((s) => new Date(s)),
           ]),
         }),
-        response: { 200: v1ItemSchema, 404: errorBody },
+        response: { 200: v1ItemSchema, 404: errorBody, 410: goneBody },
       },
     },
     async (req, reply) => {
@@ -36,13 +37,14 @@ export const v1Vod: FastifyPluginAsyncZod = async (app) => {
         [req.params.streamId, start, new Date(start.getTime() + 1000)],
         req.clientSignal,
       );
-      if (!rows[0])
-        return reply.code(404).send({
-          error: "Not Found",
-          message: `no VOD of stream ${req.params.streamId} started at ${rfc3339(start)}`,
-          problems: [{ parameter: "startTime", problem: "no VOD with this stream id and start time" }],
-        });
-      return json(reply, rows[0].body);
+      if (rows[0]) return json(reply, rows[0].body);
+      const gone = await removedStream(db, req.params.streamId, req.clientSignal);
+      if (gone) return sendGone(reply, `the VOD of stream ${req.params.streamId}`, gone);
+      return reply.code(404).send({
+        error: "Not Found",
+        message: `no VOD of stream ${req.params.streamId} started at ${rfc3339(start)}`,
+        problems: [{ parameter: "startTime", problem: "no VOD with this stream id and start time" }],
+      });
     },
   );
 };
