@@ -3,9 +3,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Clock } from "@vod/clock";
 import { createCatalog, createProducer, vodFetchResult, type TypedProducer, type VodFetchRequest } from "@vod/kafka";
-import { createDb, createPool } from "@vod/db";
 import {
-  caughtUp,
   createTestTopics,
   freshDatabase,
   readTopic,
@@ -17,7 +15,7 @@ import {
 import { LIVE_VOD_DOMAINS } from "@vod/twitch";
 import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
 import { readEnv as fetcherEnv, startFetcher, type RunningFetcher } from "@vod/hls-fetcher";
-import { readEnv as writerEnv, startWriter } from "@vod/writer";
+import { writeUntilCaughtUp } from "./writer-run.ts";
 
 const kafka = testKafka();
 const prefix = `${uniqueName("vid")}.`;
@@ -86,26 +84,8 @@ const common = (groupId: string) => ({
   LOG_LEVEL: "warn",
 });
 
-async function writeAll(): Promise<void> {
-  const groupId = uniqueName("writer");
-  const pool = createPool({ url: db.url, max: 2 });
-  const writer = await startWriter(writerEnv({ ...common(groupId), MIN_VIEWERS: "10" }), {
-    kafka,
-    producer,
-    db: createDb(pool),
-    log: testLog,
-  });
-  try {
-    const deadline = Date.now() + 60_000;
-    while (!(await caughtUp(kafka, groupId, [catalog.vodFetchResults.name, catalog.streamSnapshots.name]))) {
-      if (Date.now() > deadline) throw new Error("the writer did not catch up");
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  } finally {
-    await writer.stop();
-    await pool.end();
-  }
-}
+const writeAll = () =>
+  writeUntilCaughtUp({ kafka, producer, catalog, prefix, databaseUrl: db.url, groupId: uniqueName("writer") });
 
 const stored = async () =>
   (

@@ -20,6 +20,7 @@ const commands: Record<string, (argv: string[]) => Promise<string>> = {
     recoverCommand(argv, loadRecoverEnv(), { note: (m) => console.error(m), progress: process.stderr }),
   download: async (argv) =>
     downloadCommand(argv, loadDownloadEnv(), { note: (m) => console.error(m), progress: process.stderr }),
+  forget: async (argv) => (await import("./forget-command.ts")).forgetCommand(argv, loadEnv()),
   doctor: async (argv) => {
     const env = loadEnv();
     return doctorCommand(argv, env, createLogger({ service: "vods", level: env.LOG_LEVEL }));

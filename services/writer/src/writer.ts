@@ -49,8 +49,30 @@ export async function startWriter(
       labelNames: ["topic"],
       registers: [registry],
     });
+  const rowsSkipped =
+    registry &&
+    new Counter({
+      name: "writer_rows_skipped_total",
+      help: "Rows not written, by topic and reason (takedown: the streamer asked to be left out)",
+      labelNames: ["topic", "reason"],
+      registers: [registry],
+    });
 
-  async function write<V, R extends { sources: number[] }>(
+  /** The upsert, without the rows of streamers who asked to be left out; counted once committed. */
+  async function guarded<R extends { streamerId: string; login: string }>(
+    rows: readonly R[],
+    upsert: (tx: Tx, rows: readonly R[]) => Promise<number>,
+    topic: string,
+  ): Promise<void> {
+    const { changed, skipped } = await withTransaction(db, async (tx) => {
+      const { kept, skipped } = await withoutTakenDown(tx, rows);
+      return { changed: await upsert(tx, kept), skipped };
+    });
+    rowsWritten?.inc({ topic }, changed);
+    if (skipped > 0) rowsSkipped?.inc({ topic, reason: "takedown" }, skipped);
+  }
+
+  async function write<V, R extends { sources: number[]; streamerId: string; login: string }>(
     messages: Message<V>[],
     merge: (values: V[]) => R[],
     upsert: (tx: Tx, rows: readonly R[]) => Promise<number>,
@@ -58,8 +80,7 @@ export async function startWriter(
     const rows = merge(messages.map((m) => m.value));
     const topic = messages[0]?.topic ?? "";
     try {
-      const changed = await withTransaction(db, (tx) => upsert(tx, rows));
-      rowsWritten?.inc({ topic }, changed);
+      await guarded(rows, upsert, topic);
       return [];
     } catch (err) {
       if (!isDataError(err)) throw err;
@@ -69,8 +90,7 @@ export async function startWriter(
     const rejections: Rejection[] = [];
     for (const row of rows) {
       try {
-        const changed = await withTransaction(db, (tx) => upsert(tx, [row]));
-        rowsWritten?.inc({ topic }, changed);
+        await guarded([row], upsert, topic);
       } catch (err) {
         if (!isDataError(err)) throw err;
         const reason = `postgres refused the row: ${describe(err)}`;
