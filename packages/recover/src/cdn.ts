@@ -22,9 +22,10 @@ export async function fromCdn(run: RecoverRun, known: Known, login: string): Pro
       run.tried(null),
     );
   }
-  const know = db
-    ? await learned(db, known.streamerId, run.now(), o.scoreHalfLifeMs)
-    : { streamerDomain: undefined, scores: new Map<string, number>(), discovered: [] };
+  const know =
+    db && o.domainKnowledge !== false
+      ? await learned(db, known.streamerId, run.now(), o.scoreHalfLifeMs)
+      : { streamerDomain: undefined, scores: new Map<string, number>(), discovered: [] };
   const listedDomains = (listing?.listing.videos ?? []).map((v) => v.domain).filter((d) => usable(d, o));
   const domains = [...new Set([...o.domains, ...know.discovered.filter((d) => usable(d, o)), ...listedDomains])];
   // The listing is fresher than what the fetcher last saw: its newest VOD's domain is the streamer's now.
@@ -34,6 +35,7 @@ export async function fromCdn(run: RecoverRun, known: Known, login: string): Pro
     streamerDomain,
     score: (d) => know.scores.get(d) ?? 0,
   });
+  run.note(`searching the CDN: ${candidates.length} candidate paths on ${domains.length} domains`);
   sources.push(
     `cdn (${describeTime(when)}, ${domains.length} domains${streamerDomain ? `, ${streamerDomain} first` : ""})`,
   );

@@ -14,6 +14,13 @@ export interface CdnClientOptions {
   requestTimeoutMs: number;
   /** Told when the budget is spent and requests wait, with how long until the next may go. */
   onBudgetSpent?: (waitMs: number) => void;
+  /**
+   * Waits for a turn of a budget shared with others (the fetchers' in Redis) before each request
+   * goes out; rejects when `signal` fires.
+   */
+  turn?: (signal: AbortSignal) => Promise<void>;
+  /** Told after each request went out, with the run's count so far. */
+  onSent?: (requests: number) => void;
 }
 
 export type CdnAnswer =
@@ -57,14 +64,29 @@ export class CdnClient {
   /** One GET once budget and a slot allow; resolves to null without a request when `signal` aborted meanwhile. */
   get(url: string, signal: AbortSignal): Promise<CdnAnswer | null> {
     return this.#limiter.schedule(async () => {
-      if (signal.aborted) {
+      const turn = await this.#turn(signal);
+      if (turn !== "go") {
         // Not sent: the unit goes back at once.
         await this.#limiter.incrementReservoir(1);
-        return null;
+        return turn;
       }
       this.#spent();
+      this.options.onSent?.(this.requests);
       return this.#get(url, signal);
     });
+  }
+
+  /** The shared budget's turn: "go", null when aborted meanwhile, a transient answer when the budget cannot be asked. */
+  async #turn(signal: AbortSignal): Promise<"go" | null | CdnAnswer> {
+    if (signal.aborted) return null;
+    if (!this.options.turn) return "go";
+    try {
+      await this.options.turn(signal);
+      return signal.aborted ? null : "go";
+    } catch (err) {
+      if (signal.aborted) return null;
+      return { kind: "transient", error: `the shared CDN budget did not answer (${(err as Error).message})` };
+    }
   }
 
   #spent(): void {

@@ -5,3 +5,4 @@ export { searchCdn, type SearchOutcome, type SearchTried } from "./search.ts";
 export { CdnClient, type CdnClientOptions, type CdnAnswer } from "./http.ts";
 export { checkSegments, type SegmentCheck } from "./segments.ts";
 export { createGqlBatchClient } from "./sources.ts";
+export { listedStreamAt, type ListedStart } from "./by-time.ts";

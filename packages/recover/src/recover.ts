@@ -25,6 +25,11 @@ export interface RecoverOptions {
   cdn: Omit<CdnClientOptions, "onBudgetSpent">;
   /** Our archive; absent: skipped. */
   db?: Db;
+  /**
+   * Whether the fetcher's domain knowledge (domain health, streamers' domains) is read from `db`
+   * to order the search; default true. False for a login that may read only the archive (the API's).
+   */
+  domainKnowledge?: boolean;
   /** GQL for the streamer's listing; absent: skipped. */
   gql?: GqlBatchClient;
   /** `"sample"`, `"all"` or a count: segments checked after a hit; absent: none. */

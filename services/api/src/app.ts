@@ -22,6 +22,10 @@ import { webRoutes } from "./web-routes.ts";
 
 export interface AppOptions {
   db: ReadPool;
+  /** The page's Find (absent: archive answers only, no CDN search). */
+  find?: FindOptions;
+  /** Fastify's trustProxy: whose forwarded address names the client (the Find limits are per client). */
+  trustProxy?: boolean | number | string;
   clock: Clock;
   /** How long aggregates (/categories, /languages) are reused. */
   aggregateTtlMs: number;
@@ -64,6 +68,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     requestTimeout: 10_000,
     connectionTimeout: 10_000,
     return503OnClosing: true,
+    // A hop count is taken too (proxy-addr), though the option's type leaves it out.
+    trustProxy: (o.trustProxy ?? false) as boolean | string,
     // A line per request would cost more than the request at thousands a second; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
@@ -97,6 +103,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     gunzipConcurrency: o.playlistGunzipConcurrency,
   });
   app.register(v1Routes, { prefix: "/v1" });
+  app.register(findRoutes, { prefix: "/v1", ...(o.find ?? ARCHIVE_ONLY) });
   app.register(webRoutes);
 
   await app.ready();

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { clockEnv } from "@vod/clock";
 import { duration, parseEnv, port } from "@vod/config";
+import { findEnv } from "./find-env.ts";
 
 const schema = z.object({
   DATABASE_URL: z.string().url().default("postgres://vod:vod@127.0.0.1:15432/vod"),
@@ -53,7 +54,12 @@ const schema = z.object({
   KAFKA_BROKERS: z
     .string()
     .default("127.0.0.1:19092")
-    .transform((s) => s.split(",").map((b) => b.trim()).filter((b) => b !== "")),
+    .transform((s) =>
+      s
+        .split(",")
+        .map((b) => b.trim())
+        .filter((b) => b !== ""),
+    ),
   TOPIC_PREFIX: z.string().default(""),
   /** A VOD opened whose last playable check is older than this is checked again. */
   PLAYABLE_RECHECK_AFTER: duration("1d"),

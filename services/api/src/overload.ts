@@ -18,6 +18,16 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 const BODY = JSON.stringify({ error: "Service Unavailable", message: "overloaded (in flight); retry later" });
 
+const releases = new WeakMap<ServerResponse, () => void>();
+
+/**
+ * A long-lived answer (a stream of server-sent events) leaves the count: it holds no database connection,
+ * and its route caps such streams itself, so it must not take a slot for minutes.
+ */
+export function leaveInFlight(res: ServerResponse): void {
+  releases.get(res)?.();
+}
+
 /** Wraps the server's request handler (Fastify's) in the limit; returns the requests in flight, for a gauge. */
 export function limitInFlight(server: Server, o: InFlightLimit): () => number {
   let inFlight = 0;
@@ -48,6 +58,7 @@ export function limitInFlight(server: Server, o: InFlightLimit): () => number {
     // from the cache must not hold slots across the loop's turn. "close": a client that left before its answer.
     res.once("prefinish", release);
     res.once("close", release);
+    releases.set(res, release);
     for (const h of handlers) h(req, res);
   });
   return () => inFlight;

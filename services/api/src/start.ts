@@ -4,8 +4,10 @@ import { createRegistry, type OpsServer } from "@vod/service";
 import type { FastifyInstance } from "fastify";
 import type { Counter } from "prom-client";
 import { buildApp } from "./app.ts";
+import { kafkaCheckRequests } from "./check-requests.ts";
 import { createReadPool, type ReadPool } from "./db.ts";
 import type { ApiEnv } from "./env.ts";
+import { findOptionsFromEnv } from "./find-search.ts";
 import { startApiOps } from "./ops.ts";
 import { limitInFlight } from "./overload.ts";
 

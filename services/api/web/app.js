@@ -1,5 +1,5 @@
 // The archive page: lists VODs from /v1/vods, plays one in the page with hls.js, copies a player command.
-/* global document, window, location, history */
+/* global document, window, location, history, EventSource */
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
@@ -92,9 +92,12 @@
   }
 
   function playVod(v) {
-    const url = absolute(v.playlist);
+    playUrl(absolute(v.playlist), `${v.login} — ${v.title ?? ""} (${v.startTime})`);
+  }
+
+  function playUrl(url, title) {
     $("player-box").hidden = false;
-    $("now-playing").textContent = `${v.login} — ${v.title ?? ""} (${v.startTime})`;
+    $("now-playing").textContent = title;
     if (hls) hls.destroy();
     hls = null;
     if (window.Hls && window.Hls.isSupported()) {
@@ -143,6 +146,139 @@
     void load(false);
   });
   more.addEventListener("click", () => void load(true));
+
+  // Find a VOD: the archive answers at once; otherwise a search runs and streams its progress (EventSource).
+  const findForm = $("find-form");
+  const findTime = $("find-time");
+  const findStatus = $("find-status");
+  const findProgress = $("find-progress");
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  let events = null;
+  let running = null;
+  $("find-zone").textContent = zone;
+  const utcOf = (local) => {
+    const d = new Date(local);
+    return Number.isNaN(d.getTime()) ? "" : `${d.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+  };
+  const showUtc = () => {
+    $("find-utc").textContent = findTime.value ? `= ${utcOf(findTime.value)}` : "";
+  };
+  findTime.addEventListener("input", showUtc);
+  const line = (text) => {
+    const li = document.createElement("li");
+    li.textContent = text;
+    findProgress.append(li);
+    li.scrollIntoView({ block: "nearest" });
+  };
+  const busy = (on) => {
+    $("find-cancel").hidden = !on;
+    findForm.querySelector("button[type=submit]").disabled = on;
+  };
+  const sourceText = {
+    archive: "in our archive (no CDN request)",
+    seen: "on the CDN (our archive saw it live)",
+    listing: "through the channel's video listing",
+    cdn: "on the CDN",
+  };
+
+  function showResult(r) {
+    busy(false);
+    const url = absolute(r.playlist);
+    const local = new Date(r.startTime).toLocaleString(undefined, { timeZoneName: "short" });
+    $("find-summary").textContent =
+      `Found ${r.login}'s stream ${r.streamId}, started ${local} (${r.startTime.replace("T", " ").replace("Z", " UTC")}), ` +
+      `${sourceText[r.source] ?? r.source}` +
+      (r.source === "archive" ? "." : `: ${r.requests} CDN requests, ${r.seconds.toFixed(1)} s.`) +
+      (r.live ? " Still live: the playlist grows." : "");
+    const command = `mpv "${url}"`;
+    $("find-mpv").textContent = command;
+    $("find-copy").onclick = async () => {
+      try {
+        await navigator.clipboard.writeText(command);
+        findStatus.textContent = `Copied: ${command}`;
+      } catch {
+        findStatus.textContent = command;
+      }
+    };
+    $("find-play").onclick = () => playUrl(url, `${r.login} — stream ${r.streamId} (${r.startTime})`);
+    $("find-check").textContent =
+      r.checkedSegments == null
+        ? `${r.segments ?? "?"} segments; not checked (${r.source === "archive" ? "the archive's copy" : "no check asked"}).`
+        : r.deadSegments.length === 0
+          ? `${r.segments} segments; ${r.checkedSegments} checked, all alive.`
+          : `${r.segments} segments; ${r.deadSegments.length} of ${r.checkedSegments} checked are dead (left out of the playlist): ` +
+            r.deadSegments.map((d) => `${d.uri.split("/").pop()} (${d.status})`).join(", ");
+    $("find-result").hidden = false;
+    findStatus.textContent = "Found.";
+    $("find-play").focus();
+  }
+
+  function follow(id, url) {
+    running = id;
+    busy(true);
+    events = new EventSource(url);
+    events.addEventListener("progress", (e) => {
+      const p = JSON.parse(e.data);
+      if (p.message) line(p.message);
+      findStatus.textContent = `Searching: ${p.requests} CDN requests, ${Math.round(p.seconds)} s`;
+    });
+    events.addEventListener("found", (e) => {
+      stop();
+      showResult(JSON.parse(e.data).result);
+    });
+    events.addEventListener("failed", (e) => {
+      stop();
+      const f = JSON.parse(e.data);
+      findStatus.textContent = `Not found: ${f.message}`;
+    });
+    events.onerror = () => {
+      if (events && events.readyState === EventSource.CLOSED) {
+        stop();
+        findStatus.textContent = "The progress stream closed; the search may still be running.";
+      }
+    };
+  }
+
+  function stop() {
+    if (events) events.close();
+    events = null;
+    running = null;
+    busy(false);
+  }
+
+  findForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (events) return;
+    findProgress.replaceChildren();
+    $("find-result").hidden = true;
+    const body = { input: $("find-input").value.trim() };
+    if (findTime.value) Object.assign(body, { time: findTime.value, tz: zone });
+    findStatus.textContent = "Asking the archive…";
+    try {
+      const res = await fetch("/v1/finds", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const answer = await res.json();
+      if (res.status === 200) return showResult(answer.result);
+      if (res.status === 202) {
+        line(`Search ${answer.id} started.`);
+        return follow(answer.id, answer.events);
+      }
+      const wait = res.headers.get("retry-after");
+      findStatus.textContent = `${answer.message || `HTTP ${res.status}`}${wait ? ` (retry in ${wait} s)` : ""}`;
+    } catch (err) {
+      findStatus.textContent = `Could not ask: ${err.message}`;
+    }
+  });
+
+  $("find-cancel").addEventListener("click", async () => {
+    const id = running;
+    stop();
+    if (id) await fetch(`/v1/finds/${id}`, { method: "DELETE" }).catch(() => undefined);
+    findStatus.textContent = "Cancelled.";
+  });
 
   const initial = new URLSearchParams(location.search);
   for (const name of ["login", "visibility"]) if (initial.get(name)) form.elements[name].value = initial.get(name);
