@@ -14,3 +14,6 @@ export { freshDatabase, type TestDatabase } from "./database.ts";
 export { repoRoot, readInfraEnv } from "./infra.ts";
 export { testEnv, childEnv } from "./env.ts";
 export { freePort } from "./ports.ts";
+export { vodKey, vodRequest, parseResults, resultsByKey } from "./vods.ts";
+export { cdnDomains } from "./domains.ts";
+export { streamSnapshot, bareSnapshot, fetchResult } from "./messages.ts";
