@@ -17,3 +17,4 @@ export { freePort } from "./ports.ts";
 export { vodKey, vodRequest, parseResults, resultsByKey } from "./vods.ts";
 export { cdnDomains } from "./domains.ts";
 export { streamSnapshot, bareSnapshot, fetchResult } from "./messages.ts";
+export { absolutePlaylist, restarted, scriptedSimulator, streamer, streamersLike } from "./sim-worlds.ts";
