@@ -18,3 +18,7 @@ export { vodKey, vodRequest, parseResults, resultsByKey } from "./vods.ts";
 export { cdnDomains } from "./domains.ts";
 export { streamSnapshot, bareSnapshot, fetchResult } from "./messages.ts";
 export { absolutePlaylist, restarted, scriptedSimulator, streamer, streamersLike } from "./sim-worlds.ts";
+export { sleep, until } from "./waits.ts";
+export { sharedClock, sharedWorld, simulatorOn, simulatorClock, untilClock, type SharedClock } from "./shared-clock.ts";
+export { readAll, sightings, type TopicRecord } from "./topic-records.ts";
+export { spawnMain, healthUntilExit, expectRedThenExit, type Child } from "./processes.ts";
