@@ -1,9 +1,10 @@
 import "./context.ts";
-import { inject } from "vitest";
+import { inject, onTestFinished } from "vitest";
 import type { Consumer, Kafka } from "kafkajs";
-import { coPartitionAssigner, createKafka, createTopics, type TopicDef } from "@vod/kafka";
+import { coPartitionAssigner, createCatalog, createKafka, createTopics, type Catalog, type TopicDef } from "@vod/kafka";
 import { createLogger, type Logger } from "@vod/log";
 import { testEnv } from "./env.ts";
+import { uniqueName } from "./names.ts";
 
 export const testLog: Logger = createLogger({ service: "test", level: testEnv.TEST_LOG_LEVEL });
 
@@ -119,4 +120,23 @@ export async function holdGroupAgainstServices(kafka: Kafka, groupId: string, to
   await holder.run({ eachMessage: async () => undefined });
   await joined;
   return holder;
+}
+
+/**
+ * Fresh topics under a new prefix, and a group that the services' consumers cannot join: kafkajs gives
+ * up on them as Kafka kills them for real. `topics` names the topics; the group is held on the first
+ * until the calling test ends.
+ */
+export async function deadGroup(
+  kafka: Kafka,
+  tag: string,
+  topics: (catalog: Catalog) => [TopicDef, ...TopicDef[]],
+): Promise<{ prefix: string; groupId: string }> {
+  const prefix = `${uniqueName(tag)}.`;
+  const all = topics(createCatalog(prefix));
+  await createTestTopics(kafka, all);
+  const groupId = uniqueName("g");
+  const holder = await holdGroupAgainstServices(kafka, groupId, all[0].name);
+  onTestFinished(() => holder.disconnect());
+  return { prefix, groupId };
 }
