@@ -171,7 +171,7 @@ describe("vods download (simulator, PostgreSQL, ffmpeg)", () => {
   it("a download killed midway resumes: the second run fetches only the segments not yet on disk", async () => {
     const v = truth("long_three");
     const out = join(dir, "killed.mp4");
-    sim.faults.add({ id: "slow", kind: "latency", target: "cdn", ms: 150 });
+    sim.faults.add({ id: "slow", kind: "latency", target: "cdn", ms: 300 });
     const child = spawn(
       process.execPath,
       ["--import", "tsx", "packages/cli/src/main.ts", "download", tracker(v), "--time", v.startTime, "--out", out],
@@ -194,7 +194,7 @@ describe("vods download (simulator, PostgreSQL, ffmpeg)", () => {
     await new Promise((r) => child.once("exit", r));
     sim.faults.clear(["slow"]);
     // Requests the child had in flight are answered (and counted) after their delay.
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 1_000));
     const kept = (await whole()).length;
     expect(kept).toBeGreaterThanOrEqual(8);
     expect(kept).toBeLessThan(v.segments);
