@@ -1,11 +1,10 @@
 // delay started after a backlog: 18 sweeps (one incomplete) already in Kafka, every marker written
 // before any snapshot (as partition skew can deliver them), and every release already due. It must
 // decide all ends first, then release each ended VOD once, in release-time order.
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scaledClock } from "@vod/clock";
 import {
   createCatalog,
-  createKafka,
   createProducer,
   createTopics,
   snapshotsPerPartition,
@@ -15,16 +14,15 @@ import {
   type TypedProducer,
   type VodFetchRequest,
 } from "@vod/kafka";
-import { testLog, uniqueName } from "@vod/testing";
+import { bareSnapshot, readAll, testLog, uniqueName, until } from "@vod/testing";
 import { start as startDelay, readEnv as delayEnv, type StartedDelay } from "../services/delay/src/index.ts";
-import { readAll, until } from "../services/delay/src/__fixtures__/harness.ts";
+import { brokers, MIN, testBroker } from "./fixtures/delay-pipeline.ts";
 
-const MIN = 60_000;
 const T0 = Date.parse("2025-01-06T12:00:00.000Z");
 const iso = (t: number) => new Date(t).toISOString();
 const prefix = `${uniqueName("db")}.`;
 const catalog = createCatalog(prefix);
-const kafka = createKafka({ brokers: inject("kafkaBrokers"), clientId: "delay-backlog-test", log: testLog });
+const kafka = testBroker("delay-backlog-test");
 let producer: TypedProducer;
 let delay: StartedDelay;
 let releases: { value: VodFetchRequest; partition: number; offset: bigint; at: number }[] = [];
@@ -60,21 +58,17 @@ beforeAll(async () => {
       for (const [start, from, to] of list) {
         if (i < from || i > to) continue;
         count++;
-        snapshots.push({
-          v: 1,
-          sweepId: `sw${i}`,
-          observedAt: iso(at + 1000),
-          streamId: `4${streamer}`,
-          startTime: iso(start),
-          streamerId: streamer,
-          login: `l${streamer}`,
-          viewers: 50 + i,
-          title: null,
-          gameId: null,
-          gameName: null,
-          language: null,
-          mature: null,
-        });
+        snapshots.push(
+          bareSnapshot({
+            sweepId: `sw${i}`,
+            observedAt: iso(at + 1000),
+            streamId: `4${streamer}`,
+            startTime: iso(start),
+            streamerId: streamer,
+            login: `l${streamer}`,
+            viewers: 50 + i,
+          }),
+        );
       }
     }
     const complete = i !== INCOMPLETE;
@@ -97,7 +91,7 @@ beforeAll(async () => {
 
   const clock = scaledClock({ originMs: Date.parse("2025-01-06T15:00:00.000Z"), realOriginMs: Date.now(), speed: 1 });
   const env = delayEnv({
-    KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+    KAFKA_BROKERS: brokers(),
     TOPIC_PREFIX: prefix,
     GROUP_ID: uniqueName("delay"),
     OPS_PORT: "0",

@@ -1,11 +1,10 @@
 // The delay against the real broker on a clock 60 times faster than real time (sweep 1m, end after 3m,
 // mute runs every 10m, gap 1m, margin 2m): sweeps are published by the test, and the test plays the
 // fetcher for one VOD, answering its first release with `live` (a playlist without #EXT-X-ENDLIST).
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createCatalog,
   createFencedProducer,
-  createKafka,
   createProducer,
   createTopics,
   FencedError,
@@ -20,28 +19,23 @@ import {
   type VodFetchResult,
 } from "@vod/kafka";
 import { createRegistry, startOpsServer } from "@vod/service";
-import { testLog, uniqueName } from "@vod/testing";
-import { scaledClock } from "@vod/clock";
 import {
-  start as startDelay,
-  readEnv as delayEnv,
-  releaseTime,
-  type StartedDelay,
-} from "../services/delay/src/index.ts";
-import { startDelay as runDelay } from "../services/delay/src/delay.ts";
-import {
+  bareSnapshot,
   readAll,
   sharedClock,
+  testLog,
+  uniqueName,
   until,
   untilClock,
   type SharedClock,
-} from "../services/delay/src/__fixtures__/harness.ts";
+} from "@vod/testing";
+import { scaledClock } from "@vod/clock";
+import { releaseTime, readEnv as delayEnv, type StartedDelay } from "../services/delay/src/index.ts";
+import { startDelay as runDelay } from "../services/delay/src/delay.ts";
+import { brokers, DELAY_TIMING as timing, MIN, startTestDelay, testBroker } from "./fixtures/delay-pipeline.ts";
 
-const MIN = 60_000;
-const timing = { muteIntervalMs: 10 * MIN, muteMinGapMs: 1 * MIN, muteMarginMs: 2 * MIN };
 const iso = (t: number) => new Date(t).toISOString();
-const kafka = () =>
-  createKafka({ brokers: inject("kafkaBrokers"), clientId: "delay-end-certainty-test", log: testLog });
+const kafka = () => testBroker("delay-end-certainty-test");
 
 /** Viewers per sweep (sweep i at 12:00 + i min); absent from the list: not in that sweep. */
 const streams: Record<string, { login: string; viewers: (i: number) => number | undefined }> = {
@@ -76,23 +70,7 @@ describe("delay: two thresholds and live fetch results (broker, compressed clock
     const k = kafka();
     await createTopics(k, Object.values(catalog), testLog);
     producer = await createProducer(k, testLog);
-    delay = await startDelay(
-      delayEnv({
-        KAFKA_BROKERS: inject("kafkaBrokers").join(","),
-        TOPIC_PREFIX: prefix,
-        GROUP_ID: uniqueName("delay"),
-        OPS_PORT: "0",
-        LOG_LEVEL: "silent",
-        END_AFTER: "3m",
-        MUTE_INTERVAL: "10m",
-        MUTE_MIN_GAP: "1m",
-        MUTE_MARGIN: "2m",
-        RELEASE_POLL: "50ms",
-        ...shared.env,
-      }),
-      testLog,
-      shared.clock,
-    );
+    delay = await startTestDelay({ TOPIC_PREFIX: prefix, GROUP_ID: uniqueName("delay") }, shared);
     // The fetcher's part for streamer 4: its first release answered live, twice (a redelivery).
     const fetcher = k.consumer({ groupId: uniqueName("fake-fetcher") });
     await fetcher.connect();
@@ -121,21 +99,17 @@ describe("delay: two thresholds and live fetch results (broker, compressed clock
       for (const [streamer, s] of Object.entries(streams)) {
         const viewers = s.viewers(i);
         if (viewers === undefined) continue;
-        batch.push({
-          v: 1,
-          sweepId: `sw${i}`,
-          observedAt: iso(at + 100),
-          streamId: `6${streamer}`,
-          startTime: start(streamer),
-          streamerId: streamer,
-          login: s.login,
-          viewers,
-          title: null,
-          gameId: null,
-          gameName: null,
-          language: null,
-          mature: null,
-        });
+        batch.push(
+          bareSnapshot({
+            sweepId: `sw${i}`,
+            observedAt: iso(at + 100),
+            streamId: `6${streamer}`,
+            startTime: start(streamer),
+            streamerId: streamer,
+            login: s.login,
+            viewers,
+          }),
+        );
       }
       if (batch.length > 0) await producer.send(catalog.streamSnapshots, batch);
       snapshots.push(...batch);
@@ -231,7 +205,7 @@ async function oneVodDueSoon(o: { releaser?: (id: string) => Promise<FencedProdu
   const T = Date.UTC(2025, 0, 6, 12);
   const clock = scaledClock({ originMs: T + 69 * MIN + 54_000, realOriginMs: Date.now(), speed: 1 });
   const env = delayEnv({
-    KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+    KAFKA_BROKERS: brokers(),
     TOPIC_PREFIX: prefix,
     GROUP_ID: uniqueName("delay"),
     LOG_LEVEL: "silent",
@@ -258,8 +232,7 @@ async function oneVodDueSoon(o: { releaser?: (id: string) => Promise<FencedProdu
   };
   try {
     await feeder.send(catalog.streamSnapshots, [
-      {
-        v: 1,
+      bareSnapshot({
         sweepId: "a",
         observedAt: iso(T + 1000),
         streamId: "81",
@@ -267,12 +240,7 @@ async function oneVodDueSoon(o: { releaser?: (id: string) => Promise<FencedProdu
         streamerId: "8",
         login: "l8",
         viewers: 50,
-        title: null,
-        gameId: null,
-        gameName: null,
-        language: null,
-        mature: null,
-      },
+      }),
     ]);
     await feeder.send(catalog.sweeps, [
       ...sweepMarkers(

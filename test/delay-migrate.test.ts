@@ -1,10 +1,9 @@
 // A deployment of the unpartitioned layout (delay.state in 3 partitions, records placed by their own
 // key): the delay refuses to start until the topics are altered, then MIGRATE_STATE moves each
 // record to its streamer's partition, and the state restores whole.
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
   createCatalog,
-  createKafka,
   createProducer,
   createTopics,
   partitionOf,
@@ -12,13 +11,13 @@ import {
   type TopicDef,
   type TypedProducer,
 } from "@vod/kafka";
-import { testLog, uniqueName } from "@vod/testing";
+import { readAll, testLog, uniqueName, until } from "@vod/testing";
 import { start as startDelay, readEnv as delayEnv, vodKeyOf, type StartedDelay } from "../services/delay/src/index.ts";
-import { readAll, until } from "../services/delay/src/__fixtures__/harness.ts";
+import { brokers, testBroker } from "./fixtures/delay-pipeline.ts";
 
 const prefix = `${uniqueName("dm")}.`;
 const catalog = createCatalog(prefix);
-const kafka = createKafka({ brokers: inject("kafkaBrokers"), clientId: "delay-migrate-test", log: testLog });
+const kafka = testBroker("delay-migrate-test");
 let producer: TypedProducer | undefined;
 let delay: StartedDelay | undefined;
 const iso = (t: number) => new Date(t).toISOString();
@@ -81,7 +80,7 @@ describe("delay state of the unpartitioned layout", () => {
     );
 
     const env = {
-      KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+      KAFKA_BROKERS: brokers(),
       TOPIC_PREFIX: prefix,
       GROUP_ID: uniqueName("delay"),
       OPS_PORT: "0",

@@ -1,33 +1,19 @@
 // The live-poller and delay against the simulator and the real broker, on a clock 30 times faster than
 // real time and shorter periods (sweep 1m, end after 3m, mute runs every 10m, gap 1m, margin 2m).
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  createKafka,
   partitionOf,
   STREAM_PARTITIONS,
   type StreamSnapshot,
   type SweepMarkerV2,
   type VodFetchRequest,
 } from "@vod/kafka";
-import { testLog, uniqueName } from "@vod/testing";
+import { readAll, sharedWorld, testLog, uniqueName, untilClock, vodKey, type SharedClock } from "@vod/testing";
 import type { Simulator } from "@vod/twitch-sim";
-import {
-  start as startDelay,
-  readEnv as delayEnv,
-  releaseTime,
-  type StartedDelay,
-} from "../services/delay/src/index.ts";
-import {
-  readAll,
-  sharedClock,
-  simulatorOn,
-  untilClock,
-  type SharedClock,
-} from "../services/delay/src/__fixtures__/harness.ts";
-import { start as startPoller, readEnv as pollerEnv, type StartedPoller } from "../services/live-poller/src/index.ts";
+import { releaseTime, type StartedDelay } from "../services/delay/src/index.ts";
+import type { StartedPoller } from "../services/live-poller/src/index.ts";
+import { DELAY_TIMING as timing, MIN, startTestDelay, startTestPoller, testBroker } from "./fixtures/delay-pipeline.ts";
 
-const MIN = 60_000;
-const timing = { muteIntervalMs: 10 * MIN, muteMinGapMs: 1 * MIN, muteMarginMs: 2 * MIN };
 const SPEED = 30;
 
 let shared: SharedClock;
@@ -35,7 +21,7 @@ let sim: Simulator;
 let poller: StartedPoller;
 let delay: StartedDelay;
 const prefix = `${uniqueName("dp")}.`;
-const kafka = () => createKafka({ brokers: inject("kafkaBrokers"), clientId: "delay-pipeline-test", log: testLog });
+const kafka = () => testBroker("delay-pipeline-test");
 
 let snapshots: StreamSnapshot[] = [];
 let markers: SweepMarkerV2[] = [];
@@ -63,47 +49,21 @@ const streamers = [
 ];
 
 beforeAll(async () => {
-  shared = sharedClock(SPEED);
-  const t0 = shared.clock.now();
   // Three sweeps and more without GQL, while some streams are live and one ends.
-  sim = await simulatorOn(shared, {
+  const world = await sharedWorld(SPEED, {
     streams: 0,
     streamers,
     faults: [{ kind: "down", target: "gql", from: "+2m30s", until: "+6m", status: 503 }],
   });
-  const common = {
-    KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+  ({ shared, sim } = world);
+  const { t0 } = world;
+  delay = await startTestDelay({ TOPIC_PREFIX: prefix, GROUP_ID: uniqueName("delay") }, shared);
+  poller = await startTestPoller(shared, sim, {
     TOPIC_PREFIX: prefix,
-    OPS_PORT: "0",
-    LOG_LEVEL: "silent",
-    ...shared.env,
-  };
-  delay = await startDelay(
-    delayEnv({
-      ...common,
-      GROUP_ID: uniqueName("delay"),
-      END_AFTER: "3m",
-      MUTE_INTERVAL: "10m",
-      MUTE_MIN_GAP: "1m",
-      MUTE_MARGIN: "2m",
-      RELEASE_POLL: "50ms",
-    }),
-    testLog,
-    shared.clock,
-  );
-  poller = await startPoller(
-    pollerEnv({
-      ...common,
-      GQL_ENDPOINT: sim.gqlUrl,
-      SWEEP_INTERVAL: "1m",
-      GQL_RETRIES: "1",
-      GQL_BACKOFF_INITIAL: "20ms",
-      GQL_TIMEOUT: "2s",
-      GQL_RATE: "50",
-    }),
-    testLog,
-    shared.clock,
-  );
+    GQL_RETRIES: "1",
+    GQL_BACKOFF_INITIAL: "20ms",
+    GQL_TIMEOUT: "2s",
+  });
   await untilClock(shared, t0 + 14 * MIN);
   stoppedAt = shared.clock.now();
   await poller.close();
@@ -123,8 +83,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await sim?.close();
 });
-
-const keyOf = (v: { streamId: string; startTime: string }) => `${v.streamId}@${v.startTime}`;
 
 describe("live-poller → delay on the simulator", () => {
   it("each sweep has one marker per snapshot partition, on that partition, counting the sweep's snapshots there", () => {
@@ -162,17 +120,18 @@ describe("live-poller → delay on the simulator", () => {
   });
 
   it("releases every VOD that ended exactly once, within release time + 30 s, and none still live", () => {
-    const truth = new Map(sim.vods().map((v) => [`${v.streamId}@${new Date(v.startTime).toISOString()}`, v]));
-    const seen = new Set(snapshots.map(keyOf));
+    const truth = new Map(sim.vods().map((v) => [vodKey(v), v]));
+    const seen = new Set(snapshots.map(vodKey));
     const lastSeen = new Map<string, number>();
-    for (const s of snapshots) lastSeen.set(keyOf(s), Math.max(lastSeen.get(keyOf(s)) ?? 0, Date.parse(s.observedAt)));
+    for (const s of snapshots)
+      lastSeen.set(vodKey(s), Math.max(lastSeen.get(vodKey(s)) ?? 0, Date.parse(s.observedAt)));
     // Ended, and due early enough to be out before the run stopped (one VOD is due only at 12:22).
     const ended = [...seen].filter(
       (k) => truth.get(k)?.endedAt != null && releaseTime(lastSeen.get(k)!, timing) <= stoppedAt - MIN,
     );
     expect([...seen].filter((k) => truth.get(k)?.endedAt != null).length).toBe(6);
     const counts = new Map<string, number>();
-    for (const r of releases) counts.set(keyOf(r.value), (counts.get(keyOf(r.value)) ?? 0) + 1);
+    for (const r of releases) counts.set(vodKey(r.value), (counts.get(vodKey(r.value)) ?? 0) + 1);
     const duplicates = [...counts.values()].reduce((n, c) => n + c - 1, 0);
     expect(duplicates).toBe(0);
     expect([...counts.keys()].sort()).toEqual(ended.sort());
@@ -180,7 +139,7 @@ describe("live-poller → delay on the simulator", () => {
     expect(ended.length).toBeGreaterThanOrEqual(5);
     for (const { value, at } of releases) {
       expect(at).toBeLessThanOrEqual(Date.parse(value.releaseAt) + 30_000);
-      const vod = truth.get(keyOf(value))!;
+      const vod = truth.get(vodKey(value))!;
       expect(vod.endedAt).not.toBeNull();
       expect(Date.parse(vod.endedAt!)).toBeLessThanOrEqual(at);
     }

@@ -4,12 +4,10 @@
 // evaluated once the inputs are caught up) and is due at once: its "ended" record is never written
 // before its release. Whatever step the kill hits, the VOD is released exactly once and the state
 // topic ends with it released.
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
   createCatalog,
-  createKafka,
   createProducer,
   createTopics,
   partitionOf,
@@ -18,14 +16,13 @@ import {
   sweepMarkers,
   type VodFetchRequest,
 } from "@vod/kafka";
-import { childEnv, testLog, uniqueName } from "@vod/testing";
+import { bareSnapshot, readAll, spawnMain, testLog, uniqueName, until } from "@vod/testing";
 import { start as startDelay, readEnv as delayEnv, type StartedDelay } from "../services/delay/src/index.ts";
-import { readAll, until } from "../services/delay/src/__fixtures__/harness.ts";
+import { brokers, DELAY_PERIODS, MIN, testBroker } from "./fixtures/delay-pipeline.ts";
 
-const MIN = 60_000;
 const iso = (t: number) => new Date(t).toISOString();
 const CRASHING = fileURLToPath(new URL("../services/delay/src/__fixtures__/crash-at.ts", import.meta.url));
-const kafka = createKafka({ brokers: inject("kafkaBrokers"), clientId: "delay-release-crash-test", log: testLog });
+const kafka = testBroker("delay-release-crash-test");
 const started: StartedDelay[] = [];
 
 afterAll(async () => {
@@ -38,14 +35,10 @@ async function world() {
   const catalog = createCatalog(prefix);
   await createTopics(kafka, Object.values(catalog), testLog);
   const env = {
-    KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+    KAFKA_BROKERS: brokers(),
     TOPIC_PREFIX: prefix,
     GROUP_ID: uniqueName("delay"),
-    END_AFTER: "3m",
-    MUTE_INTERVAL: "10m",
-    MUTE_MIN_GAP: "1m",
-    MUTE_MARGIN: "2m",
-    RELEASE_POLL: "50ms",
+    ...DELAY_PERIODS,
     SESSION_TIMEOUT: "6s",
     MAX_ORDER_WAIT: "0",
     OPS_PORT: "0",
@@ -54,8 +47,7 @@ async function world() {
   const T = Date.now() - 40 * MIN;
   const streamerId = "4242";
   const partition = partitionOf(streamerId);
-  const snapshot = {
-    v: 1 as const,
+  const snapshot = bareSnapshot({
     sweepId: "a",
     observedAt: iso(T + 1_000),
     streamId: "909",
@@ -63,12 +55,7 @@ async function world() {
     streamerId,
     login: "crash_me",
     viewers: 50,
-    title: null,
-    gameId: null,
-    gameName: null,
-    language: null,
-    mature: null,
-  };
+  });
   const only = snapshotsPerPartition([{ streamerId }]);
   const sweep = (id: string, at: number, count: number) => ({
     sweepId: id,
@@ -115,12 +102,8 @@ async function afterTakeover(w: Awaited<ReturnType<typeof world>>) {
 
 async function crashAt(step: "before-send" | "after-commit") {
   const w = await world();
-  const child = spawn(process.execPath, ["--import", "tsx", CRASHING], {
-    env: childEnv({ ...w.env, LOG_LEVEL: "warn", CRASH_AT: step }),
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, s) => resolve(s)));
-  expect(signal).toBe("SIGKILL");
+  const crashing = spawnMain(CRASHING, { ...w.env, LOG_LEVEL: "warn", CRASH_AT: step });
+  expect(await crashing.exited).toBe("SIGKILL");
 
   // Another member of the group: it gets the partitions once the dead one's session has expired.
   return afterTakeover(w);

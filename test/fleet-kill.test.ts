@@ -6,50 +6,40 @@
 // requests and the database: every VOD that ended has exactly one row, found when it is on the CDN;
 // each was released once and none before its mute boundary; the CDN saw at most the configured rate
 // across both fetchers (one budget in Redis).
-import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
 import { AssignerProtocol, type Admin } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createCatalog, type VodFetchRequest } from "@vod/kafka";
 import {
-  childEnv,
+  cdnDomains,
   createTestTopics,
   freshDatabase,
+  readAll,
+  sharedWorld,
+  spawnMain,
   testKafka,
   testLog,
   uniqueName,
-  type TestDatabase,
-} from "@vod/testing";
-import { LIVE_VOD_DOMAINS } from "@vod/twitch";
-import type { Simulator, VodTruth } from "@vod/twitch-sim";
-import { releaseTime } from "../services/delay/src/index.ts";
-import {
-  readAll,
-  sharedClock,
-  simulatorOn,
   until,
   untilClock,
+  vodKey,
+  type Child,
   type SharedClock,
-} from "../services/delay/src/__fixtures__/harness.ts";
+  type TestDatabase,
+} from "@vod/testing";
+import type { Simulator, VodTruth } from "@vod/twitch-sim";
+import { releaseTime } from "../services/delay/src/index.ts";
+import { DELAY_PERIODS, DELAY_TIMING as timing, MIN } from "./fixtures/delay-pipeline.ts";
+import { mainOf } from "./fixtures/services.ts";
 import { start as startPoller, readEnv as pollerEnv, type StartedPoller } from "../services/live-poller/src/index.ts";
 
-const MIN = 60_000;
 const SPEED = 30;
 const RATE = 4;
-const DOMAINS = LIVE_VOD_DOMAINS.slice(0, 4);
-const timing = { muteIntervalMs: 10 * MIN, muteMinGapMs: 1 * MIN, muteMarginMs: 2 * MIN };
-const periods = {
-  END_AFTER: "3m",
-  MUTE_INTERVAL: "10m",
-  MUTE_MIN_GAP: "1m",
-  MUTE_MARGIN: "2m",
-  RELEASE_POLL: "50ms",
-  SESSION_TIMEOUT: "6s",
-};
+const DOMAINS = cdnDomains(4);
+const periods = { ...DELAY_PERIODS, SESSION_TIMEOUT: "6s" };
 
 // Sixteen streamers whose streams end from 3.5 to 27 simulated minutes, so releases fall due at 12,
 // 22 and 32 minutes: before the kills, between the kills and the roll, and after it. Every third one
@@ -87,11 +77,8 @@ const streamers = [
 
 type Kind = "delay" | "hls-fetcher" | "writer";
 const KINDS: Kind[] = ["delay", "hls-fetcher", "writer"];
-interface Proc {
+interface Proc extends Child {
   name: string;
-  child: ChildProcess;
-  output: string[];
-  exited: Promise<NodeJS.Signals | number | null>;
 }
 
 const kafka = testKafka("fleet-kill-test");
@@ -118,31 +105,13 @@ const logFile = join(tmpdir(), `${prefix}log`);
 
 function start(kind: Kind, env: Record<string, string>): Proc {
   const name = `${kind}-${++serial}`;
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", fileURLToPath(new URL(`../services/${kind}/src/main.ts`, import.meta.url))],
-    {
-      // FLEET_LOG_LEVEL=info (or debug) keeps the instances' own account of a failure in the log file.
-      // The delays log at info at least: their assignments choose which one is killed.
-      env: childEnv({
-        LOG_LEVEL:
-          kind === "delay" && !process.env.FLEET_LOG_LEVEL?.match(/^(info|debug|trace)$/)
-            ? "info"
-            : (process.env.FLEET_LOG_LEVEL ?? "warn"),
-        ...env,
-      }),
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  const output: string[] = [];
-  child.stdout!.on("data", (d: Buffer) => output.push(d.toString()));
-  child.stderr!.on("data", (d: Buffer) => output.push(d.toString()));
-  const p: Proc = {
-    name,
-    child,
-    output,
-    exited: new Promise((resolve) => child.on("exit", (code, signal) => resolve(signal ?? code))),
-  };
+  // FLEET_LOG_LEVEL=info (or debug) keeps the instances' own account of a failure in the log file.
+  // The delays log at info at least: their assignments choose which one is killed.
+  const level =
+    kind === "delay" && !process.env.FLEET_LOG_LEVEL?.match(/^(info|debug|trace)$/)
+      ? "info"
+      : (process.env.FLEET_LOG_LEVEL ?? "warn");
+  const p: Proc = { name, ...spawnMain(mainOf(kind), { LOG_LEVEL: level, ...env }, { capture: true }) };
   procs.push(p);
   running[kind].push(p);
   timeline.push(`${minute()} ${name} start`);
@@ -188,7 +157,6 @@ const settled =
     return now !== null && now.join() !== before.join();
   };
 
-const keyOf = (v: { streamId: string; startTime: string }) => `${v.streamId}@${new Date(v.startTime).toISOString()}`;
 type Row = {
   key: string;
   outcome: string | null;
@@ -200,7 +168,7 @@ async function rows(): Promise<Row[]> {
   const { rows: r } = await db.pool.query<Row & { stream_id: string; start_time: Date }>(
     "select stream_id::text, start_time, outcome, fetched_at, muted_count, ts_variant from vods order by stream_id, start_time",
   );
-  return r.map((x) => ({ ...x, key: `${x.stream_id}@${x.start_time.toISOString()}` }));
+  return r.map((x) => ({ ...x, key: vodKey({ streamId: x.stream_id, startTime: x.start_time }) }));
 }
 
 let truth: VodTruth[] = [];
@@ -215,15 +183,15 @@ const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
 
 beforeAll(async () => {
-  shared = sharedClock(SPEED);
-  const t0 = shared.clock.now();
-  sim = await simulatorOn(shared, {
+  const world = await sharedWorld(SPEED, {
     streams: 0,
     streamers,
     domains: DOMAINS,
     muteIntervalMs: timing.muteIntervalMs,
     rates: { minus1: 0, otherDomain: 0, neverSaved: 0, deleted: 0, hidden: 0, subOnly: 0, restart: 0 },
   });
+  ({ shared, sim } = world);
+  const { t0 } = world;
   db = await freshDatabase();
   admin = kafka.admin();
   await admin.connect();
@@ -317,7 +285,7 @@ beforeAll(async () => {
     timeline.push(`${minute()} judging`);
     truth = sim.vods();
     ended = truth.filter((v) => !v.live);
-    const due = new Set(ended.map(keyOf));
+    const due = new Set(ended.map(vodKey));
     await until(
       async () => (await rows()).filter((r) => due.has(r.key) && r.outcome !== null).length >= due.size,
       60_000,
@@ -332,7 +300,7 @@ beforeAll(async () => {
     table = await rows();
     releases = (await readAll(kafka, catalog.vodFetchRequests.name, testLog)).map((r) => {
       const value = r.value as VodFetchRequest;
-      return { key: keyOf(value), value, at: shared.at(r.timestamp), partition: r.partition, offset: r.offset };
+      return { key: vodKey(value), value, at: shared.at(r.timestamp), partition: r.partition, offset: r.offset };
     });
     const detail = releases.map(
       (r) =>
@@ -376,23 +344,23 @@ describe("the fleet through kill -9 and a rolling restart", () => {
     expect(ended.length).toBe(17);
     const byKey = new Map<string, Row[]>();
     for (const r of table) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r]);
-    const lost = ended.filter((v) => byKey.get(keyOf(v))?.[0]?.outcome == null).map((v) => `${v.login} ${keyOf(v)}`);
+    const lost = ended.filter((v) => byKey.get(vodKey(v))?.[0]?.outcome == null).map((v) => `${v.login} ${vodKey(v)}`);
     expect(lost, `logs: ${logFile}`).toEqual([]);
     for (const v of ended) {
-      const got = byKey.get(keyOf(v))!;
-      expect(got, keyOf(v)).toHaveLength(1);
-      expect(got[0]!.outcome, `${v.login} ${keyOf(v)}`).toBe(v.saved && !v.deleted ? "found" : "not_found");
+      const got = byKey.get(vodKey(v))!;
+      expect(got, vodKey(v)).toHaveLength(1);
+      expect(got[0]!.outcome, `${v.login} ${vodKey(v)}`).toBe(v.saved && !v.deleted ? "found" : "not_found");
       if (v.saved) expect(got[0]!.ts_variant, v.login).toBe(v.variant);
     }
     // Nothing the simulator did not stream; the one still live may have its row from the snapshots.
-    expect(table.filter((r) => !truth.some((v) => keyOf(v) === r.key))).toEqual([]);
+    expect(table.filter((r) => !truth.some((v) => vodKey(v) === r.key))).toEqual([]);
   });
 
   it("released each VOD once, and none before its mute boundary", () => {
     const keys = releases.map((r) => r.key);
     const twice = keys.filter((k, i) => keys.indexOf(k) !== i);
     expect(twice, `logs: ${logFile}`).toEqual([]);
-    expect(new Set(keys)).toEqual(new Set(ended.map(keyOf)));
+    expect(new Set(keys)).toEqual(new Set(ended.map(vodKey)));
     for (const { key, value, at } of releases) {
       const computed = releaseTime(Date.parse(value.lastSeen), timing);
       expect(at, key).toBeGreaterThanOrEqual(computed);
@@ -402,7 +370,7 @@ describe("the fleet through kill -9 and a rolling restart", () => {
       expect(row?.fetched_at?.getTime() ?? Infinity, key).toBeGreaterThanOrEqual(computed);
     }
     const muted = ended.find((v) => v.login === "fk_13")!;
-    expect(table.find((r) => r.key === keyOf(muted))?.muted_count).toBe(4);
+    expect(table.find((r) => r.key === vodKey(muted))?.muted_count).toBe(4);
   });
 
   it("kept the CDN within the one budget across both fetchers", () => {

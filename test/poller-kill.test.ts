@@ -2,30 +2,31 @@
 // marker never is, so delay must not take it as complete. The first poller sweeps every 4 clock
 // minutes (longer than END_AFTER), so had the partial sweep counted, the streams it did not reach
 // would have ended.
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createKafka, type StreamSnapshot, type SweepMarker } from "@vod/kafka";
-import { testLog, uniqueName } from "@vod/testing";
-import type { Simulator } from "@vod/twitch-sim";
-import { start as startDelay, readEnv as delayEnv, type StartedDelay } from "../services/delay/src/index.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { StreamSnapshot, SweepMarker } from "@vod/kafka";
 import {
   readAll,
   sharedClock,
   simulatorOn,
-  spawnService,
+  testLog,
+  uniqueName,
   until,
   untilClock,
   type Child,
   type SharedClock,
-} from "../services/delay/src/__fixtures__/harness.ts";
+} from "@vod/testing";
+import type { Simulator } from "@vod/twitch-sim";
+import type { StartedDelay } from "../services/delay/src/index.ts";
+import { brokers, MIN, startTestDelay, testBroker } from "./fixtures/delay-pipeline.ts";
+import { spawnService } from "./fixtures/services.ts";
 
-const MIN = 60_000;
 const STREAMERS = 120;
 let shared: SharedClock;
 let sim: Simulator;
 let delay: StartedDelay;
 let poller: Child | undefined;
 const prefix = `${uniqueName("pk")}.`;
-const kafka = () => createKafka({ brokers: inject("kafkaBrokers"), clientId: "poller-kill-test", log: testLog });
+const kafka = () => testBroker("poller-kill-test");
 
 let partialSweep = "";
 let snapshots: StreamSnapshot[] = [];
@@ -42,25 +43,8 @@ beforeAll(async () => {
   }));
   // Slow pages, so a sweep takes seconds and can be cut in the middle.
   sim = await simulatorOn(shared, { streams: 0, streamers, faults: [{ kind: "latency", target: "gql", ms: 800 }] });
-  const common = {
-    KAFKA_BROKERS: inject("kafkaBrokers").join(","),
-    TOPIC_PREFIX: prefix,
-    OPS_PORT: "0",
-    ...shared.env,
-  };
-  delay = await startDelay(
-    delayEnv({
-      ...common,
-      LOG_LEVEL: "silent",
-      GROUP_ID: uniqueName("delay"),
-      END_AFTER: "3m",
-      MUTE_INTERVAL: "10m",
-      MUTE_MIN_GAP: "1m",
-      MUTE_MARGIN: "2m",
-    }),
-    testLog,
-    shared.clock,
-  );
+  const common = { KAFKA_BROKERS: brokers(), TOPIC_PREFIX: prefix, OPS_PORT: "0", ...shared.env };
+  delay = await startTestDelay({ TOPIC_PREFIX: prefix, GROUP_ID: uniqueName("delay") }, shared);
   const pollerEnv = { ...common, GQL_ENDPOINT: sim.gqlUrl, GQL_RATE: "50" };
   poller = spawnService("live-poller", { ...pollerEnv, SWEEP_INTERVAL: "4m" });
   const trackers = () => [...delay.delay.trackers().values()];
