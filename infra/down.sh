@@ -10,6 +10,6 @@ if [[ "${1:-}" == redis ]]; then
   redis_stop
   exit 0
 fi
-kafka_stop
+kafka_cluster_stop
 pg_stop
 redis_stop

@@ -1,28 +1,30 @@
-# Shared by infra/up.sh, down.sh, status.sh and the kafka/bin wrappers: local Apache Kafka
-# (KRaft, one node), PostgreSQL 15 and Redis as plain processes, state under <repo>/.infra/.
+# Shared by infra/up.sh, down.sh, status.sh, kafka.sh and the kafka/bin wrappers: local Apache
+# Kafka (KRaft, one node or a cluster of N), PostgreSQL 15 and Redis as plain processes, state under
+# <repo>/.infra/ (or INFRA_STATE_DIR: a second, separate set, e.g. a test's own cluster).
 # Sourcing only defines variables and functions; callers decide what to run.
 set -euo pipefail
 
 INFRA_DIR="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 REPO_ROOT="$(dirname "$INFRA_DIR")"
-STATE_DIR="$REPO_ROOT/.infra"
+STATE_DIR="${INFRA_STATE_DIR:-$REPO_ROOT/.infra}"
 ENV_FILE="$STATE_DIR/env"
 LOCK_FILE="$STATE_DIR/.lock"
 HOST=127.0.0.1
 
 KAFKA_PORT="${KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
+# A cluster's nodes listen on KAFKA_PORT, +1, +2...; their controllers on KAFKA_CLUSTER_CONTROLLER_PORT,
+# +1, ... (the single node's controller port, KAFKA_PORT+1, is a cluster's second broker).
+KAFKA_CLUSTER_CONTROLLER_PORT="${KAFKA_CLUSTER_CONTROLLER_PORT:-$((KAFKA_PORT + 100))}"
 KAFKA_HOME="$INFRA_DIR/kafka"
 KAFKA_LIB="$KAFKA_HOME/lib"
 KAFKA_POM="$KAFKA_HOME/pom.xml"
 KAFKA_JARS_STAMP="$KAFKA_LIB/.pom.sha256"
 KAFKA_STATE="$STATE_DIR/kafka"
-KAFKA_DATA="$KAFKA_STATE/data"
-KAFKA_PROPS="$KAFKA_STATE/server.properties"
-KAFKA_LOG="$KAFKA_STATE/server.log"
-KAFKA_OUT="$KAFKA_STATE/kafka.out"
-KAFKA_PID_FILE="$KAFKA_STATE/kafka.pid"
-KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
+# How many nodes the last `up --brokers N` started; a plain `up` starts as many again.
+KAFKA_NODES_FILE="$KAFKA_STATE/brokers"
+KAFKA_CLUSTER_ID_FILE="$KAFKA_STATE/cluster.id"
+KAFKA_NODES="$(cat "$KAFKA_NODES_FILE" 2>/dev/null || echo 1)"
 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
 
@@ -43,7 +45,6 @@ REDIS_LOG="$REDIS_STATE/redis.log"
 REDIS_PID_FILE="$REDIS_STATE/redis.pid"
 REDIS_START_TIMEOUT="${REDIS_START_TIMEOUT:-30}"
 
-KAFKA_BROKERS="$HOST:$KAFKA_PORT"
 DATABASE_URL="postgres://vod:vod@$HOST:$PGPORT/vod"
 # The API's own login (vod_api: SELECT on what it reads, nothing else); its password is made once per
 # clone, kept here, and set on the role by pg_bootstrap.
@@ -177,9 +178,65 @@ kafka_cli() {
     -cp "$KAFKA_LIB/*" "$main" "$@"
 }
 
-# ---------------------------------------------------------------- kafka broker
+# ---------------------------------------------------------------- kafka nodes
 
-# Prints the broker's pid when the pid file points at a live kafka.Kafka process.
+# kafka_set_nodes N: how many nodes to run (from `--brokers N`), checked.
+kafka_set_nodes() {
+  [[ "$1" =~ ^[1-9]$ ]] || die "--brokers wants a number of Kafka nodes from 1 to 9, got '$1'"
+  KAFKA_NODES="$1"
+}
+
+# kafka_args ARGS...: takes `--brokers N` out of ARGS (into KAFKA_NODES); the rest is left in REST_ARGS.
+kafka_args() {
+  REST_ARGS=()
+  while (($# > 0)); do
+    case "$1" in
+      --brokers)
+        [[ $# -ge 2 ]] || die "--brokers wants a number of Kafka nodes"
+        kafka_set_nodes "$2"
+        shift 2
+        ;;
+      --brokers=*)
+        kafka_set_nodes "${1#--brokers=}"
+        shift
+        ;;
+      *)
+        REST_ARGS+=("$1")
+        shift
+        ;;
+    esac
+  done
+}
+
+# kafka_node I: points the node variables at node I (1..KAFKA_NODES). One node keeps the layout it
+# always had (.infra/kafka/{data,server.properties,...}); a cluster's node I lives in .infra/kafka/node-I/.
+kafka_node() {
+  [[ "$1" =~ ^[0-9]+$ ]] && (($1 >= 1 && $1 <= KAFKA_NODES)) \
+    || die "no Kafka node '$1': this cluster has nodes 1 to $KAFKA_NODES"
+  KAFKA_NODE_ID="$1"
+  KAFKA_NODE_PORT=$((KAFKA_PORT + $1 - 1))
+  if ((KAFKA_NODES == 1)); then
+    KAFKA_NODE_DIR="$KAFKA_STATE"
+    KAFKA_NODE_CONTROLLER_PORT="$KAFKA_CONTROLLER_PORT"
+  else
+    KAFKA_NODE_DIR="$KAFKA_STATE/node-$1"
+    KAFKA_NODE_CONTROLLER_PORT=$((KAFKA_CLUSTER_CONTROLLER_PORT + $1 - 1))
+  fi
+  KAFKA_DATA="$KAFKA_NODE_DIR/data"
+  KAFKA_PROPS="$KAFKA_NODE_DIR/server.properties"
+  KAFKA_LOG="$KAFKA_NODE_DIR/server.log"
+  KAFKA_OUT="$KAFKA_NODE_DIR/kafka.out"
+  KAFKA_PID_FILE="$KAFKA_NODE_DIR/kafka.pid"
+}
+
+# Every node's client address, comma-separated (KAFKA_BROKERS).
+kafka_brokers() {
+  local i list=""
+  for ((i = 1; i <= KAFKA_NODES; i++)); do list+="${list:+,}$HOST:$((KAFKA_PORT + i - 1))"; done
+  printf '%s\n' "$list"
+}
+
+# Prints the node's pid when its pid file points at a live kafka.Kafka process.
 kafka_pid() {
   [[ -f "$KAFKA_PID_FILE" ]] || return 1
   local pid
@@ -190,35 +247,55 @@ kafka_pid() {
   printf '%s\n' "$pid"
 }
 
-# Healthy = the broker answers a metadata request and lists itself.
+# Healthy = the cluster answers a metadata request listing every node.
 kafka_healthy() {
   if command -v kcat >/dev/null 2>&1; then
-    kcat -b "$KAFKA_BROKERS" -L -m 3 2>/dev/null | grep -Eq '^ *[1-9][0-9]* brokers:'
+    kcat -b "$(kafka_brokers)" -L -m 3 2>/dev/null | grep -Eq "^ *$KAFKA_NODES brokers:"
   else
-    port_open "$KAFKA_PORT"
+    local i
+    for ((i = 1; i <= KAFKA_NODES; i++)); do port_open "$((KAFKA_PORT + i - 1))" || return 1; done
+  fi
+}
+
+# The current node answers a metadata request itself.
+kafka_node_healthy() {
+  if command -v kcat >/dev/null 2>&1; then
+    kcat -b "$HOST:$KAFKA_NODE_PORT" -L -m 3 2>/dev/null | grep -Eq '^ *[1-9][0-9]* brokers:'
+  else
+    port_open "$KAFKA_NODE_PORT"
   fi
 }
 
 kafka_write_config() {
   mkdir -p "$KAFKA_DATA"
-  cat >"$KAFKA_PROPS" <<EOF
+  local i voters="" rf=$((KAFKA_NODES < 3 ? KAFKA_NODES : 3)) isr=1
+  ((rf < 3)) || isr=2
+  if ((KAFKA_NODES == 1)); then
+    voters="1@$HOST:$KAFKA_CONTROLLER_PORT"
+  else
+    for ((i = 1; i <= KAFKA_NODES; i++)); do
+      voters+="${voters:+,}$i@$HOST:$((KAFKA_CLUSTER_CONTROLLER_PORT + i - 1))"
+    done
+  fi
+  cat >"$KAFKA_PROPS" <<PROPS
 # Generated by infra/lib.sh on every start; edit there.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+node.id=$KAFKA_NODE_ID
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://$HOST:$KAFKA_NODE_PORT,CONTROLLER://$HOST:$KAFKA_NODE_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$HOST:$KAFKA_NODE_PORT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$KAFKA_DATA
 
-# One node: every internal topic must live with a single replica.
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-default.replication.factor=1
-min.insync.replicas=1
+# Replicas on min(3, nodes) brokers; with three, an acknowledged record (acks=all) is on two at least,
+# so any one broker may die. Internal topics (offsets, transactions) likewise.
+offsets.topic.replication.factor=$rf
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
+default.replication.factor=$rf
+min.insync.replicas=$isr
 
 # Topics are created explicitly (npm run topics:create); a typo must fail, not create a topic.
 auto.create.topics.enable=false
@@ -231,91 +308,118 @@ group.initial.rebalance.delay.ms=0
 num.network.threads=2
 num.io.threads=4
 num.recovery.threads.per.data.dir=1
-EOF
+PROPS
 }
 
-# Storage must be formatted once (KRaft) before the first start; meta.properties marks it.
+# A new cluster id: 16 random bytes in URL-safe base64; one starting with '-' would read as a flag.
+kafka_new_cluster_id() {
+  local id
+  while :; do
+    id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    [[ "$id" != -* ]] && break
+  done
+  printf '%s\n' "$id"
+}
+
+# Storage must be formatted once (KRaft) before the first start; meta.properties marks it. A cluster's
+# nodes share one id, kept in .infra/kafka/cluster.id so a wiped node can be formatted into it again.
 kafka_format_once() {
   [[ -f "$KAFKA_DATA/meta.properties" ]] && return 0
   local cluster_id
-  # Kafka cluster ids are 16 random bytes in URL-safe base64; one starting with '-' would read
-  # as a flag.
-  while :; do
-    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
-    [[ "$cluster_id" != -* ]] && break
-  done
-  log "formatting Kafka storage (cluster id $cluster_id)"
+  if ((KAFKA_NODES == 1)); then
+    cluster_id="$(kafka_new_cluster_id)"
+  else
+    [[ -s "$KAFKA_CLUSTER_ID_FILE" ]] || kafka_new_cluster_id >"$KAFKA_CLUSTER_ID_FILE"
+    cluster_id="$(cat "$KAFKA_CLUSTER_ID_FILE")"
+  fi
+  log "formatting Kafka storage of node $KAFKA_NODE_ID (cluster id $cluster_id)"
   java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -Dlog4j.configuration="file:$KAFKA_HOME/config/tools-log4j.properties" \
     -cp "$KAFKA_LIB/*" kafka.tools.StorageTool format \
-    -t "$cluster_id" -c "$KAFKA_PROPS" >"$KAFKA_STATE/format.log" 2>&1 </dev/null \
-    || die "formatting Kafka storage failed" "$KAFKA_STATE/format.log"
+    -t "$cluster_id" -c "$KAFKA_PROPS" >"$KAFKA_NODE_DIR/format.log" 2>&1 </dev/null \
+    || die "formatting Kafka storage failed" "$KAFKA_NODE_DIR/format.log"
 }
 
-# The listener a running broker was started with (its generated config is rewritten per start).
-kafka_running_brokers() { sed -n 's/^advertised.listeners=PLAINTEXT:\/\///p' "$KAFKA_PROPS" 2>/dev/null; }
+# The listener a running node was started with (its generated config is rewritten per start).
+kafka_running_listener() { sed -n 's/^advertised.listeners=PLAINTEXT:\/\///p' "$KAFKA_PROPS" 2>/dev/null; }
 
 # die with the JVM's own output and only the server.log lines written since this start.
 kafka_die() {
-  local excerpt="$KAFKA_STATE/startup-failure.log"
+  local excerpt="$KAFKA_NODE_DIR/startup-failure.log"
   tail -c +"$((${KAFKA_LOG_OFFSET:-0} + 1))" "$KAFKA_LOG" 2>/dev/null >"$excerpt" || true
   die "$1" "$excerpt" "$KAFKA_OUT"
 }
 
+# Starts the current node unless it runs.
 kafka_start() {
-  local pid running
+  local pid running heap
   if pid="$(kafka_pid)"; then
-    running="$(kafka_running_brokers)"
-    [[ "$running" == "$KAFKA_BROKERS" ]] \
-      || die "kafka is already running on $running, not $KAFKA_BROKERS; run infra/down.sh first"
-    log "kafka already running (pid $pid)"
-  else
-    rm -f "$KAFKA_PID_FILE"
-    if port_open "$KAFKA_PORT" || port_open "$KAFKA_CONTROLLER_PORT"; then
-      die "port $KAFKA_PORT or $KAFKA_CONTROLLER_PORT is taken by a process infra/up.sh did not start; stop it or set KAFKA_PORT/KAFKA_CONTROLLER_PORT"
-    fi
-    kafka_write_config
-    kafka_format_once
-    log "starting kafka on $KAFKA_BROKERS"
-    KAFKA_LOG_OFFSET="$(stat -c %s "$KAFKA_LOG" 2>/dev/null || echo 0)"
-    # setsid: a Ctrl-C on the calling terminal must not take the broker down with it.
-    # 9>&-: the broker must not inherit the infra lock.
-    # shellcheck disable=SC2086 # KAFKA_HEAP_OPTS is a list of flags
-    setsid java $KAFKA_HEAP_OPTS \
-      -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExplicitGCInvokesConcurrent \
-      -XX:MaxInlineLevel=15 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
-      -Dkafka.logs.dir="$KAFKA_STATE" \
-      -Dlog4j.configuration="file:$KAFKA_HOME/config/log4j.properties" \
-      -cp "$KAFKA_LIB/*" kafka.Kafka "$KAFKA_PROPS" \
-      </dev/null >"$KAFKA_OUT" 2>&1 9>&- &
-    printf '%s\n' "$!" >"$KAFKA_PID_FILE"
+    running="$(kafka_running_listener)"
+    [[ "$running" == "$HOST:$KAFKA_NODE_PORT" ]] \
+      || die "kafka node $KAFKA_NODE_ID is already running on $running, not $HOST:$KAFKA_NODE_PORT; run infra/down.sh first"
+    log "kafka node $KAFKA_NODE_ID already running (pid $pid)"
+    return 0
   fi
+  rm -f "$KAFKA_PID_FILE"
+  if port_open "$KAFKA_NODE_PORT" || port_open "$KAFKA_NODE_CONTROLLER_PORT"; then
+    die "port $KAFKA_NODE_PORT or $KAFKA_NODE_CONTROLLER_PORT is taken by a process infra/up.sh did not start; stop it or set KAFKA_PORT/KAFKA_CONTROLLER_PORT"
+  fi
+  kafka_write_config
+  kafka_format_once
+  log "starting kafka node $KAFKA_NODE_ID on $HOST:$KAFKA_NODE_PORT"
+  KAFKA_LOG_OFFSET="$(stat -c %s "$KAFKA_LOG" 2>/dev/null || echo 0)"
+  # Three JVMs must fit next to PostgreSQL and the tests: a cluster's nodes get a smaller heap.
+  heap="${KAFKA_HEAP_OPTS:-$( ((KAFKA_NODES == 1)) && echo '-Xms256m -Xmx512m' || echo '-Xms128m -Xmx384m')}"
+  # setsid: a Ctrl-C on the calling terminal must not take the broker down with it.
+  # 9>&-: the broker must not inherit the infra lock.
+  # shellcheck disable=SC2086 # heap is a list of flags
+  setsid java $heap \
+    -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExplicitGCInvokesConcurrent \
+    -XX:MaxInlineLevel=15 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+    -Dkafka.logs.dir="$KAFKA_NODE_DIR" \
+    -Dlog4j.configuration="file:$KAFKA_HOME/config/log4j.properties" \
+    -cp "$KAFKA_LIB/*" kafka.Kafka "$KAFKA_PROPS" \
+    </dev/null >"$KAFKA_OUT" 2>&1 9>&- &
+  printf '%s\n' "$!" >"$KAFKA_PID_FILE"
 }
 
-kafka_wait_ready() {
+# Waits until the current node answers (a cluster's node also needs a quorum of its peers up).
+kafka_node_wait_ready() {
   local deadline=$((SECONDS + KAFKA_START_TIMEOUT))
-  until kafka_healthy; do
-    kafka_pid >/dev/null || kafka_die "kafka exited during startup"
-    ((SECONDS < deadline)) || kafka_die "kafka not ready on $KAFKA_BROKERS after ${KAFKA_START_TIMEOUT}s"
+  until kafka_node_healthy; do
+    kafka_pid >/dev/null || kafka_die "kafka node $KAFKA_NODE_ID exited during startup"
+    ((SECONDS < deadline)) \
+      || kafka_die "kafka node $KAFKA_NODE_ID not ready on $HOST:$KAFKA_NODE_PORT after ${KAFKA_START_TIMEOUT}s"
     sleep 0.5
   done
-  log "kafka ready on $KAFKA_BROKERS"
 }
 
-# SIGTERM lets the broker flush and close its logs cleanly; SIGKILL only after a timeout.
+# SIGTERM lets the node flush and close its logs cleanly; SIGKILL only after a timeout (or at once:
+# kafka_stop KILL).
 kafka_stop() {
+  local pid
+  pid="$(kafka_signal "${1:-TERM}")" || return 0
+  kafka_wait_exit "$pid"
+}
+
+# Sends the signal to the current node and prints its pid; fails when it does not run.
+kafka_signal() {
   local pid
   if ! pid="$(kafka_pid)"; then
     rm -f "$KAFKA_PID_FILE"
-    log "kafka not running"
-    return 0
+    log "kafka node $KAFKA_NODE_ID not running"
+    return 1
   fi
-  log "stopping kafka (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + KAFKA_STOP_TIMEOUT))
+  log "stopping kafka node $KAFKA_NODE_ID (pid $pid, SIG$1)"
+  kill "-$1" "$pid" 2>/dev/null || true
+  printf '%s\n' "$pid"
+}
+
+kafka_wait_exit() {
+  local pid="$1" deadline=$((SECONDS + KAFKA_STOP_TIMEOUT))
   while kill -0 "$pid" 2>/dev/null; do
     if ((SECONDS >= deadline)); then
-      log "kafka still running after ${KAFKA_STOP_TIMEOUT}s; sending SIGKILL"
+      log "kafka node $KAFKA_NODE_ID still running after ${KAFKA_STOP_TIMEOUT}s; sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
       break
     fi
@@ -323,7 +427,78 @@ kafka_stop() {
   done
   while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   rm -f "$KAFKA_PID_FILE"
-  log "kafka stopped"
+  log "kafka node $KAFKA_NODE_ID stopped"
+}
+
+# Whether any node of the current count runs.
+kafka_any_running() {
+  local i
+  for ((i = 1; i <= KAFKA_NODES; i++)); do
+    kafka_node "$i"
+    kafka_pid >/dev/null && return 0
+  done
+  return 1
+}
+
+# Every node started, then awaited: a cluster's controllers only answer once a quorum is up. A count
+# other than the running one's is refused.
+kafka_cluster_start() {
+  local was i
+  was="$(cat "$KAFKA_NODES_FILE" 2>/dev/null || echo 1)"
+  if [[ "$was" != "$KAFKA_NODES" ]] && (KAFKA_NODES="$was" && kafka_any_running); then
+    die "kafka runs $was node(s), not $KAFKA_NODES; run infra/down.sh (or infra/kafka.sh down) first"
+  fi
+  mkdir -p "$KAFKA_STATE"
+  printf '%s\n' "$KAFKA_NODES" >"$KAFKA_NODES_FILE"
+  for ((i = 1; i <= KAFKA_NODES; i++)); do
+    kafka_node "$i"
+    kafka_start
+  done
+}
+
+kafka_cluster_wait_ready() {
+  local i deadline=$((SECONDS + KAFKA_START_TIMEOUT))
+  for ((i = 1; i <= KAFKA_NODES; i++)); do
+    kafka_node "$i"
+    kafka_node_wait_ready
+  done
+  until kafka_healthy; do
+    ((SECONDS < deadline)) || kafka_die "kafka's $KAFKA_NODES nodes did not all register after ${KAFKA_START_TIMEOUT}s"
+    sleep 0.5
+  done
+  log "kafka ready on $(kafka_brokers)"
+}
+
+# One line per node (kafka-N, healthy/running/down, its address); non-zero when any is not healthy.
+kafka_nodes_status() {
+  local i state rc=0
+  for ((i = 1; i <= KAFKA_NODES; i++)); do
+    kafka_node "$i"
+    if kafka_node_healthy; then
+      state=healthy
+    elif kafka_pid >/dev/null; then
+      state=starting rc=1
+    else
+      state=down rc=1
+    fi
+    printf '%-9s %-8s %s\n' "kafka-$i" "$state" "$HOST:$KAFKA_NODE_PORT"
+  done
+  return "$rc"
+}
+
+# Every node is told at once: a node stopping after the others lost the controller quorum it needs
+# for a clean shutdown, and would wait out the stop timeout.
+kafka_cluster_stop() {
+  local i
+  local -a pids=()
+  for ((i = 1; i <= KAFKA_NODES; i++)); do
+    kafka_node "$i"
+    pids[i]="$(kafka_signal TERM)" || pids[i]=""
+  done
+  for ((i = 1; i <= KAFKA_NODES; i++)); do
+    kafka_node "$i"
+    [[ -z "${pids[i]}" ]] || kafka_wait_exit "${pids[i]}"
+  done
 }
 
 # ---------------------------------------------------------------- postgres
@@ -546,7 +721,7 @@ redis_stop() {
 write_env_file() {
   local tmp="$ENV_FILE.tmp"
   (umask 077 && printf 'KAFKA_BROKERS=%s\nDATABASE_URL=%s\nAPI_DATABASE_URL=%s\nREDIS_URL=%s\n' \
-    "$KAFKA_BROKERS" "$DATABASE_URL" "$(api_database_url)" "$REDIS_URL" >"$tmp")
+    "$(kafka_brokers)" "$DATABASE_URL" "$(api_database_url)" "$REDIS_URL" >"$tmp")
   mv "$tmp" "$ENV_FILE"
 }
 

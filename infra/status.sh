@@ -6,11 +6,13 @@ set -euo pipefail
 
 rc=0
 if kafka_healthy; then
-  printf '%-9s %-8s %s\n' kafka healthy "$KAFKA_BROKERS"
+  printf '%-9s %-8s %s\n' kafka healthy "$(kafka_brokers)"
 else
-  printf '%-9s %-8s %s\n' kafka down "$KAFKA_BROKERS"
+  printf '%-9s %-8s %s\n' kafka down "$(kafka_brokers)"
   rc=1
 fi
+# A cluster: a line per node too (`infra/kafka.sh status` shows only these).
+((KAFKA_NODES == 1)) || kafka_nodes_status || true
 if pg_healthy; then
   printf '%-9s %-8s %s\n' postgres healthy "$HOST:$PGPORT"
 else
