@@ -1,161 +1,95 @@
 import { gunzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { Clock } from "@vod/clock";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { VodFetchResult } from "@vod/kafka";
 import {
-  createCatalog,
-  createProducer,
-  vodFetchResult,
-  type TypedProducer,
-  type VodFetchRequest,
-  type VodFetchResult,
-} from "@vod/kafka";
-import {
-  createTestTopics,
-  freshDatabase,
+  absolutePlaylist,
+  cdnDomains,
   readTopic,
-  testKafka,
-  testLog,
+  restarted,
+  scriptedSimulator,
+  streamer,
+  resultsByKey,
   uniqueName,
-  type TestDatabase,
+  vodKey as keyOf,
+  vodRequest,
 } from "@vod/testing";
-import { LIVE_VOD_DOMAINS } from "@vod/twitch";
-import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
-import { readEnv, startFetcher, type RunningFetcher } from "@vod/hls-fetcher";
+import type { Simulator, VodTruth } from "@vod/twitch-sim";
+import type { RunningFetcher } from "@vod/hls-fetcher";
+import { EXHAUSTIVE, fetcherWorld, SHORT_TIMEOUTS, type FetcherWorld } from "./fixtures/fetcher.ts";
 
 // Four domains keep a cold fetch at 12 candidates at most, so the file runs in about a minute at 3 requests/s.
-const DOMAINS = LIVE_VOD_DOMAINS.slice(0, 4);
-const [D0, D1, D2, D3] = DOMAINS as [string, string, string, string];
+const DOMAINS = cdnDomains(4);
+const [D0, D1, D2, D3] = DOMAINS;
 const RATE = 3;
 
-const kafka = testKafka();
-const catalog = createCatalog(`${uniqueName("fe2e")}.`);
-let producer: TypedProducer;
-let db: TestDatabase;
+let world: FetcherWorld;
 let sim: Simulator;
-let clock: Clock;
 let groupId: string;
 let fetcher: RunningFetcher | undefined;
 let resultsSeen = 0;
 
 beforeAll(async () => {
-  sim = await startSimulator({
-    seed: 2024,
-    streams: 8,
-    domains: DOMAINS,
-    streamers: [
-      {
-        login: "minus_one",
-        id: "2001",
+  sim = await scriptedSimulator(
+    2024,
+    DOMAINS,
+    [
+      streamer("minus_one", "2001", D2, [{ start: "+10m", duration: "40m", variant: "minus1", muted: [[1, 3]] }], {
         viewers: 500,
-        domain: D2,
-        sessions: [{ start: "+10m", duration: "40m", variant: "minus1", muted: [[1, 3]] }],
-      },
-      {
-        login: "re_starter",
-        id: "2002",
-        viewers: 400,
-        domain: D3,
-        sessions: [
-          { start: "+20m", duration: "30m" },
-          { start: "+55m", duration: "30m", sameStreamId: true },
-        ],
-      },
-      {
-        login: "gone_soon",
-        id: "2003",
-        viewers: 300,
-        domain: D1,
-        sessions: [{ start: "+15m", duration: "30m", deleteAfter: "10m" }],
-      },
-      {
-        login: "never_kept",
-        id: "2004",
-        viewers: 200,
-        domain: D2,
-        sessions: [{ start: "+15m", duration: "30m", saved: false }],
-      },
+      }),
+      streamer(
+        "re_starter",
+        "2002",
+        D3,
+        restarted({ start: "+20m", duration: "30m" }, { start: "+55m", duration: "30m" }),
+        { viewers: 400 },
+      ),
+      streamer("gone_soon", "2003", D1, [{ start: "+15m", duration: "30m", deleteAfter: "10m" }], { viewers: 300 }),
+      streamer("never_kept", "2004", D2, [{ start: "+15m", duration: "30m", saved: false }], { viewers: 200 }),
       { login: "on_zero", id: "2005", viewers: 100, domain: D0 },
       { login: "on_one", id: "2006", viewers: 100, domain: D1 },
     ],
-  });
+    { streams: 8 },
+  );
   sim.clock.advance(4 * 3_600_000);
-  clock = { now: () => sim.clock.now(), realDelay: (ms) => ms };
-  db = await freshDatabase();
-  producer = await createProducer(kafka, testLog);
-  await createTestTopics(kafka, [catalog.vodFetchRequests, catalog.vodFetchResults]);
+  world = await fetcherWorld("fe2e", sim);
   groupId = uniqueName("fetcher");
 }, 120_000);
 
 afterAll(async () => {
-  await fetcher?.stop();
-  await producer?.disconnect();
-  await db?.drop();
-  await sim?.close();
+  await world?.close();
 });
 
-function env() {
-  return readEnv({
-    KAFKA_BROKERS: inject("kafkaBrokers").join(","),
-    DATABASE_URL: db.url,
-    TOPIC_PREFIX: catalog.vodFetchRequests.name.replace("twitch.vod-fetch-requests", ""),
-    GROUP_ID: groupId,
-    CDN_DOMAINS: DOMAINS.join(","),
-    CDN_URL_TEMPLATE: sim.cdnUrlTemplate,
-    RATE_PER_SECOND: String(RATE),
-    GQL_LOOKUP: "false",
-    // Exhaustive search: these tests check outcomes against the truth for every candidate form.
-    STOP_PROBABILITY: "0",
-    CONNECT_TIMEOUT: "1s",
-    HEADERS_TIMEOUT: "1s",
-    BODY_TIMEOUT: "1s",
-    REQUEST_TIMEOUT: "2s",
+/** The same group each time: a restarted fetcher carries on where the last one stopped. */
+const start = () =>
+  world.start({
+    ...world.vars(DOMAINS, RATE, groupId),
+    ...EXHAUSTIVE,
+    ...SHORT_TIMEOUTS,
     REQUEST_RETRIES: "1",
     RETRY_BACKOFF: "50ms",
     CONCURRENCY: "4",
   });
-}
-
-const request = (v: VodTruth): VodFetchRequest => ({
-  v: 1,
-  streamId: v.streamId,
-  startTime: v.startTime,
-  streamerId: v.streamerId,
-  login: v.login,
-  firstSeen: v.startTime,
-  lastSeen: v.endedAt ?? v.startTime,
-  maxViewers: 100,
-  releaseAt: v.endedAt ?? v.startTime,
-});
 
 /** Publishes requests and waits for as many new results. */
 async function fetchAll(vods: VodTruth[]): Promise<Map<string, VodFetchResult>> {
-  await producer.send(catalog.vodFetchRequests, vods.map(request));
+  await world.producer.send(
+    world.catalog.vodFetchRequests,
+    vods.map((v) => vodRequest(v)),
+  );
   resultsSeen += vods.length;
-  const records = await readTopic(kafka, catalog.vodFetchResults.name, resultsSeen, 110_000);
+  const records = await readTopic(world.kafka, world.catalog.vodFetchResults.name, resultsSeen, 110_000);
   expect(records).toHaveLength(resultsSeen);
   // Records of different partitions interleave in any order; one VOD's results share a partition, in order.
   const wanted = new Set(vods.map(keyOf));
-  const results = records
-    .map((r) => vodFetchResult.parse(JSON.parse(r.value!)))
-    .filter((r) => wanted.has(`${r.streamId}@${Date.parse(r.startTime)}`));
-  return new Map(results.map((r) => [`${r.streamId}@${Date.parse(r.startTime)}`, r]));
+  return new Map([...resultsByKey(records)].filter(([key]) => wanted.has(key)));
 }
-const keyOf = (v: VodTruth) => `${v.streamId}@${Date.parse(v.startTime)}`;
 const onCdn = (v: VodTruth) => v.saved && !v.deleted;
 
-async function simBodyAbsolute(v: VodTruth): Promise<string> {
-  const url = sim.playlistUrl(v);
-  const body = await (await fetch(url)).text();
-  const base = url.slice(0, url.lastIndexOf("/") + 1);
-  return body
-    .split("\n")
-    .map((l) => (l === "" || l.startsWith("#") ? l : base + l))
-    .join("\n");
-}
+const simBodyAbsolute = (v: VodTruth) => absolutePlaylist(sim, v);
 
 describe("hls-fetcher end to end (broker, Postgres, simulator)", () => {
   it("finds every VOD on the CDN (−1 s and seconds-field ones too), not_found for the rest, never above the rate", async () => {
-    fetcher = await startFetcher(env(), { kafka, producer, db: db.db, clock, log: testLog });
+    fetcher = await start();
     const ended = sim.vods({ state: "ended" });
     expect(ended.filter(onCdn).map((v) => v.variant)).toEqual(expect.arrayContaining(["start", "minus1", "seconds"]));
     expect(ended.some((v) => !onCdn(v))).toBe(true);
@@ -201,7 +135,7 @@ describe("hls-fetcher end to end (broker, Postgres, simulator)", () => {
 
   it("what it learned survives a restart: a known streamer's next VOD costs one request", async () => {
     await fetcher!.stop();
-    fetcher = await startFetcher(env(), { kafka, producer, db: db.db, clock, log: testLog });
+    fetcher = await start();
     await fetcher.knowledge.warm(["2001"]);
     expect(fetcher.knowledge.streamerDomain("2001")).toBe(D2);
     sim.goLive("minus_one", { durationMs: 15 * 60_000 });

@@ -1,37 +1,31 @@
 // Several hls-fetchers in one consumer group: with Redis they share one CDN budget (the simulator's
 // busiest second stays at the configured rate, whichever process made the requests); without it a
 // second fetcher is refused at start, saying why. Fetchers run as their own processes (main.ts).
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import type { Admin } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createCatalog, createProducer, vodFetchResult, type TypedProducer, type VodFetchRequest } from "@vod/kafka";
+import { createCatalog, vodFetchResult } from "@vod/kafka";
 import {
-  childEnv,
+  cdnDomains,
   createTestTopics,
-  freshDatabase,
-  testKafka,
+  readAll,
   testLog,
   uniqueName,
-  type TestDatabase,
+  until,
+  vodRequest,
+  type Child,
 } from "@vod/testing";
-import { LIVE_VOD_DOMAINS } from "@vod/twitch";
-import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
+import { startSimulator, type Simulator } from "@vod/twitch-sim";
 import { InstanceRefused, readEnv, startFetcher } from "@vod/hls-fetcher";
-import { readAll } from "../services/delay/src/__fixtures__/harness.ts";
+import { fetcherWorld, spawnFetcher, type FetcherWorld } from "./fixtures/fetcher.ts";
 
-const DOMAINS = LIVE_VOD_DOMAINS.slice(0, 4);
+const DOMAINS = cdnDomains(4);
 const RATE = 8;
 const STREAMERS = 24;
 
-const kafka = testKafka("fetcher-fleet-test");
-let producer: TypedProducer;
+let world: FetcherWorld;
 let admin: Admin;
-let db: TestDatabase;
 let sim: Simulator;
 const children: Child[] = [];
-
-type Child = { child: ReturnType<typeof spawn>; output: string[]; exited: Promise<NodeJS.Signals | number | null> };
 
 // One past VOD per streamer; two thirds never saved, so each costs every candidate (4 domains × 3 ts
 // forms = 12 requests) and the fetchers always have more to ask than the budget lets through.
@@ -43,51 +37,25 @@ const streamers = Array.from({ length: STREAMERS }, (_, i) => ({
   sessions: [{ start: `-${200 - i}m`, duration: "30m", saved: i % 3 === 0 }],
 }));
 
-function spawnFetcher(env: Record<string, string>): Child {
-  const base = childEnv({
-    KAFKA_BROKERS: inject("kafkaBrokers").join(","),
-    DATABASE_URL: db.url,
-    CDN_DOMAINS: DOMAINS.join(","),
-    CDN_URL_TEMPLATE: sim.cdnUrlTemplate,
-    RATE_PER_SECOND: String(RATE),
-    GQL_LOOKUP: "false",
-    STOP_PROBABILITY: "0",
-    CONCURRENCY: "8",
-    BATCH_MAX_MESSAGES: "8",
-    REQUEST_RETRIES: "1",
-    RETRY_BACKOFF: "50ms",
-    OPS_PORT: "0",
-    LOG_LEVEL: "warn",
-    ...env,
-  });
-  // Redis only where the test gives it: one in the calling shell's environment must not share a budget the test means to be separate.
-  if (env.REDIS_URL === undefined) delete base.REDIS_URL;
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", fileURLToPath(new URL("../services/hls-fetcher/src/main.ts", import.meta.url))],
+/** A fetcher process of group `groupId` on `prefix`'s topics; Redis only where `extra` gives it. */
+function spawnOne(prefix: string, groupId: string, extra: Record<string, string> = {}): Child {
+  const c = spawnFetcher(
     {
-      env: base,
-      stdio: ["ignore", "pipe", "pipe"],
+      ...world.vars(DOMAINS, RATE, groupId),
+      TOPIC_PREFIX: prefix,
+      CONCURRENCY: "8",
+      BATCH_MAX_MESSAGES: "8",
+      REQUEST_RETRIES: "1",
+      RETRY_BACKOFF: "50ms",
+      LOG_LEVEL: "warn",
+      // One in the calling shell's environment must not share a budget the test means to be separate.
+      REDIS_URL: undefined,
+      ...extra,
     },
+    { capture: true },
   );
-  const output: string[] = [];
-  child.stdout!.on("data", (d: Buffer) => output.push(d.toString()));
-  child.stderr!.on("data", (d: Buffer) => output.push(d.toString()));
-  const c: Child = {
-    child,
-    output,
-    exited: new Promise((resolve) => child.on("exit", (code, signal) => resolve(signal ?? code))),
-  };
   children.push(c);
   return c;
-}
-
-async function until(predicate: () => Promise<boolean>, what: string, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 async function members(groupId: string): Promise<number> {
@@ -102,18 +70,6 @@ async function balanced(groupId: string, n: number): Promise<boolean> {
   return g?.state === "Stable" && g.members.length === n && g.members.every((m) => m.memberAssignment.length > 0);
 }
 
-const request = (v: VodTruth): VodFetchRequest => ({
-  v: 1,
-  streamId: v.streamId,
-  startTime: v.startTime,
-  streamerId: v.streamerId,
-  login: v.login,
-  firstSeen: v.startTime,
-  lastSeen: v.endedAt!,
-  maxViewers: 100,
-  releaseAt: v.endedAt!,
-});
-
 interface Run {
   results: number;
   maxIn900ms: number;
@@ -126,22 +82,23 @@ async function runTwo(egress: [string, string]): Promise<Run> {
   const prefix = `${uniqueName("ff")}.`;
   const catalog = createCatalog(prefix);
   const groupId = uniqueName("fleet");
-  await createTestTopics(kafka, [catalog.vodFetchRequests, catalog.vodFetchResults]);
+  await createTestTopics(world.kafka, [catalog.vodFetchRequests, catalog.vodFetchResults]);
   const redis = inject("redisUrl");
-  const pair = egress.map((e) =>
-    spawnFetcher({ TOPIC_PREFIX: prefix, GROUP_ID: groupId, REDIS_URL: redis, CDN_EGRESS: e }),
-  );
-  await until(() => balanced(groupId, 2), "both fetchers joined the group and have partitions");
+  const pair = egress.map((e) => spawnOne(prefix, groupId, { REDIS_URL: redis, CDN_EGRESS: e }));
+  await until(() => balanced(groupId, 2), 90_000, "both fetchers joined the group and have partitions");
   const vods = sim.vods({ state: "ended" });
   sim.resetStats();
-  await producer.send(catalog.vodFetchRequests, vods.map(request));
+  await world.producer.send(
+    catalog.vodFetchRequests,
+    vods.map((v) => vodRequest(v)),
+  );
   await until(
-    async () => (await readAll(kafka, catalog.vodFetchResults.name, testLog)).length >= vods.length,
-    "every VOD has a result",
+    async () => (await readAll(world.kafka, catalog.vodFetchResults.name, testLog)).length >= vods.length,
     120_000,
+    "every VOD has a result",
   );
   const stats = sim.stats();
-  const results = (await readAll(kafka, catalog.vodFetchResults.name, testLog)).map((r) =>
+  const results = (await readAll(world.kafka, catalog.vodFetchResults.name, testLog)).map((r) =>
     vodFetchResult.parse(r.value),
   );
   for (const c of pair) c.child.kill("SIGTERM");
@@ -156,9 +113,8 @@ let separate: Run;
 
 beforeAll(async () => {
   sim = await startSimulator({ speed: 1, streams: 0, domains: DOMAINS, rates: { otherDomain: 0 }, streamers });
-  db = await freshDatabase();
-  producer = await createProducer(kafka, testLog);
-  admin = kafka.admin();
+  world = await fetcherWorld("ff", sim);
+  admin = world.kafka.admin();
   await admin.connect();
   const id = uniqueName("egress");
   shared = await runTwo([id, id]);
@@ -170,9 +126,7 @@ afterAll(async () => {
   for (const c of children) c.child.kill("SIGKILL");
   await Promise.all(children.map((c) => c.exited));
   await admin?.disconnect();
-  await producer?.disconnect();
-  await db?.drop();
-  await sim?.close();
+  await world?.close();
 });
 
 describe("two hls-fetcher processes in one group", () => {
@@ -196,12 +150,8 @@ describe("a fetcher whose budget would not be shared is refused at start", () =>
   const prefix = `${uniqueName("ffr")}.`;
   const env = (groupId: string, extra: Record<string, string> = {}) =>
     readEnv({
-      KAFKA_BROKERS: inject("kafkaBrokers").join(","),
-      DATABASE_URL: db.url,
+      ...world.vars(DOMAINS, RATE, groupId),
       TOPIC_PREFIX: prefix,
-      GROUP_ID: groupId,
-      CDN_DOMAINS: DOMAINS.join(","),
-      CDN_URL_TEMPLATE: sim.cdnUrlTemplate,
       GQL_LOOKUP: "false",
       ...extra,
     });
@@ -211,10 +161,10 @@ describe("a fetcher whose budget would not be shared is refused at start", () =>
     const groupId = uniqueName("alone");
     const prefix = `${uniqueName("ffa")}.`;
     const catalog = createCatalog(prefix);
-    await createTestTopics(kafka, [catalog.vodFetchRequests, catalog.vodFetchResults]);
-    const first = spawnFetcher({ TOPIC_PREFIX: prefix, GROUP_ID: groupId });
-    await until(async () => (await members(groupId)) === 1, "the first fetcher joined");
-    const second = spawnFetcher({ TOPIC_PREFIX: prefix, GROUP_ID: groupId });
+    await createTestTopics(world.kafka, [catalog.vodFetchRequests, catalog.vodFetchResults]);
+    const first = spawnOne(prefix, groupId);
+    await until(async () => (await members(groupId)) === 1, 90_000, "the first fetcher joined");
+    const second = spawnOne(prefix, groupId);
     expect(await second.exited).toBe(1);
     const said = second.output.join("");
     expect(said).toContain("hls-fetcher refused to start");
@@ -223,7 +173,7 @@ describe("a fetcher whose budget would not be shared is refused at start", () =>
     first.child.kill("SIGKILL");
     expect(await first.exited).toBe("SIGKILL");
     // The broker still lists the dead member until its session expires; the lock went with its connection.
-    const third = spawnFetcher({ TOPIC_PREFIX: prefix, GROUP_ID: groupId });
+    const third = spawnOne(prefix, groupId);
     // A refusal comes within its start (a few seconds): still running after 12 s, it was let in.
     await new Promise((r) => setTimeout(r, 12_000));
     expect(third.child.exitCode, third.output.join("")).toBeNull();
@@ -234,25 +184,49 @@ describe("a fetcher whose budget would not be shared is refused at start", () =>
   it("in process: without Redis the second is refused, beside one with Redis too, and once the first stops one may start", async () => {
     const groupId = uniqueName("inproc");
     const catalog = createCatalog(prefix);
-    await createTestTopics(kafka, [catalog.vodFetchRequests, catalog.vodFetchResults]);
-    const a = await startFetcher(env(groupId), { kafka, producer, db: db.db, clock, log: testLog });
-    await expect(startFetcher(env(groupId), { kafka, producer, db: db.db, clock, log: testLog })).rejects.toThrow(
-      InstanceRefused,
-    );
+    await createTestTopics(world.kafka, [catalog.vodFetchRequests, catalog.vodFetchResults]);
+    const a = await startFetcher(env(groupId), {
+      kafka: world.kafka,
+      producer: world.producer,
+      db: world.db.db,
+      clock,
+      log: testLog,
+    });
+    await expect(
+      startFetcher(env(groupId), {
+        kafka: world.kafka,
+        producer: world.producer,
+        db: world.db.db,
+        clock,
+        log: testLog,
+      }),
+    ).rejects.toThrow(InstanceRefused);
     await expect(
       startFetcher(env(groupId, { REDIS_URL: inject("redisUrl") }), {
-        kafka,
-        producer,
-        db: db.db,
+        kafka: world.kafka,
+        producer: world.producer,
+        db: world.db.db,
         clock,
         log: testLog,
       }),
     ).rejects.toThrow(/runs without REDIS_URL/);
     // Another group is another budget owner.
-    const other = await startFetcher(env(uniqueName("other")), { kafka, producer, db: db.db, clock, log: testLog });
+    const other = await startFetcher(env(uniqueName("other")), {
+      kafka: world.kafka,
+      producer: world.producer,
+      db: world.db.db,
+      clock,
+      log: testLog,
+    });
     await other.stop();
     await a.stop();
-    const b = await startFetcher(env(groupId), { kafka, producer, db: db.db, clock, log: testLog });
+    const b = await startFetcher(env(groupId), {
+      kafka: world.kafka,
+      producer: world.producer,
+      db: world.db.db,
+      clock,
+      log: testLog,
+    });
     await b.stop();
   }, 120_000);
 });

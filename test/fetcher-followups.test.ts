@@ -1,65 +1,42 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { Clock } from "@vod/clock";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchFollowups } from "@vod/db";
+import { createCatalog, createProducer, type TypedProducer, type VodFetchResult } from "@vod/kafka";
 import {
-  createCatalog,
-  createProducer,
-  vodFetchResult,
-  type TypedProducer,
-  type VodFetchRequest,
-  type VodFetchResult,
-} from "@vod/kafka";
-import {
+  cdnDomains,
   createTestTopics,
   endOffsets,
   freshDatabase,
+  parseResults,
   readTopic,
+  scriptedSimulator,
+  streamersLike,
   testKafka,
   testLog,
   uniqueName,
+  vodRequest as request,
   type TestDatabase,
 } from "@vod/testing";
-import { LIVE_VOD_DOMAINS } from "@vod/twitch";
-import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
-import { readEnv, startFetcher, type RunningFetcher } from "@vod/hls-fetcher";
+import type { Simulator, VodTruth } from "@vod/twitch-sim";
+import type { RunningFetcher } from "@vod/hls-fetcher";
+import { fetcherVars, SHORT_TIMEOUTS, startSimFetcher } from "./fixtures/fetcher.ts";
 
-const DOMAINS = LIVE_VOD_DOMAINS.slice(0, 3);
-const [, D1, D2] = DOMAINS as [string, string, string];
+const DOMAINS = cdnDomains(3);
+const [, D1, D2] = DOMAINS;
 const RATE = 4;
 const MIN = 60_000;
 
 const kafka = testKafka();
 let producer: TypedProducer;
 let sim: Simulator;
-let clock: Clock;
 const started: { fetcher: RunningFetcher; db: TestDatabase }[] = [];
 
 beforeAll(async () => {
-  sim = await startSimulator({
-    seed: 99,
-    streams: 0,
-    domains: DOMAINS,
-    streamers: [
-      ...Array.from({ length: 6 }, (_, i) => ({
-        login: `listed_${i}`,
-        id: String(4100 + i),
-        viewers: 100,
-        domain: DOMAINS[i % 3]!,
-        sessions: [{ start: "-3h", duration: "1h" }],
-      })),
-      // Hidden archives: GQL lists nothing, so the search stops early and the deep search carries on.
-      ...Array.from({ length: 6 }, (_, i) => ({
-        login: `hidden_${i}`,
-        id: String(4200 + i),
-        viewers: 100,
-        domain: D2,
-        hidden: true,
-        sessions: [{ start: "-3h", duration: "1h" }],
-      })),
-      { login: "in_outage", id: "4300", viewers: 100, domain: D1, sessions: [{ start: "-3h", duration: "1h" }] },
-    ],
-  });
-  clock = { now: () => sim.clock.now(), realDelay: (ms) => ms };
+  sim = await scriptedSimulator(99, DOMAINS, [
+    ...streamersLike(6, "listed_", 4100, DOMAINS, [{ start: "-3h", duration: "1h" }]),
+    // Hidden archives: GQL lists nothing, so the search stops early and the deep search carries on.
+    ...streamersLike(6, "hidden_", 4200, [D2], [{ start: "-3h", duration: "1h" }], { hidden: true }),
+    { login: "in_outage", id: "4300", viewers: 100, domain: D1, sessions: [{ start: "-3h", duration: "1h" }] },
+  ]);
   producer = await createProducer(kafka, testLog);
 }, 120_000);
 
@@ -76,48 +53,29 @@ async function start(overrides: Record<string, string> = {}) {
   const catalog = createCatalog(`${uniqueName("ffu")}.`);
   await createTestTopics(kafka, [catalog.vodFetchRequests, catalog.vodFetchResults]);
   const db = await freshDatabase();
-  const env = readEnv({
-    KAFKA_BROKERS: inject("kafkaBrokers").join(","),
-    DATABASE_URL: db.url,
-    TOPIC_PREFIX: catalog.vodFetchRequests.name.replace("twitch.vod-fetch-requests", ""),
-    GROUP_ID: uniqueName("fetcher"),
-    CDN_DOMAINS: DOMAINS.join(","),
-    CDN_URL_TEMPLATE: sim.cdnUrlTemplate,
+  const prefix = catalog.vodFetchRequests.name.replace("twitch.vod-fetch-requests", "");
+  const vars = {
+    ...fetcherVars({ db, prefix, groupId: uniqueName("fetcher"), sim, domains: DOMAINS, rate: RATE }),
+    ...SHORT_TIMEOUTS,
     GQL_ENDPOINT: sim.gqlUrl,
     GQL_BATCH_WAIT: "20ms",
-    RATE_PER_SECOND: String(RATE),
-    CONNECT_TIMEOUT: "1s",
-    HEADERS_TIMEOUT: "1s",
-    BODY_TIMEOUT: "1s",
-    REQUEST_TIMEOUT: "2s",
     REQUEST_RETRIES: "0",
     CONCURRENCY: "4",
     FOLLOWUP_POLL: "100ms",
     ...overrides,
-  });
-  const fetcher = await startFetcher(env, { kafka, producer, db: db.db, clock, log: testLog });
+  };
+  const fetcher = await startSimFetcher(vars, { kafka, producer, db, sim });
   started.push({ fetcher, db });
   return { catalog, fetcher, db };
 }
 
-const request = (v: VodTruth): VodFetchRequest => ({
-  v: 1,
-  streamId: v.streamId,
-  startTime: v.startTime,
-  streamerId: v.streamerId,
-  login: v.login,
-  firstSeen: v.startTime,
-  lastSeen: v.endedAt!,
-  maxViewers: 100,
-  releaseAt: v.endedAt!,
-});
 const truth = (login: string): VodTruth => sim.vods({ login })[0]!;
 
 /** Every result on the topic (at least `atLeast`, waiting up to `timeoutMs` for them), in offset order per partition. */
 async function results(topic: string, atLeast: number, timeoutMs = 60_000): Promise<VodFetchResult[]> {
   await readTopic(kafka, topic, atLeast, timeoutMs);
   const total = [...(await endOffsets(kafka, topic)).values()].reduce((a, b) => a + Number(b), 0);
-  return (await readTopic(kafka, topic, total, timeoutMs)).map((r) => vodFetchResult.parse(JSON.parse(r.value!)));
+  return parseResults(await readTopic(kafka, topic, total, timeoutMs));
 }
 
 describe("hls-fetcher follow-ups (broker, Postgres, simulator)", () => {
@@ -153,10 +111,16 @@ describe("hls-fetcher follow-ups (broker, Postgres, simulator)", () => {
     sim.resetStats();
     const hidden = Array.from({ length: 6 }, (_, i) => truth(`hidden_${i}`));
     const listed = Array.from({ length: 6 }, (_, i) => truth(`listed_${i}`));
-    await producer.send(catalog.vodFetchRequests, hidden.map(request));
+    await producer.send(
+      catalog.vodFetchRequests,
+      hidden.map((v) => request(v)),
+    );
     // The main lane keeps working while the deep search runs.
     await new Promise((r) => setTimeout(r, 300));
-    await producer.send(catalog.vodFetchRequests, listed.map(request));
+    await producer.send(
+      catalog.vodFetchRequests,
+      listed.map((v) => request(v)),
+    );
     const wanted = new Set(hidden.map((v) => v.streamId));
     let found = new Set<string>();
     const deadline = Date.now() + 90_000;

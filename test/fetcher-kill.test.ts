@@ -3,52 +3,27 @@
 // back a little by a latency fault whose waits the test schedules itself, so it knows which requests
 // are in flight and kills the child at the moment one arrives. A second process takes over from the
 // committed offsets; the results of both must cover every request with the simulator's truth.
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import type { Admin } from "kafkajs";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import {
-  createCatalog,
-  createProducer,
-  vodFetchRequest,
-  vodFetchResult,
-  type TypedProducer,
-  type VodFetchRequest,
-  type VodFetchResult,
-} from "@vod/kafka";
-import {
-  childEnv,
-  createTestTopics,
-  freshDatabase,
-  testEnv,
-  testKafka,
-  testLog,
-  uniqueName,
-  type TestDatabase,
-} from "@vod/testing";
-import { LIVE_VOD_DOMAINS } from "@vod/twitch";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { vodFetchRequest, vodFetchResult, type VodFetchRequest, type VodFetchResult } from "@vod/kafka";
+import { cdnDomains, readAll, testLog, uniqueName, until, vodKey as keyOf, vodRequest, type Child } from "@vod/testing";
 import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
-import { readAll } from "../services/delay/src/__fixtures__/harness.ts";
+import { fetcherWorld, spawnFetcher, type FetcherWorld } from "./fixtures/fetcher.ts";
 
 // Four domains keep a cold miss at 12 requests; a fast rate keeps the file short (and leaves the
 // sliding one-second count at the simulator 200 ms of slack over the limiter's spacing).
-const DOMAINS = LIVE_VOD_DOMAINS.slice(0, 4);
+const DOMAINS = cdnDomains(4);
 const RATE = 20;
 const BATCH = 4;
 const CONCURRENCY = 4;
 const LATENCY_MS = 100;
 const STREAMERS = 20;
 
-const kafka = testKafka("fetcher-kill-test");
-const prefix = `${uniqueName("fk")}.`;
-const catalog = createCatalog(prefix);
 const groupId = uniqueName("fetcher-kill");
-let producer: TypedProducer;
+let world: FetcherWorld;
 let admin: Admin;
-let db: TestDatabase;
 let sim: Simulator;
 
-type Child = { child: ReturnType<typeof spawn>; exited: Promise<NodeJS.Signals | number | null> };
 let current: Child | undefined;
 let killOnNextRequest = false;
 let inFlight = 0;
@@ -72,7 +47,6 @@ const streamers = Array.from({ length: STREAMERS }, (_, i) => ({
   ],
 }));
 
-const keyOf = (v: { streamId: string; startTime: string }) => `${v.streamId}@${Date.parse(v.startTime)}`;
 const onCdn = (v: VodTruth) => v.saved && !v.deleted;
 const RANK = { found: 3, not_found: 2, failed: 1, live: 0 } as const;
 
@@ -87,51 +61,24 @@ let stoppedWith: NodeJS.Signals | number | null = null;
 let stats: ReturnType<Simulator["stats"]>;
 let started = 0;
 
-function spawnFetcher(): Child {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", fileURLToPath(new URL("../services/hls-fetcher/src/main.ts", import.meta.url))],
-    {
-      env: childEnv({
-        KAFKA_BROKERS: inject("kafkaBrokers").join(","),
-        DATABASE_URL: db.url,
-        TOPIC_PREFIX: prefix,
-        GROUP_ID: groupId,
-        CDN_DOMAINS: DOMAINS.join(","),
-        CDN_URL_TEMPLATE: sim.cdnUrlTemplate,
-        RATE_PER_SECOND: String(RATE),
-        GQL_LOOKUP: "false",
-        // Exhaustive search: the outcome of every VOD is checked against the truth.
-        STOP_PROBABILITY: "0",
-        CONCURRENCY: String(CONCURRENCY),
-        BATCH_MAX_MESSAGES: String(BATCH),
-        REQUEST_RETRIES: "1",
-        RETRY_BACKOFF: "50ms",
-        OPS_PORT: "0",
-        LOG_LEVEL: testEnv.TEST_LOG_LEVEL === "silent" ? "warn" : testEnv.TEST_LOG_LEVEL,
-      }),
-      stdio: ["ignore", "inherit", "inherit"],
-    },
-  );
-  return { child, exited: new Promise((resolve) => child.on("exit", (code, signal) => resolve(signal ?? code))) };
+function spawnOne(): Child {
+  return spawnFetcher({
+    ...world.vars(DOMAINS, RATE, groupId),
+    CONCURRENCY: String(CONCURRENCY),
+    BATCH_MAX_MESSAGES: String(BATCH),
+    REQUEST_RETRIES: "1",
+    RETRY_BACKOFF: "50ms",
+  });
 }
 
 async function offsets(topic: string): Promise<Map<number, bigint>> {
   return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.offset)]));
 }
 async function committed(): Promise<Map<number, bigint>> {
-  const [entry] = await admin.fetchOffsets({ groupId, topics: [catalog.vodFetchRequests.name] });
+  const [entry] = await admin.fetchOffsets({ groupId, topics: [world.catalog.vodFetchRequests.name] });
   return new Map((entry?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
 }
 const total = (m: Map<number, bigint>) => [...m.values()].reduce((a, b) => a + b, 0n);
-
-async function until(predicate: () => Promise<boolean>, what: string, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 beforeAll(async () => {
   started = Date.now();
@@ -156,32 +103,21 @@ beforeAll(async () => {
       }, ms);
     },
   });
-  db = await freshDatabase();
-  producer = await createProducer(kafka, testLog);
-  admin = kafka.admin();
+  world = await fetcherWorld("fk", sim);
+  admin = world.kafka.admin();
   await admin.connect();
-  await createTestTopics(kafka, [catalog.vodFetchRequests, catalog.vodFetchResults]);
 
   truth = sim.vods({ state: "ended" }).sort((a, b) => Date.parse(a.startTime) - Date.parse(b.startTime));
   // Each streamer's first VOD for the first run; the later ones only after the kill, so the second
   // run meets streamers the first one learned, whichever partitions the first run got through.
-  const asRequest = (v: VodTruth) => ({
-    v: 1 as const,
-    streamId: v.streamId,
-    startTime: v.startTime,
-    streamerId: v.streamerId,
-    login: v.login,
-    firstSeen: v.startTime,
-    lastSeen: v.endedAt!,
-    maxViewers: 100,
-    releaseAt: v.endedAt!,
-  });
+  const asRequest = (v: VodTruth) => vodRequest(v);
   const firsts = new Set(streamers.map((s) => truth.find((v) => v.streamerId === s.id)!));
-  await producer.send(catalog.vodFetchRequests, [...firsts].map(asRequest));
-  current = spawnFetcher();
+  await world.producer.send(world.catalog.vodFetchRequests, [...firsts].map(asRequest));
+  current = spawnOne();
   // Two batches published (and so committed before the third began), then the next CDN request kills it.
   await until(
-    async () => total(await offsets(catalog.vodFetchResults.name)) >= 2 * BATCH,
+    async () => total(await offsets(world.catalog.vodFetchResults.name)) >= 2 * BATCH,
+    90_000,
     "first run published two batches",
   );
   killOnNextRequest = true;
@@ -189,37 +125,42 @@ beforeAll(async () => {
   let gone = false;
   void first.exited.then(() => (gone = true));
   await until(
-    async () => gone || total(await offsets(catalog.vodFetchResults.name)) >= BigInt(firsts.size),
+    async () => gone || total(await offsets(world.catalog.vodFetchResults.name)) >= BigInt(firsts.size),
+    90_000,
     "the kill",
   );
   if (!gone) throw new Error("the first run answered every request before one arrived to kill it on");
   killedBy = await first.exited;
-  firstRunEnd = await offsets(catalog.vodFetchResults.name);
+  firstRunEnd = await offsets(world.catalog.vodFetchResults.name);
   committedAtKill = await committed();
-  const { rows } = await db.pool.query<{ streamer_id: string; domain: string }>(
+  const { rows } = await world.db.pool.query<{ streamer_id: string; domain: string }>(
     "select streamer_id::text, domain from cdn_streamer_domains",
   );
   learnedAtKill = new Map(rows.map((r) => [r.streamer_id, r.domain]));
 
-  await producer.send(catalog.vodFetchRequests, truth.filter((v) => !firsts.has(v)).map(asRequest));
+  await world.producer.send(world.catalog.vodFetchRequests, truth.filter((v) => !firsts.has(v)).map(asRequest));
   // It gets its partitions once the dead member's session (30 s) has expired.
-  current = spawnFetcher();
-  const ends = await offsets(catalog.vodFetchRequests.name);
-  await until(async () => {
-    const c = await committed();
-    return [...ends].every(([p, end]) => (c.get(p) ?? -1n) >= end);
-  }, "second run committed every request");
+  current = spawnOne();
+  const ends = await offsets(world.catalog.vodFetchRequests.name);
+  await until(
+    async () => {
+      const c = await committed();
+      return [...ends].every(([p, end]) => (c.get(p) ?? -1n) >= end);
+    },
+    90_000,
+    "second run committed every request",
+  );
   current.child.kill("SIGTERM");
   stoppedWith = await current.exited;
   current = undefined;
   stats = sim.stats();
 
-  requests = (await readAll(kafka, catalog.vodFetchRequests.name, testLog)).map((r) => ({
+  requests = (await readAll(world.kafka, world.catalog.vodFetchRequests.name, testLog)).map((r) => ({
     partition: r.partition,
     offset: BigInt(r.offset),
     value: vodFetchRequest.parse(r.value),
   }));
-  results = (await readAll(kafka, catalog.vodFetchResults.name, testLog)).map((r) => ({
+  results = (await readAll(world.kafka, world.catalog.vodFetchResults.name, testLog)).map((r) => ({
     partition: r.partition,
     offset: BigInt(r.offset),
     value: vodFetchResult.parse(r.value),
@@ -230,9 +171,7 @@ afterAll(async () => {
   current?.child.kill("SIGKILL");
   await current?.exited;
   await admin?.disconnect();
-  await producer?.disconnect();
-  await db?.drop();
-  await sim?.close();
+  await world?.close();
 });
 
 describe("hls-fetcher killed with -9 while requests are in flight", () => {
@@ -290,7 +229,7 @@ describe("hls-fetcher killed with -9 while requests are in flight", () => {
 
   it("what it learned is consistent after the restart, and the restart used it", async () => {
     const found = truth.filter(onCdn);
-    const { rows: streamerRows } = await db.pool.query<{ streamer_id: string; domain: string; found_at: Date }>(
+    const { rows: streamerRows } = await world.db.pool.query<{ streamer_id: string; domain: string; found_at: Date }>(
       "select streamer_id::text, domain, found_at from cdn_streamer_domains",
     );
     const domainOf = new Map(truth.map((v) => [v.streamerId, v.domain]));
@@ -301,7 +240,7 @@ describe("hls-fetcher killed with -9 while requests are in flight", () => {
     // What the first run had saved when it died was already right.
     for (const [id, domain] of learnedAtKill) expect(domain).toBe(domainOf.get(id));
 
-    const { rows: health } = await db.pool.query<{
+    const { rows: health } = await world.db.pool.query<{
       domain: string;
       score: number;
       consecutive_failures: number;

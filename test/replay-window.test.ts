@@ -1,34 +1,31 @@
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { Clock } from "@vod/clock";
 import { createDb, createPool } from "@vod/db";
-import {
-  createCatalog,
-  createProducer,
-  vodFetchRequest,
-  type RunningConsumer,
-  type TypedProducer,
-  type VodFetchRequest,
-} from "@vod/kafka";
+import { createCatalog, createProducer, vodFetchRequest, type RunningConsumer, type TypedProducer } from "@vod/kafka";
 import {
   caughtUp,
+  cdnDomains,
   createTestTopics,
   endOffsets,
   freshDatabase,
   readTopic,
+  scriptedSimulator,
   testKafka,
   testLog,
   uniqueName,
+  until,
+  vodKey as keyOf,
+  vodRequest as request,
   type TestDatabase,
 } from "@vod/testing";
-import { LIVE_VOD_DOMAINS } from "@vod/twitch";
-import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
-import { readEnv as fetcherEnv, startFetcher, type RunningFetcher } from "@vod/hls-fetcher";
+import type { Simulator, VodTruth } from "@vod/twitch-sim";
+import type { RunningFetcher } from "@vod/hls-fetcher";
 import { readEnv as writerEnv, startWriter } from "@vod/writer";
 import { doctor, parseReplayArgs, replay, type DoctorReport } from "@vod/cli";
+import { EXHAUSTIVE, fetcherVars, SHORT_TIMEOUTS, startSimFetcher } from "./fixtures/fetcher.ts";
 
 // Four domains keep a cold not-found fetch at 12 requests; the fault takes all of them down.
-const DOMAINS = LIVE_VOD_DOMAINS.slice(0, 4);
+const DOMAINS = cdnDomains(4);
 const RATE = 20;
 const MIN = 60_000;
 const OUTAGE_MS = 20 * MIN;
@@ -52,15 +49,13 @@ const published = new Map<string, { vod: VodTruth; phase: Phase }>();
 let messagesOnTopic = 0;
 type Phase = "before" | "during" | "after";
 
-const keyOf = (v: { streamId: string; startTime: string | Date }) => `${v.streamId}@${new Date(v.startTime).getTime()}`;
 const onCdn = (v: VodTruth) => v.saved && !v.deleted;
 
 beforeAll(async () => {
-  sim = await startSimulator({
-    seed: 606,
-    streams: 12,
-    domains: DOMAINS,
-    streamers: [
+  sim = await scriptedSimulator(
+    606,
+    DOMAINS,
+    [
       // VODs the CDN never holds or no longer holds, so every phase has not_found cases too.
       {
         login: "gone_soon",
@@ -83,7 +78,8 @@ beforeAll(async () => {
         ],
       },
     ],
-  });
+    { streams: 12 },
+  );
   sim.clock.advance(5 * 60 * MIN);
   outageFrom = sim.clock.now() + 15 * MIN;
   sim.faults.add({ id: "outage", kind: "down", from: outageFrom, for: OUTAGE_MS });
@@ -95,35 +91,23 @@ beforeAll(async () => {
 
   // The fetcher reads the simulator's time: the outage window and the domains' cooldowns are in the same clock.
   // Several VODs at a time: after the outage, fetches that meet a domain's probe in flight wait for its verdict.
-  const clock: Clock = { now: () => sim.clock.now(), realDelay: (ms) => ms };
-  const brokers = inject("kafkaBrokers").join(",");
-  fetcher = await startFetcher(
-    fetcherEnv({
-      KAFKA_BROKERS: brokers,
-      DATABASE_URL: db.url,
-      TOPIC_PREFIX: prefix,
-      GROUP_ID: fetcherGroup,
-      CDN_DOMAINS: DOMAINS.join(","),
-      CDN_URL_TEMPLATE: sim.cdnUrlTemplate,
-      RATE_PER_SECOND: String(RATE),
-      CONNECT_TIMEOUT: "1s",
-      HEADERS_TIMEOUT: "1s",
-      BODY_TIMEOUT: "1s",
-      REQUEST_TIMEOUT: "2s",
+  fetcher = await startSimFetcher(
+    {
+      ...fetcherVars({ db, prefix, groupId: fetcherGroup, sim, domains: DOMAINS, rate: RATE }),
+      ...SHORT_TIMEOUTS,
+      ...EXHAUSTIVE,
       REQUEST_RETRIES: "1",
       RETRY_BACKOFF: "50ms",
       CONCURRENCY: "8",
-      GQL_LOOKUP: "false",
       // The operator's replay is what this test is about: automatic retries wait past the run.
       RETRY_INITIAL: "24h",
       RETRY_MAX: "24h",
-      STOP_PROBABILITY: "0",
-    }),
-    { kafka, producer, db: db.db, clock, log: testLog },
+    },
+    { kafka, producer, db, sim },
   );
   writer = await startWriter(
     writerEnv({
-      KAFKA_BROKERS: brokers,
+      KAFKA_BROKERS: inject("kafkaBrokers").join(","),
       DATABASE_URL: db.url,
       TOPIC_PREFIX: prefix,
       GROUP_ID: writerGroup,
@@ -143,26 +127,6 @@ afterAll(async () => {
   await sim?.close();
 });
 
-const request = (v: VodTruth): VodFetchRequest => ({
-  v: 1,
-  streamId: v.streamId,
-  startTime: v.startTime,
-  streamerId: v.streamerId,
-  login: v.login,
-  firstSeen: v.startTime,
-  lastSeen: v.endedAt!,
-  maxViewers: 100,
-  releaseAt: v.endedAt!,
-});
-
-async function until(what: string, predicate: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Waits until the fetcher has answered every request on the topic and the writer has stored every answer. */
 /** The group has handled everything on the topic. */
 const caughtUpOn = (group: string, topic: string) => caughtUp(kafka, group, [topic]);
@@ -171,16 +135,20 @@ const messagesIn = async (topic: string) =>
 
 async function settle(): Promise<void> {
   const total = messagesOnTopic;
-  await until("requests on the topic", async () => (await messagesIn(catalog.vodFetchRequests.name)) === total);
-  await until("fetcher caught up", () => caughtUpOn(fetcherGroup, catalog.vodFetchRequests.name));
-  await until("results on the topic", async () => (await messagesIn(catalog.vodFetchResults.name)) >= total);
-  await until("writer caught up", () => caughtUpOn(writerGroup, catalog.vodFetchResults.name));
+  const within = 60_000;
+  await until(async () => (await messagesIn(catalog.vodFetchRequests.name)) === total, within, "requests on the topic");
+  await until(() => caughtUpOn(fetcherGroup, catalog.vodFetchRequests.name), within, "fetcher caught up");
+  await until(async () => (await messagesIn(catalog.vodFetchResults.name)) >= total, within, "results on the topic");
+  await until(() => caughtUpOn(writerGroup, catalog.vodFetchResults.name), within, "writer caught up");
 }
 
 /** Moves simulated time to `at`, publishes the requests of one release batch, and waits until they are in Postgres. */
 async function release(at: number, phase: Phase, vods: VodTruth[]): Promise<void> {
   sim.clock.set(at);
-  await producer.send(catalog.vodFetchRequests, vods.map(request));
+  await producer.send(
+    catalog.vodFetchRequests,
+    vods.map((v) => request(v)),
+  );
   messagesOnTopic += vods.length;
   for (const v of vods) published.set(keyOf(v), { vod: v, phase });
   await settle();

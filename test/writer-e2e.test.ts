@@ -1,6 +1,4 @@
-import { spawn } from "node:child_process";
 import { gzipSync } from "node:zlib";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   createCatalog,
@@ -14,19 +12,21 @@ import {
   caughtUp,
   committedOffsets,
   createTestTopics,
-  freshDatabase,
   testKafka,
   testLog,
   uniqueName,
+  until,
+  useDatabases,
   type TestDatabase,
 } from "@vod/testing";
 import { readEnv, startWriter } from "@vod/writer";
+import { spawnService } from "./fixtures/services.ts";
 
 const kafka = testKafka();
 const prefix = `${uniqueName("we2e")}.`;
 const catalog = createCatalog(prefix);
 let producer: TypedProducer;
-const dbs: TestDatabase[] = [];
+const newDb = useDatabases();
 
 /** Deterministic pseudo-random numbers (mulberry32). */
 function rng(seed: number) {
@@ -130,14 +130,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await producer?.disconnect();
-  for (const d of dbs) await d.drop();
 });
-
-async function newDb() {
-  const d = await freshDatabase();
-  dbs.push(d);
-  return d;
-}
 
 const env = (databaseUrl: string, groupId: string, extra: Record<string, string> = {}) => ({
   KAFKA_BROKERS: inject("kafkaBrokers").join(","),
@@ -155,13 +148,6 @@ const env = (databaseUrl: string, groupId: string, extra: Record<string, string>
 /** True once the group has committed everything on both topics. */
 const caughtUpBoth = (groupId: string) =>
   caughtUp(kafka, groupId, [catalog.streamSnapshots.name, catalog.vodFetchResults.name]);
-async function until(predicate: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 // Every column but the surrogate id and updated_at (set by the server clock).
 const COLUMNS =
@@ -188,7 +174,7 @@ async function runToEnd(d: TestDatabase, groupId: string, extra: Record<string, 
     log: testLog,
   });
   try {
-    await until(() => caughtUpBoth(groupId));
+    await until(() => caughtUpBoth(groupId), 90_000, "caught up on both topics");
   } finally {
     await writer.stop();
     await pool.end();
@@ -246,30 +232,15 @@ describe("writer end to end (broker, Postgres)", () => {
   it("kill -9 mid-batch and restart: the tables equal the run without the kill; a replay from offset 0 changes no row", async () => {
     const d = await newDb();
     const groupId = uniqueName("writer-kill");
-    const start = () => {
-      const child = spawn(
-        process.execPath,
-        ["--import", "tsx", fileURLToPath(new URL("../services/writer/src/main.ts", import.meta.url))],
-        {
-          env: { ...process.env, ...env(d.url, groupId) },
-          stdio: ["ignore", "inherit", "inherit"],
-        },
-      );
-      return {
-        child,
-        exited: new Promise<NodeJS.Signals | number | null>((resolve) =>
-          child.on("exit", (code, signal) => resolve(signal ?? code)),
-        ),
-      };
-    };
+    const start = () => spawnService("writer", env(d.url, groupId));
     const first = start();
-    await until(async () => (await checksum(d)).rows > 200);
+    await until(async () => (await checksum(d)).rows > 200, 90_000, "200 rows written");
     first.child.kill("SIGKILL");
     expect(await first.exited).toBe("SIGKILL");
     expect(await caughtUpBoth(groupId)).toBe(false);
 
     const second = start();
-    await until(() => caughtUpBoth(groupId));
+    await until(() => caughtUpBoth(groupId), 90_000, "caught up on both topics");
     second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
     expect(await checksum(d)).toEqual(reference);
@@ -300,7 +271,7 @@ describe("writer end to end (broker, Postgres)", () => {
       const committed = await committedOffsets(kafka, groupId, catalog.streamSnapshots.name);
       expect([...committed.values()].every((o) => o === -1n)).toBe(true);
       await admin.query(`alter database ${dbName} allow_connections true`);
-      await until(() => caughtUpBoth(groupId));
+      await until(() => caughtUpBoth(groupId), 90_000, "caught up on both topics");
     } finally {
       await writer.stop();
       await pool.end();
