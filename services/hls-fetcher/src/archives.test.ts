@@ -1,19 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Clock } from "@vod/clock";
-import type { VodFetchRequest } from "@vod/kafka";
-import { LIVE_VOD_DOMAINS } from "@vod/twitch";
-import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
-import { freshDatabase, testLog, type TestDatabase } from "@vod/testing";
+import type { Simulator, VodTruth } from "@vod/twitch-sim";
+import {
+  cdnDomains,
+  freshDatabase,
+  restarted,
+  scriptedSimulator,
+  simulatorClock,
+  streamer,
+  testLog,
+  type TestDatabase,
+} from "@vod/testing";
 import { ArchiveLookup } from "./archives.ts";
 import { BlockDetector } from "./block.ts";
 import { VodFetcher } from "./fetcher.ts";
 import { FollowUps } from "./followups.ts";
-import { CdnHttp } from "./http.ts";
 import { DomainKnowledge } from "./knowledge.ts";
-import { RateLimiter } from "@vod/cdn-budget";
+import { cdnRig, directRequest } from "./__fixtures__/cdn-rig.ts";
 
-const DOMAINS = LIVE_VOD_DOMAINS.slice(0, 2);
-const [D0, D1] = DOMAINS as [string, string];
+const DOMAINS = cdnDomains(2);
+const [D0, D1] = DOMAINS;
 /** Serves some streamers' VODs but is not in the fetcher's configured list. */
 const UNCONFIGURED = "d1ndex63qxojbr.cloudfront.net";
 let sim: Simulator;
@@ -22,80 +28,42 @@ let t: TestDatabase;
 
 beforeAll(async () => {
   t = await freshDatabase();
-  sim = await startSimulator({
-    seed: 5,
-    streams: 0,
-    domains: [...DOMAINS, UNCONFIGURED],
-    streamers: [
-      {
-        login: "open_book",
-        id: "3001",
-        viewers: 100,
-        domain: D0,
-        sessions: [
-          { start: "-5h", duration: "1h" },
-          { start: "-3h", duration: "1h" },
-        ],
-      },
-      {
-        login: "hides_all",
-        id: "3002",
-        viewers: 100,
-        domain: D1,
-        hidden: true,
-        sessions: [{ start: "-4h", duration: "1h" }],
-      },
-      {
-        login: "subs_only",
-        id: "3003",
-        viewers: 100,
-        domain: D0,
-        subOnly: true,
-        sessions: [{ start: "-4h", duration: "1h" }],
-      },
-      {
-        login: "was_deleted",
-        id: "3004",
-        viewers: 100,
-        domain: D1,
-        sessions: [
-          { start: "-5h", duration: "1h", deleteAfter: "10m" },
-          { start: "-3h", duration: "1h" },
-        ],
-      },
-      {
-        login: "restarter",
-        id: "3005",
-        viewers: 100,
-        domain: D1,
-        sessions: [
-          { start: "-5h", duration: "30m" },
-          { start: "-270m", duration: "40m", sameStreamId: true },
-        ],
-      },
-      {
-        login: "new_host",
-        id: "3006",
-        viewers: 100,
-        domain: UNCONFIGURED,
-        sessions: [{ start: "-4h", duration: "1h" }],
-      },
+  sim = await scriptedSimulator(
+    5,
+    [...DOMAINS, UNCONFIGURED],
+    [
+      streamer("open_book", "3001", D0, [
+        { start: "-5h", duration: "1h" },
+        { start: "-3h", duration: "1h" },
+      ]),
+      streamer("hides_all", "3002", D1, [{ start: "-4h", duration: "1h" }], { hidden: true }),
+      streamer("subs_only", "3003", D0, [{ start: "-4h", duration: "1h" }], { subOnly: true }),
+      streamer("was_deleted", "3004", D1, [
+        { start: "-5h", duration: "1h", deleteAfter: "10m" },
+        { start: "-3h", duration: "1h" },
+      ]),
+      streamer(
+        "restarter",
+        "3005",
+        D1,
+        restarted({ start: "-5h", duration: "30m" }, { start: "-270m", duration: "40m" }),
+      ),
+      streamer("new_host", "3006", UNCONFIGURED, [{ start: "-4h", duration: "1h" }]),
       { login: "on_air", id: "3008", viewers: 100, domain: D0, sessions: [{ start: "-2h" }] },
       { login: "ends_soon", id: "3009", viewers: 100, domain: D0, sessions: [{ start: "-50m", duration: "1h" }] },
-      {
-        login: "saves_none",
-        id: "3007",
-        viewers: 100,
-        domain: D0,
-        savesVods: false,
-        sessions: [
+      streamer(
+        "saves_none",
+        "3007",
+        D0,
+        [
           { start: "-5h", duration: "1h" },
           { start: "-3h", duration: "1h" },
         ],
-      },
+        { savesVods: false },
+      ),
     ],
-  });
-  clock = { now: () => sim.clock.now(), realDelay: (ms) => ms };
+  );
+  clock = simulatorClock(sim);
 });
 afterAll(async () => {
   await sim.close();
@@ -112,15 +80,8 @@ function setup(
     cacheMs?: number;
   } = {},
 ) {
-  const limiter = new RateLimiter({ perSecond: 50, floorPerSecond: 1 });
-  const http = new CdnHttp(limiter, {
-    connectTimeoutMs: 2_000,
-    headersTimeoutMs: 2_000,
-    bodyTimeoutMs: 2_000,
-    requestTimeoutMs: 4_000,
-  });
-  const knowledge =
-    o.knowledge ?? new DomainKnowledge({ halfLifeMs: 6 * 3_600_000, failureThreshold: 3, cooldownMs: 120_000 });
+  const rig = cdnRig({ knowledge: o.knowledge });
+  const { limiter, http, knowledge } = rig;
   const archives = new ArchiveLookup(
     {
       endpoint: sim.gqlUrl,
@@ -155,23 +116,12 @@ function setup(
     archives,
     knowledge,
     limiter,
-    close: async () => (await limiter.stop(), await http.close(), await archives.stop()),
+    close: async () => (await rig.close(), await archives.stop()),
   };
 }
 
 const truth = (login: string, i = 0): VodTruth => sim.vods({ login })[i]!;
-const request = (v: VodTruth, restart = false): VodFetchRequest => ({
-  v: 1,
-  streamId: v.streamId,
-  startTime: v.startTime,
-  streamerId: v.streamerId,
-  login: v.login,
-  firstSeen: v.startTime,
-  lastSeen: v.endedAt ?? v.startTime,
-  maxViewers: 10,
-  releaseAt: v.startTime,
-  restart,
-});
+const request = directRequest;
 const never = new AbortController().signal;
 
 describe("GQL first: the streamer's archive listing before any CDN request", () => {

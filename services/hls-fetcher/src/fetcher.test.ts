@@ -1,66 +1,39 @@
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Clock } from "@vod/clock";
-import { vodFetchResult, type VodFetchRequest } from "@vod/kafka";
-import { LIVE_VOD_DOMAINS } from "@vod/twitch";
-import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
-import { testLog } from "@vod/testing";
+import { vodFetchResult } from "@vod/kafka";
+import type { Simulator, VodTruth } from "@vod/twitch-sim";
+import {
+  absolutePlaylist,
+  cdnDomains,
+  restarted,
+  scriptedSimulator,
+  simulatorClock,
+  streamer,
+  testLog,
+} from "@vod/testing";
 import { VodFetcher } from "./fetcher.ts";
 import { FollowUps } from "./followups.ts";
-import { CdnHttp } from "./http.ts";
-import { DomainKnowledge } from "./knowledge.ts";
-import { RateLimiter } from "@vod/cdn-budget";
+import { cdnRig, directRequest } from "./__fixtures__/cdn-rig.ts";
 
-const DOMAINS = LIVE_VOD_DOMAINS.slice(0, 4);
-const [D0, D1, D2, D3] = DOMAINS as [string, string, string, string];
+const DOMAINS = cdnDomains(4);
+const [D0, D1, D2, D3] = DOMAINS;
 let sim: Simulator;
 let clock: Clock;
 
 beforeAll(async () => {
-  sim = await startSimulator({
-    seed: 11,
-    streams: 0,
-    domains: DOMAINS,
-    streamers: [
-      {
-        login: "plain_one",
-        id: "1001",
-        viewers: 100,
-        domain: D1,
-        sessions: [
-          { start: "-4h", duration: "1h", muted: [[2, 4]] },
-          { start: "-150m", duration: "20m" },
-        ],
-      },
-      {
-        login: "minus_one",
-        id: "1002",
-        viewers: 100,
-        domain: D2,
-        sessions: [{ start: "-4h", duration: "30m", variant: "minus1" }],
-      },
-      {
-        login: "restarter",
-        id: "1003",
-        viewers: 100,
-        domain: D3,
-        sessions: [
-          { start: "-5h", duration: "20m" },
-          { start: "-4h", duration: "20m", sameStreamId: true },
-        ],
-      },
-      {
-        login: "never_saved",
-        id: "1004",
-        viewers: 10,
-        domain: D0,
-        sessions: [{ start: "-4h", duration: "20m", saved: false }],
-      },
-      { login: "on_blackhole", id: "1005", viewers: 10, domain: D0, sessions: [{ start: "-4h", duration: "20m" }] },
-      { login: "still_live", id: "1006", viewers: 10, domain: D2, sessions: [{ start: "-2h" }] },
-    ],
-  });
-  clock = { now: () => sim.clock.now(), realDelay: (ms) => ms };
+  sim = await scriptedSimulator(11, DOMAINS, [
+    streamer("plain_one", "1001", D1, [
+      { start: "-4h", duration: "1h", muted: [[2, 4]] },
+      { start: "-150m", duration: "20m" },
+    ]),
+    streamer("minus_one", "1002", D2, [{ start: "-4h", duration: "30m", variant: "minus1" }]),
+    streamer("restarter", "1003", D3, restarted({ start: "-5h", duration: "20m" }, { start: "-4h", duration: "20m" })),
+    streamer("never_saved", "1004", D0, [{ start: "-4h", duration: "20m", saved: false }], { viewers: 10 }),
+    { login: "on_blackhole", id: "1005", viewers: 10, domain: D0, sessions: [{ start: "-4h", duration: "20m" }] },
+    { login: "still_live", id: "1006", viewers: 10, domain: D2, sessions: [{ start: "-2h" }] },
+  ]);
+  clock = simulatorClock(sim);
 });
 afterAll(async () => {
   await sim.close();
@@ -69,18 +42,10 @@ afterAll(async () => {
 function setup(
   overrides: { perSecond?: number; headersTimeoutMs?: number; retries?: number; maxSegments?: number } = {},
 ) {
-  const limiter = new RateLimiter({ perSecond: overrides.perSecond ?? 50, floorPerSecond: 1 });
-  const t = overrides.headersTimeoutMs ?? 2_000;
-  const http = new CdnHttp(limiter, {
-    connectTimeoutMs: t,
-    headersTimeoutMs: t,
-    bodyTimeoutMs: t,
-    requestTimeoutMs: t * 2,
-  });
-  const knowledge = new DomainKnowledge({ halfLifeMs: 6 * 3_600_000, failureThreshold: 3, cooldownMs: 120_000 });
+  const rig = cdnRig({ perSecond: overrides.perSecond, timeoutMs: overrides.headersTimeoutMs });
   const fetcher = new VodFetcher(
-    http,
-    knowledge,
+    rig.http,
+    rig.knowledge,
     clock,
     {
       domains: DOMAINS,
@@ -95,33 +60,14 @@ function setup(
     },
     testLog,
   );
-  return { limiter, http, knowledge, fetcher, close: async () => (await limiter.stop(), await http.close()) };
+  return { ...rig, fetcher };
 }
 
 const truth = (login: string, i = 0): VodTruth => sim.vods({ login })[i]!;
-const request = (v: VodTruth): VodFetchRequest => ({
-  v: 1,
-  streamId: v.streamId,
-  startTime: v.startTime,
-  streamerId: v.streamerId,
-  login: v.login,
-  firstSeen: v.startTime,
-  lastSeen: v.endedAt ?? v.startTime,
-  maxViewers: 10,
-  releaseAt: v.startTime,
-});
+const request = (v: VodTruth) => directRequest(v);
 const never = new AbortController().signal;
 
-/** What the stored playlist must be: the simulator's own body, segment URIs resolved against its URL. */
-async function expectedPlaylist(v: VodTruth): Promise<string> {
-  const url = sim.playlistUrl(v);
-  const body = await (await fetch(url)).text();
-  const base = url.slice(0, url.lastIndexOf("/") + 1);
-  return body
-    .split("\n")
-    .map((l) => (l === "" || l.startsWith("#") ? l : base + l))
-    .join("\n");
-}
+const expectedPlaylist = (v: VodTruth) => absolutePlaylist(sim, v);
 
 describe("VodFetcher against the simulator's CDN", () => {
   it("finds the plain, the −1 s and the seconds-field VODs; the playlist gunzips to the simulator's body with absolute URIs and muted names", async () => {

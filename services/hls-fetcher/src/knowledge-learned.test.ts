@@ -1,19 +1,13 @@
 // CDN domains are learned from evidence: GQL naming a host is not enough, a playlist must have come
 // from it; what was learned is checked again when read back, and forgotten when it stops serving.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { cdnDomainHealth } from "@vod/db";
 import type { Logger } from "@vod/log";
-import { freshDatabase, type TestDatabase } from "@vod/testing";
+import { useDatabase } from "@vod/testing";
 import { DEAD_VOD_DOMAINS } from "@vod/twitch";
 import { DomainKnowledge, type KnowledgeOptions } from "./knowledge.ts";
 
-let t: TestDatabase;
-beforeAll(async () => {
-  t = await freshDatabase();
-});
-afterAll(async () => {
-  await t.drop();
-});
+const t = useDatabase();
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2025, 0, 6, 12);

@@ -1,40 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { StreamSnapshot, VodFetchResult } from "@vod/kafka";
+import { fetchResult, streamSnapshot } from "@vod/testing";
 import { joinKnown, mergeResults, mergeSnapshots, outcomeBeats } from "./merge.ts";
 
-const snap = (over: Partial<StreamSnapshot>): StreamSnapshot => ({
-  v: 1,
-  sweepId: "s",
-  observedAt: "2026-05-15T15:00:00.000Z",
-  streamId: "100",
-  startTime: "2026-05-15T14:51:32.123Z",
-  streamerId: "7",
-  login: "malek_04",
-  viewers: 10,
-  title: "first",
-  gameId: "1",
-  gameName: "Chess",
-  language: "en",
-  mature: false,
-  ...over,
-});
-
-const result = (over: Partial<VodFetchResult>): VodFetchResult => ({
-  v: 1,
-  streamId: "100",
-  startTime: "2026-05-15T14:51:32.123Z",
-  streamerId: "7",
-  login: "malek_04",
-  firstSeen: "2026-05-15T15:00:00.000Z",
-  lastSeen: "2026-05-15T16:00:00.000Z",
-  maxViewers: 50,
-  outcome: "failed",
-  fetchedAt: "2026-05-15T17:10:00.000Z",
-  requests: 3,
-  found: null,
-  error: "timeout",
-  ...over,
-});
+const snap = (over: Partial<StreamSnapshot>): StreamSnapshot =>
+  streamSnapshot({ streamId: "100", login: "malek_04", ...over });
+const result = (over: Partial<VodFetchResult>): VodFetchResult =>
+  fetchResult({ streamId: "100", login: "malek_04", ...over });
 
 describe("mergeSnapshots", () => {
   it("folds duplicates of one VOD: viewers and last seen grow, at-start fields from the earliest sighting", () => {

@@ -1,53 +1,15 @@
 import { gzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "@vod/testing";
+import { describe, expect, it } from "vitest";
+import { fetchResult as result, streamSnapshot as snap, useDatabase } from "@vod/testing";
 import { withTransaction } from "@vod/db";
 import type { StreamSnapshot, VodFetchResult } from "@vod/kafka";
 import { mergeResults, mergeSnapshots } from "./merge.ts";
 import { upsertResults, upsertSnapshots } from "./upsert.ts";
 import { isDataError } from "./writer.ts";
 
-let t: TestDatabase;
-beforeAll(async () => {
-  t = await freshDatabase();
-});
-afterAll(async () => {
-  await t.drop();
-});
+const t = useDatabase();
 
 let nextStream = 1_000;
-const snap = (over: Partial<StreamSnapshot>): StreamSnapshot => ({
-  v: 1,
-  sweepId: "s",
-  observedAt: "2026-05-15T15:00:00.000Z",
-  streamId: "1",
-  startTime: "2026-05-15T14:51:32.123Z",
-  streamerId: "7",
-  login: "someone",
-  viewers: 10,
-  title: "first",
-  gameId: "1",
-  gameName: "Chess",
-  language: "en",
-  mature: false,
-  ...over,
-});
-const result = (over: Partial<VodFetchResult>): VodFetchResult => ({
-  v: 1,
-  streamId: "1",
-  startTime: "2026-05-15T14:51:32.123Z",
-  streamerId: "7",
-  login: "someone",
-  firstSeen: "2026-05-15T15:00:00.000Z",
-  lastSeen: "2026-05-15T16:00:00.000Z",
-  maxViewers: 50,
-  outcome: "failed",
-  fetchedAt: "2026-05-15T17:10:00.000Z",
-  requests: 3,
-  found: null,
-  error: "timeout",
-  ...over,
-});
 const foundBody = "#EXTM3U\n#EXTINF:10.000,\nhttp://cdn.example/x/chunked/0.ts\n#EXT-X-ENDLIST\n";
 const foundResult = (over: Partial<VodFetchResult>): VodFetchResult =>
   result({
