@@ -4,14 +4,16 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cdnDomainHealth, cdnStreamerDomains, vods } from "@vod/db";
-import { freshDatabase, type TestDatabase } from "@vod/testing";
-import { LIVE_VOD_DOMAINS, processPlaylist } from "@vod/twitch";
-import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
+import { cdnDomains, freshDatabase, restarted, streamer, type TestDatabase, scriptedSimulator } from "@vod/testing";
+import { processPlaylist } from "@vod/twitch";
+import type { Simulator, VodTruth } from "@vod/twitch-sim";
 import { CommandError, UsageError } from "./errors.ts";
 import { recoverCommand, recoverEnvSchema } from "./recover-command.ts";
 
-const DOMAINS = LIVE_VOD_DOMAINS.slice(0, 4);
-const [D0, D1, D2, D3] = DOMAINS as [string, string, string, string];
+const DOMAINS = cdnDomains(4);
+const [D0, D1, D2, D3] = DOMAINS;
+/** Archives GQL does not list: only the CDN finds them. */
+const hiddenWith = (viewers: number) => ({ viewers, hidden: true });
 
 let sim: Simulator;
 let t: TestDatabase;
@@ -19,56 +21,23 @@ let dir: string;
 const notes: string[] = [];
 
 beforeAll(async () => {
-  sim = await startSimulator({
-    seed: 12,
-    streams: 4,
-    domains: DOMAINS,
-    streamers: [
+  sim = await scriptedSimulator(
+    12,
+    DOMAINS,
+    [
       { login: "in_archive", id: "3001", viewers: 900, domain: D1, sessions: [{ start: "+10m", duration: "40m" }] },
-      {
-        login: "seen_live",
-        id: "3002",
-        viewers: 800,
-        domain: D2,
-        hidden: true,
-        sessions: [{ start: "+12m", duration: "40m", variant: "minus1" }],
-      },
+      streamer("seen_live", "3002", D2, [{ start: "+12m", duration: "40m", variant: "minus1" }], hiddenWith(800)),
       { login: "listed_one", id: "3003", viewers: 700, domain: D0, sessions: [{ start: "+14m", duration: "40m" }] },
-      {
-        login: "hides_vods",
-        id: "3004",
-        viewers: 600,
-        domain: D3,
-        hidden: true,
-        sessions: [{ start: "+16m", duration: "40m" }],
-      },
-      {
-        login: "never_kept",
-        id: "3005",
-        viewers: 500,
-        domain: D2,
-        hidden: true,
-        sessions: [{ start: "+18m", duration: "40m", saved: false }],
-      },
-      {
-        login: "muted_one",
-        id: "3006",
-        viewers: 400,
-        domain: D1,
-        hidden: true,
-        sessions: [{ start: "+20m", duration: "40m", muted: [[2, 5]] }],
-      },
-      {
-        login: "restarted",
-        id: "3007",
-        viewers: 300,
-        domain: D0,
-        hidden: true,
-        sessions: [
-          { start: "+22m", duration: "20m" },
-          { start: "+45m", duration: "20m", sameStreamId: true },
-        ],
-      },
+      streamer("hides_vods", "3004", D3, [{ start: "+16m", duration: "40m" }], hiddenWith(600)),
+      streamer("never_kept", "3005", D2, [{ start: "+18m", duration: "40m", saved: false }], hiddenWith(500)),
+      streamer("muted_one", "3006", D1, [{ start: "+20m", duration: "40m", muted: [[2, 5]] }], hiddenWith(400)),
+      streamer(
+        "restarted",
+        "3007",
+        D0,
+        restarted({ start: "+22m", duration: "20m" }, { start: "+45m", duration: "20m" }),
+        hiddenWith(300),
+      ),
       {
         login: "twice_again",
         id: "3008",
@@ -83,7 +52,8 @@ beforeAll(async () => {
         ],
       },
     ],
-  });
+    { streams: 4 },
+  );
   sim.clock.advance(3 * 3_600_000);
   t = await freshDatabase();
   dir = await mkdtemp(join(tmpdir(), "recover-"));

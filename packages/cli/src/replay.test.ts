@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { vods } from "@vod/db";
 import {
@@ -6,20 +6,15 @@ import {
   createTestTopics,
   freshDatabase,
   readTopic,
-  testKafka,
   testLog,
   uniqueName,
+  useProducer,
 } from "@vod/testing";
-import { createProducer, defineTopic, runConsumer, subscribe, type TypedProducer } from "@vod/kafka";
+import { defineTopic, runConsumer, subscribe } from "@vod/kafka";
 import { ReplayRefused, UsageError, parseReplayArgs, replay } from "./index.ts";
 import { notYetFound } from "./replay-command.ts";
 
-const kafka = testKafka();
-let producer: TypedProducer;
-beforeAll(async () => {
-  producer = await createProducer(kafka, testLog);
-});
-afterAll(async () => producer.disconnect());
+const { kafka, producer } = useProducer();
 
 const T0 = Date.parse("2026-11-01T10:00:00Z");
 

@@ -1,23 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createTestTopics, readTopic, testKafka, testLog, uniqueName } from "@vod/testing";
-import {
-  createProducer,
-  defineTopic,
-  partitionOf,
-  runConsumer,
-  subscribe,
-  type Assignment,
-  type RunningConsumer,
-  type TypedProducer,
-} from "./index.ts";
+import { createTestTopics, readTopic, testLog, uniqueName, useProducer } from "@vod/testing";
+import { defineTopic, partitionOf, runConsumer, subscribe, type Assignment, type RunningConsumer } from "./index.ts";
 
-const kafka = testKafka();
-let producer: TypedProducer;
-beforeAll(async () => {
-  producer = await createProducer(kafka, testLog);
-});
-afterAll(async () => producer.disconnect());
+const { kafka, producer } = useProducer();
 
 const item = z.object({ streamerId: z.string(), n: z.number() });
 const keyed = (name: string) =>

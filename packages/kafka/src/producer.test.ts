@@ -1,7 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Kafka, Producer } from "kafkajs";
 import { z } from "zod";
-import { caughtUp, committedOffsets, createTestTopics, readTopic, testKafka, testLog, uniqueName } from "@vod/testing";
+import {
+  caughtUp,
+  committedOffsets,
+  createTestTopics,
+  readTopic,
+  testLog,
+  uniqueName,
+  useProducer,
+} from "@vod/testing";
 import {
   bySize,
   createFencedProducer,
@@ -11,15 +19,9 @@ import {
   readRange,
   runConsumer,
   subscribe,
-  type TypedProducer,
 } from "./index.ts";
 
-const kafka = testKafka();
-let producer: TypedProducer;
-beforeAll(async () => {
-  producer = await createProducer(kafka, testLog);
-});
-afterAll(async () => producer.disconnect());
+const { kafka, producer } = useProducer();
 
 describe("producer", () => {
   it("splits by size: chunks stay under the limit and keep the order", () => {

@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "@vod/testing";
-import { insertVods, testApi, type TestApi, type TestVod } from "./testing.ts";
+import { describe, expect, it } from "vitest";
+import { useApi } from "./__fixtures__/use-api.ts";
+import { insertVods, type TestVod } from "./testing.ts";
 import { vodsPage } from "./v1-schemas.ts";
 
-let tdb: TestDatabase;
-let api: TestApi;
+const { tdb, api } = useApi();
 const get = async (url: string) => {
   const res = await api.app.inject({ method: "GET", url });
   return { status: res.statusCode, body: res.json() as Record<string, unknown> };
@@ -14,15 +13,6 @@ const page = async (url: string) => {
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return vodsPage.parse(res.body);
 };
-
-beforeAll(async () => {
-  tdb = await freshDatabase();
-  api = await testApi(tdb.url);
-});
-afterAll(async () => {
-  await api?.close();
-  await tdb?.drop();
-});
 
 const base = Date.UTC(2026, 10, 1);
 const vod = (i: number, o: Partial<TestVod> = {}): TestVod => ({

@@ -1,18 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "@vod/testing";
-import { testApi, type TestApi } from "./testing.ts";
+import { describe, expect, it } from "vitest";
+import { useApi } from "./__fixtures__/use-api.ts";
 
-let tdb: TestDatabase;
-let api: TestApi;
-
-beforeAll(async () => {
-  tdb = await freshDatabase();
-  api = await testApi(tdb.url);
-});
-afterAll(async () => {
-  await api?.close();
-  await tdb?.drop();
-});
+const { api } = useApi();
 
 describe("the web page", () => {
   it("serves the page, its script, its style and hls.js", async () => {
