@@ -1,11 +1,34 @@
-import type { Kafka } from "kafkajs";
+import type { Admin, Kafka } from "kafkajs";
 import type { Logger } from "@vod/log";
 import { dlqName, type TopicDef } from "./topic.ts";
 
-function topicConfig(t: TopicDef) {
+/** How many copies a topic gets, and how many must hold a record before `acks=all` acknowledges it. */
+export interface Replication {
+  replicationFactor: number;
+  minInsyncReplicas: number;
+}
+
+/**
+ * Three replicas where the cluster has three brokers or more (fewer when it has fewer), and two of them
+ * in sync for a write: any one broker may then die without losing an acknowledged record or stopping
+ * the writes. One broker (the local default) keeps one replica.
+ */
+export function replicationFor(brokers: number): Replication {
+  const replicationFactor = Math.max(1, Math.min(3, brokers));
+  return { replicationFactor, minInsyncReplicas: replicationFactor >= 3 ? 2 : 1 };
+}
+
+/** The replication for the brokers the cluster has now (describeCluster). */
+export async function clusterReplication(admin: Admin): Promise<Replication> {
+  const { brokers } = await admin.describeCluster();
+  return replicationFor(brokers.length);
+}
+
+function topicConfig(t: TopicDef, r: Replication) {
   const config = [
     { name: "cleanup.policy", value: t.compacted ? "compact" : "delete" },
     { name: "retention.ms", value: String(t.retentionMs) },
+    { name: "min.insync.replicas", value: String(r.minInsyncReplicas) },
   ];
   // The active segment is never compacted: roll hourly, so a state topic read at start stays small.
   if (t.compacted)
@@ -14,8 +37,10 @@ function topicConfig(t: TopicDef) {
 }
 
 /**
- * Creates each topic and its DLQ with the catalog's partitions and retention; topics that exist are
- * left alone, but a partition count below the catalog's is reported (it would break key ordering to fix silently).
+ * Creates each topic and its DLQ with the catalog's partitions and retention, replicated as the
+ * cluster's size allows (`replicationFor`); topics that exist are left alone, but a partition count
+ * below the catalog's is reported (it would break key ordering to fix silently), as is a replication
+ * factor below the cluster's (a reassignment, not a setting, raises it).
  */
 export async function createTopics(kafka: Kafka, topics: TopicDef[], log: Logger): Promise<{ created: string[] }> {
   // A second pass finds the topics the first created present, and only checks them.
@@ -56,13 +81,22 @@ async function createTopicsOnce(kafka: Kafka, topics: TopicDef[], log: Logger): 
   const admin = kafka.admin();
   await admin.connect();
   try {
+    const r = await clusterReplication(admin);
     const wanted = topics.flatMap((t) => [
-      { topic: t.name, numPartitions: t.partitions, replicationFactor: -1, configEntries: topicConfig(t) },
+      {
+        topic: t.name,
+        numPartitions: t.partitions,
+        replicationFactor: r.replicationFactor,
+        configEntries: topicConfig(t, r),
+      },
       {
         topic: dlqName(t.name),
         numPartitions: 1,
-        replicationFactor: -1,
-        configEntries: [{ name: "retention.ms", value: String(30 * 86_400_000) }],
+        replicationFactor: r.replicationFactor,
+        configEntries: [
+          { name: "retention.ms", value: String(30 * 86_400_000) },
+          { name: "min.insync.replicas", value: String(r.minInsyncReplicas) },
+        ],
       },
     ]);
     const existing = new Set(await admin.listTopics());
@@ -78,10 +112,16 @@ async function createTopicsOnce(kafka: Kafka, topics: TopicDef[], log: Logger): 
             { topic: t.name, has: t.partitions.length, want },
             "topic has fewer partitions than the catalog says",
           );
+        const replicas = Math.min(...t.partitions.map((p) => p.replicas.length));
+        if (replicas < r.replicationFactor)
+          log.warn(
+            { topic: t.name, replicas, want: r.replicationFactor },
+            "topic has fewer replicas than the cluster allows; reassign its partitions (kafka-reassign-partitions.sh)",
+          );
       }
     }
     const created = missing.map((t) => t.topic);
-    log.info({ created, existing: present.map((t) => t.topic) }, "topics ready");
+    log.info({ created, existing: present.map((t) => t.topic), ...r }, "topics ready");
     return { created };
   } finally {
     await admin.disconnect();

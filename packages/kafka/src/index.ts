@@ -22,7 +22,7 @@ export {
   type Subscription,
   type Assignment,
 } from "./consumer.ts";
-export { createTopics, copartitionProblem } from "./admin.ts";
+export { createTopics, copartitionProblem, clusterReplication, replicationFor, type Replication } from "./admin.ts";
 export { defineTopic, dlqName, parseValue, type TopicDef, type ValueOf } from "./topic.ts";
 export * from "./catalog.ts";
 export { readRange, type RangeOptions } from "./read-range.ts";
