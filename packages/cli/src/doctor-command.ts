@@ -34,12 +34,14 @@ export async function doctorCommand(
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\n${USAGE}`);
   }
+  const catalog = createCatalog(env.TOPIC_PREFIX);
   const pool = createPool({ url: env.DATABASE_URL, max: 1, applicationName: "vods-doctor" });
   try {
     const report = await doctor({
       kafka: createKafka({ brokers: env.KAFKA_BROKERS, clientId: "vods-doctor", log }),
       db: createDb(pool),
-      requestsTopic: createCatalog(env.TOPIC_PREFIX).vodFetchRequests.name,
+      requestsTopic: catalog.vodFetchRequests.name,
+      topics: Object.values(catalog).map((t) => t.name),
       fetcherGroup: env.FETCHER_GROUP,
       now: new Date(),
       sinceMs: span(values.since, "24h", "since"),

@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import { cdnDomainHealth, fetchFollowups, type Db } from "@vod/db";
 import { readRange, vodFetchRequest } from "@vod/kafka";
 import { CommandError } from "./errors.ts";
+import { formatKafkaHealth, kafkaHealth, type KafkaHealth } from "./doctor-kafka.ts";
 import { offsetsAt, readerGroup } from "./topic-offsets.ts";
 
 export interface DoctorOptions {
@@ -10,6 +11,8 @@ export interface DoctorOptions {
   db: Db;
   /** The fetch-request topic, and the fetcher's group (for the replay commands it suggests). */
   requestsTopic: string;
+  /** The pipeline's topics, whose replication is checked (default: the request topic). */
+  topics?: string[];
   fetcherGroup: string;
   now: Date;
   /** How far back to look at releases. */
@@ -42,6 +45,8 @@ export interface DoctorReport {
   domains: (typeof cdnDomainHealth.$inferSelect)[];
   /** What the fetcher still owes by itself: retries of failed VODs, deep searches of VODs given up early. */
   followUps: { retry: number; deep: number };
+  /** Brokers, and partitions whose in-sync replicas fall short. */
+  kafka: KafkaHealth;
 }
 
 /** Releases on the request topic since `since`, by the broker's timestamp of each release. */
@@ -144,6 +149,7 @@ export async function doctor(o: DoctorOptions): Promise<DoctorReport> {
     deep: pending.find((p) => p.kind === "deep")?.n ?? 0,
   };
   return {
+    kafka: await kafkaHealth(o.kafka, o.topics ?? [o.requestsTopic]),
     releases: releases.length,
     overdue: overdue.sort((a, b) => a.releasedAt.getTime() - b.releasedAt.getTime()),
     failedWindows,
@@ -153,7 +159,13 @@ export async function doctor(o: DoctorOptions): Promise<DoctorReport> {
 }
 
 export function formatDoctor(r: DoctorReport): string {
-  const lines = [`releases looked at: ${r.releases}`, "", `overdue (released, no outcome): ${r.overdue.length}`];
+  const lines = [
+    ...formatKafkaHealth(r.kafka),
+    "",
+    `releases looked at: ${r.releases}`,
+    "",
+    `overdue (released, no outcome): ${r.overdue.length}`,
+  ];
   for (const v of r.overdue.slice(0, 20))
     lines.push(`  ${v.login} stream ${v.streamId} started ${v.startTime}, released ${v.releasedAt.toISOString()}`);
   if (r.overdue.length > 20) lines.push(`  … and ${r.overdue.length - 20} more`);
