@@ -1,5 +1,6 @@
 // `vods forget` against real Kafka and PostgreSQL: the streamer's VODs leave every route (410), what
 // arrives for it afterwards is not archived while the writer's offsets move on, and each forget is recorded.
+import { spawnSync } from "node:child_process";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Registry } from "prom-client";
@@ -10,7 +11,15 @@ import {
   type TypedProducer,
   type VodFetchResult,
 } from "@vod/kafka";
-import { createTestTopics, freshDatabase, testKafka, testLog, uniqueName, type TestDatabase } from "@vod/testing";
+import {
+  createTestTopics,
+  freshDatabase,
+  repoRoot,
+  testKafka,
+  testLog,
+  uniqueName,
+  type TestDatabase,
+} from "@vod/testing";
 import { testApi, type TestApi } from "../services/api/src/testing.ts";
 import { forgetCommand } from "../packages/cli/src/forget-command.ts";
 import { writeUntilCaughtUp } from "./writer-run.ts";
@@ -233,5 +242,13 @@ describe("vods forget", () => {
       expect(err.message).toContain("usage: vods forget <login>");
     }
     expect(await n()).toEqual(count);
-  });
+    // As an operator runs it: the message on stderr, exit code 2.
+    const run = spawnSync(process.execPath, ["--import", "tsx", "packages/cli/src/main.ts", "forget", "bad-login!"], {
+      cwd: repoRoot,
+      env: { ...process.env, DATABASE_URL: t.url },
+      encoding: "utf8",
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('"bad-login!" is not a Twitch login');
+  }, 30_000);
 });

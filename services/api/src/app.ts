@@ -17,6 +17,7 @@ import { playlistRoute } from "./playlist-route.ts";
 import { pressure } from "./pressure.ts";
 import { responseMetrics } from "./response-metrics.ts";
 import { securityHeaders } from "./security-headers.ts";
+import { takedownWatch } from "./takedown-watch.ts";
 import { v1Routes } from "./v1-routes.ts";
 import { webRoutes } from "./web-routes.ts";
 
@@ -88,6 +89,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     list: { ttlMs: o.listCacheTtlMs, maxBytes: o.listCacheBytes, maxEntries: o.listCacheEntries },
     playlist: { ttlMs: o.playlistCacheTtlMs, maxBytes: o.playlistCacheBytes, maxEntries: o.playlistCacheEntries },
   });
+  app.register(takedownWatch);
   app.register(pressure, {
     maxEventLoopDelayMs: o.maxEventLoopDelayMs,
     dbQueueMax: o.dbQueueMax,

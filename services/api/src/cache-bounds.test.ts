@@ -22,7 +22,11 @@ beforeAll(async () => {
     acquireTimeoutMs: 5_000,
     statementTimeoutMs: 10_000,
   });
-  const counting: ReadPool = { ...real, read: (text, values, signal) => (reads++, real.read(text, values, signal)) };
+  // The routes' statements; the takedown watch's lookup is not an answer.
+  const counting: ReadPool = {
+    ...real,
+    read: (text, values, signal) => (text.includes("takedowns") || reads++, real.read(text, values, signal)),
+  };
   api = await testApi(tdb.url, {
     db: counting,
     registry,

@@ -37,6 +37,8 @@ export class SharedCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
   private readonly flights = new Map<string, Flight<T>>();
   private used = 0;
+  // Bumped by `clear`: an answer computed before it is not stored after it.
+  private generation = 0;
   private readonly sweeper: NodeJS.Timeout | undefined;
   hits = 0;
   misses = 0;
@@ -65,6 +67,18 @@ export class SharedCache<T> {
     this.used = 0;
   }
 
+  /** Whether answers are reused at all (a TTL over 0). */
+  get enabled(): boolean {
+    return this.o.ttlMs > 0;
+  }
+
+  /** Drops every answer, and keeps out those being computed now (the archive changed under them). */
+  clear(): void {
+    this.generation++;
+    this.entries.clear();
+    this.used = 0;
+  }
+
   async get(key: string, signal: AbortSignal | undefined, compute: (signal: AbortSignal) => Promise<T>): Promise<T> {
     if (this.o.ttlMs <= 0) {
       this.misses++;
@@ -83,11 +97,12 @@ export class SharedCache<T> {
 
   private start(key: string, compute: (signal: AbortSignal) => Promise<T>): Flight<T> {
     const controller = new AbortController();
+    const generation = this.generation;
     const f: Flight<T> = {
       waiters: 0,
       controller,
       promise: compute(controller.signal).then((value) => {
-        this.store(key, value);
+        if (generation === this.generation) this.store(key, value);
         return value;
       }),
     };
