@@ -85,13 +85,8 @@ export function startServices(
   const perService: Record<Service, Record<string, string>> = {
     writer: {},
     // Configured like production: the realistic world also serves VODs on a domain this list lacks, learned from GQL.
-    "hls-fetcher": {
-      CDN_URL_TEMPLATE: `${o.simUrl}/cdn/{domain}/`,
-      GQL_ENDPOINT: `${o.simUrl}/gql`,
-      CDN_DOMAINS: o.configuredDomains.join(","),
-      // One fetcher keeps its budget in process; several share one in Redis.
-      ...(o.instances > 1 ? { REDIS_URL: o.redisUrl } : {}),
-    },
+    // The budget is in Redis, shared by every fetcher and by the page's searches (the API's Find).
+    "hls-fetcher": { ...simulatorEnv(o), REDIS_URL: o.redisUrl },
     delay: {},
     "live-poller": { GQL_ENDPOINT: `${o.simUrl}/gql` },
   };
@@ -113,10 +108,26 @@ export function startServices(
   }
 }
 
-/** Starts the API and waits for it; returns its URL. */
+/** Where the simulator serves GQL and the CDN, for the fetchers and the API's Find. */
+function simulatorEnv(o: { simUrl: string; configuredDomains: string[] }): Record<string, string> {
+  return {
+    CDN_URL_TEMPLATE: `${o.simUrl}/cdn/{domain}/`,
+    GQL_ENDPOINT: `${o.simUrl}/gql`,
+    CDN_DOMAINS: o.configuredDomains.join(","),
+  };
+}
+
+/** Starts the API and waits for it; returns its URL. Its Find searches the simulator in the fetchers' budget. */
 export async function startApi(
   processes: DemoProcesses,
-  o: { apiPort: number; apiDatabaseUrl: string; clock: ClockEnv },
+  o: {
+    apiPort: number;
+    apiDatabaseUrl: string;
+    clock: ClockEnv;
+    simUrl: string;
+    configuredDomains: string[];
+    redisUrl: string;
+  },
 ): Promise<string> {
   const apiUrl = `http://127.0.0.1:${o.apiPort}`;
   processes.start("api", "services/api/src/main.ts", [], {
@@ -125,6 +136,8 @@ export async function startApi(
     PORT: String(o.apiPort),
     OPS_PORT: String(API_OPS_PORT),
     LOG_LEVEL: "info",
+    ...simulatorEnv(o),
+    REDIS_URL: o.redisUrl,
     ...o.clock,
   });
   await waitForHttp(`http://127.0.0.1:${API_OPS_PORT}/healthz`, 60_000);

@@ -73,7 +73,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       clock,
       print: o.print,
     });
-    const apiUrl = await startApi(processes, { apiPort: o.apiPort, apiDatabaseUrl: infra.apiDatabaseUrl, clock });
+    const apiUrl = await startApi(processes, {
+      apiPort: o.apiPort,
+      apiDatabaseUrl: infra.apiDatabaseUrl,
+      clock,
+      simUrl: sim.simUrl,
+      configuredDomains: sim.configuredDomains,
+      redisUrl: infra.redisUrl,
+    });
     o.print(`archive: open ${apiUrl}/ (web page), ${apiUrl}/v1/vods (API), ${apiUrl}/openapi.json`);
     o.print(
       `demo running: simulator ${sim.simUrl} at ${o.speed}x (one mute run per ${60 / o.speed} real min), topics ${prefix}*, database vod_demo; logs in .infra/demo/`,

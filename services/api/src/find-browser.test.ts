@@ -60,7 +60,7 @@ describe("Find in the page", () => {
     const { page, errors } = await open();
     await until("the zone shown", async () => (await page.locator("#find-zone").textContent()) === ZONE, 5_000);
     await page
-      .getByLabel("Stream link, video link, channel or stream id")
+      .getByLabel("Stream link, video link, login or stream id")
       .fill(`https://twitchtracker.com/${vod.login}/streams/${vod.streamId}`);
     await page.getByLabel(/Started at/).fill(localTime(vod.startTime, ZONE));
     // UTC beside the local time, as the browser reads it.
@@ -102,7 +102,7 @@ describe("Find in the page", () => {
     const { page, errors } = await open();
     world.sim.resetStats();
     await page
-      .getByLabel("Stream link, video link, channel or stream id")
+      .getByLabel("Stream link, video link, login or stream id")
       .fill(`https://www.twitch.tv/videos/${vod.videoId}`);
     await page.getByRole("button", { name: "Find", exact: true }).click();
     await until(
