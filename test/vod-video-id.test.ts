@@ -2,7 +2,7 @@
 // puts it on the result; the writer stores it in vods.video_id and a later result without one keeps it.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Clock } from "@vod/clock";
-import { createCatalog, createProducer, vodFetchResult, type TypedProducer, type VodFetchRequest } from "@vod/kafka";
+import { createCatalog, createProducer, vodFetchResult, type TypedProducer } from "@vod/kafka";
 import {
   createTestTopics,
   freshDatabase,
@@ -10,10 +10,11 @@ import {
   testKafka,
   testLog,
   uniqueName,
+  vodRequest,
   type TestDatabase,
 } from "@vod/testing";
 import { LIVE_VOD_DOMAINS } from "@vod/twitch";
-import { startSimulator, type Simulator, type VodTruth } from "@vod/twitch-sim";
+import { startSimulator, type Simulator } from "@vod/twitch-sim";
 import { readEnv as fetcherEnv, startFetcher, type RunningFetcher } from "@vod/hls-fetcher";
 import { writeUntilCaughtUp } from "./writer-run.ts";
 
@@ -63,18 +64,6 @@ afterAll(async () => {
   await sim?.close();
 });
 
-const request = (v: VodTruth): VodFetchRequest => ({
-  v: 1,
-  streamId: v.streamId,
-  startTime: v.startTime,
-  streamerId: v.streamerId,
-  login: v.login,
-  firstSeen: v.startTime,
-  lastSeen: v.endedAt ?? v.startTime,
-  maxViewers: 100,
-  releaseAt: v.endedAt ?? v.startTime,
-});
-
 const common = (groupId: string) => ({
   KAFKA_BROKERS: inject("kafkaBrokers").join(","),
   DATABASE_URL: db.url,
@@ -115,7 +104,10 @@ describe("a VOD's video id, fetcher to writer", () => {
       }),
       { kafka, producer, db: db.db, clock, log: testLog },
     );
-    await producer.send(catalog.vodFetchRequests, vods.map(request));
+    await producer.send(
+      catalog.vodFetchRequests,
+      vods.map((v) => vodRequest(v)),
+    );
     const records = await readTopic(kafka, catalog.vodFetchResults.name, vods.length, 60_000);
     expect(records).toHaveLength(vods.length);
     await writeAll();
