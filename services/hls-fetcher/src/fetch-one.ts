@@ -15,15 +15,24 @@ export interface FetchOneDeps {
   counters: FetchCounters;
   /** RESULT_MAX_BYTES: the largest result that can be published. */
   maxResultBytes: number;
+  /** Whether the streamer asked to be left out (`vods forget`): its VOD is not searched for. */
+  takenDown?: (req: VodFetchRequest) => Promise<boolean>;
 }
+
+const TAKEN_DOWN = "the streamer asked to be left out of the archive (vods forget); not searched for";
 
 /**
  * One VOD's fetch, whatever goes wrong with it: an error, or a result that cannot be published (its
  * schema, its size), gives this VOD `failed` with the reason and the rest of the batch goes on.
  * `retry` is false when fetching again would give the same result.
  */
-export function guardedFetch({ fetcher, clock, log, counters, maxResultBytes }: FetchOneDeps): FetchOne {
+export function guardedFetch({ fetcher, clock, log, counters, maxResultBytes, takenDown }: FetchOneDeps): FetchOne {
   return async (req, signal) => {
+    if (await takenDown?.(req)) {
+      // Terminal: neither retried nor searched deeper. The writer would not store it anyway.
+      counters.outcome?.("failed", 0);
+      return { report: { result: { ...failedResult(req, TAKEN_DOWN, clock.now()), terminal: true } }, retry: false };
+    }
     let report: FetchReport;
     try {
       report = await fetcher.run(req, signal);

@@ -12,6 +12,7 @@ import { BlockDetector } from "./block.ts";
 import { openBudget } from "./budget.ts";
 import type { FetcherEnv } from "./env.ts";
 import { guardedFetch } from "./fetch-one.ts";
+import { TakedownList } from "./takedowns.ts";
 import { VodFetcher } from "./fetcher.ts";
 import { runFollowUps } from "./follow-up-loop.ts";
 import { FollowUps } from "./followups.ts";
@@ -105,7 +106,15 @@ export async function startFetcher(
   });
   const counters = registry ? fetcherMetrics(registry, limiter, followUps, archives) : {};
   const fetcher = new VodFetcher(http, knowledge, clock, fetcherOptions(env, block, archives), log, counters);
-  const fetchOne = guardedFetch({ fetcher, clock, log, counters, maxResultBytes: env.RESULT_MAX_BYTES });
+  const takedowns = new TakedownList(db, log);
+  const fetchOne = guardedFetch({
+    fetcher,
+    clock,
+    log,
+    counters,
+    maxResultBytes: env.RESULT_MAX_BYTES,
+    takenDown: (req) => takedowns.has(req.streamerId, req.login),
+  });
   const saveState = stateSaver(db, knowledge, followUps);
 
   // VODs in flight, all partitions' batches and the retries together: a batch waiting on its slowest
