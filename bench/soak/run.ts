@@ -406,7 +406,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         if (f.kind === "kill9")
           for (const service of ["live-poller", "delay", "hls-fetcher", "writer"])
             cluster.kill9(cluster.names(service)[0]!);
-        if (f.kind === "kafka-restart") infraStep(o.root, "take_lock; kafka_stop; kafka_start; kafka_wait_ready");
+        if (f.kind === "kafka-restart")
+          infraStep(o.root, "take_lock; kafka_cluster_stop; kafka_cluster_start; kafka_cluster_wait_ready");
         if (f.kind === "postgres-restart") {
           pgDown = true;
           infraStep(o.root, "take_lock; pg_stop; sleep 5; pg_start; pg_wait_ready");
