@@ -20,10 +20,11 @@ async function api(over: Parameters<typeof findOptions>[1] = {}, trustProxy = fa
   return a;
 }
 
-/** A search of a whole minute (many candidates): it runs until cancelled. */
+/** A search of a whole minute in which the VOD did not start (many candidates, none there): it runs until cancelled. */
 const longSearch = (login = "hidden_two") => {
   const vod = world.truth(login);
-  return { input: `https://twitchtracker.com/${login}/streams/${vod.streamId}`, time: vod.startTime.slice(0, 16) };
+  const wrong = new Date(Date.parse(vod.startTime) + 7 * 60_000).toISOString().slice(0, 16);
+  return { input: `https://twitchtracker.com/${login}/streams/${vod.streamId}`, time: wrong };
 };
 
 async function post(a: FindApi, body: object, headers: Record<string, string> = {}) {
@@ -49,7 +50,7 @@ describe("Find's limits per client", () => {
     const first = await post(a, longSearch());
     expect(first.status).toBe(202);
     const second = await post(a, longSearch("hidden_three"));
-    expect(second.status).toBe(429);
+    expect(second.status, JSON.stringify(second.body)).toBe(429);
     expect(Number(second.retryAfter)).toBeGreaterThan(0);
     expect(second.body.message).toMatch(/still running .*one search at a time.*about 15 s/);
     // The archive still answers at once: its answers spend no CDN request.
