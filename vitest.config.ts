@@ -11,7 +11,7 @@ export default defineConfig({
     // Run alone (vitest.alone.config.ts): the whole-system tests, whose service processes on a compressed
     // clock must not share two cores with the suite's parallel files. `npm test` runs the fleet test after
     // this suite; the short soak is `npm run test:soak`.
-    exclude: ["**/node_modules/**", "test/soak.test.ts", "test/fleet-kill.test.ts"],
+    exclude: ["**/node_modules/**", "test/soak.test.ts", "test/fleet-kill.test.ts", "test/brokers-kill.test.ts"],
     globalSetup: ["packages/testing/src/global-setup.ts"],
     // Integration tests share one broker and one PostgreSQL on a 2-core machine.
     pool: "forks",
