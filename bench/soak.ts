@@ -1,7 +1,10 @@
 /**
  * A day of Twitch, end to end (see bench/soak/run.ts):
  *
- *   npm run soak -- [--scale 0.1] [--hours 24] [--learn 24] [--warmup 4] [--warmup-budget 10] [--speed 60] [--instances 1] [--seed 1] [--json] [--no-infra-faults] [--no-faults]
+ *   npm run soak -- [--scale 0.1] [--hours 24] [--learn 24] [--warmup 4] [--warmup-budget 10] [--speed 60] [--instances 1] [--seed 1] [--json] [--no-infra-faults] [--no-faults] [--brokers 3]
+ *
+ * --brokers 3 runs Kafka as a cluster of the soak's own (bench/soak/broker-faults.ts) and adds its faults:
+ * kill -9 of a broker for 10 simulated minutes, a rolling restart, a broker's data dir wiped.
  *
  * Writes docs/soak.md and docs/soak.svg (unless --no-report), prints progress, the goals, and as
  * its last line one JSON object. Exits 1 when a goal is missed.
@@ -14,6 +17,7 @@ import { spawnSync } from "node:child_process";
 import { createLogger } from "@vod/log";
 import { benchEnv, childEnv, ensureInfra } from "./env.ts";
 import { runSoak } from "./soak/run.ts";
+import { startBrokerCluster } from "./soak/broker-faults.ts";
 import { chart, goals, markdown } from "./soak/report.ts";
 
 const { values } = parseArgs({
@@ -25,6 +29,7 @@ const { values } = parseArgs({
     "warmup-budget": { type: "string", default: "10" },
     speed: { type: "string", default: "60" },
     instances: { type: "string", default: "1" },
+    brokers: { type: "string", default: "1" },
     seed: { type: "string", default: "1" },
     "sim-port": { type: "string", default: "18090" },
     "meter-port": { type: "string", default: "18091" },
@@ -38,6 +43,12 @@ const { values } = parseArgs({
 });
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 await ensureInfra(["kafka", "postgres", "redis"]);
+const brokerCount = Number(values.brokers);
+if (!Number.isInteger(brokerCount) || brokerCount < 1 || brokerCount > 9) {
+  console.error(`--brokers must be a number of Kafka nodes from 1 to 9, got "${values.brokers}"`);
+  process.exit(2);
+}
+const brokerCluster = brokerCount > 1 ? startBrokerCluster(root, brokerCount) : undefined;
 const command = `npm run soak -- ${process.argv.slice(2).join(" ")}`.trim();
 const result = await runSoak({
   root,
@@ -52,14 +63,15 @@ const result = await runSoak({
   seed: Number(values.seed),
   simPort: Number(values["sim-port"]),
   meterPort: Number(values["meter-port"]),
-  brokers: benchEnv.KAFKA_BROKERS.join(","),
+  brokers: brokerCluster?.brokers ?? benchEnv.KAFKA_BROKERS.join(","),
+  ...(brokerCluster ? { brokerCluster } : {}),
   redisUrl: benchEnv.REDIS_URL,
   adminDatabaseUrl: benchEnv.DATABASE_URL,
   infraFaults: !values["no-infra-faults"],
   faults: !values["no-faults"],
   progress: (line) => console.log(line),
   env: childEnv({}),
-});
+}).finally(() => brokerCluster?.run("down"));
 const checks = goals(result, Number(values["fetch-per-vod"]));
 if (!values["no-report"]) {
   writeFileSync(join(root, "docs/soak.svg"), chart(result, result.startedAt));
@@ -88,6 +100,8 @@ const {
   maxDrainMin,
   rssMbMax,
   realMinutes,
+  brokers,
+  maxBrokerFaultDrainMin,
 } = result;
 if (values.json) console.log(JSON.stringify(result));
 console.log(
@@ -110,6 +124,8 @@ console.log(
     maxDrainMin,
     rssMbMax,
     realMinutes,
+    brokers,
+    maxBrokerFaultDrainMin,
   }),
 );
 process.exit(checks.every((g) => g.ok) ? 0 : 1);

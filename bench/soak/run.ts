@@ -5,12 +5,20 @@
  */
 import { spawnSync } from "node:child_process";
 import { gunzipSync } from "node:zlib";
+import type { Admin } from "kafkajs";
 import pg from "pg";
 import { waitForHttp } from "@vod/cli";
 import { createDb, createPool, runMigrations } from "@vod/db";
 import { createCatalog, createKafka, createTopics, parseValue, readRange, vodFetchRequest } from "@vod/kafka";
 import type { Logger } from "@vod/log";
 import type { VodTruth } from "@vod/twitch-sim";
+import {
+  BROKER_FAULTS,
+  isBrokerFault,
+  playBrokerFault,
+  type BrokerCluster,
+  type BrokerFaultKind,
+} from "./broker-faults.ts";
 import { Cluster, type ProcessSpec } from "./cluster.ts";
 import { learnHours } from "./learn.ts";
 import {
@@ -65,6 +73,8 @@ export interface SoakOptions {
   adminDatabaseUrl: string;
   /** Broker and PostgreSQL restarts (they stop the shared infra: off where other tests use it). */
   infraFaults: boolean;
+  /** A Kafka cluster of the soak's own (`--brokers 3`): its broker faults replace the shared broker's restart. */
+  brokerCluster?: BrokerCluster;
   /** No faults at all: the baseline the faulted runs are compared with. */
   faults?: boolean;
   progress: (line: string) => void;
@@ -107,6 +117,9 @@ export interface SoakResult extends Judgement {
   maxLag: Record<string, number>;
   maxDrainMin: number;
   drains: Drain[];
+  /** Kafka nodes the soak ran on, and the longest drain after a broker fault (kill, roll, wipe). */
+  brokers: number;
+  maxBrokerFaultDrainMin: number;
   rssMbMax: number;
   rssMb: Record<string, number>;
   restarts: Record<string, number>;
@@ -117,7 +130,7 @@ export interface SoakResult extends Judgement {
 
 interface Fault {
   name: string;
-  kind: "sim" | "kafka-restart" | "postgres-restart" | "kill9";
+  kind: "sim" | "kafka-restart" | "postgres-restart" | "kill9" | BrokerFaultKind;
   /** Offset from the start, simulated ms. */
   at: number;
   forMs: number;
@@ -128,7 +141,7 @@ interface Fault {
  * Faults spread over the run after a first hour of warm-up, in the order the issue lists them;
  * each once per simulated day (a longer run repeats the schedule).
  */
-export function faultSchedule(hours: number, infraFaults: boolean, domains: readonly string[]): Fault[] {
+export function faultSchedule(hours: number, infraFaults: boolean, domains: readonly string[], brokers = 1): Fault[] {
   const kinds: Omit<Fault, "at">[] = [
     {
       name: "CDN down but one domain, 20 min",
@@ -138,9 +151,10 @@ export function faultSchedule(hours: number, infraFaults: boolean, domains: read
     },
     { name: "GraphQL down, 30 min", kind: "sim", forMs: 30 * MIN, sim: { kind: "down", target: "gql" } },
     { name: "GraphQL empty pages, 10 min", kind: "sim", forMs: 10 * MIN, sim: { kind: "empty", fields: ["streams"] } },
+    ...(brokers >= 3 ? BROKER_FAULTS : []),
     ...(infraFaults
       ? [
-          { name: "Kafka broker restart", kind: "kafka-restart" as const, forMs: 0 },
+          ...(brokers > 1 ? [] : [{ name: "Kafka broker restart", kind: "kafka-restart" as const, forMs: 0 }]),
           { name: "PostgreSQL restart", kind: "postgres-restart" as const, forMs: 0 },
         ]
       : []),
@@ -162,6 +176,12 @@ export function faultSchedule(hours: number, infraFaults: boolean, domains: read
     kinds.forEach((k, i) => out.push({ ...k, at: from + ((to - from) * i) / Math.max(1, kinds.length - 1) }));
   }
   return out;
+}
+
+/** The broker leading partition 0 of `topic`. */
+async function leaderOf(admin: Admin, topic: string): Promise<number> {
+  const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+  return meta.topics[0]?.partitions.find((p) => p.partitionId === 0)?.leader ?? 1;
 }
 
 async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
@@ -327,7 +347,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     for (const s of specs) cluster.start(s);
 
     // Faults the simulator plays itself are scheduled now, in simulated time.
-    const schedule = o.faults === false ? [] : faultSchedule(o.hours, o.infraFaults, world.domains);
+    const schedule =
+      o.faults === false ? [] : faultSchedule(o.hours, o.infraFaults, world.domains, o.brokerCluster?.nodes);
     const windows: (Window & { kind: string })[] = schedule.map((f) => ({
       name: f.name,
       kind: f.kind,
@@ -349,6 +370,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       body: JSON.stringify({ add: simFaults }),
     });
     const pending = schedule.filter((f) => f.kind !== "sim").sort((a, b) => a.at - b.at);
+    const topicNames = Object.values(catalog).map((t) => t.name);
+    let victim = 1;
     o.progress(
       `soak ${runId}: ${streams} live streams, ${o.warmupHours} simulated hours of warm-up (CDN budget x${o.warmupBudget}) then ${o.hours} measured at ${o.speed}x, ${o.instances} instance(s) of each service, CDN budget ${CDN_RATE * budget}/s; topics ${prefix}*; logs .infra/soak/`,
     );
@@ -406,6 +429,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         if (f.kind === "kill9")
           for (const service of ["live-poller", "delay", "hls-fetcher", "writer"])
             cluster.kill9(cluster.names(service)[0]!);
+        if (isBrokerFault(f.kind) && o.brokerCluster) {
+          // The broker leading the first snapshot partition; the kill's victim is started again after its window.
+          victim = f.kind === "broker-start" ? victim : await leaderOf(admin, catalog.streamSnapshots.name);
+          await playBrokerFault(f.kind, o.brokerCluster, kafka, topicNames, victim);
+          if (f.kind === "broker-kill") {
+            pending.push({ name: `${f.name}: started again`, kind: "broker-start", at: f.at + f.forMs, forMs: 0 });
+            pending.sort((a, b) => a.at - b.at);
+          }
+        }
         if (f.kind === "kafka-restart")
           infraStep(o.root, "take_lock; kafka_cluster_stop; kafka_cluster_start; kafka_cluster_wait_ready");
         if (f.kind === "postgres-restart") {
@@ -560,6 +592,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       gqlPostsPerMinute: Math.round((stats.gql.requests / Math.max(1, (end - t0) / MIN)) * 10) / 10,
       maxLag,
       maxDrainMin: Math.max(0, ...drains.map((d) => d.simMinutes)),
+      brokers: o.brokerCluster?.nodes ?? 1,
+      maxBrokerFaultDrainMin: Math.max(
+        0,
+        ...drains.filter((d) => BROKER_FAULTS.some((b) => d.fault === b.name)).map((d) => d.simMinutes),
+      ),
       drains,
       rssMbMax: Math.max(
         0,
