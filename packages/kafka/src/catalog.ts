@@ -192,6 +192,35 @@ export const vodFetchResult = vodSightings.extend({
 export type VodFetchResult = z.output<typeof vodFetchResult>;
 
 /**
+ * A request to check whether an archived VOD still plays: the API sends it when a VOD is opened and its
+ * last check is older than a day; the hls-fetcher, which owns the CDN budget, requests each segment once.
+ */
+export const vodCheckRequest = z.object({
+  v: z.literal(1),
+  streamId: id,
+  startTime: isoTime,
+  streamerId: id,
+  /** A few of the stored playlist's segment URIs (first, middle, last), absolute on the CDN. */
+  segments: z.array(z.string().url().max(2048)).min(1).max(5),
+  requestedAt: isoTime,
+});
+export type VodCheckRequest = z.output<typeof vodCheckRequest>;
+
+/** What a check found: every segment asked answered (`playable`), some did (`partial`), none did (`gone`). */
+export const vodCheck = z.object({
+  v: z.literal(1),
+  streamId: id,
+  startTime: isoTime,
+  streamerId: id,
+  state: z.enum(["playable", "partial", "gone"]),
+  checkedAt: isoTime,
+  checked: z.number().int().positive(),
+  /** The segments that did not answer, with the status they gave. */
+  dead: z.array(z.object({ uri: z.string(), status: z.string() })),
+});
+export type VodCheck = z.output<typeof vodCheck>;
+
+/**
  * The delay stage's record of one VOD it tracks; the compacted state topic keeps the last per VOD.
  * Written when something that decides the VOD's fate changes (created, ended, released, revived,
  * reached the archive threshold), not for every sighting: `lastSeen` and `maxViewers` of a live VOD
@@ -291,6 +320,20 @@ export function createCatalog(prefix = "") {
       key: (v) => v.streamerId,
       partitions: STREAM_PARTITIONS,
       retentionMs: 14 * DAY,
+    }),
+    vodCheckRequests: defineTopic({
+      name: name("twitch.vod-check-requests"),
+      schema: vodCheckRequest,
+      key: (v) => v.streamerId,
+      partitions: STREAM_PARTITIONS,
+      retentionMs: DAY,
+    }),
+    vodChecks: defineTopic({
+      name: name("twitch.vod-checks"),
+      schema: vodCheck,
+      key: (v) => v.streamerId,
+      partitions: STREAM_PARTITIONS,
+      retentionMs: 7 * DAY,
     }),
     sweepCursors: defineTopic({
       name: name("live-poller.cursors"),
