@@ -48,7 +48,7 @@ if (!Number.isInteger(brokerCount) || brokerCount < 1 || brokerCount > 9) {
   console.error(`--brokers must be a number of Kafka nodes from 1 to 9, got "${values.brokers}"`);
   process.exit(2);
 }
-const brokerCluster = brokerCount > 1 ? startBrokerCluster(root, brokerCount) : undefined;
+const brokerCluster = brokerCount > 1 ? await startBrokerCluster(root, brokerCount) : undefined;
 const command = `npm run soak -- ${process.argv.slice(2).join(" ")}`.trim();
 const result = await runSoak({
   root,

@@ -5,9 +5,10 @@
  * simulated minutes, a rolling restart of all three, a broker's data dir wiped and the broker
  * rejoining empty. Each step after a broker comes back waits until every partition is in sync again.
  */
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import type { Kafka } from "kafkajs";
 import { kafkaHealth } from "../../packages/cli/src/doctor-kafka.ts";
 import { childEnv } from "../env.ts";
@@ -29,24 +30,32 @@ export interface BrokerCluster {
   nodes: number;
   /** KAFKA_BROKERS: every node's address. */
   brokers: string;
-  /** `infra/kafka.sh COMMAND [NODE]` against this cluster; throws when it fails. */
-  run(command: string, node?: number): string;
+  /** `infra/kafka.sh COMMAND [NODE]` against this cluster; rejects when it fails. */
+  run(command: string, node?: number): Promise<string>;
 }
 
-/** Starts `nodes` nodes from scratch (a cluster an earlier run left there is stopped first). */
-export function startBrokerCluster(root: string, nodes: number, port = 39092): BrokerCluster {
+const execFileAsync = promisify(execFile);
+
+/**
+ * Starts `nodes` nodes from scratch (a cluster an earlier run left there is stopped first). Its
+ * commands run as child processes without blocking: the soak's clock and sampling go on meanwhile.
+ */
+export async function startBrokerCluster(root: string, nodes: number, port = 39092): Promise<BrokerCluster> {
   const stateDir = join(root, ".infra/soak-kafka");
   const env = childEnv({ INFRA_STATE_DIR: stateDir, KAFKA_PORT: String(port) });
-  const run = (command: string, node?: number) => {
+  const run = async (command: string, node?: number) => {
     const args = [join(root, "infra/kafka.sh"), command, ...(node === undefined ? [] : [String(node)])];
     if (command === "up") args.push("--brokers", String(nodes));
-    const r = spawnSync("bash", args, { env, encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`infra/kafka.sh ${args.slice(1).join(" ")} failed: ${r.stderr}`);
-    return r.stdout.trim();
+    try {
+      return (await execFileAsync("bash", args, { env, encoding: "utf8" })).stdout.trim();
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      throw new Error(`infra/kafka.sh ${args.slice(1).join(" ")} failed: ${e.message}\n${e.stderr ?? ""}`);
+    }
   };
-  run("down");
+  await run("down");
   rmSync(stateDir, { recursive: true, force: true });
-  return { nodes, brokers: run("up"), run };
+  return { nodes, brokers: await run("up"), run };
 }
 
 /** Waits (real time, up to `timeoutMs`) until no partition of `topics` lacks an in-sync replica. */
@@ -68,19 +77,19 @@ export async function playBrokerFault(
   topics: string[],
   victim: number,
 ): Promise<void> {
-  if (kind === "broker-kill") cluster.run("kill", victim);
+  if (kind === "broker-kill") await cluster.run("kill", victim);
   if (kind === "broker-start") {
-    cluster.run("start", victim);
+    await cluster.run("start", victim);
     await inSync(kafka, topics);
   }
   if (kind === "broker-roll")
     for (let node = 1; node <= cluster.nodes; node++) {
-      cluster.run("stop", node);
-      cluster.run("start", node);
+      await cluster.run("stop", node);
+      await cluster.run("start", node);
       await inSync(kafka, topics);
     }
   if (kind === "broker-wipe") {
-    cluster.run("wipe", victim);
+    await cluster.run("wipe", victim);
     await inSync(kafka, topics);
   }
 }

@@ -372,6 +372,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const pending = schedule.filter((f) => f.kind !== "sim").sort((a, b) => a.at - b.at);
     const topicNames = Object.values(catalog).map((t) => t.name);
     let victim = 1;
+    // A failed broker step fails the run when it ends, as a failed infra step does at once.
+    let brokerWork: Promise<void> = Promise.resolve();
+    let brokerError: unknown;
     o.progress(
       `soak ${runId}: ${streams} live streams, ${o.warmupHours} simulated hours of warm-up (CDN budget x${o.warmupBudget}) then ${o.hours} measured at ${o.speed}x, ${o.instances} instance(s) of each service, CDN budget ${CDN_RATE * budget}/s; topics ${prefix}*; logs .infra/soak/`,
     );
@@ -430,10 +433,19 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           for (const service of ["live-poller", "delay", "hls-fetcher", "writer"])
             cluster.kill9(cluster.names(service)[0]!);
         if (isBrokerFault(f.kind) && o.brokerCluster) {
-          // The broker leading the first snapshot partition; the kill's victim is started again after its window.
-          victim = f.kind === "broker-start" ? victim : await leaderOf(admin, catalog.streamSnapshots.name);
-          await playBrokerFault(f.kind, o.brokerCluster, kafka, topicNames, victim);
-          if (f.kind === "broker-kill") {
+          const bc = o.brokerCluster;
+          const kind = f.kind;
+          // One after another, without holding up the clock and the sampling. The victim: the broker leading the
+          // first snapshot partition; the kill's is started again after its window.
+          brokerWork = brokerWork
+            .then(async () => {
+              if (kind !== "broker-start") victim = await leaderOf(admin, catalog.streamSnapshots.name);
+              await playBrokerFault(kind, bc, kafka, topicNames, victim);
+            })
+            .catch((err: unknown) => {
+              brokerError ??= err;
+            });
+          if (kind === "broker-kill") {
             pending.push({ name: `${f.name}: started again`, kind: "broker-start", at: f.at + f.forMs, forMs: 0 });
             pending.sort((a, b) => a.at - b.at);
           }
@@ -463,6 +475,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
       if (now >= end) break;
     }
+    await brokerWork;
+    if (brokerError !== undefined) throw brokerError;
 
     // ---- judge ------------------------------------------------------------------------------
     const stats = await getJson<{
