@@ -152,15 +152,17 @@
   const findTime = $("find-time");
   const findStatus = $("find-status");
   const findProgress = $("find-progress");
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  // Read each time it is used: the zone may change while the page is open (a laptop on the move).
+  const zone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   let events = null;
   let running = null;
-  $("find-zone").textContent = zone;
+  $("find-zone").textContent = zone();
   const utcOf = (local) => {
     const d = new Date(local);
     return Number.isNaN(d.getTime()) ? "" : `${d.toISOString().slice(0, 19).replace("T", " ")} UTC`;
   };
   const showUtc = () => {
+    $("find-zone").textContent = zone();
     $("find-utc").textContent = findTime.value ? `= ${utcOf(findTime.value)}` : "";
   };
   findTime.addEventListener("input", showUtc);
@@ -252,7 +254,7 @@
     findProgress.replaceChildren();
     $("find-result").hidden = true;
     const body = { input: $("find-input").value.trim() };
-    if (findTime.value) Object.assign(body, { time: findTime.value, tz: zone });
+    if (findTime.value) Object.assign(body, { time: findTime.value, tz: zone() });
     findStatus.textContent = "Asking the archive…";
     try {
       const res = await fetch("/v1/finds", {
