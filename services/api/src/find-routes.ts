@@ -8,6 +8,8 @@ import { FindJobs, type FindResult } from "./find-jobs.ts";
 import { FindLimits } from "./find-limits.ts";
 import { runFind } from "./find-run.ts";
 import { openSearch, type FindOptions } from "./find-search.ts";
+import { goneBody, removedStream, removedStreamer, removedVideo, sendGone, type Takedown } from "./removed.ts";
+import type { ReadPool } from "./db.ts";
 
 const findBody = z
   .object({
@@ -48,6 +50,25 @@ function archived(row: ArchiveRow): FindResult {
   };
 }
 
+/** The takedown that covers what was pasted: its login, its stream or its video. */
+async function takenDown(
+  db: ReadPool,
+  ask: FindAsk,
+  signal: AbortSignal,
+): Promise<{ what: string; takedown: Takedown } | null> {
+  const login = ask.login ? await removedStreamer(db, ask.login, signal) : null;
+  if (login) return { what: `${ask.login}'s VODs`, takedown: login };
+  if (ask.kind === "stream") {
+    const stream = await removedStream(db, ask.streamId, signal);
+    return stream && { what: `stream ${ask.streamId}`, takedown: stream };
+  }
+  if (ask.kind === "video") {
+    const video = await removedVideo(db, ask.videoId, signal);
+    return video && { what: `video ${ask.videoId}`, takedown: video };
+  }
+  return null;
+}
+
 /** A stream id alone names no login: the CDN's paths need one, so the archive must know it. */
 function needsLogin(ask: FindAsk, seen: ArchiveRow | null): string | null {
   if (ask.kind !== "stream" || ask.login || seen) return null;
@@ -74,11 +95,22 @@ export const findRoutes: FastifyPluginAsyncZod<FindOptions> = async (app, o) => 
         tags: ["find"],
         summary: "Find a VOD: the archive first, else a CDN search as a job",
         body: findBody,
-        response: { 200: findAnswer, 202: findAnswer, 400: errorBody, 404: errorBody, 429: errorBody, 503: errorBody },
+        response: {
+          200: findAnswer,
+          202: findAnswer,
+          400: errorBody,
+          404: errorBody,
+          410: goneBody,
+          429: errorBody,
+          503: errorBody,
+        },
       },
     },
     async (req, reply) => {
       const ask = readFindInput(req.body.input, req.body.time, req.body.tz, app.clock.now());
+      // A streamer who asked to be left out is not searched for either: the page serves nothing of theirs.
+      const gone = await takenDown(app.db, ask, req.clientSignal);
+      if (gone) return sendGone(reply, gone.what, gone.takedown);
       const row = await fromArchive(app.db, ask, req.clientSignal);
       if (row?.playlist) return reply.code(200).send({ status: "found", result: archived(row) });
       const missing = needsLogin(ask, row);

@@ -25,6 +25,8 @@ export interface FindRunDeps {
   /** The archive, through the API's read-only login. */
   db: Db;
   now: () => number;
+  /** Whether the login asked to be left out (a takedown). */
+  takenDown: (login: string) => Promise<boolean>;
 }
 
 /**
@@ -61,6 +63,8 @@ export async function runFind(job: FindJob, ask: FindAsk, d: FindRunDeps): Promi
   try {
     const { target, time } = await targetOf(job, ask, d, signal);
     const found = await recover(target, time, options);
+    // A video link or a channel only names its streamer once found: one who asked to be left out gets nothing.
+    if (await d.takenDown(found.login)) throw new InputError(`${found.login} asked to be left out of this archive`);
     if (found.source !== "archive") job.playlist = found.playlist;
     job.emit({ type: "found", result: resultOf(job, found) });
   } catch (err) {

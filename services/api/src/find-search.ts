@@ -6,6 +6,7 @@ import { createGqlBatchClient } from "@vod/twitch";
 import type { FastifyBaseLogger } from "fastify";
 import type { ReadPool } from "./db.ts";
 import type { ApiEnv } from "./env.ts";
+import { removedStreamer } from "./removed.ts";
 import type { FindRunDeps } from "./find-run.ts";
 
 /** The page's Find: its limits, and what a CDN search needs (absent `budget`: the archive only). */
@@ -84,6 +85,7 @@ export async function openSearch(
     gql: createGqlBatchClient(o.gql),
     db: createDb(db.pool),
     now: () => clock.now(),
+    takenDown: async (login) => (await removedStreamer(db, login)) !== null,
   };
   return { deps, close: () => spare.close() };
 }

@@ -13,7 +13,7 @@ import { rfc3339 } from "./vods.ts";
 /** The body of a 410: why, and since when. */
 export const goneBody = errorBody.extend({ removedAt: z.string() });
 
-interface Takedown {
+export interface Takedown {
   at: Date;
 }
 
