@@ -1,6 +1,7 @@
 // The Find box in Chromium against the simulator: a VOD the archive lacks is searched on the CDN with its
 // progress in the page, then played; an archived one comes back from the archive with no CDN request.
 import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -9,7 +10,11 @@ import { segmentBody } from "@vod/twitch-sim";
 import { findApi, findOptions, findWorld, localTime, type FindApi, type FindWorld } from "./find-testing.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
-const SCREENSHOT = join(dirname(fileURLToPath(import.meta.url)), "../../../docs/find.png");
+// The README's picture is refreshed on request (FIND_SCREENSHOT=1); otherwise the shot goes to a temporary file,
+// so a test run leaves the tree as it was.
+const SCREENSHOT = process.env.FIND_SCREENSHOT
+  ? join(dirname(fileURLToPath(import.meta.url)), "../../../docs/find.png")
+  : join(tmpdir(), `find-${process.pid}.png`);
 const ZONE = "Asia/Tokyo";
 
 let world: FindWorld;

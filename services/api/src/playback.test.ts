@@ -43,6 +43,8 @@ beforeAll(async () => {
       mutedCount: processed.mutedSegments,
     },
   ]);
+  // Its segments were last checked three hours ago: the page says so.
+  await tdb.pool.query("update vods set playable = 'playable', playable_checked_at = now() - interval '3 hours'");
   base = await api.app.listen({ host: "127.0.0.1", port: 0 });
   playlistPath = `/m3u8/${vod.streamId}/${Math.floor(Date.parse(vod.startTime) / 1000)}/index.m3u8`;
 }, 120_000);
@@ -88,6 +90,14 @@ describe("an archived VOD plays", () => {
       await page.keyboard.press("Enter");
       const play = page.getByRole("button", { name: `Play ${vod.login}` }).first();
       await play.waitFor({ timeout: 15_000 });
+      expect(await page.locator("#vods tbody td.plays").first().textContent()).toBe("playable (checked 3 h ago)");
+      await page
+        .getByRole("button", { name: `Copy a download command for ${vod.login}` })
+        .first()
+        .click();
+      expect(await page.locator("#status").textContent()).toContain(
+        `npm run vods -- download '${base}${playlistPath}'`,
+      );
       // By keyboard: the Play button is reachable and pressed with Enter.
       await play.focus();
       await page.keyboard.press("Enter");
@@ -98,6 +108,7 @@ describe("an archived VOD plays", () => {
         expect(Date.now(), "the video did not advance past 1 s within 30 s").toBeLessThan(deadline);
         await new Promise((r) => setTimeout(r, 200));
       }
+      expect(await page.locator("#now-playable").textContent()).toBe("Segments: playable (checked 3 h ago)");
       expect(errors).toEqual([]);
       expect(await page.locator("#status").textContent()).not.toMatch(/failed/i);
     } finally {

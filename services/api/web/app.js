@@ -31,6 +31,29 @@
     return td;
   };
   const absolute = (path) => new URL(path, location.origin).href;
+  // The shell command `vods download` takes (single quotes, so nothing in the URL is expanded).
+  const quote = (s) => `'${String(s).replaceAll("'", "'\\''")}'`;
+  const downloadCommand = (url, name) =>
+    `npm run vods -- download ${quote(url)} --out ${quote(`${name.replace(/[^A-Za-z0-9_.-]+/g, "-")}.mp4`)}`;
+  const ago = (iso) => {
+    const minutes = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 60_000));
+    if (minutes < 60) return minutes <= 1 ? "just now" : `${minutes} min ago`;
+    const hours = Math.round(minutes / 60);
+    return hours < 48 ? `${hours} h ago` : `${Math.round(hours / 24)} days ago`;
+  };
+  /** The last check of a VOD's segments, in words. */
+  const playableText = (p) =>
+    p == null
+      ? "not checked yet"
+      : `${{ playable: "playable", partial: "some segments gone", gone: "segments gone" }[p.state] ?? p.state} (checked ${ago(p.checkedAt)})`;
+  const copyTo = async (command, where) => {
+    try {
+      await navigator.clipboard.writeText(command);
+      where.textContent = `Copied: ${command}`;
+    } catch {
+      where.textContent = command;
+    }
+  };
 
   function row(v) {
     const tr = document.createElement("tr");
@@ -44,6 +67,7 @@
       cell(v.maxViewers.toLocaleString("en"), "num"),
       cell(percent(v.mutedShare), "num"),
       cell(v.visibility.replace("_", "-")),
+      cell(playableText(v.playable), `plays ${v.playable?.state ?? "unchecked"}`),
     );
     const td = document.createElement("td");
     const play = document.createElement("button");
@@ -64,7 +88,14 @@
         status.textContent = command;
       }
     });
-    td.append(play, " ", copy);
+    const download = document.createElement("button");
+    download.type = "button";
+    download.textContent = "Copy download";
+    download.setAttribute("aria-label", `Copy a download command for ${v.login}, ${v.startTime}`);
+    download.addEventListener("click", () =>
+      copyTo(downloadCommand(absolute(v.playlist), `${v.login}-${v.startTime.slice(0, 10)}`), status),
+    );
+    td.append(play, " ", copy, " ", download);
     tr.append(td);
     return tr;
   }
@@ -93,11 +124,35 @@
 
   function playVod(v) {
     playUrl(absolute(v.playlist), `${v.login} — ${v.title ?? ""} (${v.startTime})`);
+    void showPlayable(v);
+  }
+
+  /** Opening the VOD asked for a check of its segments when the last is a day old: show the answer as it comes. */
+  async function showPlayable(v) {
+    const where = $("now-playable");
+    // Another VOD opened meanwhile ends this one's wait.
+    const opened = $("now-playing").dataset.opened;
+    where.textContent = `Segments: ${playableText(v.playable)}`;
+    const fresh = (p) => p && Date.now() - Date.parse(p.checkedAt) < 86_400_000;
+    for (let i = 0; i < 10 && !fresh(v.playable); i++) {
+      await new Promise((r) => setTimeout(r, 2_000));
+      if ($("now-playing").dataset.opened !== opened) return;
+      try {
+        const res = await fetch(`/v1/vods/${v.streamId}/${encodeURIComponent(v.startTime)}`);
+        if (!res.ok) return;
+        v = await res.json();
+      } catch {
+        return;
+      }
+      where.textContent = `Segments: ${fresh(v.playable) ? playableText(v.playable) : "checking…"}`;
+    }
   }
 
   function playUrl(url, title) {
     $("player-box").hidden = false;
     $("now-playing").textContent = title;
+    $("now-playing").dataset.opened = String(Date.now());
+    $("now-playable").textContent = "";
     if (hls) hls.destroy();
     hls = null;
     if (window.Hls && window.Hls.isSupported()) {
@@ -202,6 +257,9 @@
         findStatus.textContent = command;
       }
     };
+    const download = downloadCommand(url, `${r.login}-${r.startTime.slice(0, 10)}`);
+    $("find-download").textContent = download;
+    $("find-copy-download").onclick = () => copyTo(download, findStatus);
     $("find-play").onclick = () => playUrl(url, `${r.login} — stream ${r.streamId} (${r.startTime})`);
     $("find-check").textContent =
       r.checkedSegments == null
