@@ -127,6 +127,9 @@ export async function startApi(
     simUrl: string;
     configuredDomains: string[];
     redisUrl: string;
+    /** Where it asks the fetchers to check that an opened VOD still plays. */
+    brokers: string;
+    prefix: string;
   },
 ): Promise<string> {
   const apiUrl = `http://127.0.0.1:${o.apiPort}`;
@@ -138,6 +141,8 @@ export async function startApi(
     LOG_LEVEL: "info",
     ...simulatorEnv(o),
     REDIS_URL: o.redisUrl,
+    KAFKA_BROKERS: o.brokers,
+    TOPIC_PREFIX: o.prefix,
     ...o.clock,
   });
   await waitForHttp(`http://127.0.0.1:${API_OPS_PORT}/healthz`, 60_000);

@@ -80,6 +80,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       simUrl: sim.simUrl,
       configuredDomains: sim.configuredDomains,
       redisUrl: infra.redisUrl,
+      brokers: infra.brokers,
+      prefix,
     });
     o.print(`archive: open ${apiUrl}/ (web page), ${apiUrl}/v1/vods (API), ${apiUrl}/openapi.json`);
     o.print(
