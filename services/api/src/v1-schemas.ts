@@ -52,9 +52,7 @@ export const v1ItemSchema = z.object({
    * The last check of its first, middle and last segments on the CDN (asked when the VOD is opened, redone after
    * a day): `playable` all answered, `partial` some, `gone` none; null when never checked.
    */
-  playable: z
-    .object({ state: z.enum(["playable", "partial", "gone"]), checkedAt: z.string() })
-    .nullable(),
+  playable: z.object({ state: z.enum(["playable", "partial", "gone"]), checkedAt: z.string() }).nullable(),
 });
 export const vodsPage = z.object({ items: z.array(v1ItemSchema), next: z.string().nullable() });
 
