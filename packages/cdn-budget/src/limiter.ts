@@ -123,8 +123,11 @@ export class RateLimiter {
         timeoutMs,
       );
     });
+    const ready = this.#bottleneck.ready();
+    // Past the timeout nobody awaits it: its later failure (the connection closed by stop()) is not unhandled.
+    ready.catch(() => undefined);
     try {
-      await Promise.race([this.#bottleneck.ready(), late]);
+      await Promise.race([ready, late]);
     } finally {
       clearTimeout(timer);
     }
