@@ -6,7 +6,7 @@
  *
  * The schema is read as source with the TypeScript compiler API, not run: a property's meaning is its
  * JSDoc comment, its default the literal in the expression (`.default(x)`, or the fallback argument of
- * @vod/config's `duration`, `list`, `bool`, `port`). Spreads (`...clockEnv`) and identifiers are followed
+ * @vod/config's `duration`, `list`, `bool`, `port`, `pattern`). Spreads (`...clockEnv`) and identifiers are followed
  * through imports to the object or literal they name.
  */
 import { existsSync, readFileSync, readdirSync, realpathSync, writeFileSync } from "node:fs";
@@ -39,7 +39,7 @@ export interface ReadOptions {
 }
 
 /** @vod/config's field helpers: their first argument is the default. */
-const FALLBACK_HELPERS = new Set(["duration", "list", "bool", "port"]);
+const FALLBACK_HELPERS = new Set(["duration", "list", "bool", "port", "pattern"]);
 
 /**
  * Meanings for names that say it all and carry no comment in the schemas, in the words the top-level

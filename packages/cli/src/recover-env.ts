@@ -1,26 +1,13 @@
 import { z } from "zod";
-import { duration, list, parseEnv } from "@vod/config";
+import { duration, list, parseEnv, pattern } from "@vod/config";
 import { LIVE_VOD_DOMAINS, TWITCH_GQL_ENDPOINT, TWITCH_WEB_CLIENT_ID } from "@vod/twitch";
-
-const regex = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((raw, ctx) => {
-      try {
-        return new RegExp(raw);
-      } catch (err) {
-        ctx.addIssue({ code: "custom", message: `not a regular expression: ${(err as Error).message}` });
-        return z.NEVER;
-      }
-    });
 
 /** `vods recover` and `vods download` read these; the CDN and GQL settings mean what they mean for the hls-fetcher. */
 export const recoverEnvSchema = z.object({
   DATABASE_URL: z.string().default("postgres://vod:vod@127.0.0.1:15432/vod"),
   CDN_DOMAINS: list(LIVE_VOD_DOMAINS),
   CDN_URL_TEMPLATE: z.string().includes("{domain}").default("https://{domain}/"),
-  CDN_DISCOVERABLE: regex(String.raw`^(d[a-z0-9]{8,20}\.cloudfront\.net|vod-[a-z0-9-]+\.twitch\.tv)$`),
+  CDN_DISCOVERABLE: pattern(String.raw`^(d[a-z0-9]{8,20}\.cloudfront\.net|vod-[a-z0-9-]+\.twitch\.tv)$`),
   GQL_ENDPOINT: z.string().url().default(TWITCH_GQL_ENDPOINT),
   GQL_CLIENT_ID: z.string().min(1).default(TWITCH_WEB_CLIENT_ID),
   GQL_TIMEOUT: duration("5s"),

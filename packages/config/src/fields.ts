@@ -68,3 +68,17 @@ export const list = (fallback: readonly string[]) =>
     });
 
 export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+/** A regular expression, given as its source; one that does not compile is refused with the compiler's reason. */
+export const pattern = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((raw, ctx) => {
+      try {
+        return new RegExp(raw);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: `not a regular expression: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    });

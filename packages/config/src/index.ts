@@ -1,2 +1,2 @@
 export { ConfigError, parseEnv } from "./env.ts";
-export { bool, duration, list, port, parseDuration } from "./fields.ts";
+export { bool, duration, list, pattern, port, parseDuration } from "./fields.ts";

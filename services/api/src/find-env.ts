@@ -1,19 +1,6 @@
 import { z } from "zod";
-import { duration, list } from "@vod/config";
+import { duration, list, pattern } from "@vod/config";
 import { LIVE_VOD_DOMAINS, TWITCH_GQL_ENDPOINT, TWITCH_WEB_CLIENT_ID } from "@vod/twitch";
-
-const regex = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((raw, ctx) => {
-      try {
-        return new RegExp(raw);
-      } catch (err) {
-        ctx.addIssue({ code: "custom", message: `not a regular expression: ${(err as Error).message}` });
-        return z.NEVER;
-      }
-    });
 
 /** The page's Find: who the client is, the fetchers' CDN budget it shares, its limits, and what a search asks. */
 export const findEnv = {
@@ -66,7 +53,7 @@ export const findEnv = {
   /** CDN domains, their URL template and the hosts GQL may teach, as for the hls-fetcher. */
   CDN_DOMAINS: list(LIVE_VOD_DOMAINS),
   CDN_URL_TEMPLATE: z.string().includes("{domain}").default("https://{domain}/"),
-  CDN_DISCOVERABLE: regex(String.raw`^(d[a-z0-9]{12,13}\.cloudfront\.net|vod-[a-z0-9-]{1,40}\.twitch\.tv)$`),
+  CDN_DISCOVERABLE: pattern(String.raw`^(d[a-z0-9]{12,13}\.cloudfront\.net|vod-[a-z0-9-]{1,40}\.twitch\.tv)$`),
   /** Twitch's GraphQL, for a video link's stream and a channel's listing. */
   GQL_ENDPOINT: z.url().default(TWITCH_GQL_ENDPOINT),
   GQL_CLIENT_ID: z.string().min(1).default(TWITCH_WEB_CLIENT_ID),

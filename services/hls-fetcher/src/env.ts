@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { clockEnv } from "@vod/clock";
-import { bool, duration, list, parseEnv, port } from "@vod/config";
+import { bool, duration, list, parseEnv, port, pattern } from "@vod/config";
 import { DEAD_VOD_DOMAINS, LIVE_VOD_DOMAINS, TWITCH_GQL_ENDPOINT, TWITCH_WEB_CLIENT_ID } from "@vod/twitch";
 
 const schema = z
@@ -128,17 +128,7 @@ const schema = z
      * d + 12 or 13 characters); others, and CDN_DEAD_DOMAINS, are never requested. A host is learned only once
      * it served a playlist, and checked against this again whenever learned domains are read.
      */
-    CDN_DISCOVERABLE: z
-      .string()
-      .default(String.raw`^(d[a-z0-9]{12,13}\.cloudfront\.net|vod-[a-z0-9-]{1,40}\.twitch\.tv)$`)
-      .transform((raw, ctx) => {
-        try {
-          return new RegExp(raw);
-        } catch (err) {
-          ctx.addIssue({ code: "custom", message: `not a regular expression: ${(err as Error).message}` });
-          return z.NEVER;
-        }
-      }),
+    CDN_DISCOVERABLE: pattern(String.raw`^(d[a-z0-9]{12,13}\.cloudfront\.net|vod-[a-z0-9-]{1,40}\.twitch\.tv)$`),
     /** Hosts that no longer serve VODs: never learned nor requested for a seekPreviewsURL (FACTS.md's dead ones). */
     CDN_DEAD_DOMAINS: list(DEAD_VOD_DOMAINS),
     /** A learned domain is forgotten after this long (clock time) without a playlist from it. */
